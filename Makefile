@@ -1,0 +1,76 @@
+# Gantry's verbs. `make help` lists them. Every target installs what is missing first, so a fresh
+# Debian 12 machine needs nothing but `make run` and `make test`.
+
+SHELL := /bin/bash
+BUILD_DIR ?= build
+ASAN_DIR  ?= build-asan
+FUZZ_DIR  ?= build-fuzz
+JOBS      ?= $(shell nproc)
+FUZZ_SECONDS ?= 30
+CMAKE_FLAGS ?=
+
+.DEFAULT_GOAL := help
+
+.PHONY: help deps configure build test test-unit test-asan fuzz fuzz-smoke bench run fmt fmt-check check-deps clean
+
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+deps: ## Install the Debian packages the build and tests need (idempotent)
+	@scripts/install-deps.sh
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGANTRY_WERROR=ON $(CMAKE_FLAGS)
+
+configure: deps $(BUILD_DIR)/build.ninja
+
+build: configure ## Build everything; binaries land in build/bin/
+	ninja -C $(BUILD_DIR) -j $(JOBS)
+
+test-unit: build ## Run the unit, scenario and integration tests (no sanitizers)
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -LE bench
+
+$(ASAN_DIR)/build.ninja:
+	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DGANTRY_SANITIZE=ON \
+	  -DGANTRY_BUILD_BENCHMARKS=OFF -DGANTRY_WERROR=ON $(CMAKE_FLAGS)
+
+test-asan: deps $(ASAN_DIR)/build.ninja ## Run the tests under AddressSanitizer + UndefinedBehaviorSanitizer
+	ninja -C $(ASAN_DIR) -j $(JOBS)
+	cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS) -LE bench
+
+$(FUZZ_DIR)/build.ninja:
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DGANTRY_FUZZ=ON -DGANTRY_SANITIZE=ON -DGANTRY_BUILD_TESTS=OFF -DGANTRY_BUILD_BENCHMARKS=OFF
+
+fuzz-smoke: deps $(FUZZ_DIR)/build.ninja ## Run the query-language fuzzer for FUZZ_SECONDS (default 30)
+	ninja -C $(FUZZ_DIR) -j $(JOBS) cql_fuzzer
+	mkdir -p $(FUZZ_DIR)/corpus
+	$(FUZZ_DIR)/fuzz/cql_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=2100 -timeout=10 \
+	  -rss_limit_mb=2048 -print_final_stats=1 $(FUZZ_DIR)/corpus placement/cql/fuzz_corpus
+
+fuzz: FUZZ_SECONDS=600
+fuzz: fuzz-smoke ## Fuzz the query-language parser for 10 minutes
+
+check-deps: ## Check module dependency edges (placement and store depend on nothing of ours)
+	@scripts/check-deps.sh
+
+test: check-deps test-unit test-asan fuzz-smoke ## Install, build and run every test (also under ASan/UBSan) and a fuzz smoke run
+
+bench: build ## Run the benchmarks (results go in docs/benchmarks.md)
+	scripts/bench.sh $(BUILD_DIR)
+
+run: build ## Run Gantry on this machine (for now: the placement simulator on examples/)
+	@echo "== gantryctl simulate -f examples/cluster.yaml (filter + placement on an example cluster)"
+	$(BUILD_DIR)/bin/gantryctl simulate -f examples/cluster.yaml
+	@echo "== the same decision, explained per instance"
+	$(BUILD_DIR)/bin/gantryctl simulate -f examples/cluster.yaml --explain
+
+fmt: ## Format all C++ sources with clang-format
+	git ls-files '*.h' '*.cc' | xargs clang-format -i
+
+fmt-check: ## Fail when a C++ source is not clang-formatted
+	git ls-files '*.h' '*.cc' | xargs clang-format --dry-run --Werror
+
+clean: ## Remove build directories
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)

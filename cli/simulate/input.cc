@@ -1,0 +1,399 @@
+#include "cli/simulate/input.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <memory>
+#include <set>
+
+#include "placement/cql/literals.h"
+
+namespace gantry::cli {
+namespace {
+
+using placement::ConstraintSpec;
+using placement::InstanceSpec;
+using placement::InstanceStatus;
+using placement::StrategySpec;
+using placement::TaskRequest;
+using placement::TaskSpec;
+
+// Thrown inside the reader only; ParseSimulateInput turns it into an InputError.
+struct ReadError {
+  InputError error;
+};
+
+[[noreturn]] void Fail(const YAML::Node& node, const std::string& field, const std::string& msg) {
+  InputError e;
+  e.field = field;
+  e.message = msg;
+  if (node.IsDefined()) {
+    e.line = node.Mark().line + 1;
+    e.column = node.Mark().column + 1;
+  }
+  throw ReadError{e};
+}
+
+std::string Kind(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Null:
+      return "null";
+    default:
+      return "a scalar";
+  }
+}
+
+std::string ReadString(const YAML::Node& n, const std::string& field) {
+  if (!n.IsScalar()) Fail(n, field, "must be a string, got " + Kind(n));
+  return n.Scalar();
+}
+
+int64_t ReadInt(const YAML::Node& n, const std::string& field) {
+  if (!n.IsScalar()) Fail(n, field, "must be an integer, got " + Kind(n));
+  const std::string& s = n.Scalar();
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec == std::errc::result_out_of_range) Fail(n, field, "integer '" + s + "' is out of range");
+  if (ec != std::errc{} || ptr != s.data() + s.size() || s.empty()) {
+    Fail(n, field, "must be an integer, got '" + s + "'");
+  }
+  return v;
+}
+
+uint64_t ReadUnsigned(const YAML::Node& n, const std::string& field) {
+  if (!n.IsScalar()) Fail(n, field, "must be a non-negative integer, got " + Kind(n));
+  const std::string& s = n.Scalar();
+  uint64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || ptr != s.data() + s.size() || s.empty()) {
+    Fail(n, field, "must be a non-negative integer below 2^64, got '" + s + "'");
+  }
+  return v;
+}
+
+bool ReadBool(const YAML::Node& n, const std::string& field) {
+  if (n.IsScalar()) {
+    const std::string& s = n.Scalar();
+    if (s == "true" || s == "True" || s == "TRUE") return true;
+    if (s == "false" || s == "False" || s == "FALSE") return false;
+    Fail(n, field, "must be true or false, got '" + s + "'");
+  }
+  Fail(n, field, "must be true or false, got " + Kind(n));
+}
+
+int32_t ReadPort(const YAML::Node& n, const std::string& field) {
+  int64_t v = ReadInt(n, field);
+  if (v < 1 || v > 65535) Fail(n, field, "port " + std::to_string(v) + " is outside 1-65535");
+  return static_cast<int32_t>(v);
+}
+
+std::vector<int32_t> ReadPorts(const YAML::Node& n, const std::string& field) {
+  if (!n.IsSequence()) Fail(n, field, "must be a list of ports, got " + Kind(n));
+  std::vector<int32_t> out;
+  out.reserve(n.size());
+  size_t k = 0;
+  for (const auto& item : n) {
+    out.push_back(ReadPort(item, field + "[" + std::to_string(k++) + "]"));
+  }
+  return out;
+}
+
+// Iterates the fields of a mapping, rejecting non-mappings, unknown fields and repeats.
+template <typename Handler>
+void ForEachField(const YAML::Node& n, const std::string& path,
+                  std::initializer_list<const char*> known, Handler&& handle) {
+  if (!n.IsMap()) Fail(n, path, "must be a mapping, got " + Kind(n));
+  std::set<std::string> seen;
+  for (const auto& kv : n) {
+    const YAML::Node& key = kv.first;
+    std::string name = key.IsScalar() ? key.Scalar() : "";
+    std::string field = path.empty() ? name : path + "." + name;
+    if (!key.IsScalar()) Fail(key, path, "field names must be strings");
+    bool is_known = false;
+    for (const char* k : known)
+      if (name == k) is_known = true;
+    if (!is_known) {
+      std::string list;
+      for (const char* k : known) list += std::string(list.empty() ? "" : ", ") + k;
+      Fail(key, field, "unknown field '" + name + "' (expected one of: " + list + ")");
+    }
+    if (!seen.insert(name).second) Fail(key, field, "field is given more than once");
+    handle(name, kv.second, field);
+  }
+}
+
+TaskSpec ReadTask(const YAML::Node& n, const std::string& path) {
+  TaskSpec t;
+  bool has_group = false;
+  ForEachField(n, path, {"group", "cpu", "memory", "ports"},
+               [&](const std::string& name, const YAML::Node& v, const std::string& f) {
+                 if (name == "group") {
+                   t.group = ReadString(v, f);
+                   has_group = true;
+                 } else if (name == "cpu") {
+                   t.cpu = ReadInt(v, f);
+                 } else if (name == "memory") {
+                   t.memory = ReadInt(v, f);
+                 } else {
+                   t.ports = ReadPorts(v, f);
+                 }
+               });
+  if (!has_group) Fail(n, path + ".group", "is required");
+  return t;
+}
+
+InstanceSpec ReadInstance(const YAML::Node& n, const std::string& path) {
+  InstanceSpec in;
+  bool has_id = false;
+  ForEachField(
+      n, path,
+      {"id", "ec2InstanceId", "status", "agentConnected", "agentVersion", "registeredAt",
+       "attributes", "cpu", "memory", "ports", "tasks"},
+      [&](const std::string& name, const YAML::Node& v, const std::string& f) {
+        if (name == "id") {
+          in.id = ReadString(v, f);
+          if (in.id.empty()) Fail(v, f, "must not be empty");
+          has_id = true;
+        } else if (name == "ec2InstanceId") {
+          in.ec2_instance_id = ReadString(v, f);
+        } else if (name == "status") {
+          std::string s = ReadString(v, f);
+          if (s == "ACTIVE") {
+            in.status = InstanceStatus::kActive;
+          } else if (s == "DRAINING") {
+            in.status = InstanceStatus::kDraining;
+          } else if (s == "INACTIVE") {
+            in.status = InstanceStatus::kInactive;
+          } else {
+            Fail(v, f, "must be ACTIVE, DRAINING or INACTIVE, got '" + s + "'");
+          }
+        } else if (name == "agentConnected") {
+          in.agent_connected = ReadBool(v, f);
+        } else if (name == "agentVersion") {
+          in.agent_version = ReadString(v, f);
+        } else if (name == "registeredAt") {
+          std::string s = ReadString(v, f);
+          auto ms = placement::cql::ParseTimestamp(s);
+          if (!ms) {
+            Fail(v, f, "invalid time '" + s +
+                           "' (expected 2018-06-18, 2018-06-18T22:28:28, 2018-06-18T22:28:28Z or "
+                           "2018-06-18T22:28:28+00:00)");
+          }
+          in.registered_at_ms = ms;
+        } else if (name == "attributes") {
+          if (!v.IsMap()) Fail(v, f, "must be a mapping of attribute names to values, got " + Kind(v));
+          in.attributes.reserve(v.size());
+          for (const auto& kv : v) {
+            if (!kv.first.IsScalar()) Fail(kv.first, f, "attribute names must be strings");
+            const std::string& key = kv.first.Scalar();
+            std::string af = f + "." + key;
+            if (key.empty()) Fail(kv.first, f, "attribute name is empty");
+            // A capability attribute carries no value: `name:` (null) or `name: ""`.
+            if (kv.second.IsNull()) {
+              in.attributes.emplace_back(key, "");
+            } else {
+              in.attributes.emplace_back(key, ReadString(kv.second, af));
+            }
+          }
+        } else if (name == "cpu") {
+          in.cpu = ReadInt(v, f);
+        } else if (name == "memory") {
+          in.memory = ReadInt(v, f);
+        } else if (name == "ports") {
+          in.ports = ReadPorts(v, f);
+        } else {
+          if (!v.IsSequence()) Fail(v, f, "must be a list of tasks, got " + Kind(v));
+          size_t k = 0;
+          in.tasks.reserve(v.size());
+          for (const auto& t : v) in.tasks.push_back(ReadTask(t, f + "[" + std::to_string(k++) + "]"));
+        }
+      });
+  if (!has_id) Fail(n, path + ".id", "is required");
+  return in;
+}
+
+ConstraintSpec ReadConstraint(const YAML::Node& n, const std::string& path) {
+  ConstraintSpec c;
+  ForEachField(n, path, {"type", "expression"},
+               [&](const std::string& name, const YAML::Node& v, const std::string& f) {
+                 if (name == "type") {
+                   c.type = ReadString(v, f);
+                 } else {
+                   // `expression:` with no value is present-but-empty, as "" is.
+                   c.expression = v.IsNull() ? "" : ReadString(v, f);
+                 }
+               });
+  return c;
+}
+
+StrategySpec ReadStrategy(const YAML::Node& n, const std::string& path) {
+  StrategySpec s;
+  ForEachField(n, path, {"type", "field"},
+               [&](const std::string& name, const YAML::Node& v, const std::string& f) {
+                 if (name == "type") {
+                   s.type = ReadString(v, f);
+                 } else {
+                   s.field = ReadString(v, f);
+                 }
+               });
+  return s;
+}
+
+TaskRequest ReadRequest(const YAML::Node& n, const std::string& path) {
+  TaskRequest r;
+  std::optional<std::string> group, task_definition;
+  ForEachField(n, path,
+               {"count", "group", "taskDefinition", "cpu", "memory", "ports",
+                "placementConstraints", "placementStrategy", "seed"},
+               [&](const std::string& name, const YAML::Node& v, const std::string& f) {
+                 if (name == "count") {
+                   r.count = ReadInt(v, f);
+                 } else if (name == "group") {
+                   group = ReadString(v, f);
+                 } else if (name == "taskDefinition") {
+                   task_definition = ReadString(v, f);
+                 } else if (name == "cpu") {
+                   r.cpu = ReadInt(v, f);
+                 } else if (name == "memory") {
+                   r.memory = ReadInt(v, f);
+                 } else if (name == "ports") {
+                   r.ports = ReadPorts(v, f);
+                 } else if (name == "placementConstraints") {
+                   if (!v.IsSequence()) Fail(v, f, "must be a list, got " + Kind(v));
+                   size_t k = 0;
+                   for (const auto& c : v)
+                     r.constraints.push_back(ReadConstraint(c, f + "[" + std::to_string(k++) + "]"));
+                 } else if (name == "placementStrategy") {
+                   if (!v.IsSequence()) Fail(v, f, "must be a list, got " + Kind(v));
+                   size_t k = 0;
+                   for (const auto& s : v)
+                     r.strategies.push_back(ReadStrategy(s, f + "[" + std::to_string(k++) + "]"));
+                 } else {
+                   r.seed = ReadUnsigned(v, f);
+                 }
+               });
+  r.group = group ? *group : DefaultGroup(task_definition);
+  return r;
+}
+
+// Finds the node for a field path such as `instances[2].attributes.ecs.instance-type`. Attribute
+// names contain dots, so at a mapping the longest key that matches the path wins.
+YAML::Node Locate(const YAML::Node& root, std::string_view path) {
+  YAML::Node node = root;
+  while (!path.empty()) {
+    if (path.front() == '.') path.remove_prefix(1);
+    if (path.front() == '[') {
+      size_t close = path.find(']');
+      if (close == std::string_view::npos || !node.IsSequence()) return node;
+      size_t index = 0;
+      std::from_chars(path.data() + 1, path.data() + close, index);
+      if (index >= node.size()) return node;
+      node = node[index];
+      path.remove_prefix(close + 1);
+      continue;
+    }
+    if (!node.IsMap()) return node;
+    YAML::Node best;
+    size_t best_len = 0;
+    for (const auto& kv : node) {
+      if (!kv.first.IsScalar()) continue;
+      const std::string& key = kv.first.Scalar();
+      if (key.size() > best_len && path.starts_with(key) &&
+          (path.size() == key.size() || path[key.size()] == '.' || path[key.size()] == '[')) {
+        best = kv.second;
+        best_len = key.size();
+      }
+    }
+    if (best_len == 0) return node;
+    node = best;
+    path.remove_prefix(best_len);
+  }
+  return node;
+}
+
+}  // namespace
+
+std::string DefaultGroup(const std::optional<std::string>& task_definition) {
+  if (!task_definition || task_definition->empty()) return "family:default";
+  std::string_view td = *task_definition;
+  // arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION
+  if (size_t slash = td.rfind('/'); slash != std::string_view::npos) td.remove_prefix(slash + 1);
+  if (size_t colon = td.find(':'); colon != std::string_view::npos) td = td.substr(0, colon);
+  return "family:" + std::string(td);
+}
+
+std::string InputError::Format(const std::string& file) const {
+  std::string out = file;
+  if (line > 0) out += ":" + std::to_string(line) + ":" + std::to_string(column);
+  out += ": ";
+  if (!field.empty()) out += field + ": ";
+  out += message;
+  for (char& c : out)
+    if (c == '\n' || c == '\r') c = ' ';
+  return out;
+}
+
+std::optional<SimulateInput> ParseSimulateInput(const std::string& text, InputError& error) {
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {
+    error = InputError{"", "malformed YAML: " + e.msg, e.mark.line + 1, e.mark.column + 1};
+    return std::nullopt;
+  }
+  // A trailing `---` yields an empty document; skip those as kubectl does.
+  std::vector<YAML::Node> real;
+  for (auto& d : docs)
+    if (!d.IsNull()) real.push_back(d);
+  if (real.empty()) {
+    error = InputError{"", "the file is empty", 0, 0};
+    return std::nullopt;
+  }
+  if (real.size() > 1) {
+    error = InputError{"", "expected one document, found " + std::to_string(real.size()),
+                       real[1].Mark().line + 1, real[1].Mark().column + 1};
+    return std::nullopt;
+  }
+  const YAML::Node& root = real[0];
+  SimulateInput in;
+  try {
+    bool has_instances = false;
+    ForEachField(root, "", {"instances", "filter", "request"},
+                 [&](const std::string& name, const YAML::Node& v, const std::string& f) {
+                   if (name == "instances") {
+                     has_instances = true;
+                     if (v.IsNull()) return;  // `instances:` with nothing: an empty cluster
+                     if (!v.IsSequence()) Fail(v, f, "must be a list of instances, got " + Kind(v));
+                     in.instances.reserve(v.size());
+                     size_t k = 0;
+                     for (const auto& inst : v)
+                       in.instances.push_back(ReadInstance(inst, f + "[" + std::to_string(k++) + "]"));
+                   } else if (name == "filter") {
+                     in.filter = ReadString(v, f);
+                   } else {
+                     in.request = ReadRequest(v, f);
+                   }
+                 });
+    if (!has_instances) Fail(root, "instances", "is required");
+    if (!in.filter && !in.request) {
+      Fail(root, "", "nothing to simulate: give 'filter' (list instances) or 'request' (place tasks)");
+    }
+  } catch (const ReadError& e) {
+    error = e.error;
+    return std::nullopt;
+  } catch (const YAML::Exception& e) {
+    error = InputError{"", "malformed YAML: " + e.msg, e.mark.line + 1, e.mark.column + 1};
+    return std::nullopt;
+  }
+  in.locate_ = [root](const std::string& field) {
+    YAML::Node n = Locate(root, field);
+    return SimulateInput::Position{n.Mark().line + 1, n.Mark().column + 1};
+  };
+  return in;
+}
+
+}  // namespace gantry::cli

@@ -1,0 +1,3 @@
+#include "cli/gantryctl.h"
+
+int main(int argc, char** argv) { return gantry::cli::GantryctlMain(argc, argv); }

@@ -1,0 +1,51 @@
+#include "placement/decision.h"
+
+namespace gantry::placement {
+
+const char* ReasonText(Stage stage) {
+  switch (stage) {
+    case Stage::kAgent:
+      return "AGENT";
+    case Stage::kCpu:
+      return "RESOURCE:CPU";
+    case Stage::kMemory:
+      return "RESOURCE:MEMORY";
+    case Stage::kPorts:
+      return "RESOURCE:PORTS";
+    case Stage::kMemberOf:
+      return "MemberOf placement constraint unsatisfied.";
+    case Stage::kDistinctInstance:
+      return "DistinctInstance placement constraint unsatisfied.";
+  }
+  return "?";
+}
+
+const char* StageName(Stage stage) {
+  switch (stage) {
+    case Stage::kAgent:
+      return "agent";
+    case Stage::kCpu:
+      return "cpu";
+    case Stage::kMemory:
+      return "memory";
+    case Stage::kPorts:
+      return "ports";
+    case Stage::kMemberOf:
+      return "memberOf";
+    case Stage::kDistinctInstance:
+      return "distinctInstance";
+  }
+  return "?";
+}
+
+std::optional<Stage> StageCounts::ExhaustedBy() const {
+  if (feasible > 0) return std::nullopt;
+  uint32_t alive = evaluated;
+  for (size_t s = 0; s < kNumStages; ++s) {
+    alive -= rejected[s];
+    if (alive == 0) return static_cast<Stage>(s);
+  }
+  return Stage::kAgent;  // unreachable when the counters are consistent
+}
+
+}  // namespace gantry::placement

@@ -1,0 +1,42 @@
+#pragma once
+
+// Checks a TaskRequest against the ECS rules and compiles it: expressions parsed once, strategy
+// fields resolved. Errors carry field paths relative to the request
+// (`placementConstraints[1].expression: expected an operator after 'attribute:stack' at column 17`).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "placement/cql/expression.h"
+#include "placement/status.h"
+#include "placement/types.h"
+
+namespace gantry::placement {
+
+inline constexpr size_t kMaxConstraints = 10;
+inline constexpr size_t kMaxStrategies = 5;
+inline constexpr int64_t kMaxCount = 1'000'000;
+
+struct Strategy {
+  enum class Kind : uint8_t { kBinpackCpu, kBinpackMemory, kSpreadInstance, kSpreadAttribute, kRandom };
+  Kind kind = Kind::kRandom;
+  std::string attribute;  // for kSpreadAttribute
+  std::string name;       // as written: "spread(attribute:ecs.availability-zone)"
+};
+
+struct CompiledRequest {
+  int64_t count = 1;
+  std::string group;
+  int64_t cpu = 0;
+  int64_t memory = 0;
+  std::vector<int32_t> ports;
+  std::vector<cql::Expression> member_of;  // task definition's and request's, ANDed
+  bool distinct_instance = false;
+  std::vector<Strategy> strategies;  // never empty: no strategy means random
+  uint64_t seed = 0;
+};
+
+Result<CompiledRequest> CompileRequest(const TaskRequest& request);
+
+}  // namespace gantry::placement
