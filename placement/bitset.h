@@ -9,6 +9,15 @@
 
 namespace gantry::placement {
 
+// Population count without a library call: baseline x86-64 has no POPCNT instruction, and
+// std::popcount then calls into libgcc once per word.
+inline uint32_t PopCount(uint64_t x) {
+  x = x - ((x >> 1) & 0x5555555555555555ULL);
+  x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+  x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+  return static_cast<uint32_t>((x * 0x0101010101010101ULL) >> 56);
+}
+
 class Bitset {
  public:
   Bitset() = default;
@@ -25,7 +34,7 @@ class Bitset {
 
   uint32_t Count() const {
     uint32_t n = 0;
-    for (uint64_t w : words_) n += static_cast<uint32_t>(std::popcount(w));
+    for (uint64_t w : words_) n += PopCount(w);
     return n;
   }
   bool Any() const {
@@ -55,7 +64,7 @@ class Bitset {
   uint32_t CountAndNot(const Bitset& o) const {
     uint32_t n = 0;
     for (size_t k = 0; k < words_.size(); ++k)
-      n += static_cast<uint32_t>(std::popcount(words_[k] & ~o.words_[k]));
+      n += PopCount(words_[k] & ~o.words_[k]);
     return n;
   }
 

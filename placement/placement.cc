@@ -21,7 +21,15 @@ Decision Place(const ClusterSnapshot& snapshot, const CompiledRequest& request,
     d.at_exhaustion = counts;
   };
 
-  if (request.count == 1 || options.rescan_per_task) {
+  if (request.count == 1) {
+    if (auto chosen = internal::SelectByScan(ctx, ctx.candidates())) {
+      d.placements.push_back(*chosen);
+    } else {
+      fail_rest(0);
+    }
+    return d;
+  }
+  if (options.rescan_per_task) {
     Bitset candidates = ctx.candidates();
     for (int64_t t = 0; t < request.count; ++t) {
       auto chosen = internal::SelectByScan(ctx, candidates);

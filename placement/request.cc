@@ -7,7 +7,7 @@ namespace {
 
 constexpr size_t kMaxGroupLength = 255;
 constexpr size_t kMaxFieldLength = 255;
-constexpr int64_t kMaxResource = int64_t{1} << 40;
+constexpr int64_t kMaxResource = INT32_MAX;
 
 std::string Index(const std::string& field, size_t i) {
   return field + "[" + std::to_string(i) + "]";

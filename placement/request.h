@@ -4,6 +4,7 @@
 // fields resolved. Errors carry field paths relative to the request
 // (`placementConstraints[1].expression: expected an operator after 'attribute:stack' at column 17`).
 
+#include <climits>
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -1,6 +1,7 @@
 #include "placement/snapshot.h"
 
 #include <algorithm>
+#include <climits>
 #include <limits>
 
 namespace gantry::placement {
@@ -10,7 +11,7 @@ constexpr size_t kMaxIdLength = 255;
 constexpr size_t kMaxAttributeNameLength = 128;
 constexpr size_t kMaxAttributeValueLength = 1024;
 constexpr size_t kMaxGroupLength = 255;
-constexpr int64_t kMaxResource = int64_t{1} << 40;  // far above any machine, far below overflow
+constexpr int64_t kMaxResource = INT32_MAX;  // 2^31-1 cpu units or MiB: far above any machine
 
 std::string Index(const std::string& field, size_t i) {
   return field + "[" + std::to_string(i) + "]";
@@ -176,8 +177,8 @@ class SnapshotBuilder {
       s.status_.push_back(static_cast<uint8_t>(in.status));
       if (in.agent_connected) s.connected_.Set(i);
       if (in.agent_connected && in.status == InstanceStatus::kActive) s.eligible_.Set(i);
-      s.cpu_registered_.push_back(in.cpu);
-      s.memory_registered_.push_back(in.memory);
+      s.cpu_registered_.push_back(static_cast<int32_t>(in.cpu));
+      s.memory_registered_.push_back(static_cast<int32_t>(in.memory));
       s.registered_at_.push_back(in.registered_at_ms.value_or(ClusterSnapshot::kNoTime));
       if (in.agent_version) version_pairs.emplace_back(i, versions.Intern(*in.agent_version));
 
@@ -193,8 +194,9 @@ class SnapshotBuilder {
         group_pairs.emplace_back(g, i);
         groups_here.push_back({g, 1});
       }
-      s.cpu_remaining_.push_back(cpu);
-      s.memory_remaining_.push_back(memory);
+      // Tasks can over-commit an instance; clamp so a huge deficit still fits in 32 bits.
+      s.cpu_remaining_.push_back(static_cast<int32_t>(std::max<int64_t>(cpu, INT32_MIN)));
+      s.memory_remaining_.push_back(static_cast<int32_t>(std::max<int64_t>(memory, INT32_MIN)));
       s.running_tasks_.push_back(static_cast<int32_t>(in.tasks.size()));
 
       std::sort(ports.begin(), ports.end());

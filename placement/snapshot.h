@@ -80,10 +80,12 @@ class ClusterSnapshot {
   // ACTIVE and agent connected: the only instances that may receive tasks.
   const Bitset& eligible() const { return eligible_; }
 
-  int64_t cpu_registered(uint32_t i) const { return cpu_registered_[i]; }
-  int64_t memory_registered(uint32_t i) const { return memory_registered_[i]; }
-  const std::vector<int64_t>& cpu_remaining() const { return cpu_remaining_; }
-  const std::vector<int64_t>& memory_remaining() const { return memory_remaining_; }
+  // Resources fit in 32 bits (validation caps them), which halves the bytes a scan reads.
+  int32_t cpu_registered(uint32_t i) const { return cpu_registered_[i]; }
+  int32_t memory_registered(uint32_t i) const { return memory_registered_[i]; }
+  // Registered minus the tasks already there; negative when the tasks over-commit it.
+  const std::vector<int32_t>& cpu_remaining() const { return cpu_remaining_; }
+  const std::vector<int32_t>& memory_remaining() const { return memory_remaining_; }
   const std::vector<int32_t>& running_tasks_count() const { return running_tasks_; }
   std::optional<int64_t> registered_at_ms(uint32_t i) const {
     return registered_at_[i] == kNoTime ? std::nullopt : std::optional(registered_at_[i]);
@@ -142,8 +144,8 @@ class ClusterSnapshot {
   std::vector<uint8_t> status_;
   Bitset connected_;
   Bitset eligible_;
-  std::vector<int64_t> cpu_registered_, memory_registered_;
-  std::vector<int64_t> cpu_remaining_, memory_remaining_;
+  std::vector<int32_t> cpu_registered_, memory_registered_;
+  std::vector<int32_t> cpu_remaining_, memory_remaining_;
   std::vector<int32_t> running_tasks_;
   std::vector<int64_t> registered_at_;
 

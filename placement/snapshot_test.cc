@@ -92,7 +92,7 @@ TEST(SnapshotTest, ValidationNamesTheField) {
   const BadCase cases[] = {
       {MakeInstance(""), "instances[1].id", "is required"},
       {MakeInstance("x").Cpu(-1), "instances[1].cpu", "must be between 0"},
-      {MakeInstance("x").Memory(int64_t{1} << 50), "instances[1].memory", "must be between 0"},
+      {MakeInstance("x").Memory(int64_t{1} << 31), "instances[1].memory", "must be between 0 and 2147483647"},
       {MakeInstance("x").Ports({0}), "instances[1].ports[0]", "outside 1-65535"},
       {MakeInstance("x").Task(""), "instances[1].tasks[0].group", "is required"},
       {MakeInstance("x").Task("g", -5), "instances[1].tasks[0].cpu", "must be between 0"},

@@ -1,5 +1,9 @@
 #include "placement/internal/request_context.h"
 
+#include <algorithm>
+#include <climits>
+#include <cstring>
+
 namespace gantry::placement::internal {
 namespace {
 
@@ -10,16 +14,27 @@ uint64_t SplitMix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// Sets bit i of `out` where values[i] >= need, 64 instances per word.
-Bitset AtLeast(const int64_t* values, uint32_t n, int64_t need) {
+// Sets bit i of `out` where values[i] >= need. The comparison runs over 64 values into bytes,
+// which the compiler vectorises; a multiply then gathers each 8 bytes of 0/1 into 8 bits.
+Bitset AtLeast(const int32_t* values, uint32_t n, int64_t need) {
   Bitset out(n);
   auto& words = out.words();
-  for (uint32_t w = 0; w < words.size(); ++w) {
-    uint32_t base = w * 64;
-    uint32_t end = std::min(n, base + 64);
+  const int32_t limit = static_cast<int32_t>(std::min<int64_t>(need, INT32_MAX));
+  const uint32_t full = n / 64;
+  for (uint32_t w = 0; w < full; ++w) {
+    const int32_t* v = values + size_t{w} * 64;
+    uint8_t bytes[64];
+    for (int j = 0; j < 64; ++j) bytes[j] = v[j] >= limit;
     uint64_t word = 0;
-    for (uint32_t i = base; i < end; ++i) word |= uint64_t{values[i] >= need} << (i - base);
+    for (int b = 0; b < 8; ++b) {
+      uint64_t x;
+      std::memcpy(&x, bytes + 8 * b, 8);
+      word |= ((x * 0x0102040810204080ULL) >> 56) << (8 * b);
+    }
     words[w] = word;
+  }
+  for (uint32_t i = full * 64; i < n; ++i) {
+    if (values[i] >= limit) out.Set(i);
   }
   return out;
 }
@@ -131,9 +146,9 @@ int64_t RequestContext::TieBreak(uint32_t i) const {
 int64_t RequestContext::Key(size_t level, uint32_t i) const {
   switch (r_.strategies[level].kind) {
     case Strategy::Kind::kBinpackCpu:
-      return cpu_[i];
+      return int64_t{cpu_[i]};
     case Strategy::Kind::kBinpackMemory:
-      return memory_[i];
+      return int64_t{memory_[i]};
     case Strategy::Kind::kSpreadInstance:
       return group_tasks(i);
     case Strategy::Kind::kSpreadAttribute:
@@ -159,8 +174,9 @@ void RequestContext::MaterializeState() {
 
 void RequestContext::Place(uint32_t i) {
   if (added_.empty()) MaterializeState();
-  cpu_own_[i] -= r_.cpu;
-  memory_own_[i] -= r_.memory;
+  // A placement needs the resources to fit, so these stay non-negative.
+  cpu_own_[i] -= static_cast<int32_t>(r_.cpu);
+  memory_own_[i] -= static_cast<int32_t>(r_.memory);
   ++group_tasks_[i];
   if (added_[i]++ == 0) touched_.push_back(i);
   for (size_t level = 0; level < spread_.size(); ++level) {

@@ -61,8 +61,9 @@ class RequestContext {
   StageCounts CurrentCounts() const;
 
   uint32_t TasksAdded(uint32_t i) const { return added_.empty() ? 0 : added_[i]; }
-  int64_t cpu_remaining(uint32_t i) const { return cpu_[i]; }
-  int64_t memory_remaining(uint32_t i) const { return memory_[i]; }
+  // Remaining resources after this request's placements so far, one entry per instance.
+  const int32_t* cpu_remaining() const { return cpu_; }
+  const int32_t* memory_remaining() const { return memory_; }
   uint32_t group_tasks(uint32_t i) const;
 
  private:
@@ -79,9 +80,9 @@ class RequestContext {
   Bitset candidates_;
   StageCounts initial_counts_;
 
-  const int64_t* cpu_;
-  const int64_t* memory_;
-  std::vector<int64_t> cpu_own_, memory_own_;
+  const int32_t* cpu_;
+  const int32_t* memory_;
+  std::vector<int32_t> cpu_own_, memory_own_;
   std::vector<uint32_t> group_tasks_;  // dense; empty until needed
   std::vector<uint32_t> added_;        // tasks placed per instance by this request
   std::vector<uint32_t> touched_;      // instances with added_ > 0

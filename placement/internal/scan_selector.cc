@@ -76,7 +76,18 @@ std::optional<uint32_t> SelectByScan(const RequestContext& ctx, const Bitset& ca
       bits.ForEach([&](uint32_t i) { list.push_back(i); });
       as_list = true;
     }
-    NarrowList(list, [&](uint32_t i) { return ctx.Key(level, i); });
+    // One loop per kind, so the key is a plain array read rather than a call per candidate.
+    switch (ctx.request().strategies[level].kind) {
+      case Strategy::Kind::kBinpackCpu:
+        NarrowList(list, [cpu = ctx.cpu_remaining()](uint32_t i) { return int64_t{cpu[i]}; });
+        break;
+      case Strategy::Kind::kBinpackMemory:
+        NarrowList(list, [mem = ctx.memory_remaining()](uint32_t i) { return int64_t{mem[i]}; });
+        break;
+      default:
+        NarrowList(list, [&](uint32_t i) { return ctx.Key(level, i); });
+        break;
+    }
     if (list.size() == 1) return list.front();
   }
   if (!as_list) bits.ForEach([&](uint32_t i) { list.push_back(i); });

@@ -85,9 +85,13 @@ TEST_P(ScenarioTest, MatchesExpectation) {
   }
   ASSERT_EQ(code, 0) << err.str();
   const std::string json = out.str();
-  if (expect["instances"]) EXPECT_EQ(JsonArray(json, "instances"), Strings(expect["instances"]));
+  if (expect["instances"]) {
+    EXPECT_EQ(JsonArray(json, "instances"), Strings(expect["instances"]));
+  }
   std::vector<std::string> placements = JsonArray(json, "placements");
-  if (expect["placements"]) EXPECT_EQ(placements, Strings(expect["placements"]));
+  if (expect["placements"]) {
+    EXPECT_EQ(placements, Strings(expect["placements"]));
+  }
   if (expect["placementCounts"]) {
     std::map<std::string, int> want, got;
     for (const auto& kv : expect["placementCounts"]) want[kv.first.as<std::string>()] = kv.second.as<int>();
@@ -100,7 +104,9 @@ TEST_P(ScenarioTest, MatchesExpectation) {
     std::set<std::string> set(allowed.begin(), allowed.end());
     for (const auto& p : placements) EXPECT_TRUE(set.count(p)) << p << " in " << json;
   }
-  if (expect["failures"]) EXPECT_EQ(JsonArray(json, "failures"), Strings(expect["failures"]));
+  if (expect["failures"]) {
+    EXPECT_EQ(JsonArray(json, "failures"), Strings(expect["failures"]));
+  }
 }
 
 std::string ScenarioName(const ::testing::TestParamInfo<std::string>& info) {
