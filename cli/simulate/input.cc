@@ -282,8 +282,10 @@ TaskRequest ReadRequest(const YAML::Node& n, const std::string& path) {
 
 // Finds the node for a field path such as `instances[2].attributes.ecs.instance-type`. Attribute
 // names contain dots, so at a mapping the longest key that matches the path wins.
+// Walks with reset(), never operator=: assigning a YAML::Node writes through to the document.
 YAML::Node Locate(const YAML::Node& root, std::string_view path) {
-  YAML::Node node = root;
+  YAML::Node node;
+  node.reset(root);
   while (!path.empty()) {
     if (path.front() == '.') path.remove_prefix(1);
     if (path.front() == '[') {
@@ -292,7 +294,8 @@ YAML::Node Locate(const YAML::Node& root, std::string_view path) {
       size_t index = 0;
       std::from_chars(path.data() + 1, path.data() + close, index);
       if (index >= node.size()) return node;
-      node = node[index];
+      YAML::Node item = node[index];
+      node.reset(item);
       path.remove_prefix(close + 1);
       continue;
     }
@@ -309,7 +312,7 @@ YAML::Node Locate(const YAML::Node& root, std::string_view path) {
       }
     }
     if (best_len == 0) return node;
-    node = best;
+    node.reset(best);
     path.remove_prefix(best_len);
   }
   return node;
