@@ -43,14 +43,16 @@ $(FUZZ_DIR)/build.ninja:
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DGANTRY_FUZZ=ON -DGANTRY_SANITIZE=ON -DGANTRY_BUILD_TESTS=OFF -DGANTRY_BUILD_BENCHMARKS=OFF
 
-fuzz-smoke: deps $(FUZZ_DIR)/build.ninja ## Run the query-language fuzzer for FUZZ_SECONDS (default 30)
-	ninja -C $(FUZZ_DIR) -j $(JOBS) cql_fuzzer
-	mkdir -p $(FUZZ_DIR)/corpus
+fuzz-smoke: deps $(FUZZ_DIR)/build.ninja ## Run each fuzzer (query language, simulate input) for FUZZ_SECONDS (default 30)
+	ninja -C $(FUZZ_DIR) -j $(JOBS) cql_fuzzer simulate_fuzzer
+	mkdir -p $(FUZZ_DIR)/corpus-cql $(FUZZ_DIR)/corpus-simulate
 	$(FUZZ_DIR)/fuzz/cql_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=2100 -timeout=10 \
-	  -rss_limit_mb=2048 -print_final_stats=1 $(FUZZ_DIR)/corpus placement/cql/fuzz_corpus
+	  -rss_limit_mb=2048 -print_final_stats=1 $(FUZZ_DIR)/corpus-cql placement/cql/fuzz_corpus
+	$(FUZZ_DIR)/fuzz/simulate_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
+	  -rss_limit_mb=2048 -print_final_stats=1 $(FUZZ_DIR)/corpus-simulate cli/simulate/fuzz_corpus
 
 fuzz: FUZZ_SECONDS=600
-fuzz: fuzz-smoke ## Fuzz the query-language parser for 10 minutes
+fuzz: fuzz-smoke ## Run each fuzzer for 10 minutes
 
 check-deps: ## Check module dependency edges (placement and store depend on nothing of ours)
 	@scripts/check-deps.sh

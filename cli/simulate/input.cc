@@ -1,16 +1,17 @@
 #include "cli/simulate/input.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <charconv>
 #include <memory>
+#include <string_view>
 #include <set>
 
+#include "api/codec/yaml_document.h"
 #include "placement/cql/literals.h"
 
 namespace gantry::cli {
 namespace {
 
+using codec::YamlNode;
 using placement::ConstraintSpec;
 using placement::InstanceSpec;
 using placement::InstanceStatus;
@@ -23,38 +24,20 @@ struct ReadError {
   InputError error;
 };
 
-[[noreturn]] void Fail(const YAML::Node& node, const std::string& field, const std::string& msg) {
-  InputError e;
-  e.field = field;
-  e.message = msg;
-  if (node.IsDefined()) {
-    e.line = node.Mark().line + 1;
-    e.column = node.Mark().column + 1;
-  }
-  throw ReadError{e};
+[[noreturn]] void Fail(const YamlNode& node, const std::string& field, const std::string& msg) {
+  throw ReadError{InputError{field, msg, node.mark.line, node.mark.column}};
 }
 
-std::string Kind(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Map:
-      return "a mapping";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Null:
-      return "null";
-    default:
-      return "a scalar";
-  }
-}
+std::string Kind(const YamlNode& n) { return n.KindName(); }
 
-std::string ReadString(const YAML::Node& n, const std::string& field) {
+std::string ReadString(const YamlNode& n, const std::string& field) {
   if (!n.IsScalar()) Fail(n, field, "must be a string, got " + Kind(n));
-  return n.Scalar();
+  return n.scalar;
 }
 
-int64_t ReadInt(const YAML::Node& n, const std::string& field) {
+int64_t ReadInt(const YamlNode& n, const std::string& field) {
   if (!n.IsScalar()) Fail(n, field, "must be an integer, got " + Kind(n));
-  const std::string& s = n.Scalar();
+  const std::string& s = n.scalar;
   int64_t v = 0;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec == std::errc::result_out_of_range) Fail(n, field, "integer '" + s + "' is out of range");
@@ -64,9 +47,9 @@ int64_t ReadInt(const YAML::Node& n, const std::string& field) {
   return v;
 }
 
-uint64_t ReadUnsigned(const YAML::Node& n, const std::string& field) {
+uint64_t ReadUnsigned(const YamlNode& n, const std::string& field) {
   if (!n.IsScalar()) Fail(n, field, "must be a non-negative integer, got " + Kind(n));
-  const std::string& s = n.Scalar();
+  const std::string& s = n.scalar;
   uint64_t v = 0;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc{} || ptr != s.data() + s.size() || s.empty()) {
@@ -75,9 +58,9 @@ uint64_t ReadUnsigned(const YAML::Node& n, const std::string& field) {
   return v;
 }
 
-bool ReadBool(const YAML::Node& n, const std::string& field) {
+bool ReadBool(const YamlNode& n, const std::string& field) {
   if (n.IsScalar()) {
-    const std::string& s = n.Scalar();
+    const std::string& s = n.scalar;
     if (s == "true" || s == "True" || s == "TRUE") return true;
     if (s == "false" || s == "False" || s == "FALSE") return false;
     Fail(n, field, "must be true or false, got '" + s + "'");
@@ -85,18 +68,18 @@ bool ReadBool(const YAML::Node& n, const std::string& field) {
   Fail(n, field, "must be true or false, got " + Kind(n));
 }
 
-int32_t ReadPort(const YAML::Node& n, const std::string& field) {
+int32_t ReadPort(const YamlNode& n, const std::string& field) {
   int64_t v = ReadInt(n, field);
   if (v < 1 || v > 65535) Fail(n, field, "port " + std::to_string(v) + " is outside 1-65535");
   return static_cast<int32_t>(v);
 }
 
-std::vector<int32_t> ReadPorts(const YAML::Node& n, const std::string& field) {
+std::vector<int32_t> ReadPorts(const YamlNode& n, const std::string& field) {
   if (!n.IsSequence()) Fail(n, field, "must be a list of ports, got " + Kind(n));
   std::vector<int32_t> out;
-  out.reserve(n.size());
+  out.reserve(n.items.size());
   size_t k = 0;
-  for (const auto& item : n) {
+  for (const auto& item : n.items) {
     out.push_back(ReadPort(item, field + "[" + std::to_string(k++) + "]"));
   }
   return out;
@@ -104,13 +87,13 @@ std::vector<int32_t> ReadPorts(const YAML::Node& n, const std::string& field) {
 
 // Iterates the fields of a mapping, rejecting non-mappings, unknown fields and repeats.
 template <typename Handler>
-void ForEachField(const YAML::Node& n, const std::string& path,
+void ForEachField(const YamlNode& n, const std::string& path,
                   std::initializer_list<const char*> known, Handler&& handle) {
   if (!n.IsMap()) Fail(n, path, "must be a mapping, got " + Kind(n));
   std::set<std::string> seen;
-  for (const auto& kv : n) {
-    const YAML::Node& key = kv.first;
-    std::string name = key.IsScalar() ? key.Scalar() : "";
+  for (const auto& kv : n.entries) {
+    const YamlNode& key = kv.first;
+    std::string name = key.IsScalar() ? key.scalar : "";
     std::string field = path.empty() ? name : path + "." + name;
     if (!key.IsScalar()) Fail(key, path, "field names must be strings");
     bool is_known = false;
@@ -126,11 +109,11 @@ void ForEachField(const YAML::Node& n, const std::string& path,
   }
 }
 
-TaskSpec ReadTask(const YAML::Node& n, const std::string& path) {
+TaskSpec ReadTask(const YamlNode& n, const std::string& path) {
   TaskSpec t;
   bool has_group = false;
   ForEachField(n, path, {"group", "cpu", "memory", "ports"},
-               [&](const std::string& name, const YAML::Node& v, const std::string& f) {
+               [&](const std::string& name, const YamlNode& v, const std::string& f) {
                  if (name == "group") {
                    t.group = ReadString(v, f);
                    has_group = true;
@@ -146,14 +129,14 @@ TaskSpec ReadTask(const YAML::Node& n, const std::string& path) {
   return t;
 }
 
-InstanceSpec ReadInstance(const YAML::Node& n, const std::string& path) {
+InstanceSpec ReadInstance(const YamlNode& n, const std::string& path) {
   InstanceSpec in;
   bool has_id = false;
   ForEachField(
       n, path,
       {"id", "ec2InstanceId", "status", "agentConnected", "agentVersion", "registeredAt",
        "attributes", "cpu", "memory", "ports", "tasks"},
-      [&](const std::string& name, const YAML::Node& v, const std::string& f) {
+      [&](const std::string& name, const YamlNode& v, const std::string& f) {
         if (name == "id") {
           in.id = ReadString(v, f);
           if (in.id.empty()) Fail(v, f, "must not be empty");
@@ -186,10 +169,10 @@ InstanceSpec ReadInstance(const YAML::Node& n, const std::string& path) {
           in.registered_at_ms = ms;
         } else if (name == "attributes") {
           if (!v.IsMap()) Fail(v, f, "must be a mapping of attribute names to values, got " + Kind(v));
-          in.attributes.reserve(v.size());
-          for (const auto& kv : v) {
+          in.attributes.reserve(v.entries.size());
+          for (const auto& kv : v.entries) {
             if (!kv.first.IsScalar()) Fail(kv.first, f, "attribute names must be strings");
-            const std::string& key = kv.first.Scalar();
+            const std::string& key = kv.first.scalar;
             std::string af = f + "." + key;
             if (key.empty()) Fail(kv.first, f, "attribute name is empty");
             // A capability attribute carries no value: `name:` (null) or `name: ""`.
@@ -208,18 +191,18 @@ InstanceSpec ReadInstance(const YAML::Node& n, const std::string& path) {
         } else {
           if (!v.IsSequence()) Fail(v, f, "must be a list of tasks, got " + Kind(v));
           size_t k = 0;
-          in.tasks.reserve(v.size());
-          for (const auto& t : v) in.tasks.push_back(ReadTask(t, f + "[" + std::to_string(k++) + "]"));
+          in.tasks.reserve(v.items.size());
+          for (const auto& t : v.items) in.tasks.push_back(ReadTask(t, f + "[" + std::to_string(k++) + "]"));
         }
       });
   if (!has_id) Fail(n, path + ".id", "is required");
   return in;
 }
 
-ConstraintSpec ReadConstraint(const YAML::Node& n, const std::string& path) {
+ConstraintSpec ReadConstraint(const YamlNode& n, const std::string& path) {
   ConstraintSpec c;
   ForEachField(n, path, {"type", "expression"},
-               [&](const std::string& name, const YAML::Node& v, const std::string& f) {
+               [&](const std::string& name, const YamlNode& v, const std::string& f) {
                  if (name == "type") {
                    c.type = ReadString(v, f);
                  } else {
@@ -230,10 +213,10 @@ ConstraintSpec ReadConstraint(const YAML::Node& n, const std::string& path) {
   return c;
 }
 
-StrategySpec ReadStrategy(const YAML::Node& n, const std::string& path) {
+StrategySpec ReadStrategy(const YamlNode& n, const std::string& path) {
   StrategySpec s;
   ForEachField(n, path, {"type", "field"},
-               [&](const std::string& name, const YAML::Node& v, const std::string& f) {
+               [&](const std::string& name, const YamlNode& v, const std::string& f) {
                  if (name == "type") {
                    s.type = ReadString(v, f);
                  } else {
@@ -243,13 +226,13 @@ StrategySpec ReadStrategy(const YAML::Node& n, const std::string& path) {
   return s;
 }
 
-TaskRequest ReadRequest(const YAML::Node& n, const std::string& path) {
+TaskRequest ReadRequest(const YamlNode& n, const std::string& path) {
   TaskRequest r;
   std::optional<std::string> group, task_definition;
   ForEachField(n, path,
                {"count", "group", "taskDefinition", "cpu", "memory", "ports",
                 "placementConstraints", "placementStrategy", "seed"},
-               [&](const std::string& name, const YAML::Node& v, const std::string& f) {
+               [&](const std::string& name, const YamlNode& v, const std::string& f) {
                  if (name == "count") {
                    r.count = ReadInt(v, f);
                  } else if (name == "group") {
@@ -265,12 +248,12 @@ TaskRequest ReadRequest(const YAML::Node& n, const std::string& path) {
                  } else if (name == "placementConstraints") {
                    if (!v.IsSequence()) Fail(v, f, "must be a list, got " + Kind(v));
                    size_t k = 0;
-                   for (const auto& c : v)
+                   for (const auto& c : v.items)
                      r.constraints.push_back(ReadConstraint(c, f + "[" + std::to_string(k++) + "]"));
                  } else if (name == "placementStrategy") {
                    if (!v.IsSequence()) Fail(v, f, "must be a list, got " + Kind(v));
                    size_t k = 0;
-                   for (const auto& s : v)
+                   for (const auto& s : v.items)
                      r.strategies.push_back(ReadStrategy(s, f + "[" + std::to_string(k++) + "]"));
                  } else {
                    r.seed = ReadUnsigned(v, f);
@@ -282,40 +265,37 @@ TaskRequest ReadRequest(const YAML::Node& n, const std::string& path) {
 
 // Finds the node for a field path such as `instances[2].attributes.ecs.instance-type`. Attribute
 // names contain dots, so at a mapping the longest key that matches the path wins.
-// Walks with reset(), never operator=: assigning a YAML::Node writes through to the document.
-YAML::Node Locate(const YAML::Node& root, std::string_view path) {
-  YAML::Node node;
-  node.reset(root);
+const YamlNode& Locate(const YamlNode& root, std::string_view path) {
+  const YamlNode* node = &root;
   while (!path.empty()) {
     if (path.front() == '.') path.remove_prefix(1);
-    if (path.front() == '[') {
+    if (!path.empty() && path.front() == '[') {
       size_t close = path.find(']');
-      if (close == std::string_view::npos || !node.IsSequence()) return node;
+      if (close == std::string_view::npos || !node->IsSequence()) return *node;
       size_t index = 0;
       std::from_chars(path.data() + 1, path.data() + close, index);
-      if (index >= node.size()) return node;
-      YAML::Node item = node[index];
-      node.reset(item);
+      if (index >= node->items.size()) return *node;
+      node = &node->items[index];
       path.remove_prefix(close + 1);
       continue;
     }
-    if (!node.IsMap()) return node;
-    YAML::Node best;
+    if (!node->IsMap()) return *node;
+    const YamlNode* best = nullptr;
     size_t best_len = 0;
-    for (const auto& kv : node) {
-      if (!kv.first.IsScalar()) continue;
-      const std::string& key = kv.first.Scalar();
-      if (key.size() > best_len && path.starts_with(key) &&
-          (path.size() == key.size() || path[key.size()] == '.' || path[key.size()] == '[')) {
-        best = kv.second;
-        best_len = key.size();
+    for (const auto& [key, value] : node->entries) {
+      if (!key.IsScalar()) continue;
+      const std::string& k = key.scalar;
+      if (k.size() > best_len && path.starts_with(k) &&
+          (path.size() == k.size() || path[k.size()] == '.' || path[k.size()] == '[')) {
+        best = &value;
+        best_len = k.size();
       }
     }
-    if (best_len == 0) return node;
-    node.reset(best);
+    if (!best) return *node;
+    node = best;
     path.remove_prefix(best_len);
   }
-  return node;
+  return *node;
 }
 
 }  // namespace
@@ -341,39 +321,35 @@ std::string InputError::Format(const std::string& file) const {
 }
 
 std::optional<SimulateInput> ParseSimulateInput(const std::string& text, InputError& error) {
-  std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(text);
-  } catch (const YAML::Exception& e) {
-    error = InputError{"", "malformed YAML: " + e.msg, e.mark.line + 1, e.mark.column + 1};
+  codec::YamlError yaml_error;
+  auto docs = codec::ParseYaml(text, yaml_error);
+  if (!docs) {
+    error = InputError{"", yaml_error.message, yaml_error.mark.line, yaml_error.mark.column};
     return std::nullopt;
   }
-  // A trailing `---` yields an empty document; skip those as kubectl does.
-  std::vector<YAML::Node> real;
-  for (auto& d : docs)
-    if (!d.IsNull()) real.push_back(d);
-  if (real.empty()) {
+  if (docs->empty()) {
     error = InputError{"", "the file is empty", 0, 0};
     return std::nullopt;
   }
-  if (real.size() > 1) {
-    error = InputError{"", "expected one document, found " + std::to_string(real.size()),
-                       real[1].Mark().line + 1, real[1].Mark().column + 1};
+  if (docs->size() > 1) {
+    const YamlNode& second = (*docs)[1];
+    error = InputError{"", "expected one document, found " + std::to_string(docs->size()),
+                       second.mark.line, second.mark.column};
     return std::nullopt;
   }
-  const YAML::Node& root = real[0];
+  auto root = std::make_shared<const YamlNode>(std::move((*docs)[0]));
   SimulateInput in;
   try {
     bool has_instances = false;
-    ForEachField(root, "", {"instances", "filter", "request"},
-                 [&](const std::string& name, const YAML::Node& v, const std::string& f) {
+    ForEachField(*root, "", {"instances", "filter", "request"},
+                 [&](const std::string& name, const YamlNode& v, const std::string& f) {
                    if (name == "instances") {
                      has_instances = true;
                      if (v.IsNull()) return;  // `instances:` with nothing: an empty cluster
                      if (!v.IsSequence()) Fail(v, f, "must be a list of instances, got " + Kind(v));
-                     in.instances.reserve(v.size());
+                     in.instances.reserve(v.items.size());
                      size_t k = 0;
-                     for (const auto& inst : v)
+                     for (const auto& inst : v.items)
                        in.instances.push_back(ReadInstance(inst, f + "[" + std::to_string(k++) + "]"));
                    } else if (name == "filter") {
                      in.filter = ReadString(v, f);
@@ -381,20 +357,17 @@ std::optional<SimulateInput> ParseSimulateInput(const std::string& text, InputEr
                      in.request = ReadRequest(v, f);
                    }
                  });
-    if (!has_instances) Fail(root, "instances", "is required");
+    if (!has_instances) Fail(*root, "instances", "is required");
     if (!in.filter && !in.request) {
-      Fail(root, "", "nothing to simulate: give 'filter' (list instances) or 'request' (place tasks)");
+      Fail(*root, "", "nothing to simulate: give 'filter' (list instances) or 'request' (place tasks)");
     }
   } catch (const ReadError& e) {
     error = e.error;
     return std::nullopt;
-  } catch (const YAML::Exception& e) {
-    error = InputError{"", "malformed YAML: " + e.msg, e.mark.line + 1, e.mark.column + 1};
-    return std::nullopt;
   }
   in.locate_ = [root](const std::string& field) {
-    YAML::Node n = Locate(root, field);
-    return SimulateInput::Position{n.Mark().line + 1, n.Mark().column + 1};
+    const YamlNode& n = Locate(*root, field);
+    return SimulateInput::Position{n.mark.line, n.mark.column};
   };
   return in;
 }

@@ -1,0 +1,117 @@
+#include "api/codec/yaml_document.h"
+
+#include <gtest/gtest.h>
+
+namespace gantry::codec {
+namespace {
+
+std::vector<YamlNode> MustParse(const std::string& text) {
+  YamlError error;
+  auto docs = ParseYaml(text, error);
+  EXPECT_TRUE(docs.has_value()) << error.message;
+  return docs ? std::move(*docs) : std::vector<YamlNode>{};
+}
+
+YamlError MustFail(const std::string& text) {
+  YamlError error;
+  auto docs = ParseYaml(text, error);
+  EXPECT_FALSE(docs.has_value()) << text;
+  return error;
+}
+
+TEST(YamlDocumentTest, MappingsSequencesScalarsAndMarks) {
+  auto docs = MustParse("a: 1\nb: [x, 'y', \"z\"]\nc:\n  - k: v\nd:\n");
+  ASSERT_EQ(docs.size(), 1u);
+  const YamlNode& root = docs[0];
+  ASSERT_TRUE(root.IsMap());
+  ASSERT_EQ(root.entries.size(), 4u);
+  EXPECT_EQ(root.entries[0].first.scalar, "a");
+  EXPECT_EQ(root.entries[0].second.scalar, "1");
+  EXPECT_FALSE(root.entries[0].second.quoted);
+  EXPECT_EQ(root.entries[0].second.mark.line, 1);
+  EXPECT_EQ(root.entries[0].second.mark.column, 4);
+  const YamlNode& b = root.entries[1].second;
+  ASSERT_TRUE(b.IsSequence());
+  ASSERT_EQ(b.items.size(), 3u);
+  EXPECT_FALSE(b.items[0].quoted);
+  EXPECT_TRUE(b.items[1].quoted);
+  EXPECT_TRUE(b.items[2].quoted);
+  EXPECT_EQ(b.items[2].mark.column, 13);  // b: [x, 'y', "z"]
+  const YamlNode& c = root.entries[2].second;
+  ASSERT_TRUE(c.IsSequence());
+  EXPECT_EQ(c.items[0].entries[0].second.scalar, "v");
+  EXPECT_EQ(c.items[0].mark.line, 4);
+  EXPECT_TRUE(root.entries[3].second.IsNull());
+}
+
+TEST(YamlDocumentTest, JsonIsYaml) {
+  auto docs = MustParse(R"({"a": [1, 2.5, true, null, "s"], "b": {"c": "d"}})");
+  ASSERT_EQ(docs.size(), 1u);
+  const YamlNode& a = docs[0].entries[0].second;
+  ASSERT_EQ(a.items.size(), 5u);
+  EXPECT_EQ(a.items[1].scalar, "2.5");
+  EXPECT_TRUE(a.items[3].IsNull() || a.items[3].scalar == "null");
+  EXPECT_TRUE(a.items[4].quoted);
+}
+
+TEST(YamlDocumentTest, MultipleDocumentsSkipEmptyOnes) {
+  auto docs = MustParse("a: 1\n---\n---\nb: 2\n---\n");
+  ASSERT_EQ(docs.size(), 2u);
+  EXPECT_EQ(docs[1].entries[0].first.scalar, "b");
+  EXPECT_TRUE(MustParse("").empty());
+  EXPECT_TRUE(MustParse("# only a comment\n").empty());
+}
+
+TEST(YamlDocumentTest, StrayTopLevelCommaDoesNotHang) {
+  // yaml-cpp 0.7's LoadAll loops forever on these.
+  for (const char* text : {",", "a: 1\n---\n,\n", ",instances:\n- id: x\n"}) {
+    YamlError e = MustFail(text);
+    EXPECT_NE(e.message.find("malformed YAML: unexpected ','"), std::string::npos) << e.message;
+    EXPECT_GE(e.mark.line, 1);
+  }
+}
+
+TEST(YamlDocumentTest, SyntaxErrorsCarryPosition) {
+  YamlError e = MustFail("a: [1, 2\nb: 3\n");
+  EXPECT_EQ(e.message.rfind("malformed YAML: ", 0), 0u);
+  EXPECT_GE(e.mark.line, 1);
+  YamlError flow = MustFail("a: 1\n}\n");
+  EXPECT_EQ(flow.mark.line, 2);
+}
+
+TEST(YamlDocumentTest, MergeKeysAreRejected) {
+  YamlError e = MustFail("base: &b {x: 1}\nother:\n  <<: *b\n  y: 2\n");
+  EXPECT_EQ(e.message, "merge keys (<<) are not supported");
+  EXPECT_EQ(e.mark.line, 3);
+  // A quoted "<<" is an ordinary key.
+  auto docs = MustParse("\"<<\": 1\n");
+  EXPECT_EQ(docs[0].entries[0].first.scalar, "<<");
+}
+
+TEST(YamlDocumentTest, AliasesCopyTheAnchoredNode) {
+  auto docs = MustParse("a: &x {k: v}\nb: *x\n");
+  const YamlNode& b = docs[0].entries[1].second;
+  ASSERT_TRUE(b.IsMap());
+  EXPECT_EQ(b.entries[0].second.scalar, "v");
+}
+
+TEST(YamlDocumentTest, AliasExpansionIsBounded) {
+  // Ten levels of ten-fold aliases would expand to 10^10 nodes.
+  std::string text = "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 10; ++i) {
+    std::string prev = "*l" + std::to_string(i - 1);
+    text += "l" + std::to_string(i) + ": &l" + std::to_string(i) + " [";
+    for (int k = 0; k < 10; ++k) text += (k ? ", " : "") + prev;
+    text += "]\n";
+  }
+  YamlError e = MustFail(text);
+  EXPECT_NE(e.message.find("aliases expand to more than"), std::string::npos) << e.message;
+}
+
+TEST(YamlDocumentTest, DeepNestingIsAnErrorNotACrash) {
+  YamlError e = MustFail("a: " + std::string(100000, '[') + std::string(100000, ']') + "\n");
+  EXPECT_EQ(e.message.rfind("malformed YAML", 0), 0u);
+}
+
+}  // namespace
+}  // namespace gantry::codec
