@@ -30,7 +30,7 @@ Mark ToMark(const YAML::Mark& m) { return Mark{m.line + 1, m.column + 1}; }
 size_t CountNodes(const YamlNode& n) {
   size_t count = 1;
   for (const auto& item : n.items) count += CountNodes(item);
-  for (const auto& [k, v] : n.entries) count += CountNodes(k) + CountNodes(v);
+  for (const auto& e : n.entries) count += CountNodes(e.key) + CountNodes(e.value);
   return count;
 }
 
@@ -134,7 +134,7 @@ class Builder : public YAML::EventHandler {
       }
       top.key = std::move(n);
     } else {
-      top.node.entries.emplace_back(std::move(*top.key), std::move(n));
+      top.node.entries.push_back(YamlEntry{std::move(*top.key), std::move(n)});
       top.key.reset();
     }
   }

@@ -22,6 +22,8 @@ struct Mark {
   int column = 0;
 };
 
+struct YamlEntry;
+
 struct YamlNode {
   enum class Kind : uint8_t { kNull, kScalar, kSequence, kMap };
   Kind kind = Kind::kNull;
@@ -29,7 +31,7 @@ struct YamlNode {
   std::string scalar;    // the text of a scalar
   Mark mark;             // where the node starts
   std::vector<YamlNode> items;                            // sequence items
-  std::vector<std::pair<YamlNode, YamlNode>> entries;  // mapping entries, in order
+  std::vector<YamlEntry> entries;  // mapping entries, in order
 
   bool IsNull() const { return kind == Kind::kNull; }
   bool IsScalar() const { return kind == Kind::kScalar; }
@@ -37,6 +39,11 @@ struct YamlNode {
   bool IsMap() const { return kind == Kind::kMap; }
   // "a mapping", "a list", "a string", "null": for error messages.
   const char* KindName() const;
+};
+
+struct YamlEntry {
+  YamlNode key;
+  YamlNode value;
 };
 
 struct YamlError {

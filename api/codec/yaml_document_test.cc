@@ -25,29 +25,29 @@ TEST(YamlDocumentTest, MappingsSequencesScalarsAndMarks) {
   const YamlNode& root = docs[0];
   ASSERT_TRUE(root.IsMap());
   ASSERT_EQ(root.entries.size(), 4u);
-  EXPECT_EQ(root.entries[0].first.scalar, "a");
-  EXPECT_EQ(root.entries[0].second.scalar, "1");
-  EXPECT_FALSE(root.entries[0].second.quoted);
-  EXPECT_EQ(root.entries[0].second.mark.line, 1);
-  EXPECT_EQ(root.entries[0].second.mark.column, 4);
-  const YamlNode& b = root.entries[1].second;
+  EXPECT_EQ(root.entries[0].key.scalar, "a");
+  EXPECT_EQ(root.entries[0].value.scalar, "1");
+  EXPECT_FALSE(root.entries[0].value.quoted);
+  EXPECT_EQ(root.entries[0].value.mark.line, 1);
+  EXPECT_EQ(root.entries[0].value.mark.column, 4);
+  const YamlNode& b = root.entries[1].value;
   ASSERT_TRUE(b.IsSequence());
   ASSERT_EQ(b.items.size(), 3u);
   EXPECT_FALSE(b.items[0].quoted);
   EXPECT_TRUE(b.items[1].quoted);
   EXPECT_TRUE(b.items[2].quoted);
   EXPECT_EQ(b.items[2].mark.column, 13);  // b: [x, 'y', "z"]
-  const YamlNode& c = root.entries[2].second;
+  const YamlNode& c = root.entries[2].value;
   ASSERT_TRUE(c.IsSequence());
-  EXPECT_EQ(c.items[0].entries[0].second.scalar, "v");
+  EXPECT_EQ(c.items[0].entries[0].value.scalar, "v");
   EXPECT_EQ(c.items[0].mark.line, 4);
-  EXPECT_TRUE(root.entries[3].second.IsNull());
+  EXPECT_TRUE(root.entries[3].value.IsNull());
 }
 
 TEST(YamlDocumentTest, JsonIsYaml) {
   auto docs = MustParse(R"({"a": [1, 2.5, true, null, "s"], "b": {"c": "d"}})");
   ASSERT_EQ(docs.size(), 1u);
-  const YamlNode& a = docs[0].entries[0].second;
+  const YamlNode& a = docs[0].entries[0].value;
   ASSERT_EQ(a.items.size(), 5u);
   EXPECT_EQ(a.items[1].scalar, "2.5");
   EXPECT_TRUE(a.items[3].IsNull() || a.items[3].scalar == "null");
@@ -57,7 +57,7 @@ TEST(YamlDocumentTest, JsonIsYaml) {
 TEST(YamlDocumentTest, MultipleDocumentsSkipEmptyOnes) {
   auto docs = MustParse("a: 1\n---\n---\nb: 2\n---\n");
   ASSERT_EQ(docs.size(), 2u);
-  EXPECT_EQ(docs[1].entries[0].first.scalar, "b");
+  EXPECT_EQ(docs[1].entries[0].key.scalar, "b");
   EXPECT_TRUE(MustParse("").empty());
   EXPECT_TRUE(MustParse("# only a comment\n").empty());
 }
@@ -85,14 +85,14 @@ TEST(YamlDocumentTest, MergeKeysAreRejected) {
   EXPECT_EQ(e.mark.line, 3);
   // A quoted "<<" is an ordinary key.
   auto docs = MustParse("\"<<\": 1\n");
-  EXPECT_EQ(docs[0].entries[0].first.scalar, "<<");
+  EXPECT_EQ(docs[0].entries[0].key.scalar, "<<");
 }
 
 TEST(YamlDocumentTest, AliasesCopyTheAnchoredNode) {
   auto docs = MustParse("a: &x {k: v}\nb: *x\n");
-  const YamlNode& b = docs[0].entries[1].second;
+  const YamlNode& b = docs[0].entries[1].value;
   ASSERT_TRUE(b.IsMap());
-  EXPECT_EQ(b.entries[0].second.scalar, "v");
+  EXPECT_EQ(b.entries[0].value.scalar, "v");
 }
 
 TEST(YamlDocumentTest, AliasExpansionIsBounded) {

@@ -92,7 +92,7 @@ void ForEachField(const YamlNode& n, const std::string& path,
   if (!n.IsMap()) Fail(n, path, "must be a mapping, got " + Kind(n));
   std::set<std::string> seen;
   for (const auto& kv : n.entries) {
-    const YamlNode& key = kv.first;
+    const YamlNode& key = kv.key;
     std::string name = key.IsScalar() ? key.scalar : "";
     std::string field = path.empty() ? name : path + "." + name;
     if (!key.IsScalar()) Fail(key, path, "field names must be strings");
@@ -105,7 +105,7 @@ void ForEachField(const YamlNode& n, const std::string& path,
       Fail(key, field, "unknown field '" + name + "' (expected one of: " + list + ")");
     }
     if (!seen.insert(name).second) Fail(key, field, "field is given more than once");
-    handle(name, kv.second, field);
+    handle(name, kv.value, field);
   }
 }
 
@@ -171,15 +171,15 @@ InstanceSpec ReadInstance(const YamlNode& n, const std::string& path) {
           if (!v.IsMap()) Fail(v, f, "must be a mapping of attribute names to values, got " + Kind(v));
           in.attributes.reserve(v.entries.size());
           for (const auto& kv : v.entries) {
-            if (!kv.first.IsScalar()) Fail(kv.first, f, "attribute names must be strings");
-            const std::string& key = kv.first.scalar;
+            if (!kv.key.IsScalar()) Fail(kv.key, f, "attribute names must be strings");
+            const std::string& key = kv.key.scalar;
             std::string af = f + "." + key;
-            if (key.empty()) Fail(kv.first, f, "attribute name is empty");
+            if (key.empty()) Fail(kv.key, f, "attribute name is empty");
             // A capability attribute carries no value: `name:` (null) or `name: ""`.
-            if (kv.second.IsNull()) {
+            if (kv.value.IsNull()) {
               in.attributes.emplace_back(key, "");
             } else {
-              in.attributes.emplace_back(key, ReadString(kv.second, af));
+              in.attributes.emplace_back(key, ReadString(kv.value, af));
             }
           }
         } else if (name == "cpu") {
