@@ -18,7 +18,8 @@ namespace {
 
 std::vector<InstanceSpec> MakeCluster(int n) {
   static const char* kZones[] = {"us-east-1a", "us-east-1b", "us-east-1c"};
-  static const char* kTypes[] = {"t2.small", "t2.medium", "m5.large", "m5.xlarge", "c5.large", "r5.large"};
+  static const char* kTypes[] = {"t2.small",  "t2.medium", "m5.large",
+                                 "m5.xlarge", "c5.large",  "r5.large"};
   static const int64_t kMemory[] = {2048, 4096, 8192, 16384, 4096, 16384};
   static const int64_t kCpu[] = {1024, 2048, 2048, 4096, 2048, 2048};
   std::vector<InstanceSpec> out(n);
@@ -59,7 +60,9 @@ TaskRequest MakeRequest(int64_t count, uint64_t seed) {
 const ClusterSnapshot& Snapshot(int n) {
   static std::map<int, std::unique_ptr<ClusterSnapshot>> cache;
   auto& slot = cache[n];
-  if (!slot) slot = std::make_unique<ClusterSnapshot>(std::move(ClusterSnapshot::Build(MakeCluster(n))).value());
+  if (!slot)
+    slot = std::make_unique<ClusterSnapshot>(
+        std::move(ClusterSnapshot::Build(MakeCluster(n))).value());
   return *slot;
 }
 
@@ -82,7 +85,10 @@ void BM_PlaceManyTasks(benchmark::State& state) {
   state.counters["placements_per_s"] =
       benchmark::Counter(static_cast<double>(tasks), benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_PlaceManyTasks)->Args({10000, 100000})->Args({100000, 100000})->Unit(benchmark::kMillisecond)
+BENCHMARK(BM_PlaceManyTasks)
+    ->Args({10000, 100000})
+    ->Args({100000, 100000})
+    ->Unit(benchmark::kMillisecond)
     ->MinTime(2.0);
 
 // One task at a time: the latency a controller sees per decision. Percentiles over many seeds.
@@ -90,7 +96,8 @@ void BM_PlaceOneTask(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
   const ClusterSnapshot& s = Snapshot(n);
   std::vector<CompiledRequest> requests;
-  for (uint64_t seed = 0; seed < 64; ++seed) requests.push_back(*CompileRequest(MakeRequest(1, seed)));
+  for (uint64_t seed = 0; seed < 64; ++seed)
+    requests.push_back(*CompileRequest(MakeRequest(1, seed)));
   std::vector<double> micros;
   size_t k = 0;
   for (auto _ : state) {
@@ -126,7 +133,8 @@ BENCHMARK(BM_BuildSnapshot)->Arg(10000)->Arg(100000)->Unit(benchmark::kMilliseco
 void BM_Filter(benchmark::State& state) {
   const ClusterSnapshot& s = Snapshot(static_cast<int>(state.range(0)));
   for (auto _ : state) {
-    auto r = Filter(s, "attribute:ecs.instance-type =~ m5.* and attribute:ecs.availability-zone != us-east-1a");
+    auto r = Filter(
+        s, "attribute:ecs.instance-type =~ m5.* and attribute:ecs.availability-zone != us-east-1a");
     benchmark::DoNotOptimize(r);
   }
 }

@@ -63,8 +63,7 @@ class Bitset {
   // Number of bits set in (this & ~o), without materialising it.
   uint32_t CountAndNot(const Bitset& o) const {
     uint32_t n = 0;
-    for (size_t k = 0; k < words_.size(); ++k)
-      n += PopCount(words_[k] & ~o.words_[k]);
+    for (size_t k = 0; k < words_.size(); ++k) n += PopCount(words_[k] & ~o.words_[k]);
     return n;
   }
 

@@ -32,9 +32,9 @@ const char* ReasonText(Stage stage);
 const char* StageName(Stage stage);
 
 struct StageCounts {
-  uint32_t evaluated = 0;                      // instances looked at
+  uint32_t evaluated = 0;                       // instances looked at
   std::array<uint32_t, kNumStages> rejected{};  // removed at each stage
-  uint32_t feasible = 0;                       // left after every stage
+  uint32_t feasible = 0;                        // left after every stage
 
   // The stage that removed the last candidates; nullopt while some remain. With no instances at
   // all the answer is kAgent (no ACTIVE connected instance).
@@ -42,9 +42,9 @@ struct StageCounts {
 };
 
 struct Decision {
-  std::vector<uint32_t> placements;  // snapshot index of the instance for each placed task
-  std::vector<Stage> failures;       // one per task that could not be placed
-  StageCounts first_task;            // the pipeline's counters for the first task
+  std::vector<uint32_t> placements;          // snapshot index of the instance for each placed task
+  std::vector<Stage> failures;               // one per task that could not be placed
+  StageCounts first_task;                    // the pipeline's counters for the first task
   std::optional<StageCounts> at_exhaustion;  // counters when the candidates ran out
 };
 
@@ -57,7 +57,8 @@ struct InstanceExplanation {
 };
 
 struct Explanation {
-  std::vector<std::string> score_names;  // "spread(attribute:ecs.availability-zone)", ..., "tie-break"
+  std::vector<std::string>
+      score_names;  // "spread(attribute:ecs.availability-zone)", ..., "tie-break"
   std::vector<InstanceExplanation> instances;  // in snapshot order
   StageCounts counts;
 };

@@ -37,7 +37,8 @@ class Generator {
       int tasks = Uniform(0, 3);
       for (int t = 0; t < tasks; ++t) {
         b.Task(Pick<std::string>({"family:web", "family:db", "service:api"}), Uniform(0, 2) * 128,
-               Uniform(0, 2) * 256, Chance(0.2) ? std::vector<int32_t>{80} : std::vector<int32_t>{});
+               Uniform(0, 2) * 256,
+               Chance(0.2) ? std::vector<int32_t>{80} : std::vector<int32_t>{});
       }
       out.push_back(b);
     }
@@ -51,16 +52,17 @@ class Generator {
     r.cpu = Pick<int64_t>({0, 128, 256, 512});
     r.memory = Pick<int64_t>({0, 256, 512, 1024});
     if (Chance(0.2)) r.ports = {Pick<int32_t>({80, 8080})};
-    if (Chance(0.3)) r.constraints.push_back({"memberOf", Pick<std::string>({
-                                                   "attribute:stack == prod",
-                                                   "attribute:ecs.availability-zone in [a, b]",
-                                                   "attribute:rack != r1 and attribute:stack exists",
-                                                   "not(attribute:ecs.availability-zone == c)",
-                                               })});
+    if (Chance(0.3))
+      r.constraints.push_back({"memberOf", Pick<std::string>({
+                                               "attribute:stack == prod",
+                                               "attribute:ecs.availability-zone in [a, b]",
+                                               "attribute:rack != r1 and attribute:stack exists",
+                                               "not(attribute:ecs.availability-zone == c)",
+                                           })});
     if (Chance(0.15)) {
-      r.constraints.push_back({"memberOf", Pick<std::string>({"runningTasksCount < 3",
-                                                               "not(task:group == service:api)",
-                                                               "task:group != family:db"})});
+      r.constraints.push_back(
+          {"memberOf", Pick<std::string>({"runningTasksCount < 3", "not(task:group == service:api)",
+                                          "task:group != family:db"})});
     }
     if (Chance(0.2)) r.constraints.push_back({"distinctInstance", std::nullopt});
     int strategies = Uniform(0, 3);
@@ -97,7 +99,8 @@ struct Checker {
   const ClusterSnapshot& s;
   const std::vector<InstanceSpec>& specs;
   const TaskRequest& r;
-  std::vector<std::vector<uint32_t>> member_of;  // per constraint: matching indices (no tasks added)
+  std::vector<std::vector<uint32_t>>
+      member_of;  // per constraint: matching indices (no tasks added)
 
   bool Fits(uint32_t i, int added) const {
     const InstanceSpec& in = specs[i];
@@ -166,15 +169,15 @@ TEST(PlacementPropertyTest, InvariantsHoldOnRandomClusters) {
     std::vector<int> added(specs.size());
     for (uint32_t i : d->placements) {
       // Never over-commit cpu, memory or ports; honour status, memberOf and distinctInstance.
-      ASSERT_TRUE(check.Fits(i, added[i])) << "seed " << seed << " placed on " << s->id(i)
-                                           << " after " << added[i];
+      ASSERT_TRUE(check.Fits(i, added[i]))
+          << "seed " << seed << " placed on " << s->id(i) << " after " << added[i];
       ++added[i];
     }
     if (!d->failures.empty()) {
       ++with_failures;
       for (uint32_t i = 0; i < specs.size(); ++i) {
-        ASSERT_FALSE(check.Fits(i, added[i])) << "seed " << seed << ": " << s->id(i)
-                                              << " could still take a task";
+        ASSERT_FALSE(check.Fits(i, added[i]))
+            << "seed " << seed << ": " << s->id(i) << " could still take a task";
       }
       for (Stage st : d->failures) ASSERT_EQ(st, d->failures.front());
       ASSERT_TRUE(d->at_exhaustion.has_value());
@@ -208,9 +211,13 @@ TEST(PlacementPropertyTest, SpreadStaysWithinOneWhenCapacityAllows) {
     }
     auto s = ClusterSnapshot::Build(specs);
     ASSERT_TRUE(s.ok());
-    TaskRequest r = testing::MakeRequest().Count(gen.Uniform(1, 50)).Memory(100)
-                        .Spread("attribute:ecs.availability-zone").Spread("instanceId")
-                        .Binpack("memory").Seed(seed);
+    TaskRequest r = testing::MakeRequest()
+                        .Count(gen.Uniform(1, 50))
+                        .Memory(100)
+                        .Spread("attribute:ecs.availability-zone")
+                        .Spread("instanceId")
+                        .Binpack("memory")
+                        .Seed(seed);
     auto d = Place(*s, r);
     ASSERT_TRUE(d.ok());
     ASSERT_TRUE(d->failures.empty());

@@ -18,7 +18,7 @@ struct Outcome {
 };
 
 Outcome PlaceAll(const std::vector<InstanceSpec>& instances, const TaskRequest& request,
-            const PlaceOptions& options = {}) {
+                 const PlaceOptions& options = {}) {
   auto s = ClusterSnapshot::Build(instances);
   EXPECT_TRUE(s.ok()) << s.error().ToString();
   auto d = Place(*s, request, options);
@@ -51,39 +51,79 @@ TEST(PlaceTest, EachStageFiltersAndNamesItsReason) {
   const StageCase cases[] = {
       {"no instances at all", {}, MakeRequest(), {}, {"AGENT"}},
       {"draining, inactive and disconnected instances get nothing",
-       {MakeInstance("a").Draining(), MakeInstance("b").Inactive(), MakeInstance("c").Disconnected()},
-       MakeRequest(), {}, {"AGENT"}},
+       {MakeInstance("a").Draining(), MakeInstance("b").Inactive(),
+        MakeInstance("c").Disconnected()},
+       MakeRequest(),
+       {},
+       {"AGENT"}},
       {"only the active connected one",
        {MakeInstance("a").Draining(), MakeInstance("b"), MakeInstance("c").Disconnected()},
-       MakeRequest(), {"b"}, {}},
-      {"cpu", {MakeInstance("a").Cpu(100), MakeInstance("b").Cpu(300)}, MakeRequest().Cpu(256),
-       {"b"}, {}},
+       MakeRequest(),
+       {"b"},
+       {}},
+      {"cpu",
+       {MakeInstance("a").Cpu(100), MakeInstance("b").Cpu(300)},
+       MakeRequest().Cpu(256),
+       {"b"},
+       {}},
       {"cpu exhausted", {MakeInstance("a").Cpu(100)}, MakeRequest().Cpu(256), {}, {"RESOURCE:CPU"}},
-      {"cpu left after existing tasks", {MakeInstance("a").Cpu(512).Task("x", 300)},
-       MakeRequest().Cpu(256), {}, {"RESOURCE:CPU"}},
-      {"exact fit", {MakeInstance("a").Cpu(256).Memory(512)}, MakeRequest().Cpu(256).Memory(512),
-       {"a"}, {}},
-      {"memory", {MakeInstance("a").Memory(100)}, MakeRequest().Memory(256), {}, {"RESOURCE:MEMORY"}},
-      {"ports in use on the instance", {MakeInstance("a").Ports({80}), MakeInstance("b")},
-       MakeRequest().Ports({80}), {"b"}, {}},
-      {"ports used by a task", {MakeInstance("a").Task("x", 0, 0, {443})},
-       MakeRequest().Ports({80, 443}), {}, {"RESOURCE:PORTS"}},
-      {"memberOf", {MakeInstance("a").Attr("stack", "dev")}, MakeRequest().MemberOf("attribute:stack == prod"),
-       {}, {"MemberOf placement constraint unsatisfied."}},
+      {"cpu left after existing tasks",
+       {MakeInstance("a").Cpu(512).Task("x", 300)},
+       MakeRequest().Cpu(256),
+       {},
+       {"RESOURCE:CPU"}},
+      {"exact fit",
+       {MakeInstance("a").Cpu(256).Memory(512)},
+       MakeRequest().Cpu(256).Memory(512),
+       {"a"},
+       {}},
+      {"memory",
+       {MakeInstance("a").Memory(100)},
+       MakeRequest().Memory(256),
+       {},
+       {"RESOURCE:MEMORY"}},
+      {"ports in use on the instance",
+       {MakeInstance("a").Ports({80}), MakeInstance("b")},
+       MakeRequest().Ports({80}),
+       {"b"},
+       {}},
+      {"ports used by a task",
+       {MakeInstance("a").Task("x", 0, 0, {443})},
+       MakeRequest().Ports({80, 443}),
+       {},
+       {"RESOURCE:PORTS"}},
+      {"memberOf",
+       {MakeInstance("a").Attr("stack", "dev")},
+       MakeRequest().MemberOf("attribute:stack == prod"),
+       {},
+       {"MemberOf placement constraint unsatisfied."}},
       {"task definition memberOf is ANDed",
-       {MakeInstance("a").Attr("stack", "prod").Zone("z1"), MakeInstance("b").Attr("stack", "prod").Zone("z2")},
-       MakeRequest().TaskDefinitionMemberOf("attribute:stack == prod").MemberOf("attribute:ecs.availability-zone == z2"),
-       {"b"}, {}},
+       {MakeInstance("a").Attr("stack", "prod").Zone("z1"),
+        MakeInstance("b").Attr("stack", "prod").Zone("z2")},
+       MakeRequest()
+           .TaskDefinitionMemberOf("attribute:stack == prod")
+           .MemberOf("attribute:ecs.availability-zone == z2"),
+       {"b"},
+       {}},
       {"distinctInstance counts tasks already there",
        {MakeInstance("a").Task("family:web"), MakeInstance("b").Task("other")},
-       MakeRequest().DistinctInstance(), {"b"}, {}},
-      {"distinctInstance exhausted", {MakeInstance("a").Task("family:web")},
-       MakeRequest().DistinctInstance(), {}, {"DistinctInstance placement constraint unsatisfied."}},
+       MakeRequest().DistinctInstance(),
+       {"b"},
+       {}},
+      {"distinctInstance exhausted",
+       {MakeInstance("a").Task("family:web")},
+       MakeRequest().DistinctInstance(),
+       {},
+       {"DistinctInstance placement constraint unsatisfied."}},
       {"the last stage to remove candidates names the failure",
        {MakeInstance("a").Draining(), MakeInstance("b").Cpu(10), MakeInstance("c").Memory(10)},
-       MakeRequest().Cpu(100).Memory(100), {}, {"RESOURCE:MEMORY"}},
+       MakeRequest().Cpu(100).Memory(100),
+       {},
+       {"RESOURCE:MEMORY"}},
       {"an early stage wins when it removes everyone",
-       {MakeInstance("a").Cpu(10).Memory(10)}, MakeRequest().Cpu(100).Memory(100), {},
+       {MakeInstance("a").Cpu(10).Memory(10)},
+       MakeRequest().Cpu(100).Memory(100),
+       {},
        {"RESOURCE:CPU"}},
   };
   for (const auto& c : cases) {
@@ -101,8 +141,13 @@ TEST(PlaceTest, CountersPerStage) {
                                    MakeInstance("f").Attr("stack", "prod").Task("family:web"),
                                    MakeInstance("g").Attr("stack", "prod")});
   ASSERT_TRUE(s.ok());
-  auto d = Place(*s, MakeRequest().Cpu(100).Memory(100).Ports({80}).MemberOf("attribute:stack == prod")
-                         .DistinctInstance().Count(2));
+  auto d = Place(*s, MakeRequest()
+                         .Cpu(100)
+                         .Memory(100)
+                         .Ports({80})
+                         .MemberOf("attribute:stack == prod")
+                         .DistinctInstance()
+                         .Count(2));
   ASSERT_TRUE(d.ok());
   const StageCounts& c = d->first_task;
   EXPECT_EQ(c.evaluated, 7u);
@@ -129,7 +174,8 @@ TEST(PlaceTest, BinpackPicksTheLeastRemainingThatFits) {
             (V{"b", "b", "d", "d", "d"}));
   std::vector<InstanceSpec> cpu = {MakeInstance("a").Cpu(1024), MakeInstance("b").Cpu(512),
                                    MakeInstance("c").Cpu(2048)};
-  EXPECT_EQ(PlaceAll(cpu, MakeRequest().Cpu(256).Count(3).Binpack("cpu")).placements, (V{"b", "b", "a"}));
+  EXPECT_EQ(PlaceAll(cpu, MakeRequest().Cpu(256).Count(3).Binpack("cpu")).placements,
+            (V{"b", "b", "a"}));
 }
 
 TEST(PlaceTest, SpreadByAttributeCountsTheGroupOnly) {
@@ -151,8 +197,10 @@ TEST(PlaceTest, SpreadIgnoresValuesWithoutFeasibleInstances) {
       MakeInstance("b1").Zone("b").Task("family:web").Task("family:web").Task("family:web"),
       MakeInstance("c1").Zone("c").Memory(10),
   };
-  EXPECT_EQ(PlaceAll(in, MakeRequest().Memory(100).Count(2).Spread("attribute:ecs.availability-zone")).placements,
-            (V{"a1", "a1"}));
+  EXPECT_EQ(
+      PlaceAll(in, MakeRequest().Memory(100).Count(2).Spread("attribute:ecs.availability-zone"))
+          .placements,
+      (V{"a1", "a1"}));
 }
 
 TEST(PlaceTest, SpreadMissingAttributeIsOneValue) {
@@ -183,14 +231,17 @@ TEST(PlaceTest, ChainedStrategiesBreakTiesInOrder) {
       MakeInstance("b-big").Zone("b").Memory(8192), MakeInstance("b-small").Zone("b").Memory(2048),
       MakeInstance("c-big").Zone("c").Memory(8192), MakeInstance("c-small").Zone("c").Memory(2048),
   };
-  Outcome o = PlaceAll(in, MakeRequest().Count(9).Memory(512).Spread("attribute:ecs.availability-zone")
-                          .Binpack("memory"));
+  Outcome o = PlaceAll(in, MakeRequest()
+                               .Count(9)
+                               .Memory(512)
+                               .Spread("attribute:ecs.availability-zone")
+                               .Binpack("memory"));
   EXPECT_EQ(Counts(o.placements),
             (std::map<std::string, int>{{"a-small", 3}, {"b-small", 3}, {"c-small", 3}}));
   EXPECT_TRUE(o.failures.empty());
   // spread(AZ) then spread(instanceId): even across zones, then across instances inside each.
-  Outcome spread2 = PlaceAll(in, MakeRequest().Count(6).Spread("attribute:ecs.availability-zone")
-                                .Spread("instanceId"));
+  Outcome spread2 = PlaceAll(
+      in, MakeRequest().Count(6).Spread("attribute:ecs.availability-zone").Spread("instanceId"));
   for (const auto& [id, n] : Counts(spread2.placements)) EXPECT_EQ(n, 1) << id;
 }
 
@@ -208,7 +259,8 @@ TEST(PlaceTest, RandomIsSeededAndUsesEveryone) {
   for (const auto& [id, n] : counts) EXPECT_EQ(n, 20) << id;
   // One-task requests spread over different instances as the seed changes.
   std::set<std::string> chosen;
-  for (uint64_t seed = 0; seed < 50; ++seed) chosen.insert(PlaceAll(in, MakeRequest().Seed(seed)).placements[0]);
+  for (uint64_t seed = 0; seed < 50; ++seed)
+    chosen.insert(PlaceAll(in, MakeRequest().Seed(seed)).placements[0]);
   EXPECT_GE(chosen.size(), 6u);
 }
 
@@ -222,7 +274,8 @@ TEST(PlaceTest, PartialSuccessKeepsPlacingWhatFits) {
 }
 
 TEST(PlaceTest, DistinctInstanceWithMoreTasksThanInstances) {
-  std::vector<InstanceSpec> in = {MakeInstance("a"), MakeInstance("b"), MakeInstance("c").Task("family:web")};
+  std::vector<InstanceSpec> in = {MakeInstance("a"), MakeInstance("b"),
+                                  MakeInstance("c").Task("family:web")};
   Outcome o = PlaceAll(in, MakeRequest().Count(4).DistinctInstance());
   EXPECT_EQ(Counts(o.placements), (std::map<std::string, int>{{"a", 1}, {"b", 1}}));
   EXPECT_EQ(o.failures, (V{"DistinctInstance placement constraint unsatisfied.",
@@ -230,7 +283,8 @@ TEST(PlaceTest, DistinctInstanceWithMoreTasksThanInstances) {
 }
 
 TEST(PlaceTest, PortsTakenByEarlierTasksOfTheRequest) {
-  Outcome o = PlaceAll({MakeInstance("a"), MakeInstance("b")}, MakeRequest().Count(3).Ports({8080}));
+  Outcome o =
+      PlaceAll({MakeInstance("a"), MakeInstance("b")}, MakeRequest().Count(3).Ports({8080}));
   EXPECT_EQ(Counts(o.placements), (std::map<std::string, int>{{"a", 1}, {"b", 1}}));
   EXPECT_EQ(o.failures, V{"RESOURCE:PORTS"});
 }
@@ -247,17 +301,25 @@ TEST(PlaceTest, DynamicMemberOfSeesEarlierTasks) {
   EXPECT_EQ(capped.failures, V{"MemberOf placement constraint unsatisfied."});
   // Affinity to another group.
   std::vector<InstanceSpec> db = {MakeInstance("a"), MakeInstance("b").Task("database")};
-  EXPECT_EQ(PlaceAll(db, MakeRequest().Count(2).MemberOf("task:group == database")).placements, (V{"b", "b"}));
+  EXPECT_EQ(PlaceAll(db, MakeRequest().Count(2).MemberOf("task:group == database")).placements,
+            (V{"b", "b"}));
 }
 
 TEST(PlaceTest, RescanGivesTheSameDecision) {
   std::vector<InstanceSpec> in;
   for (int i = 0; i < 30; ++i) {
-    in.push_back(MakeInstance("i-" + std::to_string(i)).Zone("z" + std::to_string(i % 3))
-                     .Memory(1024 + 512 * (i % 4)).Cpu(1024));
+    in.push_back(MakeInstance("i-" + std::to_string(i))
+                     .Zone("z" + std::to_string(i % 3))
+                     .Memory(1024 + 512 * (i % 4))
+                     .Cpu(1024));
   }
-  TaskRequest r = MakeRequest().Count(60).Memory(256).Cpu(64).Spread("attribute:ecs.availability-zone")
-                      .Binpack("memory").Seed(3);
+  TaskRequest r = MakeRequest()
+                      .Count(60)
+                      .Memory(256)
+                      .Cpu(64)
+                      .Spread("attribute:ecs.availability-zone")
+                      .Binpack("memory")
+                      .Seed(3);
   EXPECT_EQ(PlaceAll(in, r).placements, PlaceAll(in, r, {.rescan_per_task = true}).placements);
 }
 
@@ -268,9 +330,11 @@ TEST(ExplainTest, PerInstanceStageOrScores) {
                                    MakeInstance("c").Zone("z1").Memory(2048),
                                    MakeInstance("d").Zone("z2").Memory(1024).Task("family:web")});
   ASSERT_TRUE(s.ok());
-  auto e = Explain(*s, MakeRequest().Memory(512).Spread("attribute:ecs.availability-zone").Binpack("memory"));
+  auto e = Explain(
+      *s, MakeRequest().Memory(512).Spread("attribute:ecs.availability-zone").Binpack("memory"));
   ASSERT_TRUE(e.ok());
-  EXPECT_EQ(e->score_names, (V{"spread(attribute:ecs.availability-zone)", "binpack(memory)", "tie-break"}));
+  EXPECT_EQ(e->score_names,
+            (V{"spread(attribute:ecs.availability-zone)", "binpack(memory)", "tie-break"}));
   ASSERT_EQ(e->instances.size(), 4u);
   EXPECT_EQ(e->instances[0].rejected_by, Stage::kAgent);
   EXPECT_EQ(e->instances[1].rejected_by, Stage::kMemory);

@@ -26,7 +26,8 @@ Status AddConstraint(const ConstraintSpec& c, const std::string& path, bool in_t
   }
   if (c.type == "distinctInstance") {
     if (in_task_definition) {
-      return InvalidArgument(path + ".type", "distinctInstance is not allowed in a task definition");
+      return InvalidArgument(path + ".type",
+                             "distinctInstance is not allowed in a task definition");
     }
     if (c.expression) {
       return InvalidArgument(path + ".expression",
@@ -76,9 +77,9 @@ Result<Strategy> CompileStrategy(const StrategySpec& s, const std::string& path)
       return InvalidArgument(path + ".field",
                              "spread requires field instanceId, host or attribute:NAME");
     } else {
-      return InvalidArgument(path + ".field",
-                             "spread field must be instanceId, host or attribute:NAME, got '" +
-                                 field + "'");
+      return InvalidArgument(
+          path + ".field",
+          "spread field must be instanceId, host or attribute:NAME, got '" + field + "'");
     }
     out.name = "spread(" + field + ")";
     return out;
@@ -118,7 +119,8 @@ Result<CompiledRequest> CompileRequest(const TaskRequest& r) {
   for (size_t k = 0; k < r.ports.size(); ++k) {
     int32_t p = r.ports[k];
     if (p < 1 || p > 65535) {
-      return InvalidArgument(Index("ports", k), "port " + std::to_string(p) + " is outside 1-65535");
+      return InvalidArgument(Index("ports", k),
+                             "port " + std::to_string(p) + " is outside 1-65535");
     }
     for (size_t j = 0; j < k; ++j) {
       if (r.ports[j] == p) {
@@ -134,7 +136,8 @@ Result<CompiledRequest> CompileRequest(const TaskRequest& r) {
     return InvalidArgument("placementConstraints",
                            "at most " + std::to_string(kMaxConstraints) +
                                " placement constraints are allowed (task definition and request "
-                               "together), got " + std::to_string(total));
+                               "together), got " +
+                               std::to_string(total));
   }
   for (size_t k = 0; k < r.task_definition_constraints.size(); ++k) {
     auto st = AddConstraint(r.task_definition_constraints[k],

@@ -2,7 +2,8 @@
 
 // Checks a TaskRequest against the ECS rules and compiles it: expressions parsed once, strategy
 // fields resolved. Errors carry field paths relative to the request
-// (`placementConstraints[1].expression: expected an operator after 'attribute:stack' at column 17`).
+// (`placementConstraints[1].expression: expected an operator after 'attribute:stack' at column
+// 17`).
 
 #include <climits>
 #include <cstdint>
@@ -20,7 +21,13 @@ inline constexpr size_t kMaxStrategies = 5;
 inline constexpr int64_t kMaxCount = 1'000'000;
 
 struct Strategy {
-  enum class Kind : uint8_t { kBinpackCpu, kBinpackMemory, kSpreadInstance, kSpreadAttribute, kRandom };
+  enum class Kind : uint8_t {
+    kBinpackCpu,
+    kBinpackMemory,
+    kSpreadInstance,
+    kSpreadAttribute,
+    kRandom
+  };
   Kind kind = Kind::kRandom;
   std::string attribute;  // for kSpreadAttribute
   std::string name;       // as written: "spread(attribute:ecs.availability-zone)"

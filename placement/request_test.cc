@@ -36,24 +36,36 @@ TEST(CompileRequestTest, RejectsWhatEcsRejects) {
       {"port zero", MakeRequest().Ports({80, 0}), "ports[1]", "outside 1-65535"},
       {"port twice", MakeRequest().Ports({80, 80}), "ports[1]", "listed twice"},
       {"11 constraints", many(11, true), "placementConstraints", "at most 10"},
-      {"6 strategies", many(6, false), "placementStrategy", "at most 5 placement strategies are allowed, got 6"},
-      {"unknown constraint", with([](TaskRequest& r) { r.constraints.push_back({"sameZone", "x"}); }),
+      {"6 strategies", many(6, false), "placementStrategy",
+       "at most 5 placement strategies are allowed, got 6"},
+      {"unknown constraint", with([](TaskRequest& r) {
+         r.constraints.push_back({"sameZone", "x"});
+       }),
        "placementConstraints[0].type", "unknown constraint type 'sameZone'"},
-      {"empty constraint type", with([](TaskRequest& r) { r.constraints.push_back({"", "x"}); }),
+      {"empty constraint type", with([](TaskRequest& r) {
+         r.constraints.push_back({"", "x"});
+       }),
        "placementConstraints[0].type", "is required"},
-      {"distinct with expression",
-       with([](TaskRequest& r) { r.constraints.push_back({"distinctInstance", "attribute:a == b"}); }),
-       "placementConstraints[0].expression", "distinctInstance expression should not be specified."},
-      {"distinct with empty expression",
-       with([](TaskRequest& r) { r.constraints.push_back({"distinctInstance", ""}); }),
-       "placementConstraints[0].expression", "distinctInstance expression should not be specified."},
-      {"distinct in task definition",
-       with([](TaskRequest& r) { r.task_definition_constraints.push_back({"distinctInstance", std::nullopt}); }),
+      {"distinct with expression", with([](TaskRequest& r) {
+         r.constraints.push_back({"distinctInstance", "attribute:a == b"});
+       }),
+       "placementConstraints[0].expression",
+       "distinctInstance expression should not be specified."},
+      {"distinct with empty expression", with([](TaskRequest& r) {
+         r.constraints.push_back({"distinctInstance", ""});
+       }),
+       "placementConstraints[0].expression",
+       "distinctInstance expression should not be specified."},
+      {"distinct in task definition", with([](TaskRequest& r) {
+         r.task_definition_constraints.push_back({"distinctInstance", std::nullopt});
+       }),
        "taskDefinition.placementConstraints[0].type", "not allowed in a task definition"},
-      {"memberOf without expression",
-       with([](TaskRequest& r) { r.constraints.push_back({"memberOf", std::nullopt}); }),
+      {"memberOf without expression", with([](TaskRequest& r) {
+         r.constraints.push_back({"memberOf", std::nullopt});
+       }),
        "placementConstraints[0].expression", "memberOf requires an expression"},
-      {"bad expression", MakeRequest().MemberOf("attribute:a == b").MemberOf("attribute:stack prod"),
+      {"bad expression",
+       MakeRequest().MemberOf("attribute:a == b").MemberOf("attribute:stack prod"),
        "placementConstraints[1].expression",
        "expected an operator after 'attribute:stack' at column 17"},
       {"long expression", MakeRequest().MemberOf("attribute:a == " + std::string(1990, 'x')),
@@ -66,8 +78,8 @@ TEST(CompileRequestTest, RejectsWhatEcsRejects) {
        "binpack requires field cpu or memory"},
       {"spread zone", MakeRequest().Spread("zone"), "placementStrategy[0].field",
        "spread field must be instanceId, host or attribute:NAME, got 'zone'"},
-      {"spread attribute without name", MakeRequest().Spread("attribute:"), "placementStrategy[0].field",
-       "spread field must be"},
+      {"spread attribute without name", MakeRequest().Spread("attribute:"),
+       "placementStrategy[0].field", "spread field must be"},
       {"spread no field", MakeRequest().Strategy("spread"), "placementStrategy[0].field",
        "spread requires field"},
       {"strategy type case", MakeRequest().Strategy("BINPACK", "cpu"), "placementStrategy[0].type",
@@ -124,7 +136,8 @@ TEST(CompileRequestTest, NoStrategyMeansRandom) {
 
 TEST(ErrorTest, FieldPrefix) {
   Error e = InvalidArgument("placementConstraints[0].expression", "bad");
-  EXPECT_EQ(e.WithFieldPrefix("request").ToString(), "request.placementConstraints[0].expression: bad");
+  EXPECT_EQ(e.WithFieldPrefix("request").ToString(),
+            "request.placementConstraints[0].expression: bad");
   EXPECT_EQ(InvalidArgument("", "bad").WithFieldPrefix("filter").field, "filter");
 }
 

@@ -97,8 +97,8 @@ class SnapshotBuilder {
   }
 
   // Builds a ValueIndex from (instance, value id) pairs given in instance order.
-  static ValueIndex MakeIndex(Interner& values, const std::vector<std::pair<uint32_t, uint32_t>>& pairs,
-                              uint32_t n) {
+  static ValueIndex MakeIndex(Interner& values,
+                              const std::vector<std::pair<uint32_t, uint32_t>>& pairs, uint32_t n) {
     ValueIndex vi;
     Freeze(values, vi.values_, vi.ids_);
     std::vector<std::vector<uint32_t>> members(vi.values_.size());
@@ -128,8 +128,8 @@ class SnapshotBuilder {
       auto [it, inserted] = seen_ids.emplace(instances[i].id, i);
       if (!inserted) {
         return InvalidArgument(path + ".id", "duplicate id '" + instances[i].id +
-                                                 "' (also instances[" +
-                                                 std::to_string(it->second) + "])");
+                                                 "' (also instances[" + std::to_string(it->second) +
+                                                 "])");
       }
     }
 
@@ -231,12 +231,14 @@ class SnapshotBuilder {
         uint32_t v = attribute_values[a].Intern(value);
         s.attribute_refs_.push_back({a, v});
       }
-      std::sort(s.attribute_refs_.begin() + first, s.attribute_refs_.end(),
-                [](const AttributeRef& x, const AttributeRef& y) { return x.attribute < y.attribute; });
+      std::sort(
+          s.attribute_refs_.begin() + first, s.attribute_refs_.end(),
+          [](const AttributeRef& x, const AttributeRef& y) { return x.attribute < y.attribute; });
       for (size_t k = first + 1; k < s.attribute_refs_.size(); ++k) {
         if (s.attribute_refs_[k].attribute == s.attribute_refs_[k - 1].attribute) {
           return InvalidArgument(Index("instances", i) + ".attributes",
-                                 "attribute '" + *attribute_names.order[s.attribute_refs_[k].attribute] +
+                                 "attribute '" +
+                                     *attribute_names.order[s.attribute_refs_[k].attribute] +
                                      "' is given more than once");
         }
       }
@@ -254,7 +256,8 @@ class SnapshotBuilder {
     }
     s.agent_versions_ = MakeIndex(versions, version_pairs, n);
 
-    for (auto& [port, users] : port_users) s.port_users_.emplace(port, MemberSet(std::move(users), n));
+    for (auto& [port, users] : port_users)
+      s.port_users_.emplace(port, MemberSet(std::move(users), n));
 
     // Group -> (instance, count), by instance.
     Freeze(groups, s.group_names_, s.group_ids_);
@@ -329,15 +332,17 @@ size_t ClusterSnapshot::MemoryBytes() const {
                  vec(status_) + connected_.MemoryBytes() + eligible_.MemoryBytes() +
                  vec(cpu_registered_) + vec(memory_registered_) + vec(cpu_remaining_) +
                  vec(memory_remaining_) + vec(running_tasks_) + vec(registered_at_) +
-                 vec(port_offsets_) + vec(ports_) + vec(attribute_offsets_) +
-                 vec(attribute_refs_) + vec(group_member_offsets_) + vec(group_members_) +
-                 vec(instance_group_offsets_) + vec(instance_groups_);
-  for (const auto& [port, users] : port_users_) bytes += sizeof(port) + sizeof(users) + users.MemoryBytes() + 2 * sizeof(void*);
+                 vec(port_offsets_) + vec(ports_) + vec(attribute_offsets_) + vec(attribute_refs_) +
+                 vec(group_member_offsets_) + vec(group_members_) + vec(instance_group_offsets_) +
+                 vec(instance_groups_);
+  for (const auto& [port, users] : port_users_)
+    bytes += sizeof(port) + sizeof(users) + users.MemoryBytes() + 2 * sizeof(void*);
   for (const auto& a : attributes_) bytes += a.MemoryBytes();
   for (const auto& nm : attribute_names_) bytes += sizeof(nm) + nm.capacity();
   bytes += agent_versions_.MemoryBytes();
   for (const auto& g : group_names_) bytes += sizeof(g) + g.capacity();
-  bytes += (attribute_ids_.size() + group_ids_.size()) * (sizeof(std::string_view) + 4 + 2 * sizeof(void*));
+  bytes += (attribute_ids_.size() + group_ids_.size()) *
+           (sizeof(std::string_view) + 4 + 2 * sizeof(void*));
   return bytes;
 }
 

@@ -11,8 +11,13 @@ using testing::MakeInstance;
 
 TEST(SnapshotTest, RemainingResourcesPortsAndGroups) {
   auto s = ClusterSnapshot::Build({
-      MakeInstance("i-1").Cpu(2048).Memory(4096).Ports({22}).Task("family:web", 256, 512, {80})
-          .Task("family:web", 256, 512, {8080}).Task("db", 100, 100),
+      MakeInstance("i-1")
+          .Cpu(2048)
+          .Memory(4096)
+          .Ports({22})
+          .Task("family:web", 256, 512, {80})
+          .Task("family:web", 256, 512, {8080})
+          .Task("db", 100, 100),
       MakeInstance("i-2").Cpu(1024).Memory(1024),
   });
   ASSERT_TRUE(s.ok());
@@ -70,8 +75,9 @@ TEST(SnapshotTest, SnapshotSurvivesMoves) {
   // The intern tables hold views into the snapshot's strings; moving must keep them valid.
   std::vector<InstanceSpec> in;
   for (int i = 0; i < 100; ++i) {
-    in.push_back(MakeInstance("i-" + std::to_string(i)).Attr("long-attribute-name-" + std::to_string(i % 7),
-                                                             "a-value-long-enough-to-allocate-" + std::to_string(i % 5)));
+    in.push_back(MakeInstance("i-" + std::to_string(i))
+                     .Attr("long-attribute-name-" + std::to_string(i % 7),
+                           "a-value-long-enough-to-allocate-" + std::to_string(i % 5)));
   }
   auto built = ClusterSnapshot::Build(in);
   ASSERT_TRUE(built.ok());
@@ -92,12 +98,14 @@ TEST(SnapshotTest, ValidationNamesTheField) {
   const BadCase cases[] = {
       {MakeInstance(""), "instances[1].id", "is required"},
       {MakeInstance("x").Cpu(-1), "instances[1].cpu", "must be between 0"},
-      {MakeInstance("x").Memory(int64_t{1} << 31), "instances[1].memory", "must be between 0 and 2147483647"},
+      {MakeInstance("x").Memory(int64_t{1} << 31), "instances[1].memory",
+       "must be between 0 and 2147483647"},
       {MakeInstance("x").Ports({0}), "instances[1].ports[0]", "outside 1-65535"},
       {MakeInstance("x").Task(""), "instances[1].tasks[0].group", "is required"},
       {MakeInstance("x").Task("g", -5), "instances[1].tasks[0].cpu", "must be between 0"},
       {MakeInstance("x").Task("g", 0, 0, {70000}), "instances[1].tasks[0].ports[0]", "outside"},
-      {MakeInstance("x").Attr("a", "1").Attr("a", "2"), "instances[1].attributes", "more than once"},
+      {MakeInstance("x").Attr("a", "1").Attr("a", "2"), "instances[1].attributes",
+       "more than once"},
       {MakeInstance("x").Attr("", "1"), "instances[1].attributes", "attribute name is empty"},
       {MakeInstance("ok"), "instances[1].id", "duplicate id 'ok' (also instances[0])"},
       {MakeInstance(std::string(256, 'x')), "instances[1].id", "longer than 255"},

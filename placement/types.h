@@ -31,8 +31,8 @@ struct InstanceSpec {
   std::optional<int64_t> registered_at_ms;  // milliseconds since the Unix epoch, UTC
   // Name/value pairs; a name appears at most once. A capability attribute has an empty value.
   std::vector<std::pair<std::string, std::string>> attributes;
-  int64_t cpu = 0;     // registered cpu units
-  int64_t memory = 0;  // registered MiB
+  int64_t cpu = 0;             // registered cpu units
+  int64_t memory = 0;          // registered MiB
   std::vector<int32_t> ports;  // host ports in use besides those of `tasks`
   std::vector<TaskSpec> tasks;
 };

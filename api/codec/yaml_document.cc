@@ -53,9 +53,9 @@ class Builder : public YAML::EventHandler {
     if (it == anchors_.end()) return Fail("unknown alias", mark);
     alias_nodes_ += it->second.second;
     if (alias_nodes_ > limits_.max_alias_nodes) {
-      return Fail("aliases expand to more than " + std::to_string(limits_.max_alias_nodes) +
-                      " nodes",
-                  mark);
+      return Fail(
+          "aliases expand to more than " + std::to_string(limits_.max_alias_nodes) + " nodes",
+          mark);
     }
     Complete(YamlNode(it->second.first), 0);
   }
@@ -200,9 +200,10 @@ std::optional<std::vector<YamlNode>> ParseYaml(std::string_view text, YamlError&
       if (guard.stuck()) {
         // yaml-cpp 0.7 emits empty documents forever at a token it cannot start a node with.
         const YAML::Mark& m = guard.last();
-        std::string what = m.pos >= 0 && static_cast<size_t>(m.pos) < text.size()
-                               ? std::string("unexpected '") + text[static_cast<size_t>(m.pos)] + "'"
-                               : std::string("unexpected token");
+        std::string what =
+            m.pos >= 0 && static_cast<size_t>(m.pos) < text.size()
+                ? std::string("unexpected '") + text[static_cast<size_t>(m.pos)] + "'"
+                : std::string("unexpected token");
         error = YamlError{"malformed YAML: " + what, ToMark(m)};
         return std::nullopt;
       }

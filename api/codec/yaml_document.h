@@ -27,10 +27,10 @@ struct YamlEntry;
 struct YamlNode {
   enum class Kind : uint8_t { kNull, kScalar, kSequence, kMap };
   Kind kind = Kind::kNull;
-  bool quoted = false;   // scalar written in quotes (or with an explicit non-plain tag)
-  std::string scalar;    // the text of a scalar
-  Mark mark;             // where the node starts
-  std::vector<YamlNode> items;                            // sequence items
+  bool quoted = false;             // scalar written in quotes (or with an explicit non-plain tag)
+  std::string scalar;              // the text of a scalar
+  Mark mark;                       // where the node starts
+  std::vector<YamlNode> items;     // sequence items
   std::vector<YamlEntry> entries;  // mapping entries, in order
 
   bool IsNull() const { return kind == Kind::kNull; }

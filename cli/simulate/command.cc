@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "cli/json_writer.h"
-#include "cli/simulate/input.h"
 #include "cli/simulate/explain_table.h"
+#include "cli/simulate/input.h"
 #include "placement/placement.h"
 
 namespace gantry::cli {
@@ -162,8 +162,8 @@ int RunSimulate(const std::vector<std::string>& args, std::ostream& out, std::os
     key("failures");
     o << "[";
     for (size_t k = 0; k < decision->failures.size(); ++k) {
-      o << (k ? ", " : "") << "{\"reason\": " << JsonString(placement::ReasonText(decision->failures[k]))
-        << "}";
+      o << (k ? ", " : "")
+        << "{\"reason\": " << JsonString(placement::ReasonText(decision->failures[k])) << "}";
     }
     o << "]";
   }

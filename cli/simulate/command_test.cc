@@ -543,9 +543,8 @@ TEST(SimulateCommandTest, RequestValidationErrors) {
        cluster + "request:\n  placementConstraints:\n    - {type: memberOf, expression: \"\"}\n",
        "request.placementConstraints[0].expression", "memberOf requires an expression"},
       {"bad expression in the second constraint",
-       cluster +
-           "request:\n  placementConstraints:\n    - type: distinctInstance\n    - type: "
-           "memberOf\n      expression: \"attribute:stack ==\"\n",
+       cluster + "request:\n  placementConstraints:\n    - type: distinctInstance\n    - type: "
+                 "memberOf\n      expression: \"attribute:stack ==\"\n",
        "request.placementConstraints[1].expression",
        "expected a value after '==', found end of input at column 19"},
       {"unknown constraint type",
@@ -768,10 +767,10 @@ TEST(SimulateCommandTest, ExplainShowsStagesAndScores) {
   const std::vector<size_t> widths = {8, 8, 8, 11, 15, 39, 15};
   std::vector<std::string> lines = Lines(r.out);
   ASSERT_EQ(lines.size(), 8u) << r.out;
-  EXPECT_EQ(lines[0], Row({"INSTANCE", "STATUS", "CPU-LEFT", "MEMORY-LEFT", "FIRST-TASK",
-                           "spread(attribute:ecs.availability-zone)", "binpack(memory)",
-                           "tie-break"},
-                          widths));
+  EXPECT_EQ(lines[0],
+            Row({"INSTANCE", "STATUS", "CPU-LEFT", "MEMORY-LEFT", "FIRST-TASK",
+                 "spread(attribute:ecs.availability-zone)", "binpack(memory)", "tie-break"},
+                widths));
   EXPECT_EQ(lines[1],
             Row({"i-1", "DRAINING", "1024", "4096", "rejected: AGENT", "-", "-", "-"}, widths));
   // Feasible rows end in the tie-break draw, a non-negative number that depends on the seed.
@@ -782,9 +781,9 @@ TEST(SimulateCommandTest, ExplainShowsStagesAndScores) {
     EXPECT_THAT(line, StartsWith(prefix));
     std::string draw = line.size() > prefix.size() ? line.substr(prefix.size()) : "";
     EXPECT_FALSE(draw.empty()) << line;
-    EXPECT_TRUE(std::all_of(draw.begin(), draw.end(),
-                            [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); }))
-        << line;
+    EXPECT_TRUE(std::all_of(draw.begin(), draw.end(), [](char ch) {
+      return std::isdigit(static_cast<unsigned char>(ch));
+    })) << line;
   }
   // Exactly one instance is chosen.
   size_t chosen_count = 0;

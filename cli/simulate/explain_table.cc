@@ -53,16 +53,15 @@ void WriteFilterTable(const placement::ClusterSnapshot& snapshot, const std::str
   for (uint32_t i : matched) hit[i] = true;
   std::vector<std::vector<std::string>> rows{{"INSTANCE", "STATUS", "MATCH"}};
   for (uint32_t i = 0; i < snapshot.size(); ++i) {
-    rows.push_back({std::string(snapshot.id(i)), StatusName(snapshot.status(i)),
-                    hit[i] ? "yes" : "no"});
+    rows.push_back(
+        {std::string(snapshot.id(i)), StatusName(snapshot.status(i)), hit[i] ? "yes" : "no"});
   }
   PrintTable(rows, out);
   out << matched.size() << " of " << snapshot.size() << " instances match\n\n";
 }
 
-void WriteExplainTable(const placement::ClusterSnapshot& snapshot,
-                       const placement::Explanation& e, const placement::Decision& d,
-                       std::ostream& out) {
+void WriteExplainTable(const placement::ClusterSnapshot& snapshot, const placement::Explanation& e,
+                       const placement::Decision& d, std::ostream& out) {
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> header{"INSTANCE", "STATUS", "CPU-LEFT", "MEMORY-LEFT", "FIRST-TASK"};
   for (const auto& name : e.score_names) header.push_back(name);

@@ -2,8 +2,8 @@
 
 #include <charconv>
 #include <memory>
-#include <string_view>
 #include <set>
+#include <string_view>
 
 #include "api/codec/yaml_document.h"
 #include "placement/cql/literals.h"
@@ -132,69 +132,72 @@ TaskSpec ReadTask(const YamlNode& n, const std::string& path) {
 InstanceSpec ReadInstance(const YamlNode& n, const std::string& path) {
   InstanceSpec in;
   bool has_id = false;
-  ForEachField(
-      n, path,
-      {"id", "ec2InstanceId", "status", "agentConnected", "agentVersion", "registeredAt",
-       "attributes", "cpu", "memory", "ports", "tasks"},
-      [&](const std::string& name, const YamlNode& v, const std::string& f) {
-        if (name == "id") {
-          in.id = ReadString(v, f);
-          if (in.id.empty()) Fail(v, f, "must not be empty");
-          has_id = true;
-        } else if (name == "ec2InstanceId") {
-          in.ec2_instance_id = ReadString(v, f);
-        } else if (name == "status") {
-          std::string s = ReadString(v, f);
-          if (s == "ACTIVE") {
-            in.status = InstanceStatus::kActive;
-          } else if (s == "DRAINING") {
-            in.status = InstanceStatus::kDraining;
-          } else if (s == "INACTIVE") {
-            in.status = InstanceStatus::kInactive;
-          } else {
-            Fail(v, f, "must be ACTIVE, DRAINING or INACTIVE, got '" + s + "'");
-          }
-        } else if (name == "agentConnected") {
-          in.agent_connected = ReadBool(v, f);
-        } else if (name == "agentVersion") {
-          in.agent_version = ReadString(v, f);
-        } else if (name == "registeredAt") {
-          std::string s = ReadString(v, f);
-          auto ms = placement::cql::ParseTimestamp(s);
-          if (!ms) {
-            Fail(v, f, "invalid time '" + s +
-                           "' (expected 2018-06-18, 2018-06-18T22:28:28, 2018-06-18T22:28:28Z or "
-                           "2018-06-18T22:28:28+00:00)");
-          }
-          in.registered_at_ms = ms;
-        } else if (name == "attributes") {
-          if (!v.IsMap()) Fail(v, f, "must be a mapping of attribute names to values, got " + Kind(v));
-          in.attributes.reserve(v.entries.size());
-          for (const auto& kv : v.entries) {
-            if (!kv.key.IsScalar()) Fail(kv.key, f, "attribute names must be strings");
-            const std::string& key = kv.key.scalar;
-            std::string af = f + "." + key;
-            if (key.empty()) Fail(kv.key, f, "attribute name is empty");
-            // A capability attribute carries no value: `name:` (null) or `name: ""`.
-            if (kv.value.IsNull()) {
-              in.attributes.emplace_back(key, "");
-            } else {
-              in.attributes.emplace_back(key, ReadString(kv.value, af));
-            }
-          }
-        } else if (name == "cpu") {
-          in.cpu = ReadInt(v, f);
-        } else if (name == "memory") {
-          in.memory = ReadInt(v, f);
-        } else if (name == "ports") {
-          in.ports = ReadPorts(v, f);
-        } else {
-          if (!v.IsSequence()) Fail(v, f, "must be a list of tasks, got " + Kind(v));
-          size_t k = 0;
-          in.tasks.reserve(v.items.size());
-          for (const auto& t : v.items) in.tasks.push_back(ReadTask(t, f + "[" + std::to_string(k++) + "]"));
-        }
-      });
+  ForEachField(n, path,
+               {"id", "ec2InstanceId", "status", "agentConnected", "agentVersion", "registeredAt",
+                "attributes", "cpu", "memory", "ports", "tasks"},
+               [&](const std::string& name, const YamlNode& v, const std::string& f) {
+                 if (name == "id") {
+                   in.id = ReadString(v, f);
+                   if (in.id.empty()) Fail(v, f, "must not be empty");
+                   has_id = true;
+                 } else if (name == "ec2InstanceId") {
+                   in.ec2_instance_id = ReadString(v, f);
+                 } else if (name == "status") {
+                   std::string s = ReadString(v, f);
+                   if (s == "ACTIVE") {
+                     in.status = InstanceStatus::kActive;
+                   } else if (s == "DRAINING") {
+                     in.status = InstanceStatus::kDraining;
+                   } else if (s == "INACTIVE") {
+                     in.status = InstanceStatus::kInactive;
+                   } else {
+                     Fail(v, f, "must be ACTIVE, DRAINING or INACTIVE, got '" + s + "'");
+                   }
+                 } else if (name == "agentConnected") {
+                   in.agent_connected = ReadBool(v, f);
+                 } else if (name == "agentVersion") {
+                   in.agent_version = ReadString(v, f);
+                 } else if (name == "registeredAt") {
+                   std::string s = ReadString(v, f);
+                   auto ms = placement::cql::ParseTimestamp(s);
+                   if (!ms) {
+                     Fail(
+                         v, f,
+                         "invalid time '" + s +
+                             "' (expected 2018-06-18, 2018-06-18T22:28:28, 2018-06-18T22:28:28Z or "
+                             "2018-06-18T22:28:28+00:00)");
+                   }
+                   in.registered_at_ms = ms;
+                 } else if (name == "attributes") {
+                   if (!v.IsMap())
+                     Fail(v, f, "must be a mapping of attribute names to values, got " + Kind(v));
+                   in.attributes.reserve(v.entries.size());
+                   for (const auto& kv : v.entries) {
+                     if (!kv.key.IsScalar()) Fail(kv.key, f, "attribute names must be strings");
+                     const std::string& key = kv.key.scalar;
+                     std::string af = f + "." + key;
+                     if (key.empty()) Fail(kv.key, f, "attribute name is empty");
+                     // A capability attribute carries no value: `name:` (null) or `name: ""`.
+                     if (kv.value.IsNull()) {
+                       in.attributes.emplace_back(key, "");
+                     } else {
+                       in.attributes.emplace_back(key, ReadString(kv.value, af));
+                     }
+                   }
+                 } else if (name == "cpu") {
+                   in.cpu = ReadInt(v, f);
+                 } else if (name == "memory") {
+                   in.memory = ReadInt(v, f);
+                 } else if (name == "ports") {
+                   in.ports = ReadPorts(v, f);
+                 } else {
+                   if (!v.IsSequence()) Fail(v, f, "must be a list of tasks, got " + Kind(v));
+                   size_t k = 0;
+                   in.tasks.reserve(v.items.size());
+                   for (const auto& t : v.items)
+                     in.tasks.push_back(ReadTask(t, f + "[" + std::to_string(k++) + "]"));
+                 }
+               });
   if (!has_id) Fail(n, path + ".id", "is required");
   return in;
 }
@@ -229,36 +232,37 @@ StrategySpec ReadStrategy(const YamlNode& n, const std::string& path) {
 TaskRequest ReadRequest(const YamlNode& n, const std::string& path) {
   TaskRequest r;
   std::optional<std::string> group, task_definition;
-  ForEachField(n, path,
-               {"count", "group", "taskDefinition", "cpu", "memory", "ports",
-                "placementConstraints", "placementStrategy", "seed"},
-               [&](const std::string& name, const YamlNode& v, const std::string& f) {
-                 if (name == "count") {
-                   r.count = ReadInt(v, f);
-                 } else if (name == "group") {
-                   group = ReadString(v, f);
-                 } else if (name == "taskDefinition") {
-                   task_definition = ReadString(v, f);
-                 } else if (name == "cpu") {
-                   r.cpu = ReadInt(v, f);
-                 } else if (name == "memory") {
-                   r.memory = ReadInt(v, f);
-                 } else if (name == "ports") {
-                   r.ports = ReadPorts(v, f);
-                 } else if (name == "placementConstraints") {
-                   if (!v.IsSequence()) Fail(v, f, "must be a list, got " + Kind(v));
-                   size_t k = 0;
-                   for (const auto& c : v.items)
-                     r.constraints.push_back(ReadConstraint(c, f + "[" + std::to_string(k++) + "]"));
-                 } else if (name == "placementStrategy") {
-                   if (!v.IsSequence()) Fail(v, f, "must be a list, got " + Kind(v));
-                   size_t k = 0;
-                   for (const auto& s : v.items)
-                     r.strategies.push_back(ReadStrategy(s, f + "[" + std::to_string(k++) + "]"));
-                 } else {
-                   r.seed = ReadUnsigned(v, f);
-                 }
-               });
+  ForEachField(
+      n, path,
+      {"count", "group", "taskDefinition", "cpu", "memory", "ports", "placementConstraints",
+       "placementStrategy", "seed"},
+      [&](const std::string& name, const YamlNode& v, const std::string& f) {
+        if (name == "count") {
+          r.count = ReadInt(v, f);
+        } else if (name == "group") {
+          group = ReadString(v, f);
+        } else if (name == "taskDefinition") {
+          task_definition = ReadString(v, f);
+        } else if (name == "cpu") {
+          r.cpu = ReadInt(v, f);
+        } else if (name == "memory") {
+          r.memory = ReadInt(v, f);
+        } else if (name == "ports") {
+          r.ports = ReadPorts(v, f);
+        } else if (name == "placementConstraints") {
+          if (!v.IsSequence()) Fail(v, f, "must be a list, got " + Kind(v));
+          size_t k = 0;
+          for (const auto& c : v.items)
+            r.constraints.push_back(ReadConstraint(c, f + "[" + std::to_string(k++) + "]"));
+        } else if (name == "placementStrategy") {
+          if (!v.IsSequence()) Fail(v, f, "must be a list, got " + Kind(v));
+          size_t k = 0;
+          for (const auto& s : v.items)
+            r.strategies.push_back(ReadStrategy(s, f + "[" + std::to_string(k++) + "]"));
+        } else {
+          r.seed = ReadUnsigned(v, f);
+        }
+      });
   r.group = group ? *group : DefaultGroup(task_definition);
   return r;
 }
@@ -341,25 +345,27 @@ std::optional<SimulateInput> ParseSimulateInput(const std::string& text, InputEr
   SimulateInput in;
   try {
     bool has_instances = false;
-    ForEachField(*root, "", {"instances", "filter", "request"},
-                 [&](const std::string& name, const YamlNode& v, const std::string& f) {
-                   if (name == "instances") {
-                     has_instances = true;
-                     if (v.IsNull()) return;  // `instances:` with nothing: an empty cluster
-                     if (!v.IsSequence()) Fail(v, f, "must be a list of instances, got " + Kind(v));
-                     in.instances.reserve(v.items.size());
-                     size_t k = 0;
-                     for (const auto& inst : v.items)
-                       in.instances.push_back(ReadInstance(inst, f + "[" + std::to_string(k++) + "]"));
-                   } else if (name == "filter") {
-                     in.filter = ReadString(v, f);
-                   } else {
-                     in.request = ReadRequest(v, f);
-                   }
-                 });
+    ForEachField(
+        *root, "", {"instances", "filter", "request"},
+        [&](const std::string& name, const YamlNode& v, const std::string& f) {
+          if (name == "instances") {
+            has_instances = true;
+            if (v.IsNull()) return;  // `instances:` with nothing: an empty cluster
+            if (!v.IsSequence()) Fail(v, f, "must be a list of instances, got " + Kind(v));
+            in.instances.reserve(v.items.size());
+            size_t k = 0;
+            for (const auto& inst : v.items)
+              in.instances.push_back(ReadInstance(inst, f + "[" + std::to_string(k++) + "]"));
+          } else if (name == "filter") {
+            in.filter = ReadString(v, f);
+          } else {
+            in.request = ReadRequest(v, f);
+          }
+        });
     if (!has_instances) Fail(*root, "instances", "is required");
     if (!in.filter && !in.request) {
-      Fail(*root, "", "nothing to simulate: give 'filter' (list instances) or 'request' (place tasks)");
+      Fail(*root, "",
+           "nothing to simulate: give 'filter' (list instances) or 'request' (place tasks)");
     }
   } catch (const ReadError& e) {
     error = e.error;

@@ -42,7 +42,6 @@ struct SimulateInput {
   std::function<Position(const std::string&)> locate_;
 };
 
-
 // Parses `text` (YAML or JSON). On error returns nullopt and fills `error`.
 std::optional<SimulateInput> ParseSimulateInput(const std::string& text, InputError& error);
 

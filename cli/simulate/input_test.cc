@@ -74,9 +74,9 @@ std::string Dump(const SimulateInput& in) {
   for (const auto& i : in.instances) {
     o << "instance id=" << i.id << " ec2=" << i.ec2_instance_id
       << " status=" << static_cast<int>(i.status) << " connected=" << i.agent_connected
-      << " version=" << Opt(i.agent_version) << " registered="
-      << (i.registered_at_ms ? std::to_string(*i.registered_at_ms) : "<absent>") << " cpu=" << i.cpu
-      << " memory=" << i.memory << " ports=";
+      << " version=" << Opt(i.agent_version)
+      << " registered=" << (i.registered_at_ms ? std::to_string(*i.registered_at_ms) : "<absent>")
+      << " cpu=" << i.cpu << " memory=" << i.memory << " ports=";
     for (int32_t p : i.ports) o << p << ",";
     o << " attributes=";
     for (const auto& [name, value] : i.attributes) o << name << "=" << value << ";";
@@ -276,9 +276,8 @@ TEST(SimulateInputTest, JsonParsesLikeYaml) {
   EXPECT_EQ(json.instances[0].status, InstanceStatus::kDraining);
   EXPECT_FALSE(json.instances[0].agent_connected);
   EXPECT_EQ(json.instances[0].registered_at_ms, std::optional<int64_t>(kJan10Ms));
-  EXPECT_THAT(json.instances[0].attributes,
-              ElementsAre(Pair("ecs.availability-zone", "us-east-1a"), Pair("stack", "prod"),
-                          Pair("gpu", "")));
+  EXPECT_THAT(json.instances[0].attributes, ElementsAre(Pair("ecs.availability-zone", "us-east-1a"),
+                                                        Pair("stack", "prod"), Pair("gpu", "")));
   ASSERT_TRUE(json.request.has_value());
   EXPECT_EQ(json.request->seed, UINT64_MAX);
   ASSERT_EQ(json.request->constraints.size(), 4u);
@@ -312,12 +311,9 @@ TEST(SimulateInputTest, RegisteredAtFormats) {
     int64_t ms;
   };
   const Case cases[] = {
-      {"2018-01-10T00:00:00Z", kJan10Ms},
-      {"2018-01-10", kJan10Ms},
-      {"2018-01-10T00:00:00", kJan10Ms},
-      {"2018-01-10T00:00:00+00:00", kJan10Ms},
-      {"2018-01-10T02:00:00+02:00", kJan10Ms},
-      {"2018-01-10T00:00:01Z", kJan10Ms + 1000},
+      {"2018-01-10T00:00:00Z", kJan10Ms},      {"2018-01-10", kJan10Ms},
+      {"2018-01-10T00:00:00", kJan10Ms},       {"2018-01-10T00:00:00+00:00", kJan10Ms},
+      {"2018-01-10T02:00:00+02:00", kJan10Ms}, {"2018-01-10T00:00:01Z", kJan10Ms + 1000},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.text);
@@ -475,8 +471,8 @@ TEST(SimulateInputTest, Errors) {
       {"ports a scalar", "instances:\n  - id: i-1\n    ports: 80\nfilter: x\n",
        "instances[0].ports", "must be a list of ports, got a scalar", "80"},
       {"attributes a list", "instances:\n  - id: i-1\n    attributes: [a, b]\nfilter: x\n",
-       "instances[0].attributes",
-       "must be a mapping of attribute names to values, got a list", "[a, b]"},
+       "instances[0].attributes", "must be a mapping of attribute names to values, got a list",
+       "[a, b]"},
       {"attribute value a list",
        "instances:\n  - id: i-1\n    attributes:\n      stack: [a]\nfilter: x\n",
        "instances[0].attributes.stack", "must be a string, got a list", "[a]"},
@@ -506,8 +502,7 @@ TEST(SimulateInputTest, Errors) {
        "must be a mapping, got a scalar", "i-1"},
       {"instances a mapping", "instances:\n  id: i-1\nfilter: x\n", "instances",
        "must be a list of instances, got a mapping", "id: i-1"},
-      {"missing task group",
-       "instances:\n  - id: i-1\n    tasks:\n      - cpu: 1\nfilter: x\n",
+      {"missing task group", "instances:\n  - id: i-1\n    tasks:\n      - cpu: 1\nfilter: x\n",
        "instances[0].tasks[0].group", "is required", "cpu: 1"},
       {"tasks a mapping", "instances:\n  - id: i-1\n    tasks:\n      group: g\nfilter: x\n",
        "instances[0].tasks", "must be a list of tasks, got a mapping", "group: g"},
@@ -524,8 +519,8 @@ TEST(SimulateInputTest, Errors) {
        "request.placementStrategy", "must be a list, got a scalar", "binpack"},
       {"negative seed", "instances: []\nrequest:\n  seed: -1\n", "request.seed",
        "must be a non-negative integer below 2^64, got '-1'", "-1"},
-      {"seed above 2^64", "instances: []\nrequest:\n  seed: 18446744073709551616\n",
-       "request.seed", "must be a non-negative integer below 2^64, got '18446744073709551616'",
+      {"seed above 2^64", "instances: []\nrequest:\n  seed: 18446744073709551616\n", "request.seed",
+       "must be a non-negative integer below 2^64, got '18446744073709551616'",
        "18446744073709551616"},
       {"neither filter nor request", "instances:\n  - id: i-1\n", "",
        "nothing to simulate: give 'filter' (list instances) or 'request' (place tasks)",

@@ -24,7 +24,18 @@ enum class Subject : uint8_t {
 };
 
 enum class Op : uint8_t {
-  kEq, kNe, kGt, kGe, kLt, kLe, kExists, kNotExists, kIn, kNotIn, kMatches, kNotMatches,
+  kEq,
+  kNe,
+  kGt,
+  kGe,
+  kLt,
+  kLe,
+  kExists,
+  kNotExists,
+  kIn,
+  kNotIn,
+  kMatches,
+  kNotMatches,
 };
 
 const char* SubjectName(Subject s);

@@ -18,7 +18,8 @@ const gantry::placement::ClusterSnapshot& Cluster() {
     const char* zones[] = {"us-east-1a", "us-east-1b", "us-east-1c", ""};
     for (int i = 0; i < 4; ++i) {
       in[i].id = "i-" + std::to_string(i);
-      in[i].attributes = {{"ecs.availability-zone", zones[i]}, {"stack", i % 2 ? "prod" : "dev"},
+      in[i].attributes = {{"ecs.availability-zone", zones[i]},
+                          {"stack", i % 2 ? "prod" : "dev"},
                           {"cores", std::to_string(i * 4)}};
       if (i != 2) in[i].agent_version = "1.1" + std::to_string(i) + ".0";
       if (i != 3) in[i].registered_at_ms = 1515542400000 + i * 86400000LL;

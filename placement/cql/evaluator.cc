@@ -142,7 +142,8 @@ BoundExpression::BoundExpression(const Expression& expression, const ClusterSnap
   // Only the root and (for dynamic re-evaluation) the predicates are needed from here on.
   if (!expression.is_dynamic()) {
     for (size_t k = 0; k < nodes.size(); ++k) {
-      if (k != expression.root() && nodes[k].kind != Node::Kind::kPredicate) node_bits_[k] = Bitset();
+      if (k != expression.root() && nodes[k].kind != Node::Kind::kPredicate)
+        node_bits_[k] = Bitset();
     }
   }
 }
@@ -306,8 +307,8 @@ bool BoundExpression::EvaluateAt(uint32_t i, int32_t added_tasks) const {
     switch (node.kind) {
       case Node::Kind::kPredicate: {
         const Predicate& p = expression_->predicates()[node.a];
-        scratch_[k] = IsDynamic(p.subject) ? PredicateAt(node.a, i, added_tasks)
-                                           : node_bits_[k].Test(i);
+        scratch_[k] =
+            IsDynamic(p.subject) ? PredicateAt(node.a, i, added_tasks) : node_bits_[k].Test(i);
         break;
       }
       case Node::Kind::kAnd:

@@ -25,17 +25,41 @@ class EvaluatorTableTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::vector<InstanceSpec> in = {
-        MakeInstance("i-1").Zone("us-east-1a").Type("t2.small").Attr("stack", "prod")
-            .AgentVersion("1.14.4").RegisteredAt("2018-01-10").Attr("cores", "4")
-            .Task("service:production").Ec2("i-abcd1234"),
-        MakeInstance("i-2").Zone("us-east-1b").Type("t2.medium").Attr("stack", "dev")
-            .AgentVersion("1.9.0").RegisteredAt("2018-03-01T12:00:00Z").Attr("cores", "16")
-            .Task("database").Task("database"),
-        MakeInstance("i-3").Zone("us-east-1d").Type("g2.2xlarge").AgentVersion("1.14.5")
-            .RegisteredAt("2018-02-13").Disconnected().Ec2("i-wxyx7890"),
-        MakeInstance("i-4").Zone("us-east-1d").Type("t2.small").Attr("stack", "prod")
-            .Attr("gpu", "").Task("service:production"),
-        MakeInstance("i-5").Zone("us-east-1c").Type("m5.large").Attr("stack", "two words")
+        MakeInstance("i-1")
+            .Zone("us-east-1a")
+            .Type("t2.small")
+            .Attr("stack", "prod")
+            .AgentVersion("1.14.4")
+            .RegisteredAt("2018-01-10")
+            .Attr("cores", "4")
+            .Task("service:production")
+            .Ec2("i-abcd1234"),
+        MakeInstance("i-2")
+            .Zone("us-east-1b")
+            .Type("t2.medium")
+            .Attr("stack", "dev")
+            .AgentVersion("1.9.0")
+            .RegisteredAt("2018-03-01T12:00:00Z")
+            .Attr("cores", "16")
+            .Task("database")
+            .Task("database"),
+        MakeInstance("i-3")
+            .Zone("us-east-1d")
+            .Type("g2.2xlarge")
+            .AgentVersion("1.14.5")
+            .RegisteredAt("2018-02-13")
+            .Disconnected()
+            .Ec2("i-wxyx7890"),
+        MakeInstance("i-4")
+            .Zone("us-east-1d")
+            .Type("t2.small")
+            .Attr("stack", "prod")
+            .Attr("gpu", "")
+            .Task("service:production"),
+        MakeInstance("i-5")
+            .Zone("us-east-1c")
+            .Type("m5.large")
+            .Attr("stack", "two words")
             .Attr("cores", "8"),
     };
     snapshot_ = std::make_unique<ClusterSnapshot>(std::move(ClusterSnapshot::Build(in)).value());
@@ -57,10 +81,12 @@ using V = std::vector<std::string>;
 TEST_F(EvaluatorTableTest, DocumentedExamples) {
   EXPECT_EQ(Eval("attribute:ecs.instance-type == t2.small"), (V{"i-1", "i-4"}));
   EXPECT_EQ(Eval("attribute:ecs.availability-zone in [us-east-1a, us-east-1b]"), (V{"i-1", "i-2"}));
-  EXPECT_EQ(Eval("attribute:ecs.instance-type =~ g2.* and attribute:ecs.availability-zone != us-east-1d"),
-            V{});
-  EXPECT_EQ(Eval("attribute:ecs.instance-type =~ t2.* and attribute:ecs.availability-zone != us-east-1d"),
-            (V{"i-1", "i-2"}));
+  EXPECT_EQ(
+      Eval("attribute:ecs.instance-type =~ g2.* and attribute:ecs.availability-zone != us-east-1d"),
+      V{});
+  EXPECT_EQ(
+      Eval("attribute:ecs.instance-type =~ t2.* and attribute:ecs.availability-zone != us-east-1d"),
+      (V{"i-1", "i-2"}));
   EXPECT_EQ(Eval("task:group == service:production"), (V{"i-1", "i-4"}));
   EXPECT_EQ(Eval("not(task:group == database)"), (V{"i-1", "i-3", "i-4", "i-5"}));
   EXPECT_EQ(Eval("runningTasksCount == 1"), (V{"i-1", "i-4"}));
@@ -69,8 +95,9 @@ TEST_F(EvaluatorTableTest, DocumentedExamples) {
   EXPECT_EQ(Eval("ec2InstanceId in ['i-abcd1234', 'i-wxyx7890']"), (V{"i-1", "i-3"}));
   EXPECT_EQ(Eval("attribute:stack == prod"), (V{"i-1", "i-4"}));
   EXPECT_EQ(Eval("attribute:ecs.instance-type in [t2.small, t2.medium]"), (V{"i-1", "i-2", "i-4"}));
-  EXPECT_EQ(Eval("attribute:ecs.instance-type =~ t2.* and attribute:ecs.availability-zone == us-east-1a"),
-            (V{"i-1"}));
+  EXPECT_EQ(
+      Eval("attribute:ecs.instance-type =~ t2.* and attribute:ecs.availability-zone == us-east-1a"),
+      (V{"i-1"}));
 }
 
 TEST_F(EvaluatorTableTest, MissingAttributeIsFalseExceptNotExists) {
@@ -178,8 +205,8 @@ std::string Render(const RefExpr& e) {
     case RefExpr::kLeaf:
       break;
   }
-  std::string s = e.subject == Subject::kAttribute ? "attribute:" + e.attribute
-                                                   : SubjectName(e.subject);
+  std::string s =
+      e.subject == Subject::kAttribute ? "attribute:" + e.attribute : SubjectName(e.subject);
   s += std::string(" ") + OpSymbol(e.op);
   if (e.op == Op::kIn || e.op == Op::kNotIn) {
     s += " [";
@@ -256,7 +283,7 @@ bool RefEval(const RefExpr& e, const InstanceSpec& in, int added, const std::str
     case Subject::kAgentVersion:
       return RefCompare(e, in.agent_version, [&](const std::string& a, const std::string& b) {
         return (e.op == Op::kMatches || e.op == Op::kNotMatches) ? a.compare(b)
-                                                                   : CompareVersions(a, b);
+                                                                 : CompareVersions(a, b);
       });
     case Subject::kAgentConnected:
       return RefCompare(e, std::string(in.agent_connected ? "true" : "false"), str_cmp);
@@ -299,9 +326,11 @@ bool RefEval(const RefExpr& e, const InstanceSpec& in, int added, const std::str
         case Op::kNotIn:
           return !eq_any();
         case Op::kMatches:
-          return any([&](const std::string& g) { return std::regex_match(g, std::regex(e.values[0])); });
+          return any(
+              [&](const std::string& g) { return std::regex_match(g, std::regex(e.values[0])); });
         case Op::kNotMatches:
-          return !any([&](const std::string& g) { return std::regex_match(g, std::regex(e.values[0])); });
+          return !any(
+              [&](const std::string& g) { return std::regex_match(g, std::regex(e.values[0])); });
         case Op::kExists:
           return !groups.empty();
         case Op::kNotExists:
@@ -349,10 +378,10 @@ class RandomExpressions {
       e->a = Expr(depth - 1);
       return e;
     }
-    static constexpr Subject kSubjects[] = {
-        Subject::kAttribute,      Subject::kAttribute,    Subject::kAgentConnected,
-        Subject::kAgentVersion,   Subject::kEc2InstanceId, Subject::kRegisteredAt,
-        Subject::kRunningTasksCount, Subject::kTaskGroup};
+    static constexpr Subject kSubjects[] = {Subject::kAttribute,         Subject::kAttribute,
+                                            Subject::kAgentConnected,    Subject::kAgentVersion,
+                                            Subject::kEc2InstanceId,     Subject::kRegisteredAt,
+                                            Subject::kRunningTasksCount, Subject::kTaskGroup};
     e->subject = kSubjects[Uniform(0, 7)];
     std::vector<Op> ops;
     for (int o = 0; o <= static_cast<int>(Op::kNotMatches); ++o) ops.push_back(static_cast<Op>(o));
@@ -360,10 +389,12 @@ class RandomExpressions {
       e->op = Pick(ops);
       bool ordering = e->op == Op::kGt || e->op == Op::kGe || e->op == Op::kLt || e->op == Op::kLe;
       bool regex = e->op == Op::kMatches || e->op == Op::kNotMatches;
-      if (ordering && (e->subject == Subject::kTaskGroup || e->subject == Subject::kAgentConnected ||
-                       e->subject == Subject::kEc2InstanceId))
+      if (ordering &&
+          (e->subject == Subject::kTaskGroup || e->subject == Subject::kAgentConnected ||
+           e->subject == Subject::kEc2InstanceId))
         continue;
-      if (regex && (e->subject == Subject::kRegisteredAt || e->subject == Subject::kRunningTasksCount))
+      if (regex &&
+          (e->subject == Subject::kRegisteredAt || e->subject == Subject::kRunningTasksCount))
         continue;
       if (ordering && e->subject == Subject::kAgentVersion) {
         e->values = {Pick(versions_)};
@@ -375,7 +406,9 @@ class RandomExpressions {
     switch (e->subject) {
       case Subject::kAttribute: {
         int which = Uniform(0, 2);
-        e->attribute = which == 0 ? "ecs.availability-zone" : which == 1 ? "ecs.instance-type" : "rank";
+        e->attribute = which == 0   ? "ecs.availability-zone"
+                       : which == 1 ? "ecs.instance-type"
+                                    : "rank";
         pool = which == 0 ? &zones_ : which == 1 ? &types_ : &ranks_;
         break;
       }
@@ -426,8 +459,8 @@ class RandomExpressions {
   std::vector<std::string> bools_{"true", "false", "yes"};
   std::vector<std::string> ids_{"i-0", "i-1", "i-5", "i-12"};
   std::vector<std::string> counts_{"0", "1", "2", "3"};
-  std::vector<std::string> regexes_{"t2.*", ".*-1a", "[0-9]+", "1\\.14\\..*", "family:.*", "true",
-                                    "i-1.*", ".*"};
+  std::vector<std::string> regexes_{"t2.*",      ".*-1a", "[0-9]+", "1\\.14\\..*",
+                                    "family:.*", "true",  "i-1.*",  ".*"};
 };
 
 TEST(EvaluatorPropertyTest, BitsetEvaluationMatchesTheRules) {

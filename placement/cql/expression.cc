@@ -76,18 +76,12 @@ bool IsRegex(Op op) { return op == Op::kMatches || op == Op::kNotMatches; }
 
 std::optional<Op> OperatorWord(std::string_view w) {
   static constexpr std::pair<const char*, Op> kWords[] = {
-      {"equals", Op::kEq},
-      {"not_equals", Op::kNe},
-      {"greater_than", Op::kGt},
-      {"greater_than_equal", Op::kGe},
-      {"less_than", Op::kLt},
-      {"less_than_equal", Op::kLe},
-      {"exists", Op::kExists},
-      {"not_exists", Op::kNotExists},
-      {"in", Op::kIn},
-      {"not_in", Op::kNotIn},
-      {"matches", Op::kMatches},
-      {"not_matches", Op::kNotMatches},
+      {"equals", Op::kEq},       {"not_equals", Op::kNe},
+      {"greater_than", Op::kGt}, {"greater_than_equal", Op::kGe},
+      {"less_than", Op::kLt},    {"less_than_equal", Op::kLe},
+      {"exists", Op::kExists},   {"not_exists", Op::kNotExists},
+      {"in", Op::kIn},           {"not_in", Op::kNotIn},
+      {"matches", Op::kMatches}, {"not_matches", Op::kNotMatches},
   };
   for (auto [word, op] : kWords)
     if (EqualsIgnoreCase(w, word)) return op;
@@ -152,7 +146,8 @@ class Parser {
     auto left = ParseAnd(depth);
     if (!left.ok()) return left;
     uint32_t node = *left;
-    while (IsKeyword(Peek(), "or") || (Peek().kind == Token::Kind::kSymbol && Peek().text == "||")) {
+    while (IsKeyword(Peek(), "or") ||
+           (Peek().kind == Token::Kind::kSymbol && Peek().text == "||")) {
       Next();
       auto right = ParseAnd(depth);
       if (!right.ok()) return right;
@@ -266,9 +261,9 @@ class Parser {
     if (p.op == Op::kIn || p.op == Op::kNotIn) {
       const Token& open = Next();
       if (open.kind != Token::Kind::kLBracket) {
-        return Fail("expected a list such as [a, b] after '" + op_text + "', found " +
-                        Describe(open),
-                    open.column);
+        return Fail(
+            "expected a list such as [a, b] after '" + op_text + "', found " + Describe(open),
+            open.column);
       }
       while (true) {
         const Token& v = Next();
@@ -330,7 +325,8 @@ class Parser {
       }
       if (pattern[i] != '{') continue;
       size_t j = i + 1;
-      while (j < pattern.size() && (std::isdigit(static_cast<unsigned char>(pattern[j])) || pattern[j] == ',')) {
+      while (j < pattern.size() &&
+             (std::isdigit(static_cast<unsigned char>(pattern[j])) || pattern[j] == ',')) {
         if (std::isdigit(static_cast<unsigned char>(pattern[j]))) {
           size_t k = j;
           while (k < pattern.size() && std::isdigit(static_cast<unsigned char>(pattern[k]))) ++k;
@@ -377,7 +373,8 @@ class Parser {
       }
       p.integers.push_back(*n);
     } else if (p.subject == Subject::kAgentVersion && IsOrdering(p.op) && !IsVersion(text)) {
-      return Fail("invalid version '" + text + "' for agentVersion (expected a dotted version such as 1.14.5)",
+      return Fail("invalid version '" + text +
+                      "' for agentVersion (expected a dotted version such as 1.14.5)",
                   v.column);
     } else if (p.subject == Subject::kAttribute) {
       p.numbers.push_back(ParseNumber(text));

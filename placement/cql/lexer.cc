@@ -58,8 +58,8 @@ Result<std::vector<Token>> Tokenize(std::string_view s) {
         ++i;
       }
       if (!closed) {
-        return InvalidArgument("", "unterminated string starting at column " +
-                                       std::to_string(column(start)));
+        return InvalidArgument(
+            "", "unterminated string starting at column " + std::to_string(column(start)));
       }
       out.push_back({Token::Kind::kQuoted, std::move(text), column(start)});
       continue;

@@ -18,11 +18,13 @@ IncrementalSelector::IncrementalSelector(RequestContext& ctx) : ctx_(ctx) {
   std::map<std::vector<uint32_t>, uint32_t> class_ids;
   std::vector<uint32_t> buckets(spread_levels_.size());
   ctx_.candidates().ForEach([&](uint32_t i) {
-    for (size_t k = 0; k < spread_levels_.size(); ++k) buckets[k] = ctx_.Bucket(spread_levels_[k], i);
+    for (size_t k = 0; k < spread_levels_.size(); ++k)
+      buckets[k] = ctx_.Bucket(spread_levels_[k], i);
     auto [it, inserted] = class_ids.try_emplace(buckets, static_cast<uint32_t>(classes_.size()));
     if (inserted) {
       classes_.push_back(Class{buckets, {}, {}, false});
-      for (size_t k = 0; k < buckets.size(); ++k) classes_by_bucket_[k][buckets[k]].push_back(it->second);
+      for (size_t k = 0; k < buckets.size(); ++k)
+        classes_by_bucket_[k][buckets[k]].push_back(it->second);
     }
     class_of_[i] = it->second;
     classes_[it->second].members.insert(MemberKey(i));

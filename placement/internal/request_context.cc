@@ -106,7 +106,8 @@ void RequestContext::BuildSpreadBuckets() {
     }
     b.tasks.assign(b.missing_bucket + 1, 0);
     if (group_) {
-      for (const GroupCount& gc : s_.group_members(*group_)) b.tasks[Bucket(level, gc.key)] += gc.count;
+      for (const GroupCount& gc : s_.group_members(*group_))
+        b.tasks[Bucket(level, gc.key)] += gc.count;
     }
   }
 }

@@ -65,8 +65,8 @@ TEST_P(ScenarioTest, MatchesExpectation) {
 
   YAML::Emitter emitter;
   emitter << scenario["input"];
-  fs::path input = fs::path(::testing::TempDir()) /
-                   ("scenario-" + fs::path(file).filename().string());
+  fs::path input =
+      fs::path(::testing::TempDir()) / ("scenario-" + fs::path(file).filename().string());
   {
     std::ofstream f(input);
     f << emitter.c_str() << "\n";
@@ -94,7 +94,8 @@ TEST_P(ScenarioTest, MatchesExpectation) {
   }
   if (expect["placementCounts"]) {
     std::map<std::string, int> want, got;
-    for (const auto& kv : expect["placementCounts"]) want[kv.first.as<std::string>()] = kv.second.as<int>();
+    for (const auto& kv : expect["placementCounts"])
+      want[kv.first.as<std::string>()] = kv.second.as<int>();
     for (const auto& p : placements) ++got[p];
     for (auto it = want.begin(); it != want.end();) it = it->second == 0 ? want.erase(it) : ++it;
     EXPECT_EQ(got, want) << json;
@@ -116,7 +117,8 @@ std::string ScenarioName(const ::testing::TestParamInfo<std::string>& info) {
   return name;
 }
 
-INSTANTIATE_TEST_SUITE_P(Scenarios, ScenarioTest, ::testing::ValuesIn(ScenarioFiles()), ScenarioName);
+INSTANTIATE_TEST_SUITE_P(Scenarios, ScenarioTest, ::testing::ValuesIn(ScenarioFiles()),
+                         ScenarioName);
 
 TEST(ScenarioFilesTest, ThereAreScenarios) { EXPECT_GE(ScenarioFiles().size(), 30u); }
 
