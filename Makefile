@@ -57,7 +57,8 @@ fuzz: fuzz-smoke ## Run each fuzzer for 10 minutes
 check-deps: ## Check module dependency edges (placement and store depend on nothing of ours)
 	@scripts/check-deps.sh
 
-test: check-deps test-unit test-asan fuzz-smoke ## Install, build and run every test (also under ASan/UBSan) and a fuzz smoke run
+# The sanitizer run goes last so its ctest summary closes the output.
+test: check-deps fuzz-smoke test-unit test-asan ## Install, build and run every test (also under ASan/UBSan) and a fuzz smoke run
 
 bench: build ## Run the benchmarks (results go in docs/benchmarks.md)
 	scripts/bench.sh $(BUILD_DIR)
