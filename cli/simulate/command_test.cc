@@ -133,6 +133,24 @@ constexpr const char* kFilterCluster =
     "    attributes: {stack: prod}\n"
     "  - id: i-5\n";
 
+// A whole run that must succeed: exit 0, exactly `out` on stdout, nothing on stderr.
+struct OutputCase {
+  const char* name;
+  const char* input;
+  const char* out;
+};
+
+template <size_t N>
+void ExpectOutputs(const OutputCase (&cases)[N]) {
+  for (const OutputCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    RunResult r = RunFile(c.input);
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out, c.out);
+    EXPECT_EQ(r.err, "");
+  }
+}
+
 TEST(SimulateCommandTest, FilterListsMatchesInFileOrder) {
   RunResult r = RunFile(std::string(kFilterCluster) + "filter: \"attribute:stack == prod\"\n");
   EXPECT_EQ(r.code, 0) << r.err;
@@ -187,12 +205,7 @@ TEST(SimulateCommandTest, OutputEscapesIds) {
 }
 
 TEST(SimulateCommandTest, PlacementOutput) {
-  struct Case {
-    const char* name;
-    const char* input;
-    const char* out;
-  };
-  const Case cases[] = {
+  const OutputCase cases[] = {
       {"binpack memory until memory runs out",
        "instances:\n"
        "  - {id: i-1, cpu: 4096, memory: 512}\n"
@@ -299,22 +312,11 @@ TEST(SimulateCommandTest, PlacementOutput) {
        "    - {type: binpack, field: memory}\n",
        "{\"placements\": [\"i-2\", \"i-2\"], \"failures\": []}\n"},
   };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    RunResult r = RunFile(c.input);
-    EXPECT_EQ(r.code, 0) << r.err;
-    EXPECT_EQ(r.out, c.out);
-    EXPECT_EQ(r.err, "");
-  }
+  ExpectOutputs(cases);
 }
 
 TEST(SimulateCommandTest, FailureReasons) {
-  struct Case {
-    const char* name;
-    const char* input;
-    const char* out;
-  };
-  const Case cases[] = {
+  const OutputCase cases[] = {
       {"AGENT: every instance draining",
        "instances:\n"
        "  - {id: i-1, status: DRAINING, cpu: 4096, memory: 4096}\n"
@@ -396,13 +398,7 @@ TEST(SimulateCommandTest, FailureReasons) {
        "  memory: 1024\n",
        "{\"placements\": [], \"failures\": [{\"reason\": \"RESOURCE:MEMORY\"}]}\n"},
   };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    RunResult r = RunFile(c.input);
-    EXPECT_EQ(r.code, 0) << r.err;
-    EXPECT_EQ(r.out, c.out);
-    EXPECT_EQ(r.err, "");
-  }
+  ExpectOutputs(cases);
 }
 
 TEST(SimulateCommandTest, FilterAndRequestGiveOneObject) {
