@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   clang libclang-rt-14-dev clang-format   # libFuzzer target, sanitizer runtimes, formatting
   libgtest-dev libgmock-dev libbenchmark-dev
-  libyaml-cpp-dev
+  libyaml-cpp-dev libsqlite3-dev sqlite3
   python3                                  # benchmark input generator
 )
 

@@ -1,0 +1,66 @@
+#pragma once
+
+// The Store: keys and byte values with one global, monotonically increasing revision.
+// It knows keys, bytes and revisions, never kinds.
+//
+// Contract, for every backend (store/conformance checks it against each):
+// - Every successful write (Create, Update, Delete) returns the new revision; revisions rise by
+//   exactly one per write and are never reused.
+// - Update and Delete take the expected mod_revision of the key (compare-and-swap); 0 means
+//   "whatever it is now". A stale expectation fails with kAborted and writes nothing.
+// - A write is acknowledged only once it is durable (SQLite: committed with synchronous=FULL).
+// - Watch(prefix, after) delivers every change to keys under prefix with revision > after, in
+//   revision order, exactly once, then live changes. A watch from a compacted revision fails with
+//   kOutOfRange (HTTP 410 Gone).
+// - All methods are thread-safe.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "store/status.h"
+#include "store/types.h"
+
+namespace gantry::store {
+
+// A stream of changes. Next() blocks up to `timeout` for the next event.
+class Watch {
+ public:
+  virtual ~Watch() = default;
+  enum class Poll { kEvent, kTimeout, kClosed };
+  // kClosed after Cancel(), store shutdown, or when the watcher fell too far behind (the reason
+  // is in closed_reason(); the client re-lists and watches again).
+  virtual Poll Next(WatchEvent& event, std::chrono::milliseconds timeout) = 0;
+  virtual void Cancel() = 0;
+  virtual std::string closed_reason() const = 0;
+};
+using WatchPtr = std::unique_ptr<Watch>;
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual Result<KeyValue> Get(std::string_view key) = 0;
+  // Keys starting with `prefix`, sorted, consistent with one revision.
+  virtual Result<ListResult> List(std::string_view prefix) = 0;
+
+  virtual Result<int64_t> Create(std::string_view key, std::string_view value) = 0;
+  virtual Result<int64_t> Update(std::string_view key, std::string_view value,
+                                 int64_t expected_revision) = 0;
+  virtual Result<int64_t> Delete(std::string_view key, int64_t expected_revision) = 0;
+
+  // Changes to keys under `prefix` after revision `after` (0: from now on).
+  virtual Result<WatchPtr> Watch(std::string_view prefix, int64_t after) = 0;
+
+  // Forgets history at and below `revision`; watches from there on get kOutOfRange.
+  virtual Result<int64_t> Compact(int64_t revision) = 0;
+
+  virtual int64_t CurrentRevision() = 0;
+  virtual int64_t CompactedRevision() = 0;
+};
+using StorePtr = std::unique_ptr<Store>;
+
+}  // namespace gantry::store

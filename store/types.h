@@ -1,0 +1,29 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gantry::store {
+
+// One key's current value. Revisions come from one global counter that rises by one per write.
+struct KeyValue {
+  std::string key;
+  std::string value;
+  int64_t create_revision = 0;  // the revision that created the key
+  int64_t mod_revision = 0;     // the revision of the last write to it
+};
+
+struct ListResult {
+  std::vector<KeyValue> items;  // sorted by key
+  int64_t revision = 0;         // the store revision the list is consistent with
+};
+
+struct WatchEvent {
+  enum class Type : uint8_t { kPut, kDelete };
+  Type type = Type::kPut;
+  KeyValue kv;  // for kDelete: the key, its last value, and mod_revision = the delete's revision
+  bool created = false;  // kPut that created the key
+};
+
+}  // namespace gantry::store
