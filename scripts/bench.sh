@@ -13,6 +13,11 @@ echo "== placement engine (bench/placement_benchmark.cc)"
   --benchmark_out_format=json --benchmark_counters_tabular=true
 
 echo
+echo "== store, SQLite backend at synchronous=FULL (bench/store_benchmark.cc)"
+"$BUILD_DIR/bench/store_benchmark" --benchmark_out="$OUT/store.json" \
+  --benchmark_out_format=json --benchmark_counters_tabular=true
+
+echo
 echo "== gantryctl simulate end to end (wall time over 7 runs)"
 for n in 10000 100000; do
   python3 scripts/gen-cluster.py "$n" > "$OUT/cluster-$n.yaml"

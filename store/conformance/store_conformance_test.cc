@@ -1,6 +1,7 @@
 // One suite, every backend: the Store contract of store/store.h.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -8,8 +9,6 @@
 #include <mutex>
 #include <set>
 #include <thread>
-
-#include <unistd.h>
 
 #include "store/memory/memory_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -129,7 +128,8 @@ TYPED_TEST(StoreConformanceTest, BinaryValuesAndOddKeys) {
 
 TYPED_TEST(StoreConformanceTest, ListByPrefixSortedWithRevision) {
   Store& s = *this->store_;
-  for (const char* k : {"/svc/b", "/svc/a", "/svcx", "/task/a", "/svc/c"}) ASSERT_TRUE(s.Create(k, k).ok());
+  for (const char* k : {"/svc/b", "/svc/a", "/svcx", "/task/a", "/svc/c"})
+    ASSERT_TRUE(s.Create(k, k).ok());
   ASSERT_TRUE(s.Delete("/svc/c", 0).ok());
   auto list = s.List("/svc/");
   ASSERT_TRUE(list.ok());

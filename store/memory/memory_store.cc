@@ -77,21 +77,22 @@ Result<int64_t> MemoryStore::Delete(std::string_view key, int64_t expected_revis
 Result<WatchPtr> MemoryStore::Watch(std::string_view prefix, int64_t after) {
   std::lock_guard lock(mu_);
   if (after != 0 && after < compacted_) {
-    return Error{Code::kOutOfRange, "revision " + std::to_string(after) +
-                                        " has been compacted (oldest available: " +
-                                        std::to_string(compacted_) + ")"};
+    return Error{Code::kOutOfRange,
+                 "revision " + std::to_string(after) +
+                     " has been compacted (oldest available: " + std::to_string(compacted_) + ")"};
   }
   if (after > revision_) {
     return Error{Code::kOutOfRange, "revision " + std::to_string(after) +
-                                        " is in the future (current: " +
-                                        std::to_string(revision_) + ")"};
+                                        " is in the future (current: " + std::to_string(revision_) +
+                                        ")"};
   }
   int64_t published = 0;
   WatchPtr w = hub_.Subscribe(std::string(prefix), &published);
   if (after != 0) {
     std::vector<WatchEvent> history;
-    auto first = std::upper_bound(log_.begin(), log_.end(), after,
-                                  [](int64_t r, const WatchEvent& e) { return r < e.kv.mod_revision; });
+    auto first =
+        std::upper_bound(log_.begin(), log_.end(), after,
+                         [](int64_t r, const WatchEvent& e) { return r < e.kv.mod_revision; });
     for (auto it = first; it != log_.end() && it->kv.mod_revision <= published; ++it) {
       if (it->kv.key.starts_with(prefix)) history.push_back(*it);
     }
@@ -103,8 +104,8 @@ Result<WatchPtr> MemoryStore::Watch(std::string_view prefix, int64_t after) {
 Result<int64_t> MemoryStore::Compact(int64_t revision) {
   std::lock_guard lock(mu_);
   if (revision > revision_) {
-    return Error{Code::kOutOfRange, "cannot compact beyond the current revision " +
-                                        std::to_string(revision_)};
+    return Error{Code::kOutOfRange,
+                 "cannot compact beyond the current revision " + std::to_string(revision_)};
   }
   if (revision <= compacted_) return compacted_;
   compacted_ = revision;

@@ -7,8 +7,9 @@
 //                      whole batch: group commit) ──▶ acknowledge ──▶ publish to watchers
 //   readers ──▶ a pool of read connections (WAL: readers never block the writer)
 //
-// Tables: kv (current value per key), log (one row per revision, for watch history; compaction
-// deletes old rows), meta (revision, compacted revision). WAL journal; synchronous=FULL by
+// Tables: log (one row per revision with the value written; watch history), kv (each live key's
+// create and mod revision, pointing into log), meta (revision, compacted revision). Compaction
+// deletes log rows no live key points at. WAL journal; synchronous=FULL by
 // default, so an acknowledged write survives power loss.
 
 #include <atomic>
@@ -31,8 +32,8 @@ namespace gantry::store {
 struct SqliteOptions {
   // FULL: durable on power loss (the default). NORMAL: durable on process crash only.
   bool synchronous_full = true;
-  size_t max_batch = 1024;       // writes per transaction at most
-  size_t read_connections = 4;   // pooled; more readers wait for one
+  size_t max_batch = 1024;        // writes per transaction at most
+  size_t read_connections = 4;    // pooled; more readers wait for one
   size_t watch_buffer = 100'000;  // events a watcher may fall behind before it is closed
 };
 
@@ -79,6 +80,7 @@ class SqliteStore : public Store {
   std::condition_variable queue_cv_;
   std::deque<Op> queue_;
   bool stopping_ = false;
+  bool writer_idle_ = false;  // the writer waits on queue_cv_; guarded by queue_mu_
   std::thread writer_thread_;
 
   std::mutex readers_mu_;
