@@ -8,6 +8,7 @@ PACKAGES=(
   clang libclang-rt-14-dev clang-format   # libFuzzer target, sanitizer runtimes, formatting
   libgtest-dev libgmock-dev libbenchmark-dev
   libyaml-cpp-dev libsqlite3-dev sqlite3
+  libprotobuf-dev protobuf-compiler
   python3                                  # benchmark input generator
 )
 

@@ -1,0 +1,358 @@
+#include "api/codec/object_codec.h"
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <yaml-cpp/emitter.h>
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <set>
+
+namespace gantry::codec {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+constexpr int kMaxStructDepth = 64;
+
+// Carries where we are, to build errors.
+struct Context {
+  std::string_view source;
+  int document;
+};
+
+api::Status Fail(const Context& ctx, const YamlNode& at, const std::string& field,
+                 const std::string& message) {
+  std::string where = std::string(ctx.source) + ": document " + std::to_string(ctx.document);
+  if (at.mark.line > 0) {
+    where +=
+        ", line " + std::to_string(at.mark.line) + ", column " + std::to_string(at.mark.column);
+  }
+  return api::Status(api::Code::kInvalidArgument,
+                     where + ": " + (field.empty() ? "" : field + ": ") + message, field);
+}
+
+std::string Join(const std::string& path, const std::string& name) {
+  return path.empty() ? name : path + "." + name;
+}
+
+template <typename T>
+bool ParseInteger(const std::string& s, T& out) {
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return !s.empty() && ec == std::errc{} && ptr == s.data() + s.size();
+}
+
+bool ParseBool(const YamlNode& n, bool& out) {
+  if (!n.IsScalar() || n.quoted) return false;
+  const std::string& s = n.scalar;
+  if (s == "true" || s == "True" || s == "TRUE") return out = true, true;
+  if (s == "false" || s == "False" || s == "FALSE") return out = false, true;
+  return false;
+}
+
+api::Status ToValue(const Context& ctx, const YamlNode& n, const std::string& path,
+                    google::protobuf::Value* v, int depth);
+
+api::Status ToStruct(const Context& ctx, const YamlNode& n, const std::string& path,
+                     google::protobuf::Struct* s, int depth) {
+  if (!n.IsMap()) return Fail(ctx, n, path, std::string("must be a mapping, got ") + n.KindName());
+  for (const auto& e : n.entries) {
+    if (!e.key.IsScalar()) return Fail(ctx, e.key, path, "keys must be strings");
+    auto& fields = *s->mutable_fields();
+    if (fields.count(e.key.scalar)) {
+      return Fail(ctx, e.key, Join(path, e.key.scalar), "field is given more than once");
+    }
+    if (auto st = ToValue(ctx, e.value, Join(path, e.key.scalar), &fields[e.key.scalar], depth + 1);
+        !st.ok()) {
+      return st;
+    }
+  }
+  return {};
+}
+
+// Free-form YAML (an Event's detail) to google.protobuf.Value, inferring the types of plain
+// scalars the way YAML 1.2's core schema does.
+api::Status ToValue(const Context& ctx, const YamlNode& n, const std::string& path,
+                    google::protobuf::Value* v, int depth) {
+  if (depth > kMaxStructDepth) return Fail(ctx, n, path, "nested too deeply");
+  switch (n.kind) {
+    case YamlNode::Kind::kNull:
+      v->set_null_value(google::protobuf::NULL_VALUE);
+      return {};
+    case YamlNode::Kind::kScalar: {
+      bool b;
+      double d;
+      if (!n.quoted && (n.scalar == "null" || n.scalar == "~")) {
+        v->set_null_value(google::protobuf::NULL_VALUE);
+      } else if (ParseBool(n, b)) {
+        v->set_bool_value(b);
+      } else if (!n.quoted && ParseInteger(n.scalar, d)) {
+        v->set_number_value(d);
+      } else {
+        v->set_string_value(n.scalar);
+      }
+      return {};
+    }
+    case YamlNode::Kind::kSequence:
+      for (size_t k = 0; k < n.items.size(); ++k) {
+        if (auto st = ToValue(ctx, n.items[k], path + "[" + std::to_string(k) + "]",
+                              v->mutable_list_value()->add_values(), depth + 1);
+            !st.ok()) {
+          return st;
+        }
+      }
+      if (n.items.empty()) v->mutable_list_value();
+      return {};
+    case YamlNode::Kind::kMap:
+      return ToStruct(ctx, n, path, v->mutable_struct_value(), depth);
+  }
+  return {};
+}
+
+api::Status ToMessage(const Context& ctx, const YamlNode& n, const std::string& path, Message* m);
+
+// One scalar element (of a singular or repeated field).
+api::Status SetScalar(const Context& ctx, const YamlNode& n, const std::string& path, Message* m,
+                      const FieldDescriptor* f) {
+  const Reflection* r = m->GetReflection();
+  const bool repeated = f->is_repeated();
+  auto type_error = [&](const char* what) {
+    std::string got = n.IsScalar() ? "'" + n.scalar + "'" : n.KindName();
+    return Fail(ctx, n, path, std::string("must be ") + what + ", got " + got);
+  };
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_STRING:
+      if (!n.IsScalar()) return type_error("a string");
+      repeated ? r->AddString(m, f, n.scalar) : r->SetString(m, f, n.scalar);
+      return {};
+    case FieldDescriptor::CPPTYPE_INT32: {
+      int32_t v;
+      if (!n.IsScalar() || !ParseInteger(n.scalar, v)) return type_error("a 32-bit integer");
+      repeated ? r->AddInt32(m, f, v) : r->SetInt32(m, f, v);
+      return {};
+    }
+    case FieldDescriptor::CPPTYPE_INT64: {
+      int64_t v;
+      if (!n.IsScalar() || !ParseInteger(n.scalar, v)) return type_error("an integer");
+      repeated ? r->AddInt64(m, f, v) : r->SetInt64(m, f, v);
+      return {};
+    }
+    case FieldDescriptor::CPPTYPE_BOOL: {
+      bool v;
+      if (!ParseBool(n, v)) return type_error("true or false");
+      repeated ? r->AddBool(m, f, v) : r->SetBool(m, f, v);
+      return {};
+    }
+    case FieldDescriptor::CPPTYPE_MESSAGE: {
+      Message* child = repeated ? r->AddMessage(m, f) : r->MutableMessage(m, f);
+      if (f->message_type()->full_name() == "google.protobuf.Struct") {
+        return ToStruct(ctx, n, path, static_cast<google::protobuf::Struct*>(child), 0);
+      }
+      return ToMessage(ctx, n, path, child);
+    }
+    default:
+      return Fail(ctx, n, path, "field type is not supported in manifests");
+  }
+}
+
+api::Status SetMap(const Context& ctx, const YamlNode& n, const std::string& path, Message* m,
+                   const FieldDescriptor* f) {
+  // All map fields in the schema are map<string, string> (labels, annotations).
+  if (!n.IsMap()) return Fail(ctx, n, path, std::string("must be a mapping, got ") + n.KindName());
+  const Reflection* r = m->GetReflection();
+  const FieldDescriptor* key_field = f->message_type()->map_key();
+  const FieldDescriptor* value_field = f->message_type()->map_value();
+  std::set<std::string> seen;
+  for (const auto& e : n.entries) {
+    if (!e.key.IsScalar()) return Fail(ctx, e.key, path, "keys must be strings");
+    std::string child = path + "." + e.key.scalar;
+    if (!seen.insert(e.key.scalar).second)
+      return Fail(ctx, e.key, child, "key is given more than once");
+    if (!e.value.IsScalar() && !e.value.IsNull()) {
+      return Fail(ctx, e.value, child, std::string("must be a string, got ") + e.value.KindName());
+    }
+    Message* entry = r->AddMessage(m, f);
+    entry->GetReflection()->SetString(entry, key_field, e.key.scalar);
+    entry->GetReflection()->SetString(entry, value_field, e.value.IsNull() ? "" : e.value.scalar);
+  }
+  return {};
+}
+
+api::Status ToMessage(const Context& ctx, const YamlNode& n, const std::string& path, Message* m) {
+  if (n.IsNull()) return {};
+  if (!n.IsMap()) return Fail(ctx, n, path, std::string("must be a mapping, got ") + n.KindName());
+  const Descriptor* d = m->GetDescriptor();
+  std::set<const FieldDescriptor*> seen;
+  for (const auto& e : n.entries) {
+    if (!e.key.IsScalar()) return Fail(ctx, e.key, path, "field names must be strings");
+    const std::string& name = e.key.scalar;
+    const std::string field_path = Join(path, name);
+    const FieldDescriptor* f = nullptr;
+    for (int k = 0; k < d->field_count() && !f; ++k) {
+      if (d->field(k)->json_name() == name || d->field(k)->name() == name) f = d->field(k);
+    }
+    if (!f) {
+      std::string known;
+      for (int k = 0; k < d->field_count(); ++k)
+        known += (k ? ", " : "") + d->field(k)->json_name();
+      return Fail(ctx, e.key, field_path,
+                  "unknown field '" + name + "'" +
+                      (known.empty() ? "" : " (expected one of: " + known + ")"));
+    }
+    if (!seen.insert(f).second)
+      return Fail(ctx, e.key, field_path, "field is given more than once");
+    if (e.value.IsNull()) continue;  // null: leave unset, as protobuf's JSON mapping does
+    if (f->is_map()) {
+      if (auto st = SetMap(ctx, e.value, field_path, m, f); !st.ok()) return st;
+    } else if (f->is_repeated()) {
+      if (!e.value.IsSequence()) {
+        return Fail(ctx, e.value, field_path,
+                    std::string("must be a list, got ") + e.value.KindName());
+      }
+      for (size_t k = 0; k < e.value.items.size(); ++k) {
+        if (auto st =
+                SetScalar(ctx, e.value.items[k], field_path + "[" + std::to_string(k) + "]", m, f);
+            !st.ok()) {
+          return st;
+        }
+      }
+    } else if (auto st = SetScalar(ctx, e.value, field_path, m, f); !st.ok()) {
+      return st;
+    }
+  }
+  return {};
+}
+
+// YAML emission from the JSON form: keeps protobuf's mapping (names, int64 as strings are not
+// used: we print numbers) in one place.
+void EmitValue(YAML::Emitter& out, const google::protobuf::Value& v) {
+  switch (v.kind_case()) {
+    case google::protobuf::Value::kNullValue:
+      out << YAML::Null;
+      break;
+    case google::protobuf::Value::kBoolValue:
+      out << (v.bool_value() ? "true" : "false");
+      break;
+    case google::protobuf::Value::kNumberValue: {
+      double d = v.number_value();
+      if (d == static_cast<double>(static_cast<int64_t>(d)) && std::abs(d) < 9.007199254740992e15) {
+        out << static_cast<int64_t>(d);
+      } else {
+        out << d;
+      }
+      break;
+    }
+    case google::protobuf::Value::kStringValue: {
+      // Quote strings that would read back as another type (true, 123, null, "").
+      const std::string& s = v.string_value();
+      bool b;
+      int64_t i;
+      YamlNode probe;
+      probe.kind = YamlNode::Kind::kScalar;
+      probe.scalar = s;
+      bool ambiguous =
+          s.empty() || s == "null" || s == "~" || ParseBool(probe, b) || ParseInteger(s, i);
+      if (ambiguous) out << YAML::DoubleQuoted;
+      out << s;
+      break;
+    }
+    case google::protobuf::Value::kListValue:
+      out << YAML::BeginSeq;
+      for (const auto& item : v.list_value().values()) EmitValue(out, item);
+      out << YAML::EndSeq;
+      break;
+    case google::protobuf::Value::kStructValue:
+      out << YAML::BeginMap;
+      for (const auto& [k, item] : v.struct_value().fields()) {
+        out << YAML::Key << k << YAML::Value;
+        EmitValue(out, item);
+      }
+      out << YAML::EndMap;
+      break;
+    default:
+      out << YAML::Null;
+  }
+}
+
+}  // namespace
+
+api::StatusOr<Manifest> DecodeObject(const YamlNode& doc, std::string_view source_name,
+                                     int document_index) {
+  Context ctx{source_name, document_index};
+  if (!doc.IsMap())
+    return Fail(ctx, doc, "", std::string("a manifest must be a mapping, got ") + doc.KindName());
+  const YamlNode* api_version = nullptr;
+  const YamlNode* kind = nullptr;
+  for (const auto& e : doc.entries) {
+    if (e.key.IsScalar() && e.key.scalar == "apiVersion") api_version = &e.value;
+    if (e.key.IsScalar() && e.key.scalar == "kind") kind = &e.value;
+  }
+  if (!kind || !kind->IsScalar() || kind->scalar.empty())
+    return Fail(ctx, doc, "kind", "is required");
+  const schema::KindInfo* info = schema::FindKind(kind->scalar);
+  if (!info) {
+    std::string known;
+    for (const auto& k : schema::Kinds()) known += (known.empty() ? "" : ", ") + k.kind;
+    return Fail(ctx, *kind, "kind",
+                "unknown kind '" + kind->scalar + "' (expected one of: " + known + ")");
+  }
+  if (!api_version || !api_version->IsScalar()) return Fail(ctx, doc, "apiVersion", "is required");
+  if (api_version->scalar != schema::kApiVersion) {
+    return Fail(ctx, *api_version, "apiVersion",
+                "unsupported apiVersion '" + api_version->scalar + "' (expected " +
+                    std::string(schema::kApiVersion) + ")");
+  }
+  Manifest out;
+  out.kind = info;
+  out.object = schema::NewObject(*info);
+  out.document = document_index;
+  out.mark = doc.mark;
+  if (auto st = ToMessage(ctx, doc, "", out.object.get()); !st.ok()) return st;
+  return out;
+}
+
+api::StatusOr<std::vector<Manifest>> DecodeManifests(std::string_view text,
+                                                     std::string_view source_name) {
+  YamlError error;
+  auto docs = ParseYaml(text, error);
+  if (!docs) {
+    std::string where = std::string(source_name);
+    if (error.mark.line > 0) {
+      where += ": line " + std::to_string(error.mark.line) + ", column " +
+               std::to_string(error.mark.column);
+    }
+    return api::Status(api::Code::kInvalidArgument, where + ": " + error.message);
+  }
+  std::vector<Manifest> out;
+  for (size_t k = 0; k < docs->size(); ++k) {
+    auto m = DecodeObject((*docs)[k], source_name, static_cast<int>(k + 1));
+    if (!m.ok()) return m.status();
+    out.push_back(std::move(m).value());
+  }
+  return out;
+}
+
+std::string ToJson(const Message& message, bool pretty) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = pretty;
+  std::string out;
+  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  return out;
+}
+
+std::string ToYaml(const Message& message) {
+  // Through google.protobuf.Value so YAML and JSON share protobuf's field mapping.
+  google::protobuf::Value value;
+  (void)google::protobuf::util::JsonStringToMessage(ToJson(message), &value);
+  YAML::Emitter out;
+  out.SetIndent(2);
+  EmitValue(out, value);
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace gantry::codec

@@ -1,0 +1,54 @@
+#include "api/schema/kinds.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "gantry/v1/objects.pb.h"
+
+namespace gantry::schema {
+
+const std::vector<KindInfo>& Kinds() {
+  static const std::vector<KindInfo> kinds = {
+      {"Cluster", "cluster", "clusters", {}, &v1::Cluster::default_instance()},
+      {"ContainerInstance",
+       "containerinstance",
+       "containerinstances",
+       {"ci"},
+       &v1::ContainerInstance::default_instance()},
+      {"TaskDefinition",
+       "taskdefinition",
+       "taskdefinitions",
+       {"td"},
+       &v1::TaskDefinition::default_instance()},
+      {"Task", "task", "tasks", {}, &v1::Task::default_instance()},
+      {"Service", "service", "services", {"svc"}, &v1::Service::default_instance()},
+      {"Environment", "environment", "environments", {"env"}, &v1::Environment::default_instance()},
+      {"Deployment", "deployment", "deployments", {"deploy"}, &v1::Deployment::default_instance()},
+      {"Event", "event", "events", {"ev"}, &v1::Event::default_instance()},
+  };
+  return kinds;
+}
+
+const KindInfo* FindKind(std::string_view kind) {
+  for (const KindInfo& k : Kinds())
+    if (k.kind == kind) return &k;
+  return nullptr;
+}
+
+const KindInfo* ResolveKind(std::string_view name) {
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (const KindInfo& k : Kinds()) {
+    if (lower == k.singular || lower == k.plural) return &k;
+    for (const auto& s : k.short_names)
+      if (lower == s) return &k;
+  }
+  return nullptr;
+}
+
+std::unique_ptr<google::protobuf::Message> NewObject(const KindInfo& kind) {
+  return std::unique_ptr<google::protobuf::Message>(kind.prototype->New());
+}
+
+}  // namespace gantry::schema

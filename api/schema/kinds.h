@@ -1,0 +1,35 @@
+#pragma once
+
+// The object kinds Gantry serves: their names as users type them and the message type of each.
+
+#include <google/protobuf/message.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gantry::schema {
+
+inline constexpr std::string_view kApiVersion = "gantry.dev/v1";
+
+struct KindInfo {
+  std::string kind;                      // Service
+  std::string singular;                  // service
+  std::string plural;                    // services (the REST resource)
+  std::vector<std::string> short_names;  // svc
+  const google::protobuf::Message* prototype;
+  bool namespaced_by_cluster = false;  // reserved; all kinds are global today
+};
+
+const std::vector<KindInfo>& Kinds();
+
+// By kind name (exact: "Service").
+const KindInfo* FindKind(std::string_view kind);
+// By anything a user may type: kind, singular, plural or short name, any case ("svc").
+const KindInfo* ResolveKind(std::string_view name);
+
+// A new, empty message of the kind.
+std::unique_ptr<google::protobuf::Message> NewObject(const KindInfo& kind);
+
+}  // namespace gantry::schema
