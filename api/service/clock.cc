@@ -1,0 +1,16 @@
+#include "api/service/clock.h"
+
+#include <ctime>
+
+namespace gantry::api {
+
+std::string FormatTime(std::chrono::system_clock::time_point t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace gantry::api

@@ -1,0 +1,485 @@
+#include "api/service/object_service.h"
+
+#include <google/protobuf/util/message_differencer.h>
+
+#include <charconv>
+#include <mutex>
+#include <random>
+
+#include "api/validation/validate.h"
+#include "gantry/v1/objects.pb.h"
+
+namespace gantry::api {
+namespace {
+
+using google::protobuf::Message;
+using google::protobuf::util::MessageDifferencer;
+
+// Apply retries a lost compare-and-swap this often when the manifest did not pin a
+// resourceVersion (the next attempt re-reads and recomputes).
+constexpr int kApplyAttempts = 8;
+
+const google::protobuf::FieldDescriptor* Field(const Message& m, const char* name) {
+  return m.GetDescriptor()->FindFieldByName(name);
+}
+const v1::ObjectMeta& Meta(const Message& m) {
+  return static_cast<const v1::ObjectMeta&>(m.GetReflection()->GetMessage(m, Field(m, "metadata")));
+}
+v1::ObjectMeta* MutableMeta(Message& m) {
+  return static_cast<v1::ObjectMeta*>(m.GetReflection()->MutableMessage(&m, Field(m, "metadata")));
+}
+const Message& Spec(const Message& m) { return m.GetReflection()->GetMessage(m, Field(m, "spec")); }
+Message* MutableSpec(Message& m) { return m.GetReflection()->MutableMessage(&m, Field(m, "spec")); }
+const Message& StatusOf(const Message& m) {
+  return m.GetReflection()->GetMessage(m, Field(m, "status"));
+}
+Message* MutableStatus(Message& m) {
+  return m.GetReflection()->MutableMessage(&m, Field(m, "status"));
+}
+
+void SetTypeMeta(Message& m, const schema::KindInfo& kind) {
+  m.GetReflection()->SetString(&m, Field(m, "api_version"), std::string(schema::kApiVersion));
+  m.GetReflection()->SetString(&m, Field(m, "kind"), kind.kind);
+}
+
+std::string Encode(const Message& m) {
+  ObjectPtr copy(m.New());
+  copy->CopyFrom(m);
+  MutableMeta(*copy)->clear_resource_version();
+  return copy->SerializeAsString();
+}
+
+bool ParseRevision(std::string_view rv, int64_t& out) {
+  if (rv.empty()) {
+    out = 0;
+    return true;
+  }
+  auto [p, ec] = std::from_chars(rv.data(), rv.data() + rv.size(), out);
+  return ec == std::errc{} && p == rv.data() + rv.size() && out >= 0;
+}
+
+std::string RandomUid() {
+  static std::mutex mu;
+  static std::mt19937_64 rng{std::random_device{}()};
+  uint64_t a, b;
+  {
+    std::lock_guard lock(mu);
+    a = rng();
+    b = rng();
+  }
+  // Version 4, variant 1.
+  a = (a & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
+  b = (b & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFFF),
+                static_cast<unsigned>(b >> 48),
+                static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFULL));
+  return buf;
+}
+
+Status Stale(const schema::KindInfo& kind, std::string_view name, std::string_view given,
+             int64_t current) {
+  return Status(Code::kAborted, "the " + kind.singular + " \"" + std::string(name) +
+                                    "\" has been modified: resourceVersion " + std::string(given) +
+                                    " is stale (current: " + std::to_string(current) +
+                                    "); read it again and retry");
+}
+
+// A TaskDefinition revision name: family:N.
+bool SplitRevision(std::string_view name, std::string_view& family, int64_t& revision) {
+  size_t colon = name.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  family = name.substr(0, colon);
+  auto rev = name.substr(colon + 1);
+  auto [p, ec] = std::from_chars(rev.data(), rev.data() + rev.size(), revision);
+  return ec == std::errc{} && p == rev.data() + rev.size();
+}
+
+}  // namespace
+
+const char* OutcomeName(ApplyOutcome outcome) {
+  switch (outcome) {
+    case ApplyOutcome::kCreated:
+      return "created";
+    case ApplyOutcome::kConfigured:
+      return "configured";
+    case ApplyOutcome::kUnchanged:
+      return "unchanged";
+  }
+  return "?";
+}
+
+const char* EventTypeName(ObjectEvent::Type type) {
+  switch (type) {
+    case ObjectEvent::Type::kAdded:
+      return "ADDED";
+    case ObjectEvent::Type::kModified:
+      return "MODIFIED";
+    case ObjectEvent::Type::kDeleted:
+      return "DELETED";
+  }
+  return "?";
+}
+
+std::string ObjectKey(const schema::KindInfo& kind, std::string_view name) {
+  return "/registry/" + kind.plural + "/" + std::string(name);
+}
+
+Status FromStore(const store::Error& e, const schema::KindInfo& kind, std::string_view name) {
+  std::string what = kind.singular + " \"" + std::string(name) + "\"";
+  switch (e.code) {
+    case store::Code::kNotFound:
+      return Status(Code::kNotFound, what + " not found");
+    case store::Code::kAlreadyExists:
+      return Status(Code::kAlreadyExists, what + " already exists");
+    case store::Code::kAborted:
+      return Status(Code::kAborted, what + " was modified concurrently: " + e.message);
+    case store::Code::kOutOfRange:
+      return Status(Code::kOutOfRange, e.message);
+    case store::Code::kInvalidArgument:
+      return Status(Code::kInvalidArgument, e.message);
+    case store::Code::kFailedPrecondition:
+      return Status(Code::kFailedPrecondition, e.message);
+    case store::Code::kUnavailable:
+      return Status(Code::kUnavailable, "store unavailable: " + e.message);
+    case store::Code::kOk:
+    case store::Code::kInternal:
+      break;
+  }
+  return Status(Code::kInternal, "store error: " + e.message);
+}
+
+ObjectService::ObjectService(store::Store& store, const Clock& clock,
+                             std::function<std::string()> new_uid)
+    : store_(store), clock_(clock), new_uid_(new_uid ? std::move(new_uid) : RandomUid) {}
+
+StatusOr<ObjectPtr> ObjectService::Load(const schema::KindInfo& kind,
+                                        const store::KeyValue& kv) const {
+  ObjectPtr m = schema::NewObject(kind);
+  if (!m->ParseFromString(kv.value)) {
+    return Status(Code::kInternal, "stored " + kind.singular + " at " + kv.key + " is corrupt");
+  }
+  MutableMeta(*m)->set_resource_version(std::to_string(kv.mod_revision));
+  return m;
+}
+
+ObjectPtr ObjectService::NewObjectFrom(const schema::KindInfo& kind, const Message& manifest) {
+  ObjectPtr m(manifest.New());
+  m->CopyFrom(manifest);
+  SetTypeMeta(*m, kind);
+  v1::ObjectMeta* meta = MutableMeta(*m);
+  meta->set_uid(new_uid_());
+  meta->set_generation(1);
+  meta->set_creation_timestamp(FormatTime(clock_.Now()));
+  meta->clear_resource_version();
+  MutableStatus(*m)->Clear();  // status is written only through UpdateStatus
+  return m;
+}
+
+StatusOr<ApplyResult> ObjectService::Apply(const Message& manifest, const WriteOptions& options) {
+  const schema::KindInfo* kind =
+      schema::FindKind(manifest.GetReflection()->GetString(manifest, Field(manifest, "kind")));
+  if (!kind) kind = schema::FindKind(manifest.GetDescriptor()->name());
+  if (!kind) return Status(Code::kInvalidArgument, "unknown kind", "kind");
+  if (auto st = validation::ValidateObject(*kind, manifest); !st.ok()) return st;
+  if (kind->kind == "TaskDefinition") return ApplyTaskDefinition(*kind, manifest, options, false);
+
+  const v1::ObjectMeta& want = Meta(manifest);
+  const std::string key = ObjectKey(*kind, want.name());
+  const bool pinned = !want.resource_version().empty();
+  int64_t pinned_revision = 0;
+  if (!ParseRevision(want.resource_version(), pinned_revision)) {
+    return InvalidArgument("metadata.resourceVersion",
+                           "must be a revision number, got '" + want.resource_version() + "'");
+  }
+
+  for (int attempt = 0; attempt < kApplyAttempts; ++attempt) {
+    auto existing = store_.Get(key);
+    if (!existing.ok() && existing.error().code != store::Code::kNotFound) {
+      return FromStore(existing.error(), *kind, want.name());
+    }
+    if (!existing.ok()) {
+      if (pinned) {
+        return Status(Code::kAborted,
+                      kind->singular + " \"" + want.name() +
+                          "\" does not exist, but the manifest names resourceVersion " +
+                          want.resource_version());
+      }
+      ObjectPtr created = NewObjectFrom(*kind, manifest);
+      if (options.dry_run) return ApplyResult{std::move(created), ApplyOutcome::kCreated};
+      auto rev = store_.Create(key, Encode(*created));
+      if (!rev.ok() && rev.error().code == store::Code::kAlreadyExists) continue;  // lost a race
+      if (!rev.ok()) return FromStore(rev.error(), *kind, want.name());
+      MutableMeta(*created)->set_resource_version(std::to_string(*rev));
+      return ApplyResult{std::move(created), ApplyOutcome::kCreated};
+    }
+
+    if (pinned && pinned_revision != existing->mod_revision) {
+      return Stale(*kind, want.name(), want.resource_version(), existing->mod_revision);
+    }
+    auto current = Load(*kind, *existing);
+    if (!current.ok()) return current.status();
+    ObjectPtr next((*current)->New());
+    next->CopyFrom(**current);
+    SetTypeMeta(*next, *kind);
+    const bool spec_changed = !MessageDifferencer::Equals(Spec(**current), Spec(manifest));
+    v1::ObjectMeta wanted_meta = Meta(**current);
+    *wanted_meta.mutable_labels() = want.labels();
+    *wanted_meta.mutable_annotations() = want.annotations();
+    const bool labels_changed = !MessageDifferencer::Equals(wanted_meta, Meta(**current));
+    if (!spec_changed && !labels_changed) {
+      return ApplyResult{std::move(*current), ApplyOutcome::kUnchanged};
+    }
+    MutableSpec(*next)->CopyFrom(Spec(manifest));
+    v1::ObjectMeta* meta = MutableMeta(*next);
+    *meta = std::move(wanted_meta);
+    if (spec_changed) meta->set_generation(meta->generation() + 1);
+    if (options.dry_run) return ApplyResult{std::move(next), ApplyOutcome::kConfigured};
+    auto rev = store_.Update(key, Encode(*next), existing->mod_revision);
+    if (!rev.ok() &&
+        (rev.error().code == store::Code::kAborted || rev.error().code == store::Code::kNotFound) &&
+        !pinned) {
+      continue;  // someone wrote in between: recompute from the new state
+    }
+    if (!rev.ok()) return FromStore(rev.error(), *kind, want.name());
+    meta->set_resource_version(std::to_string(*rev));
+    return ApplyResult{std::move(next), ApplyOutcome::kConfigured};
+  }
+  return Status(Code::kAborted, kind->singular + " \"" + want.name() +
+                                    "\" kept changing while being applied; retry");
+}
+
+StatusOr<ApplyResult> ObjectService::ApplyTaskDefinition(const schema::KindInfo& kind,
+                                                         const Message& manifest,
+                                                         const WriteOptions& options,
+                                                         bool always_new) {
+  const v1::ObjectMeta& want = Meta(manifest);
+  std::string_view family_view;
+  int64_t named_revision = 0;
+  if (SplitRevision(want.name(), family_view, named_revision)) {
+    // A manifest naming one revision: revisions are immutable, so it can only match.
+    auto existing = Get(kind, want.name());
+    if (!existing.ok()) return existing.status();
+    if (!MessageDifferencer::Equals(Spec(**existing), Spec(manifest))) {
+      return Status(Code::kFailedPrecondition,
+                    "task definition revisions are immutable; apply the family name \"" +
+                        std::string(family_view) + "\" to register a new revision",
+                    "metadata.name");
+    }
+    return ApplyResult{std::move(*existing), ApplyOutcome::kUnchanged};
+  }
+  const std::string family = want.name();
+  for (int attempt = 0; attempt < kApplyAttempts; ++attempt) {
+    auto list = store_.List(ObjectKey(kind, family + ":"));
+    if (!list.ok()) return FromStore(list.error(), kind, family);
+    int64_t latest = 0;
+    const store::KeyValue* latest_kv = nullptr;
+    for (const auto& kv : list->items) {
+      std::string_view f;
+      int64_t rev;
+      if (SplitRevision(kv.key.substr(kv.key.rfind('/') + 1), f, rev) && f == family &&
+          rev > latest) {
+        latest = rev;
+        latest_kv = &kv;
+      }
+    }
+    if (latest_kv && !always_new) {
+      auto current = Load(kind, *latest_kv);
+      if (!current.ok()) return current.status();
+      if (MessageDifferencer::Equals(Spec(**current), Spec(manifest))) {
+        return ApplyResult{std::move(*current), ApplyOutcome::kUnchanged};
+      }
+    }
+    const std::string name = family + ":" + std::to_string(latest + 1);
+    ObjectPtr created = NewObjectFrom(kind, manifest);
+    MutableMeta(*created)->set_name(name);
+    auto* status = static_cast<v1::TaskDefinitionStatus*>(MutableStatus(*created));
+    status->set_family(family);
+    status->set_revision(latest + 1);
+    status->set_status("ACTIVE");
+    status->set_registered_at(FormatTime(clock_.Now()));
+    if (options.dry_run) return ApplyResult{std::move(created), ApplyOutcome::kCreated};
+    auto rev = store_.Create(ObjectKey(kind, name), Encode(*created));
+    if (!rev.ok() && rev.error().code == store::Code::kAlreadyExists) continue;
+    if (!rev.ok()) return FromStore(rev.error(), kind, name);
+    MutableMeta(*created)->set_resource_version(std::to_string(*rev));
+    return ApplyResult{std::move(created), ApplyOutcome::kCreated};
+  }
+  return Status(Code::kAborted, "task definition family \"" + family + "\" kept changing; retry");
+}
+
+StatusOr<ObjectPtr> ObjectService::Create(const Message& object, const WriteOptions& options) {
+  const schema::KindInfo* kind =
+      schema::FindKind(object.GetReflection()->GetString(object, Field(object, "kind")));
+  if (!kind) kind = schema::FindKind(object.GetDescriptor()->name());
+  if (!kind) return Status(Code::kInvalidArgument, "unknown kind", "kind");
+  if (auto st = validation::ValidateObject(*kind, object); !st.ok()) return st;
+  if (kind->kind == "TaskDefinition") {
+    auto r = ApplyTaskDefinition(*kind, object, options, true);
+    if (!r.ok()) return r.status();
+    return std::move(r->object);
+  }
+  const std::string& name = Meta(object).name();
+  ObjectPtr created = NewObjectFrom(*kind, object);
+  if (options.dry_run) {
+    if (store_.Get(ObjectKey(*kind, name)).ok()) {
+      return Status(Code::kAlreadyExists, kind->singular + " \"" + name + "\" already exists");
+    }
+    return created;
+  }
+  auto rev = store_.Create(ObjectKey(*kind, name), Encode(*created));
+  if (!rev.ok()) return FromStore(rev.error(), *kind, name);
+  MutableMeta(*created)->set_resource_version(std::to_string(*rev));
+  return created;
+}
+
+StatusOr<ObjectPtr> ObjectService::Get(const schema::KindInfo& kind, std::string_view name) {
+  if (kind.kind == "TaskDefinition" && name.find(':') == std::string_view::npos) {
+    // The family's latest revision.
+    auto list = List(kind);
+    if (!list.ok()) return list.status();
+    ObjectPtr best;
+    int64_t best_rev = 0;
+    for (auto& item : list->items) {
+      std::string_view f;
+      int64_t rev;
+      if (SplitRevision(Meta(*item).name(), f, rev) && f == name && rev > best_rev) {
+        best_rev = rev;
+        best = std::move(item);
+      }
+    }
+    if (!best)
+      return Status(Code::kNotFound, "taskdefinition \"" + std::string(name) + "\" not found");
+    return best;
+  }
+  auto kv = store_.Get(ObjectKey(kind, name));
+  if (!kv.ok()) return FromStore(kv.error(), kind, name);
+  return Load(kind, *kv);
+}
+
+StatusOr<ObjectList> ObjectService::List(const schema::KindInfo& kind,
+                                         const LabelSelector& selector) {
+  auto list = store_.List("/registry/" + kind.plural + "/");
+  if (!list.ok()) return FromStore(list.error(), kind, "");
+  ObjectList out;
+  out.revision = list->revision;
+  for (const auto& kv : list->items) {
+    auto m = Load(kind, kv);
+    if (!m.ok()) return m.status();
+    if (selector.Matches(Meta(**m).labels())) out.items.push_back(std::move(*m));
+  }
+  return out;
+}
+
+StatusOr<ObjectPtr> ObjectService::Delete(const schema::KindInfo& kind, std::string_view name,
+                                          std::string_view resource_version,
+                                          const WriteOptions& options) {
+  int64_t expected = 0;
+  if (!ParseRevision(resource_version, expected)) {
+    return InvalidArgument("metadata.resourceVersion", "must be a revision number");
+  }
+  if (kind.kind == "TaskDefinition" && name.find(':') == std::string_view::npos) {
+    // A family: every revision goes.
+    auto list = List(kind);
+    if (!list.ok()) return list.status();
+    ObjectPtr last;
+    for (auto& item : list->items) {
+      std::string_view f;
+      int64_t rev;
+      if (!SplitRevision(Meta(*item).name(), f, rev) || f != name) continue;
+      if (!options.dry_run) {
+        auto r = store_.Delete(ObjectKey(kind, Meta(*item).name()), 0);
+        if (!r.ok() && r.error().code != store::Code::kNotFound)
+          return FromStore(r.error(), kind, name);
+      }
+      last = std::move(item);
+    }
+    if (!last)
+      return Status(Code::kNotFound, "taskdefinition \"" + std::string(name) + "\" not found");
+    return last;
+  }
+  auto kv = store_.Get(ObjectKey(kind, name));
+  if (!kv.ok()) return FromStore(kv.error(), kind, name);
+  if (expected != 0 && expected != kv->mod_revision)
+    return Stale(kind, name, resource_version, kv->mod_revision);
+  auto object = Load(kind, *kv);
+  if (!object.ok()) return object.status();
+  if (options.dry_run) return object;
+  auto r = store_.Delete(ObjectKey(kind, name), kv->mod_revision);
+  if (!r.ok()) return FromStore(r.error(), kind, name);
+  return object;
+}
+
+StatusOr<ObjectPtr> ObjectService::UpdateStatus(const Message& object) {
+  const schema::KindInfo* kind =
+      schema::FindKind(object.GetReflection()->GetString(object, Field(object, "kind")));
+  if (!kind) kind = schema::FindKind(object.GetDescriptor()->name());
+  if (!kind) return Status(Code::kInvalidArgument, "unknown kind", "kind");
+  const v1::ObjectMeta& want = Meta(object);
+  int64_t pinned = 0;
+  if (!ParseRevision(want.resource_version(), pinned)) {
+    return InvalidArgument("metadata.resourceVersion", "must be a revision number");
+  }
+  const std::string key = ObjectKey(*kind, want.name());
+  for (int attempt = 0; attempt < kApplyAttempts; ++attempt) {
+    auto kv = store_.Get(key);
+    if (!kv.ok()) return FromStore(kv.error(), *kind, want.name());
+    if (pinned != 0 && pinned != kv->mod_revision) {
+      return Stale(*kind, want.name(), want.resource_version(), kv->mod_revision);
+    }
+    auto current = Load(*kind, *kv);
+    if (!current.ok()) return current.status();
+    if (MessageDifferencer::Equals(StatusOf(**current), StatusOf(object)))
+      return std::move(*current);
+    MutableStatus(**current)->CopyFrom(StatusOf(object));
+    auto rev = store_.Update(key, Encode(**current), kv->mod_revision);
+    if (!rev.ok() && rev.error().code == store::Code::kAborted && pinned == 0) continue;
+    if (!rev.ok()) return FromStore(rev.error(), *kind, want.name());
+    MutableMeta(**current)->set_resource_version(std::to_string(*rev));
+    return std::move(*current);
+  }
+  return Status(Code::kAborted, kind->singular + " \"" + want.name() + "\" kept changing; retry");
+}
+
+StatusOr<std::unique_ptr<ObjectWatch>> ObjectService::Watch(const schema::KindInfo& kind,
+                                                            std::string_view resource_version,
+                                                            const LabelSelector& selector) {
+  int64_t after = 0;
+  if (!ParseRevision(resource_version, after)) {
+    return InvalidArgument("resourceVersion", "must be a revision number, got '" +
+                                                  std::string(resource_version) + "'");
+  }
+  auto w = store_.Watch("/registry/" + kind.plural + "/", after);
+  if (!w.ok()) return FromStore(w.error(), kind, "");
+  return std::make_unique<ObjectWatch>(kind, std::move(w).value(), selector);
+}
+
+ObjectWatch::Poll ObjectWatch::Next(ObjectEvent& event, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() < 0) left = std::chrono::milliseconds(0);
+    store::WatchEvent e;
+    switch (watch_->Next(e, left)) {
+      case store::Watch::Poll::kTimeout:
+        return Poll::kTimeout;
+      case store::Watch::Poll::kClosed:
+        return Poll::kClosed;
+      case store::Watch::Poll::kEvent:
+        break;
+    }
+    ObjectPtr m = schema::NewObject(kind_);
+    if (!m->ParseFromString(e.kv.value)) continue;  // not ours to crash on; skip
+    MutableMeta(*m)->set_resource_version(std::to_string(e.kv.mod_revision));
+    if (!selector_.Matches(Meta(*m).labels())) continue;
+    event.type = e.type == store::WatchEvent::Type::kDelete
+                     ? ObjectEvent::Type::kDeleted
+                     : (e.created ? ObjectEvent::Type::kAdded : ObjectEvent::Type::kModified);
+    event.object = std::move(m);
+    return Poll::kEvent;
+  }
+}
+
+}  // namespace gantry::api

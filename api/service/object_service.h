@@ -1,0 +1,121 @@
+#pragma once
+
+// The service layer: every object operation, transport-free. REST, gRPC, the ECS- and
+// Blox-compatible endpoints and in-process clients all call these methods and only translate.
+//
+// Objects live in the store under /registry/<plural>/<name> as serialized protobuf; an object's
+// resourceVersion is its store mod_revision. Apply semantics:
+// - create when missing (server sets uid, generation 1, creationTimestamp; status starts empty);
+// - otherwise replace spec, labels and annotations with the manifest's, leaving server-owned
+//   metadata and status alone; generation rises only when the spec changes; an apply that
+//   changes nothing writes nothing and reports kUnchanged;
+// - a manifest carrying a stale metadata.resourceVersion fails with kAborted (HTTP 409);
+// - TaskDefinitions are immutable revisions: applying a changed spec under the family name
+//   registers family:N+1, applying an identical one changes nothing.
+// Thread-safe; the store serializes writes and compare-and-swap settles races.
+
+#include <google/protobuf/message.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/schema/kinds.h"
+#include "api/service/clock.h"
+#include "api/service/label_selector.h"
+#include "api/status/status.h"
+#include "store/store.h"
+
+namespace gantry::api {
+
+using ObjectPtr = std::unique_ptr<google::protobuf::Message>;
+
+enum class ApplyOutcome { kCreated, kConfigured, kUnchanged };
+const char* OutcomeName(ApplyOutcome outcome);  // "created", "configured", "unchanged"
+
+struct ApplyResult {
+  ObjectPtr object;
+  ApplyOutcome outcome = ApplyOutcome::kUnchanged;
+};
+
+struct ObjectList {
+  std::vector<ObjectPtr> items;
+  int64_t revision = 0;  // the store revision the list is consistent with
+};
+
+struct ObjectEvent {
+  enum class Type { kAdded, kModified, kDeleted };
+  Type type = Type::kAdded;
+  ObjectPtr object;
+};
+const char* EventTypeName(ObjectEvent::Type type);  // ADDED, MODIFIED, DELETED
+
+// A watch of one kind. Next() waits up to `timeout`.
+class ObjectWatch {
+ public:
+  enum class Poll { kEvent, kTimeout, kClosed };
+  ObjectWatch(const schema::KindInfo& kind, store::WatchPtr watch, LabelSelector selector)
+      : kind_(kind), watch_(std::move(watch)), selector_(std::move(selector)) {}
+  Poll Next(ObjectEvent& event, std::chrono::milliseconds timeout);
+  void Cancel() { watch_->Cancel(); }
+  std::string closed_reason() const { return watch_->closed_reason(); }
+
+ private:
+  const schema::KindInfo& kind_;
+  store::WatchPtr watch_;
+  LabelSelector selector_;
+};
+
+struct WriteOptions {
+  bool dry_run = false;  // validate and compute the result, write nothing
+};
+
+class ObjectService {
+ public:
+  // `store` and `clock` must outlive the service. `new_uid` defaults to random v4 UUIDs.
+  ObjectService(store::Store& store, const Clock& clock,
+                std::function<std::string()> new_uid = nullptr);
+
+  StatusOr<ApplyResult> Apply(const google::protobuf::Message& manifest,
+                              const WriteOptions& options = {});
+  // Fails with kAlreadyExists when the object exists (TaskDefinition: registers a new revision).
+  StatusOr<ObjectPtr> Create(const google::protobuf::Message& object,
+                             const WriteOptions& options = {});
+  // TaskDefinition: a family name returns its latest revision.
+  StatusOr<ObjectPtr> Get(const schema::KindInfo& kind, std::string_view name);
+  StatusOr<ObjectList> List(const schema::KindInfo& kind, const LabelSelector& selector = {});
+  // Returns the object as it was. `resource_version` (optional) must match. A TaskDefinition
+  // family name deletes every revision.
+  StatusOr<ObjectPtr> Delete(const schema::KindInfo& kind, std::string_view name,
+                             std::string_view resource_version = "",
+                             const WriteOptions& options = {});
+  // Replaces the status only (the status subresource).
+  StatusOr<ObjectPtr> UpdateStatus(const google::protobuf::Message& object);
+  // Changes after `resource_version` ("" or "0": from now). A compacted revision is kOutOfRange.
+  StatusOr<std::unique_ptr<ObjectWatch>> Watch(const schema::KindInfo& kind,
+                                               std::string_view resource_version,
+                                               const LabelSelector& selector = {});
+
+  store::Store& store() { return store_; }
+
+ private:
+  StatusOr<ApplyResult> ApplyTaskDefinition(const schema::KindInfo& kind,
+                                            const google::protobuf::Message& manifest,
+                                            const WriteOptions& options, bool always_new);
+  StatusOr<ObjectPtr> Load(const schema::KindInfo& kind, const store::KeyValue& kv) const;
+  ObjectPtr NewObjectFrom(const schema::KindInfo& kind, const google::protobuf::Message& manifest);
+
+  store::Store& store_;
+  const Clock& clock_;
+  std::function<std::string()> new_uid_;
+};
+
+// Store key of an object: /registry/<plural>/<name>.
+std::string ObjectKey(const schema::KindInfo& kind, std::string_view name);
+// Maps a store error to the API's codes, naming the object.
+Status FromStore(const store::Error& error, const schema::KindInfo& kind, std::string_view name);
+
+}  // namespace gantry::api
