@@ -9,6 +9,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libyaml-cpp-dev libsqlite3-dev sqlite3
   libprotobuf-dev protobuf-compiler
+  libcpprest-dev
   python3                                  # benchmark input generator
 )
 

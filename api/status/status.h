@@ -41,8 +41,13 @@ class [[nodiscard]] Status {
   const std::string& message() const { return message_; }
   // The field path the error is about (`spec.placementConstraints[1].expression`), if any.
   const std::string& field() const { return field_; }
-  // "field: message", or the message alone.
-  std::string ToString() const { return field_.empty() ? message_ : field_ + ": " + message_; }
+  // "field: message", or the message alone when there is no field or the message already names
+  // it (decoder messages lead with the position: "web.yaml: document 1, line 4, column 3:
+  // spec.replicas: unknown field 'replicas'").
+  std::string ToString() const {
+    if (field_.empty() || message_.find(field_ + ": ") != std::string::npos) return message_;
+    return field_ + ": " + message_;
+  }
 
  private:
   Code code_ = Code::kOk;

@@ -1,0 +1,274 @@
+#include "api/rest/rest_handler.h"
+
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
+#include "api/codec/object_codec.h"
+#include "api/codec/yaml_document.h"
+
+namespace gantry::rest {
+namespace {
+
+using api::Code;
+using api::Status;
+
+constexpr std::string_view kPrefix = "/apis/gantry.dev/v1/";
+
+std::string JsonEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+HttpResponse Json(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+bool DryRun(const HttpRequest& req) {
+  auto it = req.query.find("dryRun");
+  return it != req.query.end() &&
+         (it->second == "All" || it->second == "true" || it->second == "1");
+}
+
+std::string Query(const HttpRequest& req, const std::string& key) {
+  auto it = req.query.find(key);
+  return it == req.query.end() ? "" : it->second;
+}
+
+// Parses a request body holding exactly one object of `kind`.
+api::StatusOr<api::ObjectPtr> DecodeBody(const HttpRequest& req, const schema::KindInfo& kind) {
+  codec::YamlError error;
+  auto docs = codec::ParseYaml(req.body, error);
+  if (!docs) {
+    return Status(Code::kInvalidArgument, "request body: line " + std::to_string(error.mark.line) +
+                                              ", column " + std::to_string(error.mark.column) +
+                                              ": " + error.message);
+  }
+  if (docs->size() != 1) {
+    return Status(Code::kInvalidArgument, "request body must hold exactly one object, found " +
+                                              std::to_string(docs->size()));
+  }
+  auto m = codec::DecodeObject((*docs)[0], "request body", 1);
+  if (!m.ok()) return m.status();
+  if (m->kind != &kind) {
+    return Status(Code::kInvalidArgument,
+                  "request body is a " + m->kind->kind + ", but the URL is for " + kind.plural,
+                  "kind");
+  }
+  return std::move(m->object);
+}
+
+const std::string& NameOf(const google::protobuf::Message& m) {
+  const auto* meta_field = m.GetDescriptor()->FindFieldByName("metadata");
+  const auto& meta = m.GetReflection()->GetMessage(m, meta_field);
+  return meta.GetReflection()->GetStringReference(
+      meta, meta.GetDescriptor()->FindFieldByName("name"), nullptr);
+}
+
+// RFC 7386: null deletes, objects merge recursively, anything else replaces.
+void MergePatch(google::protobuf::Value& target, const google::protobuf::Value& patch) {
+  if (patch.kind_case() != google::protobuf::Value::kStructValue) {
+    target = patch;
+    return;
+  }
+  if (target.kind_case() != google::protobuf::Value::kStructValue)
+    target.mutable_struct_value()->Clear();
+  auto& fields = *target.mutable_struct_value()->mutable_fields();
+  for (const auto& [key, value] : patch.struct_value().fields()) {
+    if (value.kind_case() == google::protobuf::Value::kNullValue) {
+      fields.erase(key);
+    } else {
+      MergePatch(fields[key], value);
+    }
+  }
+}
+
+HttpResponse ObjectResponse(int status, const google::protobuf::Message& m) {
+  return Json(status, codec::ToJson(m));
+}
+
+HttpResponse HandleCollection(api::ObjectService& service, const HttpRequest& req,
+                              const schema::KindInfo& kind) {
+  if (req.method == "GET") {
+    auto selector = api::LabelSelector::Parse(Query(req, "labelSelector"));
+    if (!selector.ok()) return ErrorResponse(selector.status());
+    std::string watch = Query(req, "watch");
+    if (watch == "1" || watch == "true") {
+      auto w = service.Watch(kind, Query(req, "resourceVersion"), *selector);
+      if (!w.ok()) return ErrorResponse(w.status());
+      HttpResponse r;
+      r.watch = std::move(*w);
+      r.watch_kind = kind.kind;
+      return r;
+    }
+    auto list = service.List(kind, *selector);
+    if (!list.ok()) return ErrorResponse(list.status());
+    std::string body = "{\"apiVersion\":\"gantry.dev/v1\",\"kind\":\"" + kind.kind +
+                       "List\",\"metadata\":{\"resourceVersion\":\"" +
+                       std::to_string(list->revision) + "\"},\"items\":[";
+    for (size_t k = 0; k < list->items.size(); ++k) {
+      if (k) body += ",";
+      body += codec::ToJson(*list->items[k]);
+    }
+    body += "]}";
+    return Json(200, std::move(body));
+  }
+  if (req.method == "POST") {
+    auto object = DecodeBody(req, kind);
+    if (!object.ok()) return ErrorResponse(object.status());
+    auto created = service.Create(**object, {.dry_run = DryRun(req)});
+    if (!created.ok()) return ErrorResponse(created.status());
+    return ObjectResponse(201, **created);
+  }
+  return ErrorResponse(
+      Status(Code::kUnimplemented, "method " + req.method + " is not allowed on " + kind.plural));
+}
+
+HttpResponse HandleObject(api::ObjectService& service, const HttpRequest& req,
+                          const schema::KindInfo& kind, const std::string& name) {
+  if (req.method == "GET") {
+    auto object = service.Get(kind, name);
+    if (!object.ok()) return ErrorResponse(object.status());
+    return ObjectResponse(200, **object);
+  }
+  if (req.method == "DELETE") {
+    auto deleted =
+        service.Delete(kind, name, Query(req, "resourceVersion"), {.dry_run = DryRun(req)});
+    if (!deleted.ok()) return ErrorResponse(deleted.status());
+    return ObjectResponse(200, **deleted);
+  }
+  if (req.method == "PUT") {
+    auto object = DecodeBody(req, kind);
+    if (!object.ok()) return ErrorResponse(object.status());
+    if (NameOf(**object) != name) {
+      return ErrorResponse(api::InvalidArgument(
+          "metadata.name",
+          "the body names \"" + NameOf(**object) + "\" but the URL names \"" + name + "\""));
+    }
+    auto applied = service.Apply(**object, {.dry_run = DryRun(req)});
+    if (!applied.ok()) return ErrorResponse(applied.status());
+    HttpResponse r = ObjectResponse(applied->outcome == api::ApplyOutcome::kCreated ? 201 : 200,
+                                    *applied->object);
+    r.headers["X-Gantry-Apply-Outcome"] = api::OutcomeName(applied->outcome);
+    return r;
+  }
+  if (req.method == "PATCH") {
+    auto current = service.Get(kind, name);
+    if (!current.ok()) return ErrorResponse(current.status());
+    google::protobuf::Value target, patch;
+    if (!google::protobuf::util::JsonStringToMessage(codec::ToJson(**current), &target).ok()) {
+      return ErrorResponse(Status(Code::kInternal, "cannot render the current object"));
+    }
+    auto parsed = google::protobuf::util::JsonStringToMessage(req.body, &patch);
+    if (!parsed.ok() || patch.kind_case() != google::protobuf::Value::kStructValue) {
+      return ErrorResponse(Status(Code::kInvalidArgument, "a merge patch must be a JSON object"));
+    }
+    // The stored resourceVersion is a precondition only when the patch names one.
+    const auto& pf = patch.struct_value().fields();
+    bool pins =
+        pf.count("metadata") && pf.at("metadata").struct_value().fields().count("resourceVersion");
+    MergePatch(target, patch);
+    if (!pins)
+      target.mutable_struct_value()
+          ->mutable_fields()
+          ->at("metadata")
+          .mutable_struct_value()
+          ->mutable_fields()
+          ->erase("resourceVersion");
+    std::string merged;
+    (void)google::protobuf::util::MessageToJsonString(target, &merged);
+    HttpRequest as_put = req;
+    as_put.body = merged;
+    auto object = DecodeBody(as_put, kind);
+    if (!object.ok()) return ErrorResponse(object.status());
+    if (NameOf(**object) != name)
+      return ErrorResponse(api::InvalidArgument("metadata.name", "a patch may not rename"));
+    auto applied = service.Apply(**object, {.dry_run = DryRun(req)});
+    if (!applied.ok()) return ErrorResponse(applied.status());
+    HttpResponse r = ObjectResponse(200, *applied->object);
+    r.headers["X-Gantry-Apply-Outcome"] = api::OutcomeName(applied->outcome);
+    return r;
+  }
+  return ErrorResponse(
+      Status(Code::kUnimplemented, "method " + req.method + " is not allowed on " + kind.singular));
+}
+
+}  // namespace
+
+HttpResponse ErrorResponse(const Status& status) {
+  int code = api::HttpStatus(status.code());
+  return Json(code, "{\"code\":" + std::to_string(code) + ",\"reason\":\"" +
+                        api::HttpReason(status.code()) + "\",\"message\":\"" +
+                        JsonEscape(status.ToString()) + "\"}");
+}
+
+HttpResponse RestHandler::Handle(const HttpRequest& req) {
+  if (req.path == "/healthz" || req.path == "/readyz") {
+    HttpResponse r;
+    r.content_type = "text/plain";
+    r.body = "ok\n";
+    return r;
+  }
+  if (!req.path.starts_with(kPrefix)) {
+    return ErrorResponse(Status(Code::kNotFound, "no such path: " + req.path));
+  }
+  std::string_view rest = std::string_view(req.path).substr(kPrefix.size());
+  std::vector<std::string> parts;
+  while (!rest.empty()) {
+    size_t slash = rest.find('/');
+    parts.emplace_back(rest.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    rest.remove_prefix(slash + 1);
+  }
+  if (parts.empty() || parts.size() > 3)
+    return ErrorResponse(Status(Code::kNotFound, "no such path: " + req.path));
+  const schema::KindInfo* kind = nullptr;
+  for (const auto& k : schema::Kinds())
+    if (k.plural == parts[0]) kind = &k;
+  if (!kind) return ErrorResponse(Status(Code::kNotFound, "no such resource: " + parts[0]));
+  if (parts.size() == 1) return HandleCollection(service_, req, *kind);
+  if (parts[1].empty()) return ErrorResponse(Status(Code::kNotFound, "no such path: " + req.path));
+  if (parts.size() == 2) return HandleObject(service_, req, *kind, parts[1]);
+  if (parts[2] != "status" || req.method != "PUT") {
+    return ErrorResponse(Status(Code::kNotFound, "no such path: " + req.path));
+  }
+  auto object = DecodeBody(req, *kind);
+  if (!object.ok()) return ErrorResponse(object.status());
+  if (NameOf(**object) != parts[1]) {
+    return ErrorResponse(api::InvalidArgument("metadata.name", "the body names another object"));
+  }
+  auto updated = service_.UpdateStatus(**object);
+  if (!updated.ok()) return ErrorResponse(updated.status());
+  return ObjectResponse(200, **updated);
+}
+
+}  // namespace gantry::rest

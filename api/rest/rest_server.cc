@@ -1,0 +1,219 @@
+// The only file that includes cpprest.
+#include "api/rest/rest_server.h"
+
+#include <cpprest/http_listener.h>
+#include <cpprest/producerconsumerstream.h>
+#include <pplx/threadpool.h>
+
+#include <list>
+#include <mutex>
+#include <thread>
+
+#include "api/codec/object_codec.h"
+#include "api/rest/worker_pool.h"
+
+namespace gantry::rest {
+namespace {
+
+using web::http::http_request;
+using web::http::http_response;
+using web::http::experimental::listener::http_listener;
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+void ReplyQuietly(http_request& req, http_response& res) {
+  // The client may be gone; a failed reply is not ours to crash on.
+  req.reply(res).then([](pplx::task<void> t) {
+    try {
+      t.get();
+    } catch (...) {
+    }
+  });
+}
+
+void Reply(http_request req, const HttpResponse& r) {
+  http_response res(static_cast<web::http::status_code>(r.status));
+  res.set_body(r.body, r.content_type);
+  for (const auto& [k, v] : r.headers) res.headers().add(k, v);
+  ReplyQuietly(req, res);
+}
+
+}  // namespace
+
+class RestServer::Impl {
+ public:
+  Impl(const RestOptions& options, api::ObjectService& service)
+      : options_(options), handler_(service), pool_(options.workers) {}
+
+  api::Status Open() {
+    static std::once_flag once;
+    // cpprest's shared pool must be sized before any other cpprest call.
+    std::call_once(once, [] { crossplat::threadpool::initialize_with_threads(16); });
+    std::string uri = "http://" + options_.host + ":" + std::to_string(options_.port);
+    try {
+      listener_ = std::make_unique<http_listener>(uri);
+      listener_->support([this](http_request req) { OnRequest(std::move(req)); });
+      listener_->open().wait();
+    } catch (const std::exception& e) {
+      return api::Status(api::Code::kUnavailable, "cannot listen on " + options_.host + ":" +
+                                                      std::to_string(options_.port) + ": " +
+                                                      e.what());
+    }
+    return {};
+  }
+
+  void Stop() {
+    if (stopped_.exchange(true)) return;
+    try {
+      listener_->close().wait();
+    } catch (...) {
+    }
+    std::list<std::thread> watches;
+    {
+      std::lock_guard lock(watches_mu_);
+      watches.swap(watch_threads_);
+    }
+    for (auto& t : watches) t.join();
+  }
+
+  int port() const { return options_.port; }
+  size_t open_watches() const { return open_watches_.load(); }
+
+ private:
+  void OnRequest(http_request req) {
+    if (stopped_)
+      return Reply(req, ErrorResponse(api::Status(api::Code::kUnavailable, "server is stopping")));
+    auto length = req.headers().content_length();
+    if (length > options_.max_body_bytes) {
+      return Reply(req, ErrorResponse(api::Status(api::Code::kResourceExhausted,
+                                                  "request body of " + std::to_string(length) +
+                                                      " bytes is over the limit of " +
+                                                      std::to_string(options_.max_body_bytes))));
+    }
+    req.extract_string(true).then([this, req](pplx::task<std::string> t) mutable {
+      std::string body;
+      try {
+        body = t.get();
+      } catch (const std::exception& e) {
+        return Reply(req, ErrorResponse(api::Status(
+                              api::Code::kInvalidArgument,
+                              std::string("cannot read the request body: ") + e.what())));
+      }
+      if (body.size() > options_.max_body_bytes) {
+        return Reply(req, ErrorResponse(api::Status(api::Code::kResourceExhausted,
+                                                    "request body is over the limit")));
+      }
+      HttpRequest r;
+      r.method = req.method();
+      r.path = web::uri::decode(req.relative_uri().path());
+      for (const auto& [k, v] : web::uri::split_query(req.relative_uri().query())) {
+        r.query[k] = web::uri::decode(v);
+      }
+      for (const auto& [k, v] : req.headers()) r.headers[Lower(k)] = v;
+      r.body = std::move(body);
+      bool posted =
+          pool_.Post([this, req, r = std::move(r)]() mutable { Serve(std::move(req), r); });
+      if (!posted)
+        Reply(req, ErrorResponse(api::Status(api::Code::kUnavailable, "server is stopping")));
+    });
+  }
+
+  void Serve(http_request req, const HttpRequest& r) {
+    HttpResponse response;
+    if (r.method == "GET" && options_.extra_routes && options_.extra_routes(r, response)) {
+      return Reply(req, response);
+    }
+    response = handler_.Handle(r);
+    if (!response.watch) return Reply(req, response);
+    if (open_watches_.load() >= options_.max_watches) {
+      return Reply(req,
+                   ErrorResponse(api::Status(api::Code::kUnavailable, "too many open watches")));
+    }
+    StartWatch(std::move(req), std::move(response));
+  }
+
+  // One thread per watch writes events into a buffer that cpprest sends as a chunked body.
+  void StartWatch(http_request req, HttpResponse response) {
+    auto buffer = std::make_shared<concurrency::streams::producer_consumer_buffer<uint8_t>>();
+    http_response res(web::http::status_codes::OK);
+    res.headers().set_content_type("application/json");
+    res.set_body(buffer->create_istream());
+    ReplyQuietly(req, res);
+    ++open_watches_;
+    std::lock_guard lock(watches_mu_);
+    watch_threads_.emplace_back(
+        [this, buffer, watch = std::shared_ptr<api::ObjectWatch>(std::move(response.watch)),
+         kind = response.watch_kind] {
+          RunWatch(*buffer, *watch, kind);
+          watch->Cancel();
+          buffer->close(std::ios_base::out).wait();
+          --open_watches_;
+        });
+  }
+
+  void RunWatch(concurrency::streams::producer_consumer_buffer<uint8_t>& buffer,
+                api::ObjectWatch& watch, const std::string& kind) {
+    constexpr size_t kMaxUnsent = 16 << 20;  // a client that stops reading is dropped
+    auto write = [&](const std::string& line) {
+      buffer.putn_nocopy(reinterpret_cast<const uint8_t*>(line.data()), line.size()).wait();
+      buffer.sync().wait();
+    };
+    auto last_bookmark = std::chrono::steady_clock::now();
+    std::string last_revision = "0";
+    while (!stopped_) {
+      if (buffer.in_avail() > kMaxUnsent) return;
+      api::ObjectEvent e;
+      switch (watch.Next(e, std::chrono::milliseconds(200))) {
+        case api::ObjectWatch::Poll::kClosed:
+          write(
+              "{\"type\":\"ERROR\",\"object\":{\"code\":410,\"reason\":\"Gone\",\"message\":"
+              "\"watch closed: " +
+              watch.closed_reason() + "\"}}\n");
+          return;
+        case api::ObjectWatch::Poll::kEvent: {
+          const auto* meta = e.object->GetDescriptor()->FindFieldByName("metadata");
+          const auto& m = e.object->GetReflection()->GetMessage(*e.object, meta);
+          last_revision = m.GetReflection()->GetString(
+              m, m.GetDescriptor()->FindFieldByName("resource_version"));
+          write(std::string("{\"type\":\"") + api::EventTypeName(e.type) +
+                "\",\"object\":" + codec::ToJson(*e.object) + "}\n");
+          break;
+        }
+        case api::ObjectWatch::Poll::kTimeout:
+          break;
+      }
+      if (std::chrono::steady_clock::now() - last_bookmark >= options_.bookmark_interval) {
+        write("{\"type\":\"BOOKMARK\",\"object\":{\"apiVersion\":\"gantry.dev/v1\",\"kind\":\"" +
+              kind + "\",\"metadata\":{\"resourceVersion\":\"" + last_revision + "\"}}}\n");
+        last_bookmark = std::chrono::steady_clock::now();
+      }
+    }
+  }
+
+  const RestOptions options_;
+  RestHandler handler_;
+  WorkerPool pool_;
+  std::unique_ptr<http_listener> listener_;
+  std::atomic<bool> stopped_{false};
+  std::atomic<size_t> open_watches_{0};
+  std::mutex watches_mu_;
+  std::list<std::thread> watch_threads_;
+};
+
+api::StatusOr<std::unique_ptr<RestServer>> RestServer::Start(const RestOptions& options,
+                                                             api::ObjectService& service) {
+  auto impl = std::make_unique<Impl>(options, service);
+  if (auto st = impl->Open(); !st.ok()) return st;
+  return std::unique_ptr<RestServer>(new RestServer(std::move(impl)));
+}
+
+RestServer::RestServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RestServer::~RestServer() { Stop(); }
+void RestServer::Stop() { impl_->Stop(); }
+int RestServer::port() const { return impl_->port(); }
+size_t RestServer::open_watches() const { return impl_->open_watches(); }
+
+}  // namespace gantry::rest
