@@ -1,0 +1,140 @@
+// gantryd: the control plane in one process.
+//
+//   gantryd [--data-dir DIR] [--listen HOST:PORT] [--grpc-listen HOST:PORT] [--token-file FILE]
+//
+// Opens (or creates) DIR/gantry.db, serves the REST API and /healthz, /readyz on --listen, and
+// stops cleanly on SIGTERM or SIGINT. Restarting on the same data dir continues where it stopped.
+
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "api/rest/rest_server.h"
+#include "api/service/object_service.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace {
+
+struct Flags {
+  std::string data_dir = "./gantry-data";
+  std::string listen = "127.0.0.1:7700";
+  std::string grpc_listen = "127.0.0.1:7701";
+  std::string token_file;
+};
+
+constexpr const char* kUsage =
+    "usage: gantryd [--data-dir DIR] [--listen HOST:PORT] [--grpc-listen HOST:PORT] [--token-file "
+    "FILE]\n"
+    "  --data-dir DIR          where the database lives (default ./gantry-data)\n"
+    "  --listen HOST:PORT      REST, /healthz, /readyz (default 127.0.0.1:7700)\n"
+    "  --grpc-listen HOST:PORT gRPC (default 127.0.0.1:7701)\n"
+    "  --token-file FILE       bearer tokens, lines of token,user,role; required off loopback\n";
+
+bool SplitHostPort(const std::string& s, std::string& host, int& port) {
+  size_t colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  host = s.substr(0, colon);
+  try {
+    size_t used = 0;
+    port = std::stoi(s.substr(colon + 1), &used);
+    return used == s.size() - colon - 1 && port > 0 && port < 65536;
+  } catch (...) {
+    return false;
+  }
+}
+
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" || host == "[::1]";
+}
+
+int Fail(const std::string& message) {
+  std::cerr << "gantryd: " << message << "\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i];
+    std::string value;
+    if (a == "-h" || a == "--help") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (size_t eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = a.substr(eq + 1);
+      a = a.substr(0, eq);
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      return Fail(a + " needs a value (see gantryd --help)");
+    }
+    if (a == "--data-dir") {
+      flags.data_dir = value;
+    } else if (a == "--listen") {
+      flags.listen = value;
+    } else if (a == "--grpc-listen") {
+      flags.grpc_listen = value;
+    } else if (a == "--token-file") {
+      flags.token_file = value;
+    } else {
+      return Fail("unknown flag " + a + " (see gantryd --help)");
+    }
+  }
+
+  gantry::rest::RestOptions rest;
+  if (!SplitHostPort(flags.listen, rest.host, rest.port))
+    return Fail("--listen must be HOST:PORT, got " + flags.listen);
+  std::string grpc_host;
+  int grpc_port = 0;
+  if (!SplitHostPort(flags.grpc_listen, grpc_host, grpc_port)) {
+    return Fail("--grpc-listen must be HOST:PORT, got " + flags.grpc_listen);
+  }
+  if (!flags.token_file.empty()) {
+    return Fail("--token-file: bearer-token authentication is not available in this build yet");
+  }
+  for (const std::string* host : {&rest.host, &grpc_host}) {
+    if (!IsLoopback(*host)) {
+      return Fail("refusing to listen on " + *host +
+                  " without --token-file (anyone could reach it)");
+    }
+  }
+
+  std::error_code ec;
+  std::filesystem::create_directories(flags.data_dir, ec);
+  if (ec) return Fail("cannot create " + flags.data_dir + ": " + ec.message());
+
+  // Block the stop signals before any thread starts, so only sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto store = gantry::store::SqliteStore::Open(flags.data_dir + "/gantry.db");
+  if (!store.ok()) return Fail(store.error().message);
+  gantry::api::SystemClock clock;
+  gantry::api::ObjectService service(**store, clock);
+  auto server = gantry::rest::RestServer::Start(rest, service);
+  if (!server.ok()) return Fail(server.status().message());
+  std::cerr << "gantryd: serving REST on " << flags.listen << " (data in " << flags.data_dir
+            << ", revision " << (*store)->CurrentRevision() << ")" << std::endl;
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  std::cerr << "gantryd: " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down"
+            << std::endl;
+  (*server)->Stop();
+  server->reset();
+  store->reset();
+  std::cerr << "gantryd: stopped" << std::endl;
+  return 0;
+}
