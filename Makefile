@@ -63,11 +63,8 @@ test: check-deps fuzz-smoke test-unit test-asan ## Install, build and run every 
 bench: build ## Run the benchmarks (results go in docs/benchmarks.md)
 	scripts/bench.sh $(BUILD_DIR)
 
-run: build ## Run Gantry on this machine (for now: the placement simulator on examples/)
-	@echo "== gantryctl simulate -f examples/cluster.yaml (filter + placement on an example cluster)"
-	$(BUILD_DIR)/bin/gantryctl simulate -f examples/cluster.yaml
-	@echo "== the same decision, explained per instance"
-	$(BUILD_DIR)/bin/gantryctl simulate -f examples/cluster.yaml --explain
+run: build ## Start gantryd here (data in ./gantry-data), apply examples/manifests; Ctrl-C stops it
+	scripts/run.sh $(BUILD_DIR)/bin
 
 fmt: ## Format all C++ sources with clang-format
 	git ls-files '*.h' '*.cc' | xargs clang-format -i

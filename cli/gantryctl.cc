@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/objects/commands.h"
+#include "cli/objects/context.h"
 #include "cli/simulate/command.h"
 
 namespace gantry::cli {
@@ -15,14 +17,31 @@ constexpr const char* kUsage =
     "usage: gantryctl COMMAND [ARGS]\n"
     "\n"
     "commands:\n"
+    "  apply -f FILE|DIR|- [-R] [--dry-run=server]        create or update objects from manifests\n"
+    "  get KIND [NAME] [-o yaml|json|wide|name] [-l SEL] [-w]\n"
+    "  describe KIND NAME                                 spec, status, conditions and recent "
+    "events\n"
+    "  delete -f FILE | delete KIND NAME...               delete objects\n"
+    "  diff -f FILE                                       live vs would-be (exit 0 same, 1 "
+    "differs)\n"
+    "  wait KIND NAME --for=condition=Ready [--timeout=30s]\n"
     "  simulate -f FILE [--explain]   place tasks offline on a cluster described in FILE\n"
     "  version                        print the version\n"
-    "  help                           print this help\n";
+    "  help                           print this help\n"
+    "\n"
+    "global flags: --server URL (or GANTRY_SERVER; default http://127.0.0.1:7700),\n"
+    "              --token TOKEN (or GANTRY_TOKEN)\n";
 
 }  // namespace
 
 int GantryctlMain(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  // Global flags may stand anywhere: gantryctl --server URL get svc.
+  auto global = TakeGlobalOptions(args);
+  if (!global.ok()) {
+    std::cerr << "error: " << global.status().message() << "\n";
+    return 1;
+  }
   if (args.empty() || args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
     std::cout << kUsage;
     return args.empty() ? 2 : 0;
@@ -30,6 +49,16 @@ int GantryctlMain(int argc, char** argv) {
   std::string verb = args[0];
   args.erase(args.begin());
   if (verb == "simulate") return RunSimulate(args, std::cout, std::cerr);
+  using ObjectVerb = int (*)(const std::vector<std::string>&, const CommandContext&);
+  const std::pair<const char*, ObjectVerb> verbs[] = {
+      {"apply", RunApply},   {"get", RunGet},   {"describe", RunDescribe},
+      {"delete", RunDelete}, {"diff", RunDiff}, {"wait", RunWait},
+  };
+  for (const auto& [name, run] : verbs) {
+    if (verb != name) continue;
+    CommandContext ctx{*global, std::cout, std::cerr};
+    return run(args, ctx);
+  }
   if (verb == "version" || verb == "--version") {
     std::cout << "gantryctl " GANTRY_VERSION "\n";
     return 0;

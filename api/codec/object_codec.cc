@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <set>
 
 namespace gantry::codec {
@@ -266,17 +267,94 @@ void EmitValue(YAML::Emitter& out, const google::protobuf::Value& v) {
       for (const auto& item : v.list_value().values()) EmitValue(out, item);
       out << YAML::EndSeq;
       break;
-    case google::protobuf::Value::kStructValue:
+    case google::protobuf::Value::kStructValue: {
+      // Sorted, so the same object always prints the same way.
+      std::map<std::string, const google::protobuf::Value*> sorted;
+      for (const auto& [k, item] : v.struct_value().fields()) sorted[k] = &item;
+      if (sorted.empty()) out << YAML::Flow;
       out << YAML::BeginMap;
-      for (const auto& [k, item] : v.struct_value().fields()) {
+      for (const auto& [k, item] : sorted) {
         out << YAML::Key << k << YAML::Value;
-        EmitValue(out, item);
+        EmitValue(out, *item);
       }
       out << YAML::EndMap;
       break;
+    }
     default:
       out << YAML::Null;
   }
+}
+
+void EmitString(YAML::Emitter& out, const std::string& s) {
+  google::protobuf::Value v;
+  v.set_string_value(s);
+  EmitValue(out, v);
+}
+
+// Fields in schema order; maps sorted by key; unset fields left out (as in the JSON form).
+void EmitMessage(YAML::Emitter& out, const Message& m) {
+  const Descriptor* d = m.GetDescriptor();
+  const Reflection* r = m.GetReflection();
+  if (d->full_name() == "google.protobuf.Struct") {
+    google::protobuf::Value v;
+    *v.mutable_struct_value() = static_cast<const google::protobuf::Struct&>(m);
+    EmitValue(out, v);
+    return;
+  }
+  std::vector<const FieldDescriptor*> fields;
+  r->ListFields(m, &fields);  // set fields, in field-number order
+  if (fields.empty()) out << YAML::Flow;
+  out << YAML::BeginMap;
+  for (const FieldDescriptor* f : fields) {
+    out << YAML::Key << f->json_name() << YAML::Value;
+    if (f->is_map()) {
+      std::map<std::string, std::string> sorted;
+      for (int i = 0; i < r->FieldSize(m, f); ++i) {
+        const Message& entry = r->GetRepeatedMessage(m, f, i);
+        const Reflection* er = entry.GetReflection();
+        sorted[er->GetString(entry, f->message_type()->map_key())] =
+            er->GetString(entry, f->message_type()->map_value());
+      }
+      if (sorted.empty()) out << YAML::Flow;
+      out << YAML::BeginMap;
+      for (const auto& [k, v] : sorted) {
+        out << YAML::Key << k << YAML::Value;
+        EmitString(out, v);
+      }
+      out << YAML::EndMap;
+      continue;
+    }
+    auto emit_one = [&](int index) {
+      switch (f->cpp_type()) {
+        case FieldDescriptor::CPPTYPE_STRING:
+          EmitString(out, index < 0 ? r->GetString(m, f) : r->GetRepeatedString(m, f, index));
+          break;
+        case FieldDescriptor::CPPTYPE_INT32:
+          out << (index < 0 ? r->GetInt32(m, f) : r->GetRepeatedInt32(m, f, index));
+          break;
+        case FieldDescriptor::CPPTYPE_INT64:
+          out << (index < 0 ? r->GetInt64(m, f) : r->GetRepeatedInt64(m, f, index));
+          break;
+        case FieldDescriptor::CPPTYPE_BOOL:
+          out << ((index < 0 ? r->GetBool(m, f) : r->GetRepeatedBool(m, f, index)) ? "true"
+                                                                                   : "false");
+          break;
+        case FieldDescriptor::CPPTYPE_MESSAGE:
+          EmitMessage(out, index < 0 ? r->GetMessage(m, f) : r->GetRepeatedMessage(m, f, index));
+          break;
+        default:
+          out << YAML::Null;
+      }
+    };
+    if (f->is_repeated()) {
+      out << YAML::BeginSeq;
+      for (int i = 0; i < r->FieldSize(m, f); ++i) emit_one(i);
+      out << YAML::EndSeq;
+    } else {
+      emit_one(-1);
+    }
+  }
+  out << YAML::EndMap;
 }
 
 }  // namespace
@@ -346,12 +424,9 @@ std::string ToJson(const Message& message, bool pretty) {
 }
 
 std::string ToYaml(const Message& message) {
-  // Through google.protobuf.Value so YAML and JSON share protobuf's field mapping.
-  google::protobuf::Value value;
-  (void)google::protobuf::util::JsonStringToMessage(ToJson(message), &value);
   YAML::Emitter out;
   out.SetIndent(2);
-  EmitValue(out, value);
+  EmitMessage(out, message);
   return std::string(out.c_str()) + "\n";
 }
 

@@ -1,0 +1,55 @@
+#pragma once
+
+// A small blocking HTTP/1.1 client over POSIX sockets for gantryctl and tests (cpprest stays
+// confined to the server). One connection per request, no Expect header, bodies sent with
+// Content-Length; responses read by Content-Length, chunked encoding or until close.
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "api/status/status.h"
+
+namespace gantry::client {
+
+struct HttpResult {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names in lower case
+  std::string body;
+};
+
+struct Endpoint {
+  std::string host = "127.0.0.1";
+  int port = 7700;
+  std::string path_prefix;  // from a URL such as http://host:port/prefix
+};
+
+// Parses http://HOST[:PORT][/prefix]. https is not supported (say so rather than fail later).
+api::StatusOr<Endpoint> ParseUrl(const std::string& url);
+
+class HttpClient {
+ public:
+  HttpClient(Endpoint endpoint, std::string bearer_token = "",
+             std::chrono::milliseconds timeout = std::chrono::seconds(30))
+      : endpoint_(std::move(endpoint)), token_(std::move(bearer_token)), timeout_(timeout) {}
+
+  api::StatusOr<HttpResult> Request(const std::string& method, const std::string& path_and_query,
+                                    const std::string& body = "",
+                                    const std::string& content_type = "application/json") const;
+
+  // Streams a response body line by line (a watch); `on_line` returns false to stop. Returns the
+  // status line's code, or an error if the connection failed.
+  api::StatusOr<int> Stream(const std::string& path_and_query,
+                            const std::function<bool(const std::string& line)>& on_line,
+                            std::chrono::milliseconds idle_timeout) const;
+
+  const Endpoint& endpoint() const { return endpoint_; }
+
+ private:
+  Endpoint endpoint_;
+  std::string token_;
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace gantry::client

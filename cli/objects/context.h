@@ -1,0 +1,40 @@
+#pragma once
+
+// What every object verb needs: where the server is, and the streams to write to.
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "api/client/gantry_client.h"
+#include "api/status/status.h"
+
+namespace gantry::cli {
+
+struct GlobalOptions {
+  std::string server;  // --server, else GANTRY_SERVER, else http://127.0.0.1:7700
+  std::string token;   // --token, else GANTRY_TOKEN
+};
+
+// Removes --server/--token (anywhere on the line) from `args` into the result.
+api::StatusOr<GlobalOptions> TakeGlobalOptions(std::vector<std::string>& args);
+
+struct CommandContext {
+  GlobalOptions global;
+  std::ostream& out;
+  std::ostream& err;
+  api::StatusOr<client::GantryClient> Client() const;
+};
+
+// Prints "error: ..." (one line) and returns exit code 1.
+int ReportError(const CommandContext& ctx, const api::Status& status);
+int ReportError(const CommandContext& ctx, const std::string& message);
+// kubectl's wording for server errors: Error from server (NotFound): service "web" not found
+std::string ServerErrorText(const api::Status& status);
+
+// Reads the value of a flag given as `--name value`, `--name=value` or `-n value`.
+// Returns false when args[i] is not that flag; on success advances i past the value.
+bool FlagValue(const std::vector<std::string>& args, size_t& i, const std::string& long_name,
+               const std::string& short_name, std::string& value, std::string& error);
+
+}  // namespace gantry::cli

@@ -1,0 +1,131 @@
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <ostream>
+#include <sstream>
+
+#include "api/codec/object_codec.h"
+#include "cli/objects/commands.h"
+#include "cli/objects/printers.h"
+
+namespace gantry::cli {
+namespace {
+
+std::string Indent(const std::string& text, const std::string& pad) {
+  std::string out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) out += pad + line + "\n";
+  return out;
+}
+
+// The YAML of one top-level field of the object ("spec", "status"), or "" when empty.
+std::string SectionYaml(const google::protobuf::Message& m, const char* field) {
+  const auto* f = m.GetDescriptor()->FindFieldByName(field);
+  const auto& section = m.GetReflection()->GetMessage(m, f);
+  std::string yaml = codec::ToYaml(section);
+  return yaml == "{}\n" ? "" : yaml;
+}
+
+}  // namespace
+
+// describe KIND NAME
+int RunDescribe(const std::vector<std::string>& args, const CommandContext& ctx) {
+  std::vector<std::string> positional = args;
+  if (positional.size() == 1 && positional[0].find('/') != std::string::npos) {
+    std::string kn = positional[0];
+    positional = {kn.substr(0, kn.find('/')), kn.substr(kn.find('/') + 1)};
+  }
+  if (positional.size() != 2) return ReportError(ctx, "usage: gantryctl describe KIND NAME");
+  const schema::KindInfo* kind = schema::ResolveKind(positional[0]);
+  if (!kind)
+    return ReportError(ctx, "the server doesn't have a resource type \"" + positional[0] + "\"");
+  auto client = ctx.Client();
+  if (!client.ok()) return ReportError(ctx, client.status());
+  auto object = client->Get(*kind, positional[1]);
+  if (!object.ok()) return ReportError(ctx, object.status());
+  const auto& o = **object;
+
+  std::ostream& out = ctx.out;
+  out << "Name:              " << FieldText(o, "metadata.name") << "\n";
+  out << "Kind:              " << kind->kind << "\n";
+  auto map_text = [&](const char* path) {
+    google::protobuf::Value v;
+    std::string json;
+    const auto& meta =
+        o.GetReflection()->GetMessage(o, o.GetDescriptor()->FindFieldByName("metadata"));
+    (void)google::protobuf::util::MessageToJsonString(meta, &json);
+    (void)google::protobuf::util::JsonStringToMessage(json, &v);
+    std::string text;
+    auto it = v.struct_value().fields().find(path);
+    if (it != v.struct_value().fields().end()) {
+      for (const auto& [k, val] : it->second.struct_value().fields()) {
+        text += (text.empty() ? "" : "\n                   ") + k + "=" + val.string_value();
+      }
+    }
+    return text.empty() ? std::string("<none>") : text;
+  };
+  out << "Labels:            " << map_text("labels") << "\n";
+  out << "Annotations:       " << map_text("annotations") << "\n";
+  out << "UID:               " << FieldText(o, "metadata.uid") << "\n";
+  out << "Created:           " << FieldText(o, "metadata.creationTimestamp") << " ("
+      << Age(FieldText(o, "metadata.creationTimestamp")) << " ago)\n";
+  out << "Generation:        " << FieldText(o, "metadata.generation") << "\n";
+  out << "Resource Version:  " << FieldText(o, "metadata.resourceVersion") << "\n";
+  std::string spec = SectionYaml(o, "spec");
+  out << "Spec:\n" << (spec.empty() ? "  <none>\n" : Indent(spec, "  "));
+  std::string status = SectionYaml(o, "status");
+  out << "Status:\n" << (status.empty() ? "  <none>\n" : Indent(status, "  "));
+
+  // Conditions as a table.
+  google::protobuf::Value v;
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(o, &json);
+  (void)google::protobuf::util::JsonStringToMessage(json, &v);
+  out << "Conditions:\n";
+  const auto& fields = v.struct_value().fields();
+  std::vector<std::vector<std::string>> rows{
+      {"  Type", "Status", "Reason", "Last Transition", "Message"}};
+  if (fields.count("status") && fields.at("status").struct_value().fields().count("conditions")) {
+    for (const auto& c :
+         fields.at("status").struct_value().fields().at("conditions").list_value().values()) {
+      const auto& cf = c.struct_value().fields();
+      auto get = [&](const char* k) {
+        return cf.count(k) ? cf.at(k).string_value() : std::string();
+      };
+      rows.push_back({"  " + get("type"), get("status"), get("reason"), get("lastTransitionTime"),
+                      get("message")});
+    }
+  }
+  if (rows.size() == 1) {
+    out << "  <none>\n";
+  } else {
+    PrintRows(rows, out);
+  }
+
+  // Recent events about this object.
+  out << "Events:\n";
+  const schema::KindInfo* events = schema::FindKind("Event");
+  auto list = client->List(*events);
+  std::vector<std::vector<std::string>> event_rows{{"  Type", "Reason", "Age", "Message"}};
+  if (list.ok()) {
+    for (const auto& e : list->items) {
+      if (FieldText(*e, "spec.involvedObject.kind") != kind->kind ||
+          FieldText(*e, "spec.involvedObject.name") != FieldText(o, "metadata.name")) {
+        continue;
+      }
+      event_rows.push_back({"  " + FieldText(*e, "spec.type"), FieldText(*e, "spec.reason"),
+                            Age(FieldText(*e, "spec.lastTimestamp")),
+                            FieldText(*e, "spec.message")});
+    }
+  }
+  if (event_rows.size() == 1) {
+    out << "  <none>\n";
+  } else {
+    if (event_rows.size() > 21) event_rows.erase(event_rows.begin() + 1, event_rows.end() - 20);
+    PrintRows(event_rows, out);
+  }
+  return 0;
+}
+
+}  // namespace gantry::cli

@@ -1,0 +1,100 @@
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <ostream>
+
+#include "api/codec/object_codec.h"
+#include "cli/objects/commands.h"
+#include "cli/objects/manifests.h"
+#include "cli/objects/printers.h"
+
+namespace gantry::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A temporary directory removed with its contents when it goes out of scope.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "gantryctl-diff-XXXXXX").string();
+    if (char* p = mkdtemp(tmpl.data())) path = p;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path.empty()) fs::remove_all(path, ec);
+  }
+};
+
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
+// diff -f FILE|DIR|- [-R]: the unified diff of live objects against what apply would make them.
+// Exit 0: no differences; 1: differences; 2 or more: an error.
+int RunDiff(const std::vector<std::string>& args, const CommandContext& ctx) {
+  constexpr int kError = 2;
+  std::vector<std::string> files;
+  bool recursive = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string value, error;
+    if (FlagValue(args, i, "--filename", "-f", value, error)) {
+      if (!error.empty()) return ReportError(ctx, error) + 1;
+      files.push_back(value);
+    } else if (args[i] == "-R" || args[i] == "--recursive") {
+      recursive = true;
+    } else {
+      ReportError(
+          ctx, "unexpected argument '" + args[i] + "' (usage: gantryctl diff -f FILE|DIR|- [-R])");
+      return kError;
+    }
+  }
+  if (files.empty()) return ReportError(ctx, "diff needs -f FILE|DIR|-") + 1;
+  auto manifests = ReadManifests(files, recursive);
+  if (!manifests.ok()) return ReportError(ctx, manifests.status().ToString()) + 1;
+  auto client = ctx.Client();
+  if (!client.ok()) return ReportError(ctx, client.status()) + 1;
+
+  TempDir tmp;
+  if (tmp.path.empty()) return ReportError(ctx, "cannot create a temporary directory") + 1;
+  fs::path live_dir = tmp.path / "LIVE", merged_dir = tmp.path / "MERGED";
+  fs::create_directories(live_dir);
+  fs::create_directories(merged_dir);
+  for (const auto& m : *manifests) {
+    std::string name = FieldText(*m.object, "metadata.name");
+    std::string file = m.kind->singular + "." + name;
+    auto live = client->Get(*m.kind, name);
+    if (!live.ok() && live.status().code() != api::Code::kNotFound)
+      return ReportError(ctx, live.status()) + 1;
+    auto merged = client->Apply(*m.kind, *m.object, /*dry_run=*/true);
+    if (!merged.ok()) return ReportError(ctx, merged.status()) + 1;
+    if (live.ok()) std::ofstream(live_dir / file) << codec::ToYaml(**live);
+    std::ofstream(merged_dir / file) << codec::ToYaml(*merged->object);
+  }
+
+  const char* external = std::getenv("GANTRY_EXTERNAL_DIFF");
+  std::string program = external && *external ? external : "diff -u -N";
+  std::string command = program + " " + ShellQuote(live_dir.string()) + " " +
+                        ShellQuote(merged_dir.string()) + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return ReportError(ctx, "cannot run " + program) + 1;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0)
+    ctx.out.write(buf, static_cast<std::streamsize>(n));
+  int status = pclose(pipe);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) > 1) {
+    ReportError(ctx, program + " failed");
+    return kError;
+  }
+  return WEXITSTATUS(status);
+}
+
+}  // namespace gantry::cli

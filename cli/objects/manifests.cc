@@ -1,0 +1,70 @@
+#include "cli/objects/manifests.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace gantry::cli {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr size_t kMaxFileBytes = 64 << 20;
+
+bool IsManifestFile(const fs::path& p) {
+  std::string ext = p.extension().string();
+  return ext == ".yaml" || ext == ".yml" || ext == ".json";
+}
+
+api::StatusOr<std::string> ReadText(const std::string& path) {
+  std::ostringstream buf;
+  if (path == "-") {
+    buf << std::cin.rdbuf();
+  } else {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return api::Status(api::Code::kNotFound, path + ": cannot open file");
+    buf << f.rdbuf();
+  }
+  std::string text = buf.str();
+  if (text.size() > kMaxFileBytes)
+    return api::Status(api::Code::kInvalidArgument, path + ": file is larger than 64 MiB");
+  return text;
+}
+
+}  // namespace
+
+api::StatusOr<std::vector<codec::Manifest>> ReadManifests(const std::vector<std::string>& paths,
+                                                          bool recursive) {
+  std::vector<std::string> files;
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    if (p != "-" && fs::is_directory(p, ec)) {
+      std::vector<std::string> found;
+      auto add = [&](const fs::directory_entry& e) {
+        if (e.is_regular_file() && IsManifestFile(e.path())) found.push_back(e.path().string());
+      };
+      if (recursive) {
+        for (const auto& e : fs::recursive_directory_iterator(p, ec)) add(e);
+      } else {
+        for (const auto& e : fs::directory_iterator(p, ec)) add(e);
+      }
+      if (ec) return api::Status(api::Code::kInvalidArgument, p + ": " + ec.message());
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else {
+      files.push_back(p);
+    }
+  }
+  std::vector<codec::Manifest> out;
+  for (const std::string& f : files) {
+    auto text = ReadText(f);
+    if (!text.ok()) return text.status();
+    auto manifests = codec::DecodeManifests(*text, f == "-" ? "<stdin>" : f);
+    if (!manifests.ok()) return manifests.status();
+    for (auto& m : *manifests) out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace gantry::cli

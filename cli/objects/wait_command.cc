@@ -1,0 +1,135 @@
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ostream>
+#include <thread>
+
+#include "cli/objects/commands.h"
+#include "cli/objects/printers.h"
+
+namespace gantry::cli {
+namespace {
+
+bool ParseDuration(const std::string& s, std::chrono::milliseconds& out) {
+  size_t i = 0;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+  if (i == 0) return false;
+  long long n = std::stoll(s.substr(0, i));
+  std::string unit = s.substr(i);
+  if (unit == "ms") {
+    out = std::chrono::milliseconds(n);
+  } else if (unit == "s" || unit.empty()) {
+    out = std::chrono::seconds(n);
+  } else if (unit == "m") {
+    out = std::chrono::minutes(n);
+  } else if (unit == "h") {
+    out = std::chrono::hours(n);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// Whether status.conditions has `type` with `status` (compared case-insensitively).
+bool HasCondition(const google::protobuf::Message& o, const std::string& type,
+                  const std::string& status) {
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(o, &json);
+  google::protobuf::Value v;
+  (void)google::protobuf::util::JsonStringToMessage(json, &v);
+  const auto& f = v.struct_value().fields();
+  if (!f.count("status") || !f.at("status").struct_value().fields().count("conditions"))
+    return false;
+  for (const auto& c :
+       f.at("status").struct_value().fields().at("conditions").list_value().values()) {
+    const auto& cf = c.struct_value().fields();
+    if (cf.count("type") && Lower(cf.at("type").string_value()) == Lower(type) &&
+        cf.count("status") && Lower(cf.at("status").string_value()) == Lower(status)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+// wait KIND NAME --for=condition=TYPE[=STATUS] | --for=delete [--timeout=DURATION]
+int RunWait(const std::vector<std::string>& args, const CommandContext& ctx) {
+  std::vector<std::string> positional;
+  std::string for_text, timeout_text = "30s";
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string value, error;
+    if (FlagValue(args, i, "--for", "", value, error)) {
+      if (!error.empty()) return ReportError(ctx, error);
+      for_text = value;
+    } else if (FlagValue(args, i, "--timeout", "", value, error)) {
+      if (!error.empty()) return ReportError(ctx, error);
+      timeout_text = value;
+    } else if (!args[i].empty() && args[i][0] == '-') {
+      return ReportError(ctx, "unknown flag " + args[i]);
+    } else {
+      positional.push_back(args[i]);
+    }
+  }
+  if (positional.size() == 1 && positional[0].find('/') != std::string::npos) {
+    std::string kn = positional[0];
+    positional = {kn.substr(0, kn.find('/')), kn.substr(kn.find('/') + 1)};
+  }
+  if (positional.size() != 2 || for_text.empty()) {
+    return ReportError(ctx,
+                       "usage: gantryctl wait KIND NAME --for=condition=Ready [--timeout=30s]");
+  }
+  const schema::KindInfo* kind = schema::ResolveKind(positional[0]);
+  if (!kind)
+    return ReportError(ctx, "the server doesn't have a resource type \"" + positional[0] + "\"");
+  std::chrono::milliseconds timeout;
+  if (!ParseDuration(timeout_text, timeout)) {
+    return ReportError(ctx, "invalid --timeout \"" + timeout_text + "\" (use e.g. 30s, 5m, 500ms)");
+  }
+  bool for_delete = for_text == "delete";
+  std::string type, want = "True";
+  if (!for_delete) {
+    if (for_text.rfind("condition=", 0) != 0 || for_text.size() == 10) {
+      return ReportError(
+          ctx, "--for must be condition=TYPE[=STATUS] or delete, got \"" + for_text + "\"");
+    }
+    type = for_text.substr(10);
+    if (size_t eq = type.find('='); eq != std::string::npos) {
+      want = type.substr(eq + 1);
+      type = type.substr(0, eq);
+    }
+  }
+  auto client = ctx.Client();
+  if (!client.ok()) return ReportError(ctx, client.status());
+  const std::string& name = positional[1];
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    auto object = client->Get(*kind, name);
+    if (for_delete) {
+      if (!object.ok() && object.status().code() == api::Code::kNotFound) {
+        ctx.out << kind->singular << "/" << name << " deleted\n";
+        return 0;
+      }
+    } else if (object.ok() && HasCondition(**object, type, want)) {
+      ctx.out << kind->singular << "/" << name << " condition met\n";
+      return 0;
+    }
+    if (!object.ok() && object.status().code() != api::Code::kNotFound)
+      return ReportError(ctx, object.status());
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return ReportError(ctx,
+                         "timed out waiting for the condition on " + kind->singular + "/" + name);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+}  // namespace gantry::cli

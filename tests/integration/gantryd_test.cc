@@ -1,0 +1,297 @@
+// gantryd and gantryctl as users run them: real processes on loopback ports picked at run time,
+// a fresh data dir per test.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "api/client/http_client.h"
+#include "tests/testlib/testlib.h"
+
+namespace gantry {
+namespace {
+
+using testlib::RunCommand;
+using namespace std::chrono_literals;
+
+constexpr const char* kManifests = R"(apiVersion: gantry.dev/v1
+kind: TaskDefinition
+metadata: {name: web}                 # the family; revisions are web:1, web:2, ...
+spec:
+  containers:
+    - name: app
+      command: ["sleep", "3600"]
+      cpu: 128
+      memory: 128
+      portMappings: [{containerPort: 8080, hostPort: 8080}]
+      environment: [{name: MODE, value: prod}]
+  placementConstraints: [{type: memberOf, expression: "attribute:stack == prod"}]
+---
+apiVersion: gantry.dev/v1
+kind: Service
+metadata: {name: web, labels: {app: web}}
+spec:
+  cluster: default
+  taskDefinition: web                 # family (latest revision) or family:revision
+  desiredCount: 2
+  placementStrategy: [{type: spread, field: "attribute:ecs.availability-zone"}]
+  deploymentConfiguration: {maximumPercent: 200, minimumHealthyPercent: 100}
+)";
+
+class GantrydTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start(); }
+
+  void Start() {
+    port_ = testlib::FreePort();
+    server_ = "http://127.0.0.1:" + std::to_string(port_);
+    gantryd_ = std::make_unique<testlib::Process>(
+        std::vector<std::string>{testlib::BinDir() + "/gantryd", "--data-dir",
+                                 dir_.path() + "/data", "--listen",
+                                 "127.0.0.1:" + std::to_string(port_), "--grpc-listen",
+                                 "127.0.0.1:" + std::to_string(testlib::FreePort())},
+        dir_.path() + "/gantryd.log");
+    ASSERT_TRUE(testlib::Eventually([&] { return Http().Request("GET", "/readyz").ok(); }, 10s))
+        << "gantryd did not become ready";
+  }
+
+  client::HttpClient Http() const {
+    return client::HttpClient(client::Endpoint{"127.0.0.1", port_, ""}, "", 10s);
+  }
+
+  testlib::CommandResult Ctl(std::vector<std::string> args, const std::string& input = "") {
+    args.insert(args.begin(), {testlib::BinDir() + "/gantryctl", "--server", server_});
+    return RunCommand(args, input);
+  }
+
+  std::string Write(const std::string& name, const std::string& text) {
+    std::string path = dir_.path() + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  testlib::TempDir dir_;
+  int port_ = 0;
+  std::string server_;
+  std::unique_ptr<testlib::Process> gantryd_;
+};
+
+TEST_F(GantrydTest, ApplyGetApplyRoundTripIsUnchanged) {
+  std::string file = Write("web.yaml", kManifests);
+  auto first = Ctl({"apply", "-f", file});
+  EXPECT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(first.out, "taskdefinition/web created\nservice/web created\n");
+  auto again = Ctl({"apply", "-f", file});
+  EXPECT_EQ(again.out, "taskdefinition/web unchanged\nservice/web unchanged\n");
+
+  for (const std::string kind : {"service", "taskdefinition"}) {
+    auto yaml = Ctl({"get", kind, "web", "-o", "yaml"});
+    ASSERT_EQ(yaml.exit_code, 0) << yaml.err;
+    auto reapplied = Ctl({"apply", "-f", Write(kind + ".out.yaml", yaml.out)});
+    EXPECT_EQ(reapplied.exit_code, 0) << reapplied.err;
+    EXPECT_NE(reapplied.out.find(" unchanged\n"), std::string::npos) << reapplied.out;
+    auto json = Ctl({"get", kind, "web", "-o", "json"});
+    auto from_json = Ctl({"apply", "-f", "-"}, json.out);
+    EXPECT_NE(from_json.out.find(" unchanged\n"), std::string::npos)
+        << from_json.out << from_json.err;
+  }
+}
+
+TEST_F(GantrydTest, DiffExitCodes) {
+  std::string file = Write("web.yaml", kManifests);
+  ASSERT_EQ(Ctl({"apply", "-f", file}).exit_code, 0);
+  auto same = Ctl({"diff", "-f", file});
+  EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
+  EXPECT_EQ(same.out, "");
+  std::string changed = kManifests;
+  changed.replace(changed.find("desiredCount: 2"), 15, "desiredCount: 5");
+  auto differs = Ctl({"diff", "-f", Write("changed.yaml", changed)});
+  EXPECT_EQ(differs.exit_code, 1);
+  EXPECT_NE(differs.out.find("-  desiredCount: 2\n+  desiredCount: 5\n"), std::string::npos)
+      << differs.out;
+  auto broken = Ctl({"diff", "-f", Write("broken.yaml", "kind: [")});
+  EXPECT_GT(broken.exit_code, 1);
+}
+
+TEST_F(GantrydTest, GetTableNamesAndErrors) {
+  ASSERT_EQ(Ctl({"apply", "-f", Write("web.yaml", kManifests)}).exit_code, 0);
+  auto table = Ctl({"get", "svc"});
+  EXPECT_EQ(table.out.substr(0, table.out.find('\n')),
+            "NAME   CLUSTER   TASKDEF   DESIRED   RUNNING   PENDING   AGE");
+  EXPECT_EQ(Ctl({"get", "services", "-o", "name"}).out, "service/web\n");
+  EXPECT_EQ(Ctl({"get", "td", "-o", "name"}).out, "taskdefinition/web:1\n");
+  auto list = Ctl({"get", "svc", "-o", "json", "-l", "app=web"});
+  EXPECT_EQ(list.out.rfind("{\"items\":[{", 0), 0u) << list.out;
+  auto missing = Ctl({"get", "svc", "nope"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(missing.err, "Error from server (NotFound): service \"nope\" not found\n");
+  auto bad =
+      Ctl({"apply", "-f", "-"},
+          "apiVersion: gantry.dev/v1\nkind: Service\nmetadata: {name: x}\nspec: {replicas: 1}\n");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("line 4, column 8: spec.replicas: unknown field 'replicas'"),
+            std::string::npos)
+      << bad.err;
+  EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1);
+  EXPECT_EQ(Ctl({"delete", "svc", "web"}).out, "service \"web\" deleted\n");
+  auto wait = Ctl({"wait", "svc", "web", "--for=delete", "--timeout=5s"});
+  EXPECT_EQ(wait.exit_code, 0) << wait.err;
+}
+
+TEST_F(GantrydTest, RestartContinuesWhereItStopped) {
+  ASSERT_EQ(Ctl({"apply", "-f", Write("web.yaml", kManifests)}).exit_code, 0);
+  gantryd_->Signal(SIGTERM);
+  EXPECT_EQ(gantryd_->Wait(10s), 0) << "gantryd did not stop cleanly on SIGTERM";
+  Start();
+  auto svc = Ctl({"get", "svc", "web", "-o", "yaml"});
+  EXPECT_EQ(svc.exit_code, 0) << svc.err;
+  EXPECT_NE(svc.out.find("resourceVersion: \"2\""), std::string::npos) << svc.out;
+  std::string changed = kManifests;
+  changed.replace(changed.find("desiredCount: 2"), 15, "desiredCount: 3");
+  EXPECT_EQ(Ctl({"apply", "-f", Write("c.yaml", changed)}).out,
+            "taskdefinition/web unchanged\nservice/web configured\n");
+}
+
+TEST_F(GantrydTest, BadInputNeverTakesTheServerDown) {
+  auto http = Http();
+  const std::string base = "/apis/gantry.dev/v1/services/web";
+  struct Case {
+    const char* name;
+    std::string body;
+    int status;
+  };
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 10; ++i) {
+    bomb += "l" + std::to_string(i) + ": &l" + std::to_string(i) + " [";
+    for (int k = 0; k < 10; ++k)
+      bomb += std::string(k ? ", " : "") + (i == 1 ? "*a" : "*l" + std::to_string(i - 1));
+    bomb += "]\n";
+  }
+  const Case cases[] = {
+      {"malformed", "{\"apiVersion\": ", 400},
+      {"truncated",
+       R"({"apiVersion":"gantry.dev/v1","kind":"Service","metadata":{"name":"web"},"spec":{"desir)",
+       400},
+      {"unknown field",
+       R"({"apiVersion":"gantry.dev/v1","kind":"Service","metadata":{"name":"web"},"spec":{"x":1}})",
+       400},
+      {"wrong type",
+       R"({"apiVersion":"gantry.dev/v1","kind":"Service","metadata":{"name":"web"},"spec":{"desiredCount":[1]}})",
+       400},
+      {"deep nesting", deep, 400},
+      {"alias bomb", bomb, 400},
+      {"10 MB body", std::string(10 << 20, 'x'), 413},
+      {"invalid name",
+       R"({"apiVersion":"gantry.dev/v1","kind":"Service","metadata":{"name":"-bad"},"spec":{"taskDefinition":"t"}})",
+       400},
+      {"binary junk", std::string("\x00\xff\xfe\x01", 4), 400},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::string path =
+        std::string(c.name) == "invalid name" ? "/apis/gantry.dev/v1/services/-bad" : base;
+    auto r = http.Request("PUT", path, c.body);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->status, c.status) << r->body.substr(0, 200);
+    EXPECT_NE(r->body.find("\"message\":"), std::string::npos) << r->body.substr(0, 200);
+  }
+  // A stale resourceVersion, and concurrent conflicting writes: exactly one wins.
+  const std::string good =
+      R"({"apiVersion":"gantry.dev/v1","kind":"Service","metadata":{"name":"web"},"spec":{"taskDefinition":"t","desiredCount":1}})";
+  ASSERT_EQ(http.Request("PUT", base, good)->status, 201);
+  auto stale = http.Request(
+      "PUT", base,
+      R"({"apiVersion":"gantry.dev/v1","kind":"Service","metadata":{"name":"web","resourceVersion":"999"},"spec":{"taskDefinition":"t"}})");
+  EXPECT_EQ(stale->status, 409);
+  std::string current_rv;
+  {
+    auto got = http.Request("GET", base);
+    size_t at = got->body.find("\"resourceVersion\":\"") + 19;
+    current_rv = got->body.substr(at, got->body.find('"', at) - at);
+  }
+  std::atomic<int> wins{0}, conflicts{0};
+  std::vector<std::thread> writers;
+  for (int i = 0; i < 8; ++i) {
+    writers.emplace_back([&, i] {
+      auto r = Http().Request(
+          "PUT", base,
+          R"({"apiVersion":"gantry.dev/v1","kind":"Service","metadata":{"name":"web","resourceVersion":")" +
+              current_rv + R"("},"spec":{"taskDefinition":"t","desiredCount":)" +
+              std::to_string(10 + i) + "}}");
+      if (r.ok() && r->status == 200) ++wins;
+      if (r.ok() && r->status == 409) ++conflicts;
+    });
+  }
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(wins, 1);
+  EXPECT_EQ(conflicts, 7);
+  EXPECT_TRUE(gantryd_->running());
+  EXPECT_EQ(http.Request("GET", "/healthz")->status, 200);
+}
+
+TEST_F(GantrydTest, KillDashNineLosesNoAcknowledgedWrite) {
+  // Clients update their own service in a loop and remember the last acknowledged value; after
+  // kill -9 and a restart each service holds that value, or the one that was in flight.
+  constexpr int kClients = 8;
+  for (int cycle = 0; cycle < 3; ++cycle) {
+    std::mutex mu;
+    std::map<int, std::pair<int, int>> acked_and_inflight;  // client -> (acked, in flight)
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> clients;
+    for (int c = 0; c < kClients; ++c) {
+      clients.emplace_back([&, c] {
+        auto http = Http();
+        for (int v = 1; !stop; ++v) {
+          {
+            std::lock_guard lock(mu);
+            acked_and_inflight[c].second = v;
+          }
+          std::string body =
+              R"({"apiVersion":"gantry.dev/v1","kind":"Service","metadata":{"name":"svc-)" +
+              std::to_string(c) + R"("},"spec":{"taskDefinition":"t","desiredCount":)" +
+              std::to_string(v) + "}}";
+          auto r =
+              http.Request("PUT", "/apis/gantry.dev/v1/services/svc-" + std::to_string(c), body);
+          if (!r.ok()) return;  // the server died
+          if (r->status == 200 || r->status == 201) {
+            std::lock_guard lock(mu);
+            acked_and_inflight[c].first = v;
+          }
+        }
+      });
+    }
+    std::this_thread::sleep_for(400ms);
+    gantryd_->Signal(SIGKILL);
+    gantryd_->Wait(5s);
+    stop = true;
+    for (auto& t : clients) t.join();
+
+    auto check = RunCommand(
+        {"/usr/bin/sqlite3", dir_.path() + "/data/gantry.db", "PRAGMA integrity_check;"});
+    EXPECT_EQ(check.out, "ok\n") << check.err;
+    Start();
+    int acknowledged = 0;
+    for (const auto& [c, values] : acked_and_inflight) acknowledged += values.first > 0;
+    ASSERT_GT(acknowledged, kClients / 2)
+        << "too few writes were acknowledged for the test to mean anything";
+    for (const auto& [c, values] : acked_and_inflight) {
+      if (values.first == 0) continue;
+      auto got = Http().Request("GET", "/apis/gantry.dev/v1/services/svc-" + std::to_string(c));
+      ASSERT_EQ(got->status, 200) << "cycle " << cycle << " client " << c << " lost its service";
+      size_t at = got->body.find("\"desiredCount\":") + 15;
+      int stored = std::stoi(got->body.substr(at));
+      EXPECT_TRUE(stored == values.first || stored == values.second)
+          << "cycle " << cycle << " client " << c << ": acknowledged " << values.first
+          << ", in flight " << values.second << ", stored " << stored;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace gantry
