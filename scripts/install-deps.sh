@@ -9,8 +9,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libyaml-cpp-dev libsqlite3-dev sqlite3
   libprotobuf-dev protobuf-compiler
-  libcpprest-dev
+  libcpprest-dev prometheus-cpp-dev
   python3                                  # benchmark input generator
+  prometheus                               # promtool lints /metrics in the integration tests
 )
 
 missing=()

@@ -11,6 +11,7 @@
 
 #include "api/codec/object_codec.h"
 #include "api/rest/worker_pool.h"
+#include "api/schema/kinds.h"
 
 namespace gantry::rest {
 namespace {
@@ -121,12 +122,36 @@ class RestServer::Impl {
     });
   }
 
+  // The bounded label for a path: the REST resource, or a fixed name.
+  static std::string ResourceLabel(const std::string& path) {
+    static const std::string kPrefix = "/apis/gantry.dev/v1/";
+    if (path.rfind(kPrefix, 0) == 0) {
+      std::string plural =
+          path.substr(kPrefix.size(), path.find('/', kPrefix.size()) - kPrefix.size());
+      for (const auto& k : schema::Kinds())
+        if (k.plural == plural) return plural;
+      return "other";
+    }
+    if (path == "/healthz" || path == "/readyz" || path == "/metrics") return path.substr(1);
+    return "other";
+  }
+
   void Serve(http_request req, const HttpRequest& r) {
+    const auto started = std::chrono::steady_clock::now();
+    auto observe = [&](int status) {
+      if (options_.on_request) {
+        options_.on_request(
+            r.method, ResourceLabel(r.path), status,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      }
+    };
     HttpResponse response;
     if (r.method == "GET" && options_.extra_routes && options_.extra_routes(r, response)) {
+      observe(response.status);
       return Reply(req, response);
     }
     response = handler_.Handle(r);
+    observe(response.status);
     if (!response.watch) return Reply(req, response);
     if (open_watches_.load() >= options_.max_watches) {
       return Reply(req,

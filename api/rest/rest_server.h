@@ -25,8 +25,11 @@ struct RestOptions {
   size_t workers = 8;
   std::chrono::milliseconds bookmark_interval{10'000};
   size_t max_watches = 1000;
-  // Extra routes served before RestHandler (GET only), e.g. /metrics: path -> body producer.
+  // Extra routes served before RestHandler (GET only), e.g. /metrics. Returns true if it answered.
   std::function<bool(const HttpRequest&, HttpResponse&)> extra_routes;
+  // Called once per request: method, resource (a plural, "healthz", "readyz", "metrics" or
+  // "other"; never an object name), HTTP status, seconds taken.
+  std::function<void(const std::string&, const std::string&, int, double)> on_request;
 };
 
 class RestServer {

@@ -15,6 +15,7 @@
 
 #include "api/rest/rest_server.h"
 #include "api/service/object_service.h"
+#include "cmd/gantryd/gantryd_metrics.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace {
@@ -119,12 +120,30 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  auto store = gantry::store::SqliteStore::Open(flags.data_dir + "/gantry.db");
+  gantry::GantrydMetrics metrics;
+  gantry::store::SqliteOptions store_options;
+  store_options.on_commit = [&metrics](double seconds, size_t writes) {
+    metrics.ObserveCommit(seconds, writes);
+  };
+  auto store = gantry::store::SqliteStore::Open(flags.data_dir + "/gantry.db", store_options);
   if (!store.ok()) return Fail(store.error().message);
   gantry::api::SystemClock clock;
   gantry::api::ObjectService service(**store, clock);
+  gantry::rest::RestServer* server_ptr = nullptr;
+  rest.on_request = [&metrics](const std::string& verb, const std::string& resource, int code,
+                               double seconds) {
+    metrics.ObserveRequest(verb, resource, code, seconds);
+  };
+  rest.extra_routes = [&](const gantry::rest::HttpRequest& r, gantry::rest::HttpResponse& out) {
+    if (r.path != "/metrics") return false;
+    out.content_type = "text/plain; version=0.0.4";
+    out.body = metrics.Scrape((*store)->CurrentRevision(), (*store)->DatabaseSizeBytes(),
+                              server_ptr ? server_ptr->open_watches() : 0);
+    return true;
+  };
   auto server = gantry::rest::RestServer::Start(rest, service);
   if (!server.ok()) return Fail(server.status().message());
+  server_ptr = server->get();
   std::cerr << "gantryd: serving REST on " << flags.listen << " (data in " << flags.data_dir
             << ", revision " << (*store)->CurrentRevision() << ")" << std::endl;
 

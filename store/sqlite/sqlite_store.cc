@@ -405,6 +405,7 @@ void SqliteStore::CommitBatch(std::vector<Op>& batch) {
   int64_t revision = revision_.load();
   int64_t compacted = compacted_.load();
   std::string failure;
+  const auto started = std::chrono::steady_clock::now();
 
   auto fail_all = [&](const std::string& message) {
     (void)c.Exec("ROLLBACK");
@@ -481,6 +482,11 @@ void SqliteStore::CommitBatch(std::vector<Op>& batch) {
   if (!failure.empty()) return fail_all("sqlite: " + failure);
 
   transactions_.fetch_add(1);
+  if (options_.on_commit) {
+    options_.on_commit(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+        batch.size());
+  }
   revision_.store(revision);
   compacted_.store(compacted);
   // Watchers hear about the batch only once it is durable.

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -35,6 +36,8 @@ struct SqliteOptions {
   size_t max_batch = 1024;        // writes per transaction at most
   size_t read_connections = 4;    // pooled; more readers wait for one
   size_t watch_buffer = 100'000;  // events a watcher may fall behind before it is closed
+  // Called after each committed transaction with its duration and number of writes (metrics).
+  std::function<void(double seconds, size_t writes)> on_commit;
 };
 
 class SqliteStore : public Store {

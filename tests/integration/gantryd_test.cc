@@ -235,6 +235,32 @@ TEST_F(GantrydTest, BadInputNeverTakesTheServerDown) {
   EXPECT_EQ(http.Request("GET", "/healthz")->status, 200);
 }
 
+TEST_F(GantrydTest, MetricsAreServedAndValid) {
+  ASSERT_EQ(Ctl({"apply", "-f", Write("web.yaml", kManifests)}).exit_code, 0);
+  ASSERT_EQ(Ctl({"get", "svc", "nope"}).exit_code, 1);
+  auto metrics = Http().Request("GET", "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  ASSERT_EQ(metrics->status, 200);
+  const std::string& text = metrics->body;
+  for (const char* expected : {
+           "gantry_api_requests_total{code=\"201\",resource=\"services\",verb=\"PUT\"} 1",
+           "gantry_api_requests_total{code=\"404\",resource=\"services\",verb=\"GET\"} 1",
+           "gantry_api_request_duration_seconds_bucket{resource=\"services\",verb=\"PUT\",le=",
+           "gantry_store_commit_duration_seconds_count 2",
+           "gantry_store_revision 2",
+           "gantry_store_db_size_bytes ",
+           "gantry_watch_streams 0",
+           "process_resident_memory_bytes ",
+           "process_cpu_seconds_total ",
+       }) {
+    EXPECT_NE(text.find(expected), std::string::npos) << expected;
+  }
+  EXPECT_EQ(text.find("\"web\""), std::string::npos) << "object names must never be labels";
+  // Prometheus' own linter agrees with the exposition.
+  auto lint = RunCommand({"/usr/bin/promtool", "check", "metrics"}, text);
+  EXPECT_EQ(lint.exit_code, 0) << lint.out << lint.err;
+}
+
 TEST_F(GantrydTest, KillDashNineLosesNoAcknowledgedWrite) {
   // Clients update their own service in a loop and remember the last acknowledged value; after
   // kill -9 and a restart each service holds that value, or the one that was in flight.
