@@ -231,6 +231,37 @@ HttpResponse ErrorResponse(const Status& status) {
                         JsonEscape(status.ToString()) + "\"}");
 }
 
+api::Status RestHandler::Admit(const HttpRequest& req) {
+  if (!authorizer_ || req.path == "/healthz" || req.path == "/readyz") return {};
+  auto header = req.headers.find("authorization");
+  auto who = authorizer_->Authenticate(header == req.headers.end() ? "" : header->second);
+  if (!who.ok()) return who.status();
+  api::AccessRequest what;
+  what.access = req.method == "GET" ? api::Access::kRead : api::Access::kWrite;
+  if (req.path.starts_with(kPrefix)) {
+    std::string_view rest = std::string_view(req.path).substr(kPrefix.size());
+    size_t slash = rest.find('/');
+    what.resource = std::string(rest.substr(0, slash));
+    if (slash != std::string_view::npos) {
+      std::string_view tail = rest.substr(slash + 1);
+      size_t next = tail.find('/');
+      what.object_name = std::string(tail.substr(0, next));
+      what.status_only = next != std::string_view::npos && tail.substr(next + 1) == "status";
+    }
+    // An agent may write a task's status only if the task is assigned to it.
+    if (what.access == api::Access::kWrite && who->role == api::Role::kAgent &&
+        what.resource == "tasks" && !what.object_name.empty()) {
+      if (auto task = service_.Get(*schema::FindKind("Task"), what.object_name); task.ok()) {
+        const auto* spec_field = (*task)->GetDescriptor()->FindFieldByName("spec");
+        const auto& spec = (*task)->GetReflection()->GetMessage(**task, spec_field);
+        what.owner_instance = spec.GetReflection()->GetString(
+            spec, spec.GetDescriptor()->FindFieldByName("container_instance"));
+      }
+    }
+  }
+  return authorizer_->Authorize(*who, what);
+}
+
 HttpResponse RestHandler::Handle(const HttpRequest& req) {
   if (req.path == "/healthz" || req.path == "/readyz") {
     HttpResponse r;

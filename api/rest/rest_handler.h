@@ -15,17 +15,24 @@
 // Thread-safe; `service` is not owned and must outlive the handler.
 
 #include "api/rest/http_types.h"
+#include "api/service/authorizer.h"
 #include "api/service/object_service.h"
 
 namespace gantry::rest {
 
 class RestHandler {
  public:
-  explicit RestHandler(api::ObjectService& service) : service_(service) {}
+  // `authorizer` (optional, not owned) turns on bearer-token authentication.
+  explicit RestHandler(api::ObjectService& service, const api::Authorizer* authorizer = nullptr)
+      : service_(service), authorizer_(authorizer) {}
+
+  // Authentication (401) and authorization (403) for any request; /healthz and /readyz are open.
+  api::Status Admit(const HttpRequest& request);
   HttpResponse Handle(const HttpRequest& request);
 
  private:
   api::ObjectService& service_;
+  const api::Authorizer* authorizer_;
 };
 
 // {"code":N,"reason":"...","message":"..."} for a status.

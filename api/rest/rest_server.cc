@@ -46,8 +46,8 @@ void Reply(http_request req, const HttpResponse& r) {
 
 class RestServer::Impl {
  public:
-  Impl(const RestOptions& options, api::ObjectService& service)
-      : options_(options), handler_(service), pool_(options.workers) {}
+  Impl(const RestOptions& options, api::ObjectService& service, const api::Authorizer* authorizer)
+      : options_(options), handler_(service, authorizer), pool_(options.workers) {}
 
   api::Status Open() {
     static std::once_flag once;
@@ -146,6 +146,11 @@ class RestServer::Impl {
       }
     };
     HttpResponse response;
+    if (auto admitted = handler_.Admit(r); !admitted.ok()) {
+      response = ErrorResponse(admitted);
+      observe(response.status);
+      return Reply(req, response);
+    }
     if (r.method == "GET" && options_.extra_routes && options_.extra_routes(r, response)) {
       observe(response.status);
       return Reply(req, response);
@@ -229,8 +234,9 @@ class RestServer::Impl {
 };
 
 api::StatusOr<std::unique_ptr<RestServer>> RestServer::Start(const RestOptions& options,
-                                                             api::ObjectService& service) {
-  auto impl = std::make_unique<Impl>(options, service);
+                                                             api::ObjectService& service,
+                                                             const api::Authorizer* authorizer) {
+  auto impl = std::make_unique<Impl>(options, service, authorizer);
   if (auto st = impl->Open(); !st.ok()) return st;
   return std::unique_ptr<RestServer>(new RestServer(std::move(impl)));
 }

@@ -34,8 +34,10 @@ struct RestOptions {
 
 class RestServer {
  public:
-  static api::StatusOr<std::unique_ptr<RestServer>> Start(const RestOptions& options,
-                                                          api::ObjectService& service);
+  // `authorizer` (optional, must outlive the server) turns on bearer-token auth.
+  static api::StatusOr<std::unique_ptr<RestServer>> Start(
+      const RestOptions& options, api::ObjectService& service,
+      const api::Authorizer* authorizer = nullptr);
   ~RestServer();
   // Stops accepting, ends open watches, waits for work in flight.
   void Stop();

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -98,11 +99,14 @@ int main(int argc, char** argv) {
   if (!SplitHostPort(flags.grpc_listen, grpc_host, grpc_port)) {
     return Fail("--grpc-listen must be HOST:PORT, got " + flags.grpc_listen);
   }
+  std::optional<gantry::api::Authorizer> authorizer;
   if (!flags.token_file.empty()) {
-    return Fail("--token-file: bearer-token authentication is not available in this build yet");
+    auto loaded = gantry::api::Authorizer::FromFile(flags.token_file);
+    if (!loaded.ok()) return Fail("--token-file: " + loaded.status().message());
+    authorizer = std::move(*loaded);
   }
   for (const std::string* host : {&rest.host, &grpc_host}) {
-    if (!IsLoopback(*host)) {
+    if (!authorizer && !IsLoopback(*host)) {
       return Fail("refusing to listen on " + *host +
                   " without --token-file (anyone could reach it)");
     }
@@ -141,10 +145,11 @@ int main(int argc, char** argv) {
                               server_ptr ? server_ptr->open_watches() : 0);
     return true;
   };
-  auto server = gantry::rest::RestServer::Start(rest, service);
+  auto server = gantry::rest::RestServer::Start(rest, service, authorizer ? &*authorizer : nullptr);
   if (!server.ok()) return Fail(server.status().message());
   server_ptr = server->get();
-  std::cerr << "gantryd: serving REST on " << flags.listen << " (data in " << flags.data_dir
+  std::cerr << "gantryd: serving REST on " << flags.listen
+            << (authorizer ? " with bearer-token auth" : "") << " (data in " << flags.data_dir
             << ", revision " << (*store)->CurrentRevision() << ")" << std::endl;
 
   int signal_number = 0;

@@ -235,6 +235,53 @@ TEST_F(GantrydTest, BadInputNeverTakesTheServerDown) {
   EXPECT_EQ(http.Request("GET", "/healthz")->status, 200);
 }
 
+TEST_F(GantrydTest, TokenAuthentication) {
+  gantryd_.reset();
+  std::string tokens =
+      Write("tokens.csv",
+            "# token,user,role\nadmin-secret-1,alice,admin\nviewer-secret-1,carol,viewer\n");
+  port_ = testlib::FreePort();
+  server_ = "http://127.0.0.1:" + std::to_string(port_);
+  gantryd_ = std::make_unique<testlib::Process>(
+      std::vector<std::string>{
+          testlib::BinDir() + "/gantryd", "--data-dir", dir_.path() + "/auth-data", "--listen",
+          "127.0.0.1:" + std::to_string(port_), "--grpc-listen",
+          "127.0.0.1:" + std::to_string(testlib::FreePort()), "--token-file", tokens},
+      dir_.path() + "/gantryd-auth.log");
+  ASSERT_TRUE(testlib::Eventually([&] { return Http().Request("GET", "/readyz").ok(); }, 10s));
+  std::string file = Write("web.yaml", kManifests);
+  auto anonymous = Ctl({"apply", "-f", file});
+  EXPECT_EQ(anonymous.exit_code, 1);
+  EXPECT_EQ(anonymous.err.rfind("Error from server (Unauthorized): ", 0), 0u) << anonymous.err;
+  auto wrong = Ctl({"get", "svc", "--token", "not-a-token"});
+  EXPECT_NE(wrong.err.find("invalid bearer token"), std::string::npos) << wrong.err;
+  auto viewer_write = Ctl({"apply", "-f", file, "--token", "viewer-secret-1"});
+  EXPECT_EQ(viewer_write.exit_code, 1);
+  EXPECT_NE(viewer_write.err.find("(Forbidden): user \"carol\" (viewer) may only read"),
+            std::string::npos)
+      << viewer_write.err;
+  auto admin = Ctl({"apply", "-f", file, "--token", "admin-secret-1"});
+  EXPECT_EQ(admin.exit_code, 0) << admin.err;
+  setenv("GANTRY_TOKEN", "viewer-secret-1", 1);
+  auto read = Ctl({"get", "svc", "-o", "name"});
+  unsetenv("GANTRY_TOKEN");
+  EXPECT_EQ(read.out, "service/web\n") << read.err;
+  EXPECT_EQ(Http().Request("GET", "/metrics")->status, 401);
+  EXPECT_EQ(Http().Request("GET", "/healthz")->status, 200);
+  // Off loopback without tokens is refused; with them it is allowed.
+  auto refused = RunCommand(
+      {testlib::BinDir() + "/gantryd", "--data-dir", dir_.path() + "/x", "--listen", "0.0.0.0:1"});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("refusing to listen on 0.0.0.0 without --token-file"),
+            std::string::npos)
+      << refused.err;
+  auto bad_tokens = RunCommand({testlib::BinDir() + "/gantryd", "--data-dir", dir_.path() + "/x",
+                                "--token-file", Write("bad.csv", "x-long-token,u,root\n")});
+  EXPECT_EQ(bad_tokens.exit_code, 2);
+  EXPECT_NE(bad_tokens.err.find("line 1: unknown role 'root'"), std::string::npos)
+      << bad_tokens.err;
+}
+
 TEST_F(GantrydTest, MetricsAreServedAndValid) {
   ASSERT_EQ(Ctl({"apply", "-f", Write("web.yaml", kManifests)}).exit_code, 0);
   ASSERT_EQ(Ctl({"get", "svc", "nope"}).exit_code, 1);
