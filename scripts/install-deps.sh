@@ -9,6 +9,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libyaml-cpp-dev libsqlite3-dev sqlite3
   libprotobuf-dev protobuf-compiler
+  libgrpc++-dev protobuf-compiler-grpc       # protobuf-compiler-grpc: gRPCConfig.cmake needs its plugins
   libcpprest-dev prometheus-cpp-dev
   python3                                  # benchmark input generator
   prometheus                               # promtool lints /metrics in the integration tests

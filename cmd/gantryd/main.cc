@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "api/grpc/grpc_server.h"
 #include "api/rest/rest_server.h"
 #include "api/service/object_service.h"
 #include "cmd/gantryd/gantryd_metrics.h"
@@ -148,7 +149,10 @@ int main(int argc, char** argv) {
   auto server = gantry::rest::RestServer::Start(rest, service, authorizer ? &*authorizer : nullptr);
   if (!server.ok()) return Fail(server.status().message());
   server_ptr = server->get();
-  std::cerr << "gantryd: serving REST on " << flags.listen
+  auto grpc_server = gantry::grpcapi::GrpcServer::Start({flags.grpc_listen}, service,
+                                                        authorizer ? &*authorizer : nullptr);
+  if (!grpc_server.ok()) return Fail(grpc_server.status().message());
+  std::cerr << "gantryd: serving REST on " << flags.listen << " and gRPC on " << flags.grpc_listen
             << (authorizer ? " with bearer-token auth" : "") << " (data in " << flags.data_dir
             << ", revision " << (*store)->CurrentRevision() << ")" << std::endl;
 
@@ -156,7 +160,9 @@ int main(int argc, char** argv) {
   sigwait(&stop_signals, &signal_number);
   std::cerr << "gantryd: " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down"
             << std::endl;
+  (*grpc_server)->Stop();
   (*server)->Stop();
+  grpc_server->reset();
   server->reset();
   store->reset();
   std::cerr << "gantryd: stopped" << std::endl;

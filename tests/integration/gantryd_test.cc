@@ -1,6 +1,7 @@
 // gantryd and gantryctl as users run them: real processes on loopback ports picked at run time,
 // a fresh data dir per test.
 
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "api/client/http_client.h"
+#include "gantry/v1/services.grpc.pb.h"
 #include "tests/testlib/testlib.h"
 
 namespace gantry {
@@ -49,12 +51,13 @@ class GantrydTest : public ::testing::Test {
 
   void Start() {
     port_ = testlib::FreePort();
+    grpc_port_ = testlib::FreePort();
     server_ = "http://127.0.0.1:" + std::to_string(port_);
     gantryd_ = std::make_unique<testlib::Process>(
         std::vector<std::string>{testlib::BinDir() + "/gantryd", "--data-dir",
                                  dir_.path() + "/data", "--listen",
                                  "127.0.0.1:" + std::to_string(port_), "--grpc-listen",
-                                 "127.0.0.1:" + std::to_string(testlib::FreePort())},
+                                 "127.0.0.1:" + std::to_string(grpc_port_)},
         dir_.path() + "/gantryd.log");
     ASSERT_TRUE(testlib::Eventually([&] { return Http().Request("GET", "/readyz").ok(); }, 10s))
         << "gantryd did not become ready";
@@ -77,6 +80,7 @@ class GantrydTest : public ::testing::Test {
 
   testlib::TempDir dir_;
   int port_ = 0;
+  int grpc_port_ = 0;
   std::string server_;
   std::unique_ptr<testlib::Process> gantryd_;
 };
@@ -100,6 +104,31 @@ TEST_F(GantrydTest, ApplyGetApplyRoundTripIsUnchanged) {
     EXPECT_NE(from_json.out.find(" unchanged\n"), std::string::npos)
         << from_json.out << from_json.err;
   }
+}
+
+TEST_F(GantrydTest, RestAndGrpcServeTheSameObjects) {
+  ASSERT_EQ(Ctl({"apply", "-f", Write("web.yaml", kManifests)}).exit_code, 0);
+  auto stub = v1::Objects::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(grpc_port_),
+                                                       grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  v1::GetRequest req;
+  req.set_kind("svc");
+  req.set_name("web");
+  v1::Object got;
+  auto st = stub->Get(&ctx, req, &got);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(got.service().spec().desired_count(), 2);
+  EXPECT_EQ(got.service().metadata().labels().at("app"), "web");
+  // A write through gRPC is visible through REST.
+  grpc::ClientContext apply_ctx;
+  v1::ApplyRequest apply;
+  *apply.mutable_object() = got;
+  apply.mutable_object()->mutable_service()->mutable_spec()->set_desired_count(4);
+  v1::ApplyResponse applied;
+  ASSERT_TRUE(stub->Apply(&apply_ctx, apply, &applied).ok());
+  EXPECT_EQ(applied.outcome(), "configured");
+  EXPECT_NE(Ctl({"get", "svc", "web", "-o", "yaml"}).out.find("desiredCount: 4"),
+            std::string::npos);
 }
 
 TEST_F(GantrydTest, DiffExitCodes) {
