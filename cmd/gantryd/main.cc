@@ -18,6 +18,7 @@
 #include "api/rest/rest_server.h"
 #include "api/service/object_service.h"
 #include "cmd/gantryd/gantryd_metrics.h"
+#include "cmd/gantryd/retention.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace {
@@ -27,7 +28,27 @@ struct Flags {
   std::string listen = "127.0.0.1:7700";
   std::string grpc_listen = "127.0.0.1:7701";
   std::string token_file;
+  std::chrono::seconds watch_retention{600};
 };
+
+// 90s, 10m, 1h, or plain seconds.
+bool ParseSeconds(const std::string& s, std::chrono::seconds& out) {
+  size_t i = 0;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+  if (i == 0 || i > 9) return false;
+  long long n = std::stoll(s.substr(0, i));
+  std::string unit = s.substr(i);
+  if (unit.empty() || unit == "s") {
+    out = std::chrono::seconds(n);
+  } else if (unit == "m") {
+    out = std::chrono::minutes(n);
+  } else if (unit == "h") {
+    out = std::chrono::hours(n);
+  } else {
+    return false;
+  }
+  return n > 0;
+}
 
 constexpr const char* kUsage =
     "usage: gantryd [--data-dir DIR] [--listen HOST:PORT] [--grpc-listen HOST:PORT] [--token-file "
@@ -35,7 +56,8 @@ constexpr const char* kUsage =
     "  --data-dir DIR          where the database lives (default ./gantry-data)\n"
     "  --listen HOST:PORT      REST, /healthz, /readyz (default 127.0.0.1:7700)\n"
     "  --grpc-listen HOST:PORT gRPC (default 127.0.0.1:7701)\n"
-    "  --token-file FILE       bearer tokens, lines of token,user,role; required off loopback\n";
+    "  --token-file FILE       bearer tokens, lines of token,user,role; required off loopback\n"
+    "  --watch-retention DUR   how long watch history is kept (default 10m); older: 410 Gone\n";
 
 bool SplitHostPort(const std::string& s, std::string& host, int& port) {
   size_t colon = s.rfind(':');
@@ -87,6 +109,9 @@ int main(int argc, char** argv) {
       flags.grpc_listen = value;
     } else if (a == "--token-file") {
       flags.token_file = value;
+    } else if (a == "--watch-retention") {
+      if (!ParseSeconds(value, flags.watch_retention))
+        return Fail("--watch-retention must be like 90s, 10m or 1h, got " + value);
     } else {
       return Fail("unknown flag " + a + " (see gantryd --help)");
     }
@@ -155,6 +180,8 @@ int main(int argc, char** argv) {
   std::cerr << "gantryd: serving REST on " << flags.listen << " and gRPC on " << flags.grpc_listen
             << (authorizer ? " with bearer-token auth" : "") << " (data in " << flags.data_dir
             << ", revision " << (*store)->CurrentRevision() << ")" << std::endl;
+
+  gantry::RetentionCompactor retention(**store, flags.watch_retention);
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);

@@ -1,0 +1,39 @@
+#pragma once
+
+// Keeps watch history for a retention window: samples the store revision over time and
+// compacts everything older than the window, so a client may resume a watch from any revision
+// it saw within the window and gets 410 Gone for older ones.
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "store/store.h"
+
+namespace gantry {
+
+class RetentionCompactor {
+ public:
+  RetentionCompactor(store::Store& store, std::chrono::seconds window,
+                     std::chrono::milliseconds interval = std::chrono::seconds(10));
+  ~RetentionCompactor();
+
+  // One step, for tests: record `now`'s revision, compact what fell out of the window.
+  void Tick(std::chrono::steady_clock::time_point now);
+
+ private:
+  void Run();
+
+  store::Store& store_;
+  const std::chrono::seconds window_;
+  const std::chrono::milliseconds interval_;
+  std::deque<std::pair<std::chrono::steady_clock::time_point, int64_t>> samples_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace gantry
