@@ -18,6 +18,30 @@ echo "== store, SQLite backend at synchronous=FULL (bench/store_benchmark.cc)"
   --benchmark_out_format=json --benchmark_counters_tabular=true
 
 echo
+echo "== API: gantryd REST apply vs etcd 3.4 v3 JSON gateway, same 1 KiB values, same client"
+command -v etcd >/dev/null || { echo "bench: installing etcd-server for the comparison"; \
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null; }
+WORK=$(mktemp -d)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+GP=$(free_port); GG=$(free_port); EP=$(free_port); EPP=$(free_port)
+"$BUILD_DIR/bin/gantryd" --data-dir "$WORK/gantry" --listen 127.0.0.1:$GP --grpc-listen 127.0.0.1:$GG 2>"$WORK/gantryd.log" &
+GPID=$!
+etcd --data-dir "$WORK/etcd" --listen-client-urls http://127.0.0.1:$EP --advertise-client-urls http://127.0.0.1:$EP \
+  --listen-peer-urls http://127.0.0.1:$EPP --initial-advertise-peer-urls http://127.0.0.1:$EPP \
+  --initial-cluster default=http://127.0.0.1:$EPP >"$WORK/etcd.log" 2>&1 &
+EPID=$!
+trap 'kill $GPID $EPID 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+sleep 2
+for target in gantry etcd; do
+  port=$([ $target = gantry ] && echo $GP || echo $EP)
+  "$BUILD_DIR/bench/api_load" write $target 127.0.0.1:$port 32 3 >/dev/null   # create the keys
+  "$BUILD_DIR/bench/api_load" write $target 127.0.0.1:$port 32 10 | tee -a "$OUT/api.txt"
+done
+"$BUILD_DIR/bench/api_load" watch 127.0.0.1:$GP 100 200 | tee -a "$OUT/api.txt"
+"$BUILD_DIR/bench/api_load" fill 127.0.0.1:$GP 100000 32 | tee -a "$OUT/api.txt"
+curl -s http://127.0.0.1:$GP/metrics | grep -E '^(process_resident_memory_bytes|gantry_store_db_size_bytes) ' | tee -a "$OUT/api.txt"
+
+echo
 echo "== gantryctl simulate end to end (wall time over 7 runs)"
 for n in 10000 100000; do
   python3 scripts/gen-cluster.py "$n" > "$OUT/cluster-$n.yaml"

@@ -64,8 +64,25 @@ std::string Query(const HttpRequest& req, const std::string& key) {
   return it == req.query.end() ? "" : it->second;
 }
 
+// protobuf's JSON parser is several times faster than reading JSON as YAML; it is tried first
+// for JSON bodies, and the strict YAML reader runs only to explain a body it rejects.
+api::ObjectPtr TryFastJson(const std::string& body, const schema::KindInfo& kind) {
+  size_t first = body.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos || body[first] != '{') return nullptr;
+  api::ObjectPtr m = schema::NewObject(kind);
+  if (!google::protobuf::util::JsonStringToMessage(body, m.get()).ok()) return nullptr;
+  const auto* d = m->GetDescriptor();
+  const auto* r = m->GetReflection();
+  if (r->GetString(*m, d->FindFieldByName("kind")) != kind.kind ||
+      r->GetString(*m, d->FindFieldByName("api_version")) != schema::kApiVersion) {
+    return nullptr;  // let the full reader name the problem
+  }
+  return m;
+}
+
 // Parses a request body holding exactly one object of `kind`.
 api::StatusOr<api::ObjectPtr> DecodeBody(const HttpRequest& req, const schema::KindInfo& kind) {
+  if (auto fast = TryFastJson(req.body, kind)) return fast;
   codec::YamlError error;
   auto docs = codec::ParseYaml(req.body, error);
   if (!docs) {

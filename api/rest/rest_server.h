@@ -22,7 +22,9 @@ struct RestOptions {
   std::string host = "127.0.0.1";
   int port = 7700;
   size_t max_body_bytes = 4 << 20;
-  size_t workers = 8;
+  // Requests in flight at once; writes among them share store transactions (group commit), so
+  // this should not be lower than the concurrent writers expected.
+  size_t workers = 32;
   std::chrono::milliseconds bookmark_interval{10'000};
   size_t max_watches = 1000;
   // Extra routes served before RestHandler (GET only), e.g. /metrics. Returns true if it answered.

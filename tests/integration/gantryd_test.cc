@@ -311,6 +311,34 @@ TEST_F(GantrydTest, TokenAuthentication) {
       << bad_tokens.err;
 }
 
+TEST_F(GantrydTest, WatchesOfDepartedClientsEnd) {
+  auto watch_streams = [&] {
+    auto m = Http().Request("GET", "/metrics");
+    size_t at = m->body.find("\ngantry_watch_streams ");
+    return at == std::string::npos ? -1 : std::stoi(m->body.substr(at + 22));
+  };
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 5; ++i) {
+    clients.emplace_back([&] {
+      // Read one event, then hang up.
+      (void)Http().Stream(
+          "/apis/gantry.dev/v1/services?watch=1&resourceVersion=0",
+          [](const std::string& line) { return line.find("\"ADDED\"") == std::string::npos; }, 10s);
+    });
+  }
+  ASSERT_TRUE(testlib::Eventually([&] { return watch_streams() == 5; }, 5s));
+  ASSERT_EQ(Ctl({"apply", "-f", Write("web.yaml", kManifests)}).exit_code, 0);
+  for (auto& t : clients) t.join();
+  // Later events find nobody reading: the streams end instead of buffering for nobody.
+  std::string changed = kManifests;
+  for (int i = 3; i < 8 && watch_streams() > 0; ++i) {
+    changed.replace(changed.find("desiredCount: "), 15, "desiredCount: " + std::to_string(i));
+    ASSERT_EQ(Ctl({"apply", "-f", Write("c.yaml", changed)}).exit_code, 0);
+    std::this_thread::sleep_for(300ms);
+  }
+  EXPECT_TRUE(testlib::Eventually([&] { return watch_streams() == 0; }, 5s)) << watch_streams();
+}
+
 TEST_F(GantrydTest, MetricsAreServedAndValid) {
   ASSERT_EQ(Ctl({"apply", "-f", Write("web.yaml", kManifests)}).exit_code, 0);
   ASSERT_EQ(Ctl({"get", "svc", "nope"}).exit_code, 1);

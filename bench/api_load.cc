@@ -1,0 +1,185 @@
+// Load generator for `make bench`: the same durable 1 KiB writes against gantryd's REST apply
+// and against etcd's v3 JSON gateway, watch delivery delay, and memory with many objects.
+//
+//   api_load write gantry|etcd HOST:PORT CLIENTS SECONDS   -> writes/s, p50/p99 latency
+//   api_load watch HOST:PORT WATCHERS WRITES               -> commit-to-delivery p50/p99
+//   api_load fill HOST:PORT OBJECTS CLIENTS                -> objects written
+//
+// Both write targets get identical bytes: a Service manifest padded to 1 KiB. Every client opens
+// one connection per request (the same for both), waits for the reply, and repeats.
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/client/http_client.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using gantry::client::Endpoint;
+using gantry::client::HttpClient;
+
+Endpoint Parse(const std::string& hostport) {
+  Endpoint e;
+  e.host = hostport.substr(0, hostport.rfind(':'));
+  e.port = std::stoi(hostport.substr(hostport.rfind(':') + 1));
+  return e;
+}
+
+std::string Manifest(const std::string& name, int64_t stamp_ns) {
+  std::string m = R"({"apiVersion":"gantry.dev/v1","kind":"Service","metadata":{"name":")" + name +
+                  R"(","annotations":{"sent":")" + std::to_string(stamp_ns) + R"(","pad":")";
+  std::string tail = R"("}},"spec":{"cluster":"default","taskDefinition":"web","desiredCount":2}})";
+  m += std::string(1024 > m.size() + tail.size() ? 1024 - m.size() - tail.size() : 0, 'x');
+  return m + tail;
+}
+
+std::string Base64(const std::string& in) {
+  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
+    out += {t[v >> 18], t[(v >> 12) & 63], t[(v >> 6) & 63], t[v & 63]};
+  }
+  if (i + 1 == in.size()) {
+    uint32_t v = uint8_t(in[i]) << 16;
+    out += {t[v >> 18], t[(v >> 12) & 63], '=', '='};
+  } else if (i + 2 == in.size()) {
+    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
+    out += {t[v >> 18], t[(v >> 12) & 63], t[(v >> 6) & 63], '='};
+  }
+  return out;
+}
+
+double Percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
+}
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int Write(const std::string& target, const std::string& hostport, int clients, int seconds) {
+  std::mutex mu;
+  std::vector<double> latencies_ms;
+  std::atomic<int64_t> errors{0};
+  auto deadline = Clock::now() + std::chrono::seconds(seconds);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      HttpClient http(Parse(hostport), "", std::chrono::seconds(30));
+      std::vector<double> mine;
+      for (int i = 0; Clock::now() < deadline; ++i) {
+        std::string name = "svc-" + std::to_string(c) + "-" + std::to_string(i % 1000);
+        std::string body = Manifest(name, 0);
+        auto start = Clock::now();
+        bool ok;
+        if (target == "etcd") {
+          auto r = http.Request("POST", "/v3/kv/put",
+                                R"({"key":")" + Base64("/registry/services/" + name) +
+                                    R"(","value":")" + Base64(body) + R"("})");
+          ok = r.ok() && r->status == 200;
+        } else {
+          auto r = http.Request("PUT", "/apis/gantry.dev/v1/services/" + name, body);
+          ok = r.ok() && (r->status == 200 || r->status == 201);
+        }
+        if (!ok) {
+          ++errors;
+          continue;
+        }
+        mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+      }
+      std::lock_guard lock(mu);
+      latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
+    });
+  }
+  for (auto& t : threads) t.join();
+  double n = static_cast<double>(latencies_ms.size());
+  std::printf("%s writes: %.0f/s  p50 %.2f ms  p99 %.2f ms  (%d clients, %d s, %lld errors)\n",
+              target.c_str(), n / seconds, Percentile(latencies_ms, 0.5),
+              Percentile(latencies_ms, 0.99), clients, seconds,
+              static_cast<long long>(errors.load()));
+  return errors.load() == 0 ? 0 : 1;
+}
+
+int Watch(const std::string& hostport, int watchers, int writes) {
+  std::mutex mu;
+  std::vector<double> delays_ms;
+  std::vector<std::thread> threads;
+  for (int w = 0; w < watchers; ++w) {
+    threads.emplace_back([&] {
+      HttpClient http(Parse(hostport), "", std::chrono::seconds(30));
+      int seen = 0;
+      std::vector<double> mine;
+      (void)http.Stream(
+          "/apis/gantry.dev/v1/services?watch=1&resourceVersion=0",
+          [&](const std::string& line) {
+            size_t at = line.find("\"sent\":\"");
+            if (at == std::string::npos) return true;
+            int64_t sent = std::stoll(line.substr(at + 8));
+            mine.push_back(static_cast<double>(NowNs() - sent) / 1e6);
+            return ++seen < writes;
+          },
+          std::chrono::seconds(30));
+      std::lock_guard lock(mu);
+      delays_ms.insert(delays_ms.end(), mine.begin(), mine.end());
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // let every stream open
+  HttpClient http(Parse(hostport));
+  for (int i = 0; i < writes; ++i) {
+    (void)http.Request("PUT", "/apis/gantry.dev/v1/services/w-" + std::to_string(i),
+                       Manifest("w-" + std::to_string(i), NowNs()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  for (auto& t : threads) t.join();
+  double p50 = Percentile(delays_ms, 0.5), p99 = Percentile(delays_ms, 0.99);
+  double max = delays_ms.empty() ? 0 : *std::max_element(delays_ms.begin(), delays_ms.end());
+  std::printf(
+      "watch delay: p50 %.2f ms  p99 %.2f ms  max %.2f ms  (%d watchers, %zu deliveries of %d)\n",
+      p50, p99, max, watchers, delays_ms.size(), watchers * writes);
+  return 0;
+}
+
+int Fill(const std::string& hostport, int objects, int clients) {
+  std::atomic<int> next{0}, errors{0};
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&] {
+      HttpClient http(Parse(hostport));
+      for (int i; (i = next++) < objects;) {
+        std::string name = "fill-" + std::to_string(i);
+        auto r = http.Request("PUT", "/apis/gantry.dev/v1/services/" + name, Manifest(name, 0));
+        if (!r.ok() || r->status >= 300) ++errors;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::printf("filled %d objects (%d errors)\n", objects, errors.load());
+  return errors == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> a(argv + 1, argv + argc);
+  if (a.size() == 5 && a[0] == "write") return Write(a[1], a[2], std::stoi(a[3]), std::stoi(a[4]));
+  if (a.size() == 4 && a[0] == "watch") return Watch(a[1], std::stoi(a[2]), std::stoi(a[3]));
+  if (a.size() == 4 && a[0] == "fill") return Fill(a[1], std::stoi(a[2]), std::stoi(a[3]));
+  std::fprintf(stderr,
+               "usage: api_load write gantry|etcd HOST:PORT CLIENTS SECONDS | watch HOST:PORT "
+               "WATCHERS WRITES | "
+               "fill HOST:PORT OBJECTS CLIENTS\n");
+  return 2;
+}
