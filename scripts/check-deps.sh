@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Enforces the module edges of docs (design.md "Modules and what each may use"): placement/ and
-# store/ include nothing of Gantry's but themselves, and placement/ nothing outside the standard
-# library. Fails listing every offending include.
+# Enforces the module edges of design.md ("Modules and what each may use"): placement/ and store/
+# include nothing of Gantry's but themselves, placement/ nothing outside the standard library,
+# and heavy headers (cpprest, grpcpp, sqlite3, prometheus-cpp) stay in their one folder or file.
+# Fails listing every offending include.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +26,21 @@ while IFS= read -r line; do
 done < <(grep -rnE '^\s*#\s*include\s*<[^>]*[/.][^>]*>' placement --include='*.h' --include='*.cc' \
            | grep -vE '_test\.cc|_fuzzer\.cc|testing/' || true)
 check store 'store/' 'store may only include itself'
+
+# Heavy headers live in one place each, so the build stays fast and a library can be swapped.
+confine() {  # confine PATTERN ALLOWED_PATH_REGEX WHAT
+  local pattern=$1 allowed=$2 what=$3
+  while IFS= read -r line; do
+    echo "check-deps: $line  ($what)" >&2
+    status=1
+  done < <(grep -rnE "^\s*#\s*include\s*<$pattern" --include='*.h' --include='*.cc' \
+             api cli cmd placement store tests bench 2>/dev/null | grep -vE "^($allowed)" || true)
+}
+confine 'cpprest/|pplx/' 'api/rest/rest_server\.cc' 'cpprest only in api/rest/rest_server.cc'
+confine 'grpcpp/' 'api/grpc/grpc_server\.cc|api/grpc/grpc_server_test\.cc|tests/integration/' \
+  'grpcpp only in api/grpc (and tests)'
+confine 'sqlite3\.h' 'store/sqlite/' 'sqlite3.h only in store/sqlite'
+confine 'prometheus/' 'cmd/gantryd/gantryd_metrics\.cc' 'prometheus-cpp only in gantryd_metrics.cc'
 
 if [ $status -eq 0 ]; then echo "check-deps: module edges OK"; fi
 exit $status
