@@ -3,7 +3,10 @@
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <fstream>
@@ -337,6 +340,34 @@ TEST_F(GantrydTest, WatchesOfDepartedClientsEnd) {
     std::this_thread::sleep_for(300ms);
   }
   EXPECT_TRUE(testlib::Eventually([&] { return watch_streams() == 0; }, 5s)) << watch_streams();
+}
+
+TEST_F(GantrydTest, ExpectContinueRequestsAreServed) {
+  // A client that announces `Expect: 100-continue` and sends its body without waiting for the
+  // interim response (cpprest never sends one; curl waits 1 s, then does the same).
+  std::string body =
+      R"({"apiVersion":"gantry.dev/v1","kind":"Service","metadata":{"name":"web","annotations":{"pad":")" +
+      std::string(2000, 'x') + R"("}},"spec":{"taskDefinition":"web","desiredCount":1}})";
+  std::string request =
+      "PUT /apis/gantry.dev/v1/services/web HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Content-Type: application/json\r\nExpect: 100-continue\r\nConnection: close\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port_));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
+  std::string response;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
+    response.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  EXPECT_EQ(response.rfind("HTTP/1.1 201", 0), 0u) << response.substr(0, 200);
+  EXPECT_NE(Ctl({"get", "svc", "web", "-o", "name"}).out.find("service/web"), std::string::npos);
 }
 
 TEST_F(GantrydTest, MetricsAreServedAndValid) {
