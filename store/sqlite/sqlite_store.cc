@@ -3,19 +3,18 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
 
 namespace gantry::store {
 namespace {
 
-// kv holds each live key's revisions; the value is stored once, in the log row of the key's
-// last write (kine's layout), so a write stores its bytes once. Compaction keeps the log rows
-// that live keys still point at.
+// One row per write: the log is both the data and the watch history. Which row is each live
+// key's current value is kept in memory (rebuilt from the log at open), so a write appends one
+// row and touches no other page. Compaction deletes rows no live key points at.
 constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS kv(
-  key TEXT PRIMARY KEY,
-  create_revision INTEGER NOT NULL,
-  mod_revision INTEGER NOT NULL
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS log(
   revision INTEGER PRIMARY KEY,
   key TEXT NOT NULL,
@@ -27,6 +26,7 @@ CREATE TABLE IF NOT EXISTS meta(
   name TEXT PRIMARY KEY,
   value INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TEMP TABLE IF NOT EXISTS keep(revision INTEGER PRIMARY KEY);
 )sql";
 
 // The smallest string greater than every string starting with `prefix`, or "" when none exists
@@ -55,8 +55,7 @@ std::string Stale(int64_t expected, int64_t actual) {
 class SqliteStore::Connection {
  public:
   ~Connection() {
-    for (sqlite3_stmt* s :
-         {get_, revisions_, upsert_, erase_, log_, meta_set_, meta_get_, list_, history_, compact_})
+    for (sqlite3_stmt* s : {value_, scan_, log_, meta_set_, meta_get_, history_, compact_, keep_})
       sqlite3_finalize(s);
     sqlite3_close_v2(db_);
   }
@@ -82,30 +81,22 @@ class SqliteStore::Connection {
       sqlite3_stmt** stmt;
       const char* sql;
     } statements[] = {
-        {&c->get_,
-         "SELECT log.value, kv.create_revision, kv.mod_revision FROM kv "
-         "JOIN log ON log.revision = kv.mod_revision WHERE kv.key = ?1"},
-        {&c->revisions_, "SELECT create_revision, mod_revision FROM kv WHERE key = ?1"},
-        {&c->upsert_,
-         "INSERT INTO kv(key, create_revision, mod_revision) VALUES(?1, ?2, ?3) "
-         "ON CONFLICT(key) DO UPDATE SET mod_revision = excluded.mod_revision"},
-        {&c->erase_, "DELETE FROM kv WHERE key = ?1"},
+        {&c->value_, "SELECT value FROM log WHERE revision = ?1"},
+        {&c->scan_, "SELECT revision, key, type, create_revision FROM log ORDER BY revision"},
         {&c->log_,
          "INSERT INTO log(revision, key, type, value, create_revision) VALUES(?1, ?2, ?3, ?4, ?5)"},
         {&c->meta_set_,
          "INSERT INTO meta(name, value) VALUES(?1, ?2) "
          "ON CONFLICT(name) DO UPDATE SET value = excluded.value"},
         {&c->meta_get_, "SELECT value FROM meta WHERE name = ?1"},
-        {&c->list_,
-         "SELECT kv.key, log.value, kv.create_revision, kv.mod_revision FROM kv "
-         "JOIN log ON log.revision = kv.mod_revision "
-         "WHERE kv.key >= ?1 AND (?2 IS NULL OR kv.key < ?2) ORDER BY kv.key"},
         {&c->history_,
          "SELECT revision, key, type, value, create_revision FROM log "
          "WHERE revision > ?1 AND revision <= ?2 AND key >= ?3 AND (?4 IS NULL OR key < ?4) "
          "ORDER BY revision"},
         {&c->compact_,
-         "DELETE FROM log WHERE revision <= ?1 AND revision NOT IN (SELECT mod_revision FROM kv)"},
+         "DELETE FROM log WHERE revision > ?1 AND revision <= ?2 "
+         "AND revision NOT IN (SELECT revision FROM temp.keep)"},
+        {&c->keep_, "INSERT OR IGNORE INTO temp.keep(revision) VALUES(?1)"},
     };
     for (auto& s : statements) {
       if (sqlite3_prepare_v3(c->db_, s.sql, -1, SQLITE_PREPARE_PERSISTENT, s.stmt, nullptr) !=
@@ -128,47 +119,27 @@ class SqliteStore::Connection {
 
   std::string LastError() const { return sqlite3_errmsg(db_); }
 
-  // The current row of `key`, if any.
-  Result<std::optional<KeyValue>> GetRow(std::string_view key) {
-    Reset r(get_);
-    BindText(get_, 1, key);
-    int rc = sqlite3_step(get_);
-    if (rc == SQLITE_DONE) return std::optional<KeyValue>();
+  // The value written at `revision`; nullopt when that row is gone (compacted).
+  Result<std::optional<std::string>> Value(int64_t revision) {
+    Reset r(value_);
+    sqlite3_bind_int64(value_, 1, revision);
+    int rc = sqlite3_step(value_);
+    if (rc == SQLITE_DONE) return std::optional<std::string>();
     if (rc != SQLITE_ROW) return Error{Code::kUnavailable, "sqlite: " + LastError()};
-    KeyValue kv;
-    kv.key = std::string(key);
-    kv.value = Blob(get_, 0);
-    kv.create_revision = sqlite3_column_int64(get_, 1);
-    kv.mod_revision = sqlite3_column_int64(get_, 2);
-    return std::optional<KeyValue>(std::move(kv));
+    return std::optional<std::string>(Blob(value_, 0));
   }
 
-  // The key's revisions without its value: enough to check a create or an update.
-  Result<std::optional<KeyValue>> GetRevisions(std::string_view key) {
-    Reset r(revisions_);
-    BindText(revisions_, 1, key);
-    int rc = sqlite3_step(revisions_);
-    if (rc == SQLITE_DONE) return std::optional<KeyValue>();
-    if (rc != SQLITE_ROW) return Error{Code::kUnavailable, "sqlite: " + LastError()};
-    KeyValue kv;
-    kv.key = std::string(key);
-    kv.create_revision = sqlite3_column_int64(revisions_, 0);
-    kv.mod_revision = sqlite3_column_int64(revisions_, 1);
-    return std::optional<KeyValue>(std::move(kv));
-  }
-
-  bool Upsert(const KeyValue& kv) {
-    Reset r(upsert_);
-    BindText(upsert_, 1, kv.key);
-    sqlite3_bind_int64(upsert_, 2, kv.create_revision);
-    sqlite3_bind_int64(upsert_, 3, kv.mod_revision);
-    return sqlite3_step(upsert_) == SQLITE_DONE;
-  }
-
-  bool Erase(std::string_view key) {
-    Reset r(erase_);
-    BindText(erase_, 1, key);
-    return sqlite3_step(erase_) == SQLITE_DONE;
+  // Replays the log in revision order: f(revision, key, is_delete, create_revision).
+  template <typename F>
+  Status Scan(F&& f) {
+    Reset r(scan_);
+    int rc;
+    while ((rc = sqlite3_step(scan_)) == SQLITE_ROW) {
+      f(sqlite3_column_int64(scan_, 0), Text(scan_, 1), sqlite3_column_int(scan_, 2) != 0,
+        sqlite3_column_int64(scan_, 3));
+    }
+    if (rc != SQLITE_DONE) return Error{Code::kUnavailable, "sqlite: " + LastError()};
+    return {};
   }
 
   bool AppendLog(const WatchEvent& e) {
@@ -194,43 +165,38 @@ class SqliteStore::Connection {
     return sqlite3_step(meta_get_) == SQLITE_ROW ? sqlite3_column_int64(meta_get_, 0) : 0;
   }
 
-  bool Compact(int64_t revision) {
+  // Deletes log rows in (from, to] except `keep` (the rows live keys point at).
+  bool Compact(int64_t from, int64_t to, const std::vector<int64_t>& keep) {
+    if (!Exec("DELETE FROM temp.keep").ok()) return false;
+    for (int64_t revision : keep) {
+      Reset r(keep_);
+      sqlite3_bind_int64(keep_, 1, revision);
+      if (sqlite3_step(keep_) != SQLITE_DONE) return false;
+    }
     Reset r(compact_);
-    sqlite3_bind_int64(compact_, 1, revision);
+    sqlite3_bind_int64(compact_, 1, from);
+    sqlite3_bind_int64(compact_, 2, to);
     return sqlite3_step(compact_) == SQLITE_DONE;
   }
 
-  Result<ListResult> List(std::string_view prefix) {
-    // One read transaction, so the items and the revision agree.
+  // Values for `items` (whose revisions are set), in one read transaction. False when a row was
+  // compacted away meanwhile (the caller retries with a fresh index snapshot).
+  Result<bool> FillValues(std::vector<KeyValue>& items) {
     if (auto st = Exec("BEGIN"); !st.ok()) return st.error();
-    ListResult out;
-    out.revision = GetMeta("revision");
-    std::string end = PrefixEnd(prefix);
-    {
-      Reset r(list_);
-      BindText(list_, 1, prefix);
-      if (end.empty()) {
-        sqlite3_bind_null(list_, 2);
-      } else {
-        BindText(list_, 2, end);
-      }
-      int rc;
-      while ((rc = sqlite3_step(list_)) == SQLITE_ROW) {
-        KeyValue kv;
-        kv.key = Text(list_, 0);
-        kv.value = Blob(list_, 1);
-        kv.create_revision = sqlite3_column_int64(list_, 2);
-        kv.mod_revision = sqlite3_column_int64(list_, 3);
-        out.items.push_back(std::move(kv));
-      }
-      if (rc != SQLITE_DONE) {
-        std::string message = LastError();
+    for (KeyValue& kv : items) {
+      auto v = Value(kv.mod_revision);
+      if (!v.ok()) {
         (void)Exec("ROLLBACK");
-        return Error{Code::kUnavailable, "sqlite: " + message};
+        return v.error();
       }
+      if (!*v) {
+        (void)Exec("ROLLBACK");
+        return false;
+      }
+      kv.value = std::move(**v);
     }
     (void)Exec("COMMIT");
-    return out;
+    return true;
   }
 
   Result<std::vector<WatchEvent>> History(std::string_view prefix, int64_t after, int64_t upto) {
@@ -316,15 +282,13 @@ class SqliteStore::Connection {
   }
 
   sqlite3* db_ = nullptr;
-  sqlite3_stmt* get_ = nullptr;
-  sqlite3_stmt* revisions_ = nullptr;
-  sqlite3_stmt* upsert_ = nullptr;
-  sqlite3_stmt* erase_ = nullptr;
+  sqlite3_stmt* value_ = nullptr;
+  sqlite3_stmt* scan_ = nullptr;
   sqlite3_stmt* log_ = nullptr;
   sqlite3_stmt* meta_set_ = nullptr;
   sqlite3_stmt* meta_get_ = nullptr;
-  sqlite3_stmt* list_ = nullptr;
   sqlite3_stmt* history_ = nullptr;
+  sqlite3_stmt* keep_ = nullptr;
   sqlite3_stmt* compact_ = nullptr;
 };
 
@@ -347,6 +311,15 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
   s->writer_ = std::move(writer).value();
   s->revision_ = s->writer_->GetMeta("revision");
   s->compacted_ = s->writer_->GetMeta("compacted");
+  auto rebuilt =
+      s->writer_->Scan([&](int64_t revision, std::string key, bool deleted, int64_t created) {
+        if (deleted) {
+          s->index_.erase(key);
+        } else {
+          s->index_[std::move(key)] = IndexEntry{created, revision};
+        }
+      });
+  if (!rebuilt.ok()) return rebuilt.error();
   s->hub_.SetPublished(s->revision_);
   s->writer_thread_ = std::thread([p = s.get()] { p->WriterLoop(); });
   return s;
@@ -405,6 +378,14 @@ void SqliteStore::CommitBatch(std::vector<Op>& batch) {
   int64_t revision = revision_.load();
   int64_t compacted = compacted_.load();
   std::string failure;
+  // Index changes made by this batch, applied to index_ once the batch is durable. Only this
+  // thread writes index_, so reading it here needs no lock.
+  std::map<std::string, std::optional<IndexEntry>, std::less<>> overlay;
+  auto current_entry = [&](std::string_view key) -> std::optional<IndexEntry> {
+    if (auto it = overlay.find(key); it != overlay.end()) return it->second;
+    if (auto it = index_.find(key); it != index_.end()) return it->second;
+    return std::nullopt;
+  };
   const auto started = std::chrono::steady_clock::now();
 
   auto fail_all = [&](const std::string& message) {
@@ -420,7 +401,9 @@ void SqliteStore::CommitBatch(std::vector<Op>& batch) {
                                                        std::to_string(revision)});
       } else if (op.expected <= compacted) {
         results.push_back(compacted);
-      } else if (!c.Compact(op.expected) || !c.SetMeta("compacted", op.expected)) {
+      } else if (!c.Compact(compacted, op.expected,
+                            LiveRevisions(overlay, compacted, op.expected)) ||
+                 !c.SetMeta("compacted", op.expected)) {
         failure = c.LastError();
         break;
       } else {
@@ -429,13 +412,7 @@ void SqliteStore::CommitBatch(std::vector<Op>& batch) {
       }
       continue;
     }
-    // A delete needs the last value for its event; creates and updates only the revisions.
-    auto row = op.kind == Op::Kind::kDelete ? c.GetRow(op.key) : c.GetRevisions(op.key);
-    if (!row.ok()) {
-      failure = row.error().message;
-      break;
-    }
-    const std::optional<KeyValue>& current = *row;
+    const std::optional<IndexEntry> current = current_entry(op.key);
     if (op.kind == Op::Kind::kCreate && current) {
       results.push_back(Error{Code::kAlreadyExists, "key already exists"});
       continue;
@@ -454,15 +431,23 @@ void SqliteStore::CommitBatch(std::vector<Op>& batch) {
     WatchEvent e;
     bool ok;
     if (op.kind == Op::Kind::kDelete) {
-      e = WatchEvent{WatchEvent::Type::kDelete, *current, false};
-      e.kv.mod_revision = rev;
-      ok = c.Erase(op.key) && c.AppendLog(e);
+      // The event carries the last value, read from the row the key points at.
+      auto last = c.Value(current->mod_revision);
+      if (!last.ok() || !*last) {
+        failure = last.ok() ? "log row of a live key is missing" : last.error().message;
+        break;
+      }
+      e = WatchEvent{WatchEvent::Type::kDelete,
+                     KeyValue{op.key, std::move(**last), current->create_revision, rev}, false};
+      ok = c.AppendLog(e);
+      if (ok) overlay[op.key] = std::nullopt;
     } else {
       e.type = WatchEvent::Type::kPut;
       e.created = !current;
-      e.kv = KeyValue{std::move(op.key), std::move(op.value),
-                      current ? current->create_revision : rev, rev};
-      ok = c.Upsert(e.kv) && c.AppendLog(e);
+      int64_t created = current ? current->create_revision : rev;
+      e.kv = KeyValue{op.key, std::move(op.value), created, rev};
+      ok = c.AppendLog(e);
+      if (ok) overlay[op.key] = IndexEntry{created, rev};
     }
     if (!ok) {
       failure = c.LastError();
@@ -487,8 +472,19 @@ void SqliteStore::CommitBatch(std::vector<Op>& batch) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
         batch.size());
   }
-  revision_.store(revision);
-  compacted_.store(compacted);
+  {
+    // The index and the revision change together, so a reader's snapshot of both agrees.
+    std::unique_lock lock(index_mu_);
+    for (auto& [key, entry] : overlay) {
+      if (entry) {
+        index_.insert_or_assign(key, *entry);
+      } else {
+        index_.erase(key);
+      }
+    }
+    revision_.store(revision);
+    compacted_.store(compacted);
+  }
   // Watchers hear about the batch only once it is durable.
   hub_.Publish(events);
   for (size_t k = 0; k < batch.size(); ++k) batch[k].done.set_value(std::move(results[k]));
@@ -521,22 +517,66 @@ void SqliteStore::ReleaseReader(std::unique_ptr<Connection> c) {
   readers_cv_.notify_one();
 }
 
+std::vector<int64_t> SqliteStore::LiveRevisions(
+    const std::map<std::string, std::optional<IndexEntry>, std::less<>>& overlay, int64_t from,
+    int64_t to) const {
+  std::vector<int64_t> out;
+  auto take = [&](const IndexEntry& e) {
+    if (e.mod_revision > from && e.mod_revision <= to) out.push_back(e.mod_revision);
+  };
+  for (const auto& [key, entry] : index_) {
+    auto o = overlay.find(key);
+    if (o == overlay.end()) take(entry);
+  }
+  for (const auto& [key, entry] : overlay)
+    if (entry) take(*entry);
+  return out;
+}
+
 Result<KeyValue> SqliteStore::Get(std::string_view key) {
-  auto c = AcquireReader();
-  if (!c) return Error{Code::kUnavailable, "cannot open a read connection"};
-  auto row = c->GetRow(key);
-  ReleaseReader(std::move(c));
-  if (!row.ok()) return row.error();
-  if (!*row) return Error{Code::kNotFound, "key not found"};
-  return std::move(**row);
+  // A row can vanish between the index lookup and the read only if the key was overwritten and
+  // compacted meanwhile; the next lookup then sees the new row.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    KeyValue kv;
+    {
+      std::shared_lock lock(index_mu_);
+      auto it = index_.find(key);
+      if (it == index_.end()) return Error{Code::kNotFound, "key not found"};
+      kv = KeyValue{std::string(key), "", it->second.create_revision, it->second.mod_revision};
+    }
+    auto c = AcquireReader();
+    if (!c) return Error{Code::kUnavailable, "cannot open a read connection"};
+    auto value = c->Value(kv.mod_revision);
+    ReleaseReader(std::move(c));
+    if (!value.ok()) return value.error();
+    if (*value) {
+      kv.value = std::move(**value);
+      return kv;
+    }
+  }
+  return Error{Code::kUnavailable, "key kept changing while being read; retry"};
 }
 
 Result<ListResult> SqliteStore::List(std::string_view prefix) {
-  auto c = AcquireReader();
-  if (!c) return Error{Code::kUnavailable, "cannot open a read connection"};
-  auto out = c->List(prefix);
-  ReleaseReader(std::move(c));
-  return out;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    ListResult out;
+    {
+      std::shared_lock lock(index_mu_);
+      out.revision = revision_.load();
+      for (auto it = index_.lower_bound(prefix);
+           it != index_.end() && it->first.starts_with(prefix); ++it) {
+        out.items.push_back(
+            KeyValue{it->first, "", it->second.create_revision, it->second.mod_revision});
+      }
+    }
+    auto c = AcquireReader();
+    if (!c) return Error{Code::kUnavailable, "cannot open a read connection"};
+    auto filled = c->FillValues(out.items);
+    ReleaseReader(std::move(c));
+    if (!filled.ok()) return filled.error();
+    if (*filled) return out;
+  }
+  return Error{Code::kUnavailable, "keys kept changing while being listed; retry"};
 }
 
 Result<int64_t> SqliteStore::Create(std::string_view key, std::string_view value) {

@@ -7,9 +7,10 @@
 //                      whole batch: group commit) ──▶ acknowledge ──▶ publish to watchers
 //   readers ──▶ a pool of read connections (WAL: readers never block the writer)
 //
-// Tables: log (one row per revision with the value written; watch history), kv (each live key's
-// create and mod revision, pointing into log), meta (revision, compacted revision). Compaction
-// deletes log rows no live key points at. WAL journal; synchronous=FULL by
+// Tables: log (one row per write with its value: data and watch history), meta (revision,
+// compacted revision). Which row is each live key's value is kept in memory (rebuilt from the
+// log at open), so a write appends one row and touches no random B-tree page. Compaction
+// deletes log rows that no live key points at. WAL journal; synchronous=FULL by
 // default, so an acknowledged write survives power loss.
 
 #include <atomic>
@@ -17,8 +18,11 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -68,6 +72,14 @@ class SqliteStore : public Store {
  private:
   struct Op;
   class Connection;
+  struct IndexEntry {
+    int64_t create_revision = 0;
+    int64_t mod_revision = 0;
+  };
+  // Revisions in (from, to] that live keys point at, with the batch's pending changes.
+  std::vector<int64_t> LiveRevisions(
+      const std::map<std::string, std::optional<IndexEntry>, std::less<>>& overlay, int64_t from,
+      int64_t to) const;
   SqliteStore(std::string path, const SqliteOptions& options);
   Result<int64_t> Submit(Op op);
   void WriterLoop();
@@ -90,6 +102,10 @@ class SqliteStore : public Store {
   std::condition_variable readers_cv_;
   std::vector<std::unique_ptr<Connection>> readers_;
   size_t readers_open_ = 0;
+
+  // Live key -> the log row holding its value. Written only by the writer thread, after commit.
+  mutable std::shared_mutex index_mu_;
+  std::map<std::string, IndexEntry, std::less<>> index_;
 
   std::atomic<int64_t> revision_{0};
   std::atomic<int64_t> compacted_{0};
