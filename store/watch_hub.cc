@@ -6,8 +6,8 @@ namespace gantry::store {
 
 class WatchHub::Watcher : public Watch {
  public:
-  Watcher(std::string prefix, size_t max_buffered)
-      : prefix_(std::move(prefix)), max_buffered_(max_buffered) {}
+  Watcher(std::string prefix, int64_t after, size_t max_buffered)
+      : prefix_(std::move(prefix)), after_(after), max_buffered_(max_buffered) {}
 
   Poll Next(WatchEvent& event, std::chrono::milliseconds timeout) override {
     std::unique_lock lock(mu_);
@@ -27,7 +27,9 @@ class WatchHub::Watcher : public Watch {
     return reason_;
   }
 
-  bool Matches(const std::string& key) const { return key.starts_with(prefix_); }
+  bool Matches(const WatchEvent& e) const {
+    return e.kv.mod_revision > after_ && e.kv.key.starts_with(prefix_);
+  }
 
   // Returns false when the watcher is closed (and can be dropped by the hub).
   bool Push(const WatchEvent& e) {
@@ -67,6 +69,7 @@ class WatchHub::Watcher : public Watch {
 
  private:
   const std::string prefix_;
+  const int64_t after_;
   const size_t max_buffered_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -95,8 +98,8 @@ class WatchHandle : public Watch {
 
 }  // namespace
 
-WatchPtr WatchHub::Subscribe(std::string prefix, int64_t* published) {
-  auto w = std::make_shared<Watcher>(std::move(prefix), max_buffered_);
+WatchPtr WatchHub::Subscribe(std::string prefix, int64_t after, int64_t* published) {
+  auto w = std::make_shared<Watcher>(std::move(prefix), after, max_buffered_);
   std::lock_guard lock(mu_);
   *published = published_;
   if (closed_) {
@@ -115,7 +118,7 @@ void WatchHub::Publish(const std::vector<WatchEvent>& events) {
   std::lock_guard lock(mu_);
   for (const WatchEvent& e : events) {
     for (auto& w : watchers_) {
-      if (w->Matches(e.kv.key)) w->Push(e);
+      if (w->Matches(e)) w->Push(e);
     }
     published_ = std::max(published_, e.kv.mod_revision);
   }

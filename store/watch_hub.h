@@ -25,9 +25,11 @@ class WatchHub {
   explicit WatchHub(size_t max_buffered = 100'000) : max_buffered_(max_buffered) {}
   ~WatchHub() { Close("store closed"); }
 
-  // A watcher of keys under `prefix`; `*published` receives the last published revision. The
-  // caller replays its log up to that revision with PrependHistory().
-  WatchPtr Subscribe(std::string prefix, int64_t* published);
+  // A watcher of keys under `prefix` that delivers only revisions after `after`; `*published`
+  // receives the last published revision, and the caller replays its log from `after` up to it
+  // with PrependHistory(). (A backend may count a revision as current before publishing it, so
+  // live events at or below `after` can still arrive and are dropped here.)
+  WatchPtr Subscribe(std::string prefix, int64_t after, int64_t* published);
   void Publish(const std::vector<WatchEvent>& events);
   // Sets the published revision without events (on open, to the store's current revision).
   void SetPublished(int64_t revision);

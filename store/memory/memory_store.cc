@@ -87,7 +87,7 @@ Result<WatchPtr> MemoryStore::Watch(std::string_view prefix, int64_t after) {
                                         ")"};
   }
   int64_t published = 0;
-  WatchPtr w = hub_.Subscribe(std::string(prefix), &published);
+  WatchPtr w = hub_.Subscribe(std::string(prefix), after, &published);
   if (after != 0) {
     std::vector<WatchEvent> history;
     auto first =

@@ -44,6 +44,9 @@ std::string PrefixEnd(std::string_view prefix) {
   return end;
 }
 
+constexpr int kWriterCacheMib = 64;
+constexpr int kReaderCacheMib = 8;
+
 std::string Stale(int64_t expected, int64_t actual) {
   return "revision " + std::to_string(expected) + " is stale; the key is at " +
          std::to_string(actual);
@@ -60,7 +63,10 @@ class SqliteStore::Connection {
     sqlite3_close_v2(db_);
   }
 
-  static Result<std::unique_ptr<Connection>> Open(const std::string& path, bool synchronous_full) {
+  // `cache_mib`: this connection's page cache. The writer's is large, so B-tree pages it keeps
+  // touching stay out of read() syscalls; readers fetch single rows by key and need little.
+  static Result<std::unique_ptr<Connection>> Open(const std::string& path, bool synchronous_full,
+                                                  int cache_mib) {
     auto c = std::unique_ptr<Connection>(new Connection());
     int rc =
         sqlite3_open_v2(path.c_str(), &c->db_,
@@ -69,11 +75,9 @@ class SqliteStore::Connection {
       return Error{Code::kUnavailable, "cannot open " + path + ": " +
                                            (c->db_ ? sqlite3_errmsg(c->db_) : sqlite3_errstr(rc))};
     }
-    // A 64 MiB page cache and memory-mapped reads keep B-tree pages out of read() syscalls.
     std::string pragmas =
-        std::string(
-            "PRAGMA busy_timeout=10000; PRAGMA journal_mode=WAL; "
-            "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; ") +
+        "PRAGMA busy_timeout=10000; PRAGMA journal_mode=WAL; PRAGMA cache_size=-" +
+        std::to_string(cache_mib * 1024) + "; " +
         (synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;");
     if (auto st = c->Exec(pragmas); !st.ok()) return st.error();
     if (auto st = c->Exec(kSchema); !st.ok()) return st.error();
@@ -306,7 +310,7 @@ SqliteStore::SqliteStore(std::string path, const SqliteOptions& options)
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                                                        const SqliteOptions& options) {
   auto s = std::unique_ptr<SqliteStore>(new SqliteStore(path, options));
-  auto writer = Connection::Open(path, options.synchronous_full);
+  auto writer = Connection::Open(path, options.synchronous_full, kWriterCacheMib);
   if (!writer.ok()) return writer.error();
   s->writer_ = std::move(writer).value();
   s->revision_ = s->writer_->GetMeta("revision");
@@ -496,7 +500,7 @@ std::unique_ptr<SqliteStore::Connection> SqliteStore::AcquireReader() {
     if (readers_open_ < options_.read_connections) {
       ++readers_open_;
       lock.unlock();
-      auto c = Connection::Open(path_, options_.synchronous_full);
+      auto c = Connection::Open(path_, options_.synchronous_full, kReaderCacheMib);
       if (c.ok()) return std::move(c).value();
       lock.lock();
       --readers_open_;
@@ -609,7 +613,7 @@ Result<WatchPtr> SqliteStore::Watch(std::string_view prefix, int64_t after) {
                      " is in the future (current: " + std::to_string(revision_.load()) + ")"};
   }
   int64_t published = 0;
-  WatchPtr w = hub_.Subscribe(std::string(prefix), &published);
+  WatchPtr w = hub_.Subscribe(std::string(prefix), after, &published);
   if (after != 0 && after < published) {
     auto c = AcquireReader();
     if (!c) return Error{Code::kUnavailable, "cannot open a read connection"};
