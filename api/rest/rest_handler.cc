@@ -3,6 +3,7 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
+#include "api/codec/json_string.h"
 #include "api/codec/object_codec.h"
 #include "api/codec/yaml_document.h"
 
@@ -13,38 +14,6 @@ using api::Code;
 using api::Status;
 
 constexpr std::string_view kPrefix = "/apis/gantry.dev/v1/";
-
-std::string JsonEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
 
 HttpResponse Json(int status, std::string body) {
   HttpResponse r;
@@ -244,8 +213,8 @@ HttpResponse HandleObject(api::ObjectService& service, const HttpRequest& req,
 HttpResponse ErrorResponse(const Status& status) {
   int code = api::HttpStatus(status.code());
   return Json(code, "{\"code\":" + std::to_string(code) + ",\"reason\":\"" +
-                        api::HttpReason(status.code()) + "\",\"message\":\"" +
-                        JsonEscape(status.ToString()) + "\"}");
+                        api::HttpReason(status.code()) +
+                        "\",\"message\":" + codec::JsonString(status.ToString()) + "}");
 }
 
 api::Status RestHandler::Admit(const HttpRequest& req) {

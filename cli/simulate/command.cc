@@ -6,7 +6,7 @@
 #include <iterator>
 #include <sstream>
 
-#include "cli/json_writer.h"
+#include "api/codec/json_string.h"
 #include "cli/simulate/explain_table.h"
 #include "cli/simulate/input.h"
 #include "placement/placement.h"
@@ -141,14 +141,14 @@ int RunSimulate(const std::vector<std::string>& args, std::ostream& out, std::os
   o << "{";
   bool first_key = true;
   auto key = [&](const char* name) {
-    o << (first_key ? "" : ", ") << JsonString(name) << ": ";
+    o << (first_key ? "" : ", ") << codec::JsonString(name) << ": ";
     first_key = false;
   };
   if (input->filter) {
     key("instances");
     o << "[";
     for (size_t k = 0; k < matched.size(); ++k) {
-      o << (k ? ", " : "") << JsonString(snapshot->id(matched[k]));
+      o << (k ? ", " : "") << codec::JsonString(snapshot->id(matched[k]));
     }
     o << "]";
   }
@@ -156,14 +156,15 @@ int RunSimulate(const std::vector<std::string>& args, std::ostream& out, std::os
     key("placements");
     o << "[";
     for (size_t k = 0; k < decision->placements.size(); ++k) {
-      o << (k ? ", " : "") << JsonString(snapshot->id(decision->placements[k]));
+      o << (k ? ", " : "") << codec::JsonString(snapshot->id(decision->placements[k]));
     }
     o << "]";
     key("failures");
     o << "[";
     for (size_t k = 0; k < decision->failures.size(); ++k) {
       o << (k ? ", " : "")
-        << "{\"reason\": " << JsonString(placement::ReasonText(decision->failures[k])) << "}";
+        << "{\"reason\": " << codec::JsonString(placement::ReasonText(decision->failures[k]))
+        << "}";
     }
     o << "]";
   }

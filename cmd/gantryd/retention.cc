@@ -18,6 +18,7 @@ RetentionCompactor::~RetentionCompactor() {
 }
 
 void RetentionCompactor::Tick(std::chrono::steady_clock::time_point now) {
+  std::lock_guard lock(samples_mu_);
   samples_.emplace_back(now, store_.CurrentRevision());
   // The newest sample older than the window marks what may go.
   int64_t compact_to = 0;
@@ -35,11 +36,10 @@ void RetentionCompactor::Tick(std::chrono::steady_clock::time_point now) {
 
 void RetentionCompactor::Run() {
   std::unique_lock lock(mu_);
-  while (!stop_) {
+  while (!cv_.wait_for(lock, interval_, [&] { return stop_; })) {
     lock.unlock();
     Tick(std::chrono::steady_clock::now());
     lock.lock();
-    cv_.wait_for(lock, interval_, [&] { return stop_; });
   }
 }
 

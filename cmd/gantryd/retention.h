@@ -29,8 +29,9 @@ class RetentionCompactor {
   store::Store& store_;
   const std::chrono::seconds window_;
   const std::chrono::milliseconds interval_;
+  std::mutex samples_mu_;  // Tick may run on the caller's thread and on the loop's
   std::deque<std::pair<std::chrono::steady_clock::time_point, int64_t>> samples_;
-  std::mutex mu_;
+  std::mutex mu_;  // guards stop_
   std::condition_variable cv_;
   bool stop_ = false;
   std::thread thread_;

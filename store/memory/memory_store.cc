@@ -3,6 +3,17 @@
 #include <algorithm>
 
 namespace gantry::store {
+namespace {
+
+// Compare-and-swap: 0 expects nothing; anything else must be the key's mod_revision.
+Status CheckExpected(const KeyValue& current, int64_t expected_revision) {
+  if (expected_revision == 0 || current.mod_revision == expected_revision) return {};
+  return Error{Code::kAborted, "revision " + std::to_string(expected_revision) +
+                                   " is stale; the key is at " +
+                                   std::to_string(current.mod_revision)};
+}
+
+}  // namespace
 
 Result<KeyValue> MemoryStore::Get(std::string_view key) {
   std::lock_guard lock(mu_);
@@ -42,11 +53,7 @@ Result<int64_t> MemoryStore::Update(std::string_view key, std::string_view value
   std::lock_guard lock(mu_);
   auto it = data_.find(key);
   if (it == data_.end()) return Error{Code::kNotFound, "key not found"};
-  if (expected_revision != 0 && it->second.mod_revision != expected_revision) {
-    return Error{Code::kAborted, "revision " + std::to_string(expected_revision) +
-                                     " is stale; the key is at " +
-                                     std::to_string(it->second.mod_revision)};
-  }
+  if (auto st = CheckExpected(it->second, expected_revision); !st.ok()) return st.error();
   int64_t rev = ++revision_;
   it->second.value = std::string(value);
   it->second.mod_revision = rev;
@@ -60,11 +67,7 @@ Result<int64_t> MemoryStore::Delete(std::string_view key, int64_t expected_revis
   std::lock_guard lock(mu_);
   auto it = data_.find(key);
   if (it == data_.end()) return Error{Code::kNotFound, "key not found"};
-  if (expected_revision != 0 && it->second.mod_revision != expected_revision) {
-    return Error{Code::kAborted, "revision " + std::to_string(expected_revision) +
-                                     " is stale; the key is at " +
-                                     std::to_string(it->second.mod_revision)};
-  }
+  if (auto st = CheckExpected(it->second, expected_revision); !st.ok()) return st.error();
   int64_t rev = ++revision_;
   WatchEvent e{WatchEvent::Type::kDelete, std::move(it->second), false};
   e.kv.mod_revision = rev;

@@ -1,12 +1,12 @@
 #pragma once
 
-// Minimal JSON output helpers for CLI results (strings escaped per RFC 8259).
+// A JSON string literal for any text (RFC 8259 escaping), for hand-built JSON output.
 
 #include <cstdio>
 #include <string>
 #include <string_view>
 
-namespace gantry::cli {
+namespace gantry::codec {
 
 inline std::string JsonString(std::string_view s) {
   std::string out = "\"";
@@ -42,4 +42,4 @@ inline std::string JsonString(std::string_view s) {
   return out;
 }
 
-}  // namespace gantry::cli
+}  // namespace gantry::codec
