@@ -11,6 +11,7 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc       # protobuf-compiler-grpc: gRPCConfig.cmake needs its plugins
   libcpprest-dev prometheus-cpp-dev
+  libgoogle-perftools-dev                  # tcmalloc for gantryd
   python3                                  # benchmark input generator
   prometheus                               # promtool lints /metrics in the integration tests
 )
