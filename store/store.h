@@ -44,8 +44,9 @@ class Store {
   virtual ~Store() = default;
 
   virtual Result<KeyValue> Get(std::string_view key) = 0;
-  // Keys starting with `prefix`, sorted, consistent with one revision.
-  virtual Result<ListResult> List(std::string_view prefix) = 0;
+  // Keys starting with `prefix`, sorted, consistent with one revision. With a limit, `more`
+  // says whether keys remain; each page is consistent in itself, not with the others.
+  virtual Result<ListResult> List(std::string_view prefix, const ListOptions& options = {}) = 0;
 
   virtual Result<int64_t> Create(std::string_view key, std::string_view value) = 0;
   virtual Result<int64_t> Update(std::string_view key, std::string_view value,

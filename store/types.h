@@ -17,6 +17,14 @@ struct KeyValue {
 struct ListResult {
   std::vector<KeyValue> items;  // sorted by key
   int64_t revision = 0;         // the store revision the list is consistent with
+  bool more = false;            // a limit cut the list short; continue after the last key
+};
+
+// A page of a list: keys under `prefix` after `start_after` (exclusive; "" for the first page),
+// at most `limit` of them (0: no limit).
+struct ListOptions {
+  std::string start_after;
+  size_t limit = 0;
 };
 
 struct WatchEvent {

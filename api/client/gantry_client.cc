@@ -111,31 +111,41 @@ api::StatusOr<ObjectPtr> GantryClient::Get(const schema::KindInfo& kind, const s
 
 api::StatusOr<ListReply> GantryClient::List(const schema::KindInfo& kind,
                                             const std::string& selector) {
-  auto r = http_.Request(
-      "GET", Base(kind) + (selector.empty() ? "" : "?labelSelector=" + UrlEncode(selector)));
-  if (!r.ok()) return r.status();
-  if (r->status != 200) return StatusFromResponse(*r);
-  google::protobuf::Struct list;
-  if (!google::protobuf::util::JsonStringToMessage(r->body, &list).ok()) {
-    return Status(Code::kInternal, "the server sent a list this client cannot read");
-  }
+  // Pages of 500 keep the server's memory flat however many objects there are.
+  constexpr int kPage = 500;
   ListReply out;
-  auto meta = list.fields().find("metadata");
-  if (meta != list.fields().end()) {
-    auto rv = meta->second.struct_value().fields().find("resourceVersion");
-    if (rv != meta->second.struct_value().fields().end())
-      out.resource_version = rv->second.string_value();
-  }
-  auto items = list.fields().find("items");
-  if (items != list.fields().end()) {
-    for (const auto& item : items->second.list_value().values()) {
-      std::string json;
-      (void)google::protobuf::util::MessageToJsonString(item, &json);
-      auto m = Parse(kind, json);
-      if (!m.ok()) return m.status();
-      out.items.push_back(std::move(*m));
+  std::string token;
+  do {
+    std::string path = Base(kind) + "?limit=" + std::to_string(kPage);
+    if (!selector.empty()) path += "&labelSelector=" + UrlEncode(selector);
+    if (!token.empty()) path += "&continue=" + UrlEncode(token);
+    auto r = http_.Request("GET", path);
+    if (!r.ok()) return r.status();
+    if (r->status != 200) return StatusFromResponse(*r);
+    google::protobuf::Struct list;
+    if (!google::protobuf::util::JsonStringToMessage(r->body, &list).ok()) {
+      return Status(Code::kInternal, "the server sent a list this client cannot read");
     }
-  }
+    token.clear();
+    auto meta = list.fields().find("metadata");
+    if (meta != list.fields().end()) {
+      const auto& mf = meta->second.struct_value().fields();
+      if (auto rv = mf.find("resourceVersion"); rv != mf.end() && out.resource_version.empty()) {
+        out.resource_version = rv->second.string_value();
+      }
+      if (auto c = mf.find("continue"); c != mf.end()) token = c->second.string_value();
+    }
+    auto items = list.fields().find("items");
+    if (items != list.fields().end()) {
+      for (const auto& item : items->second.list_value().values()) {
+        std::string json;
+        (void)google::protobuf::util::MessageToJsonString(item, &json);
+        auto m = Parse(kind, json);
+        if (!m.ok()) return m.status();
+        out.items.push_back(std::move(*m));
+      }
+    }
+  } while (!token.empty());
   return out;
 }
 

@@ -131,10 +131,14 @@ class GrpcServer::Impl final : public v1::Objects::CallbackService {
       return Finish(reactor, st);
     auto selector = api::LabelSelector::Parse(req->label_selector());
     if (!selector.ok()) return Finish(reactor, selector.status());
-    auto list = service_.List(**kind, *selector);
+    if (req->limit() < 0)
+      return Finish(reactor, api::InvalidArgument("limit", "must not be negative"));
+    auto list =
+        service_.List(**kind, *selector, static_cast<size_t>(req->limit()), req->continue_token());
     if (!list.ok()) return Finish(reactor, list.status());
     for (const auto& item : list->items) Wrap(*item, resp->add_items());
     resp->set_resource_version(std::to_string(list->revision));
+    resp->set_continue_token(list->continue_token);
     return Finish(reactor, {});
   }
 

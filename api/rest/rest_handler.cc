@@ -116,11 +116,24 @@ HttpResponse HandleCollection(api::ObjectService& service, const HttpRequest& re
       r.watch_kind = kind.kind;
       return r;
     }
-    auto list = service.List(kind, *selector);
+    size_t limit = 0;
+    if (std::string l = Query(req, "limit"); !l.empty()) {
+      char* end = nullptr;
+      unsigned long long v = std::strtoull(l.c_str(), &end, 10);
+      if (*end != '\0' || l[0] == '-') {
+        return ErrorResponse(api::InvalidArgument("limit", "must be a non-negative integer"));
+      }
+      limit = static_cast<size_t>(v);
+    }
+    auto list = service.List(kind, *selector, limit, Query(req, "continue"));
     if (!list.ok()) return ErrorResponse(list.status());
     std::string body = "{\"apiVersion\":\"gantry.dev/v1\",\"kind\":\"" + kind.kind +
                        "List\",\"metadata\":{\"resourceVersion\":\"" +
-                       std::to_string(list->revision) + "\"},\"items\":[";
+                       std::to_string(list->revision) + "\"" +
+                       (list->continue_token.empty()
+                            ? ""
+                            : ",\"continue\":" + codec::JsonString(list->continue_token)) +
+                       "},\"items\":[";
     for (size_t k = 0; k < list->items.size(); ++k) {
       if (k) body += ",";
       body += codec::ToJson(*list->items[k]);

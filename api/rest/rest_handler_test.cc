@@ -80,6 +80,24 @@ TEST_F(RestHandlerTest, PostGetListDelete) {
   EXPECT_EQ(Do("GET", "/apis/gantry.dev/v1/services/web").status, 404);
 }
 
+TEST_F(RestHandlerTest, ListPages) {
+  for (const char* name : {"a", "b", "c"}) {
+    std::string body = kService;
+    body.replace(body.find("\"name\":\"web\""), 12, std::string("\"name\":\"") + name + "\"");
+    ASSERT_EQ(Do("PUT", std::string("/apis/gantry.dev/v1/services/") + name, body).status, 201);
+  }
+  auto first = Do("GET", "/apis/gantry.dev/v1/services", "", {{"limit", "2"}});
+  EXPECT_EQ(first.status, 200);
+  EXPECT_NE(first.body.find("\"metadata\":{\"resourceVersion\":\"3\",\"continue\":\"b\"}"),
+            std::string::npos)
+      << first.body;
+  auto second = Do("GET", "/apis/gantry.dev/v1/services", "", {{"limit", "2"}, {"continue", "b"}});
+  EXPECT_NE(second.body.find("\"name\":\"c\""), std::string::npos);
+  EXPECT_EQ(second.body.find("\"continue\""), std::string::npos) << second.body;
+  EXPECT_EQ(Do("GET", "/apis/gantry.dev/v1/services", "", {{"limit", "many"}}).status, 400);
+  EXPECT_EQ(Do("GET", "/apis/gantry.dev/v1/services", "", {{"limit", "-1"}}).status, 400);
+}
+
 TEST_F(RestHandlerTest, BadBodiesAreClearFourHundreds) {
   const std::pair<std::string, std::string> cases[] = {
       {"{", "request body"},

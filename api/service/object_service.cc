@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/message_differencer.h>
 
+#include <algorithm>
 #include <charconv>
 #include <mutex>
 #include <random>
@@ -360,16 +361,35 @@ StatusOr<ObjectPtr> ObjectService::Get(const schema::KindInfo& kind, std::string
 
 StatusOr<ObjectList> ObjectService::List(const schema::KindInfo& kind,
                                          const LabelSelector& selector) {
-  auto list = store_.List("/registry/" + kind.plural + "/");
-  if (!list.ok()) return FromStore(list.error(), kind, "");
+  return List(kind, selector, 0, "");
+}
+
+StatusOr<ObjectList> ObjectService::List(const schema::KindInfo& kind,
+                                         const LabelSelector& selector, size_t limit,
+                                         std::string_view continue_token) {
+  const std::string prefix = "/registry/" + kind.plural + "/";
+  // The token is the name of the last object returned.
+  store::ListOptions page{continue_token.empty() ? "" : prefix + std::string(continue_token),
+                          limit == 0 ? 0 : std::max<size_t>(limit, 500)};
   ObjectList out;
-  out.revision = list->revision;
-  for (const auto& kv : list->items) {
-    auto m = Load(kind, kv);
-    if (!m.ok()) return m.status();
-    if (selector.Matches(Meta(**m).labels())) out.items.push_back(std::move(*m));
+  while (true) {
+    auto list = store_.List(prefix, page);
+    if (!list.ok()) return FromStore(list.error(), kind, "");
+    if (out.revision == 0) out.revision = list->revision;
+    for (const auto& kv : list->items) {
+      auto m = Load(kind, kv);
+      if (!m.ok()) return m.status();
+      if (!selector.Matches(Meta(**m).labels())) continue;
+      out.items.push_back(std::move(*m));
+      if (limit != 0 && out.items.size() == limit) {
+        bool last_of_store = !list->more && &kv == &list->items.back();
+        if (!last_of_store) out.continue_token = kv.key.substr(prefix.size());
+        return out;
+      }
+    }
+    if (!list->more) return out;
+    page.start_after = list->items.back().key;
   }
-  return out;
 }
 
 StatusOr<ObjectPtr> ObjectService::Delete(const schema::KindInfo& kind, std::string_view name,

@@ -43,7 +43,8 @@ struct ApplyResult {
 
 struct ObjectList {
   std::vector<ObjectPtr> items;
-  int64_t revision = 0;  // the store revision the list is consistent with
+  int64_t revision = 0;        // the store revision the (page of the) list is consistent with
+  std::string continue_token;  // non-empty when more may follow: pass it to get the next page
 };
 
 struct ObjectEvent {
@@ -87,6 +88,10 @@ class ObjectService {
   // TaskDefinition: a family name returns its latest revision.
   StatusOr<ObjectPtr> Get(const schema::KindInfo& kind, std::string_view name);
   StatusOr<ObjectList> List(const schema::KindInfo& kind, const LabelSelector& selector = {});
+  // One page of at most `limit` matching objects (0: all), after `continue_token` (from the
+  // previous page). Each page is consistent in itself, not with the others.
+  StatusOr<ObjectList> List(const schema::KindInfo& kind, const LabelSelector& selector,
+                            size_t limit, std::string_view continue_token);
   // Returns the object as it was. `resource_version` (optional) must match. A TaskDefinition
   // family name deletes every revision.
   StatusOr<ObjectPtr> Delete(const schema::KindInfo& kind, std::string_view name,

@@ -236,6 +236,33 @@ TEST_F(ObjectServiceTest, CreateGetListDelete) {
   EXPECT_EQ(service_.Delete(Kind("Service"), "web").status().code(), Code::kNotFound);
 }
 
+TEST_F(ObjectServiceTest, ListInPagesWithASelector) {
+  for (int i = 0; i < 9; ++i) {
+    std::string yaml = ServiceYaml(1);
+    yaml.replace(
+        yaml.find("name: web, labels: {app: web}"), 29,
+        "name: s" + std::to_string(i) + ", labels: {app: " + (i % 3 == 0 ? "db" : "web") + "}");
+    ASSERT_TRUE(service_.Apply(*Decode(yaml)).ok());
+  }
+  auto selector = *LabelSelector::Parse("app=web");
+  std::vector<std::string> names;
+  std::string token;
+  int pages = 0;
+  do {
+    auto page = service_.List(Kind("Service"), selector, 2, token);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    ASSERT_LE(page->items.size(), 2u);
+    for (const auto& o : page->items)
+      names.push_back(static_cast<const v1::Service&>(*o).metadata().name());
+    token = page->continue_token;
+    ++pages;
+  } while (!token.empty());
+  EXPECT_EQ(names, (std::vector<std::string>{"s1", "s2", "s4", "s5", "s7", "s8"}));
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(service_.List(Kind("Service"), {}, 0, "")->items.size(), 9u);
+  EXPECT_EQ(service_.List(Kind("Service"), {}, 100, "")->continue_token, "");
+}
+
 TEST_F(ObjectServiceTest, WatchDeliversTypedEvents) {
   auto w = service_.Watch(Kind("Service"), "0");
   ASSERT_TRUE(w.ok());

@@ -141,6 +141,32 @@ TYPED_TEST(StoreConformanceTest, ListByPrefixSortedWithRevision) {
   EXPECT_EQ(s.List("")->items.size(), 4u);
 }
 
+TYPED_TEST(StoreConformanceTest, ListInPages) {
+  Store& s = *this->store_;
+  for (int i = 0; i < 7; ++i) ASSERT_TRUE(s.Create("/p/" + std::to_string(i), "v").ok());
+  ASSERT_TRUE(s.Create("/q/x", "v").ok());
+  std::vector<std::string> keys;
+  ListOptions page{"", 3};
+  int pages = 0;
+  while (true) {
+    auto r = s.List("/p/", page);
+    ASSERT_TRUE(r.ok());
+    ++pages;
+    for (const auto& kv : r->items) keys.push_back(kv.key);
+    if (!r->more) break;
+    ASSERT_EQ(r->items.size(), 3u);
+    page.start_after = r->items.back().key;
+  }
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"/p/0", "/p/1", "/p/2", "/p/3", "/p/4", "/p/5", "/p/6"}));
+  // A limit equal to what remains: the last page says nothing more.
+  auto exact = s.List("/p/", ListOptions{"/p/3", 3});
+  EXPECT_EQ(exact->items.size(), 3u);
+  EXPECT_FALSE(exact->more);
+  EXPECT_EQ(s.List("/p/", ListOptions{"/p/6", 10})->items.size(), 0u);
+}
+
 TYPED_TEST(StoreConformanceTest, WatchFromNowSeesLiveChangesUnderPrefix) {
   Store& s = *this->store_;
   ASSERT_TRUE(s.Create("/svc/old", "x").ok());

@@ -22,12 +22,18 @@ Result<KeyValue> MemoryStore::Get(std::string_view key) {
   return it->second;
 }
 
-Result<ListResult> MemoryStore::List(std::string_view prefix) {
+Result<ListResult> MemoryStore::List(std::string_view prefix, const ListOptions& options) {
   std::lock_guard lock(mu_);
   ListResult out;
   out.revision = revision_;
-  for (auto it = data_.lower_bound(prefix); it != data_.end() && it->first.starts_with(prefix);
-       ++it) {
+  auto it = options.start_after.empty() || options.start_after < prefix
+                ? data_.lower_bound(prefix)
+                : data_.upper_bound(options.start_after);
+  for (; it != data_.end() && it->first.starts_with(prefix); ++it) {
+    if (options.limit != 0 && out.items.size() == options.limit) {
+      out.more = true;
+      break;
+    }
     out.items.push_back(it->second);
   }
   return out;

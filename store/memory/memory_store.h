@@ -18,7 +18,7 @@ class MemoryStore : public Store {
   explicit MemoryStore(size_t watch_buffer = 100'000) : hub_(watch_buffer) {}
 
   Result<KeyValue> Get(std::string_view key) override;
-  Result<ListResult> List(std::string_view prefix) override;
+  Result<ListResult> List(std::string_view prefix, const ListOptions& options = {}) override;
   Result<int64_t> Create(std::string_view key, std::string_view value) override;
   Result<int64_t> Update(std::string_view key, std::string_view value,
                          int64_t expected_revision) override;

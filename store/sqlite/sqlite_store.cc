@@ -561,14 +561,20 @@ Result<KeyValue> SqliteStore::Get(std::string_view key) {
   return Error{Code::kUnavailable, "key kept changing while being read; retry"};
 }
 
-Result<ListResult> SqliteStore::List(std::string_view prefix) {
+Result<ListResult> SqliteStore::List(std::string_view prefix, const ListOptions& options) {
   for (int attempt = 0; attempt < 5; ++attempt) {
     ListResult out;
     {
       std::shared_lock lock(index_mu_);
       out.revision = revision_.load();
-      for (auto it = index_.lower_bound(prefix);
-           it != index_.end() && it->first.starts_with(prefix); ++it) {
+      auto it = options.start_after.empty() || options.start_after < prefix
+                    ? index_.lower_bound(prefix)
+                    : index_.upper_bound(options.start_after);
+      for (; it != index_.end() && it->first.starts_with(prefix); ++it) {
+        if (options.limit != 0 && out.items.size() == options.limit) {
+          out.more = true;
+          break;
+        }
         out.items.push_back(
             KeyValue{it->first, "", it->second.create_revision, it->second.mod_revision});
       }

@@ -52,7 +52,7 @@ class SqliteStore : public Store {
   ~SqliteStore() override;
 
   Result<KeyValue> Get(std::string_view key) override;
-  Result<ListResult> List(std::string_view prefix) override;
+  Result<ListResult> List(std::string_view prefix, const ListOptions& options = {}) override;
   Result<int64_t> Create(std::string_view key, std::string_view value) override;
   Result<int64_t> Update(std::string_view key, std::string_view value,
                          int64_t expected_revision) override;

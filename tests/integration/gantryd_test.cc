@@ -134,6 +134,21 @@ TEST_F(GantrydTest, RestAndGrpcServeTheSameObjects) {
             std::string::npos);
 }
 
+TEST_F(GantrydTest, GetPagesThroughLargeLists) {
+  // More objects than one page (500): gantryctl fetches every page.
+  auto http = Http();
+  for (int i = 0; i < 1100; ++i) {
+    std::string name = "s" + std::to_string(i);
+    auto r = http.Request("PUT", "/apis/gantry.dev/v1/services/" + name,
+                          R"({"apiVersion":"gantry.dev/v1","kind":"Service","metadata":{"name":")" +
+                              name + R"("},"spec":{"taskDefinition":"t"}})");
+    ASSERT_TRUE(r.ok() && r->status == 201);
+  }
+  auto names = Ctl({"get", "svc", "-o", "name"});
+  EXPECT_EQ(names.exit_code, 0) << names.err;
+  EXPECT_EQ(std::count(names.out.begin(), names.out.end(), '\n'), 1100);
+}
+
 TEST_F(GantrydTest, DiffExitCodes) {
   std::string file = Write("web.yaml", kManifests);
   ASSERT_EQ(Ctl({"apply", "-f", file}).exit_code, 0);
