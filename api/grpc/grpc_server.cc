@@ -42,17 +42,7 @@ void Wrap(const Message& m, v1::Object* out) {
   }
 }
 
-void SetTypeMeta(Message& m, const schema::KindInfo& kind) {
-  m.GetReflection()->SetString(&m, m.GetDescriptor()->FindFieldByName("api_version"),
-                               std::string(schema::kApiVersion));
-  m.GetReflection()->SetString(&m, m.GetDescriptor()->FindFieldByName("kind"), kind.kind);
-}
-
-std::string NameOf(const Message& m) {
-  const auto& meta =
-      m.GetReflection()->GetMessage(m, m.GetDescriptor()->FindFieldByName("metadata"));
-  return meta.GetReflection()->GetString(meta, meta.GetDescriptor()->FindFieldByName("name"));
-}
+const std::string& NameOf(const Message& m) { return schema::MetaOf(m).name(); }
 
 api::StatusOr<const schema::KindInfo*> Resolve(const std::string& name) {
   const schema::KindInfo* k = schema::FindKind(name);
@@ -101,7 +91,7 @@ class GrpcServer::Impl final : public v1::Objects::CallbackService {
       return Finish(reactor, st);
     std::unique_ptr<Message> copy(object->New());
     copy->CopyFrom(*object);
-    SetTypeMeta(*copy, **kind);
+    schema::SetTypeMeta(*copy, **kind);
     auto applied = service_.Apply(*copy, {.dry_run = req->dry_run()});
     if (!applied.ok()) return Finish(reactor, applied.status());
     Wrap(*applied->object, resp->mutable_object());
@@ -209,10 +199,7 @@ class GrpcServer::Impl final : public v1::Objects::CallbackService {
         event_.Clear();
         event_.set_type(api::EventTypeName(e.type));
         Wrap(*e.object, event_.mutable_object());
-        const auto& meta = e.object->GetReflection()->GetMessage(
-            *e.object, e.object->GetDescriptor()->FindFieldByName("metadata"));
-        event_.set_resource_version(meta.GetReflection()->GetString(
-            meta, meta.GetDescriptor()->FindFieldByName("resource_version")));
+        event_.set_resource_version(schema::MetaOf(*e.object).resource_version());
         {
           std::lock_guard lock(mu_);
           writing_ = true;

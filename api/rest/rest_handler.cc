@@ -6,6 +6,7 @@
 #include "api/codec/json_string.h"
 #include "api/codec/object_codec.h"
 #include "api/codec/yaml_document.h"
+#include "gantry/v1/meta.pb.h"
 
 namespace gantry::rest {
 namespace {
@@ -73,12 +74,7 @@ api::StatusOr<api::ObjectPtr> DecodeBody(const HttpRequest& req, const schema::K
   return std::move(m->object);
 }
 
-const std::string& NameOf(const google::protobuf::Message& m) {
-  const auto* meta_field = m.GetDescriptor()->FindFieldByName("metadata");
-  const auto& meta = m.GetReflection()->GetMessage(m, meta_field);
-  return meta.GetReflection()->GetStringReference(
-      meta, meta.GetDescriptor()->FindFieldByName("name"), nullptr);
-}
+const std::string& NameOf(const google::protobuf::Message& m) { return schema::MetaOf(m).name(); }
 
 // RFC 7386: null deletes, objects merge recursively, anything else replaces.
 void MergePatch(google::protobuf::Value& target, const google::protobuf::Value& patch) {

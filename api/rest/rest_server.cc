@@ -12,6 +12,7 @@
 #include "api/codec/object_codec.h"
 #include "api/rest/worker_pool.h"
 #include "api/schema/kinds.h"
+#include "gantry/v1/meta.pb.h"
 
 namespace gantry::rest {
 namespace {
@@ -217,10 +218,7 @@ class RestServer::Impl {
               watch.closed_reason() + "\"}}\n");
           return;
         case api::ObjectWatch::Poll::kEvent: {
-          const auto* meta = e.object->GetDescriptor()->FindFieldByName("metadata");
-          const auto& m = e.object->GetReflection()->GetMessage(*e.object, meta);
-          last_revision = m.GetReflection()->GetString(
-              m, m.GetDescriptor()->FindFieldByName("resource_version"));
+          last_revision = schema::MetaOf(*e.object).resource_version();
           write(std::string("{\"type\":\"") + api::EventTypeName(e.type) +
                 "\",\"object\":" + codec::ToJson(*e.object) + "}\n");
           break;

@@ -51,4 +51,30 @@ std::unique_ptr<google::protobuf::Message> NewObject(const KindInfo& kind) {
   return std::unique_ptr<google::protobuf::Message>(kind.prototype->New());
 }
 
+const KindInfo* KindOf(const google::protobuf::Message& object) {
+  const auto* field = object.GetDescriptor()->FindFieldByName("kind");
+  if (const KindInfo* k =
+          field ? FindKind(object.GetReflection()->GetString(object, field)) : nullptr) {
+    return k;
+  }
+  return FindKind(object.GetDescriptor()->name());
+}
+
+void SetTypeMeta(google::protobuf::Message& object, const KindInfo& kind) {
+  const auto* d = object.GetDescriptor();
+  object.GetReflection()->SetString(&object, d->FindFieldByName("api_version"),
+                                    std::string(kApiVersion));
+  object.GetReflection()->SetString(&object, d->FindFieldByName("kind"), kind.kind);
+}
+
+const v1::ObjectMeta& MetaOf(const google::protobuf::Message& object) {
+  return static_cast<const v1::ObjectMeta&>(object.GetReflection()->GetMessage(
+      object, object.GetDescriptor()->FindFieldByName("metadata")));
+}
+
+v1::ObjectMeta* MutableMetaOf(google::protobuf::Message& object) {
+  return static_cast<v1::ObjectMeta*>(object.GetReflection()->MutableMessage(
+      &object, object.GetDescriptor()->FindFieldByName("metadata")));
+}
+
 }  // namespace gantry::schema

@@ -9,6 +9,10 @@
 #include <string_view>
 #include <vector>
 
+namespace gantry::v1 {
+class ObjectMeta;
+}
+
 namespace gantry::schema {
 
 inline constexpr std::string_view kApiVersion = "gantry.dev/v1";
@@ -31,5 +35,13 @@ const KindInfo* ResolveKind(std::string_view name);
 
 // A new, empty message of the kind.
 std::unique_ptr<google::protobuf::Message> NewObject(const KindInfo& kind);
+
+// The kind of an object message: from its `kind` field, else from its message type.
+const KindInfo* KindOf(const google::protobuf::Message& object);
+// Sets apiVersion and kind.
+void SetTypeMeta(google::protobuf::Message& object, const KindInfo& kind);
+// Every kind has `metadata`; these reach it without knowing the concrete type.
+const v1::ObjectMeta& MetaOf(const google::protobuf::Message& object);
+v1::ObjectMeta* MutableMetaOf(google::protobuf::Message& object);
 
 }  // namespace gantry::schema

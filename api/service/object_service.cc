@@ -23,12 +23,8 @@ constexpr int kApplyAttempts = 8;
 const google::protobuf::FieldDescriptor* Field(const Message& m, const char* name) {
   return m.GetDescriptor()->FindFieldByName(name);
 }
-const v1::ObjectMeta& Meta(const Message& m) {
-  return static_cast<const v1::ObjectMeta&>(m.GetReflection()->GetMessage(m, Field(m, "metadata")));
-}
-v1::ObjectMeta* MutableMeta(Message& m) {
-  return static_cast<v1::ObjectMeta*>(m.GetReflection()->MutableMessage(&m, Field(m, "metadata")));
-}
+const v1::ObjectMeta& Meta(const Message& m) { return schema::MetaOf(m); }
+v1::ObjectMeta* MutableMeta(Message& m) { return schema::MutableMetaOf(m); }
 const Message& Spec(const Message& m) { return m.GetReflection()->GetMessage(m, Field(m, "spec")); }
 Message* MutableSpec(Message& m) { return m.GetReflection()->MutableMessage(&m, Field(m, "spec")); }
 const Message& StatusOf(const Message& m) {
@@ -36,11 +32,6 @@ const Message& StatusOf(const Message& m) {
 }
 Message* MutableStatus(Message& m) {
   return m.GetReflection()->MutableMessage(&m, Field(m, "status"));
-}
-
-void SetTypeMeta(Message& m, const schema::KindInfo& kind) {
-  m.GetReflection()->SetString(&m, Field(m, "api_version"), std::string(schema::kApiVersion));
-  m.GetReflection()->SetString(&m, Field(m, "kind"), kind.kind);
 }
 
 std::string Encode(const Message& m) {
@@ -168,7 +159,7 @@ StatusOr<ObjectPtr> ObjectService::Load(const schema::KindInfo& kind,
 ObjectPtr ObjectService::NewObjectFrom(const schema::KindInfo& kind, const Message& manifest) {
   ObjectPtr m(manifest.New());
   m->CopyFrom(manifest);
-  SetTypeMeta(*m, kind);
+  schema::SetTypeMeta(*m, kind);
   v1::ObjectMeta* meta = MutableMeta(*m);
   meta->set_uid(new_uid_());
   meta->set_generation(1);
@@ -179,9 +170,7 @@ ObjectPtr ObjectService::NewObjectFrom(const schema::KindInfo& kind, const Messa
 }
 
 StatusOr<ApplyResult> ObjectService::Apply(const Message& manifest, const WriteOptions& options) {
-  const schema::KindInfo* kind =
-      schema::FindKind(manifest.GetReflection()->GetString(manifest, Field(manifest, "kind")));
-  if (!kind) kind = schema::FindKind(manifest.GetDescriptor()->name());
+  const schema::KindInfo* kind = schema::KindOf(manifest);
   if (!kind) return Status(Code::kInvalidArgument, "unknown kind", "kind");
   if (auto st = validation::ValidateObject(*kind, manifest); !st.ok()) return st;
   if (kind->kind == "TaskDefinition") return ApplyTaskDefinition(*kind, manifest, options, false);
@@ -223,7 +212,7 @@ StatusOr<ApplyResult> ObjectService::Apply(const Message& manifest, const WriteO
     if (!current.ok()) return current.status();
     ObjectPtr next((*current)->New());
     next->CopyFrom(**current);
-    SetTypeMeta(*next, *kind);
+    schema::SetTypeMeta(*next, *kind);
     const bool spec_changed = !MessageDifferencer::Equals(Spec(**current), Spec(manifest));
     v1::ObjectMeta wanted_meta = Meta(**current);
     *wanted_meta.mutable_labels() = want.labels();
@@ -272,25 +261,12 @@ StatusOr<ApplyResult> ObjectService::ApplyTaskDefinition(const schema::KindInfo&
   }
   const std::string family = want.name();
   for (int attempt = 0; attempt < kApplyAttempts; ++attempt) {
-    auto list = store_.List(ObjectKey(kind, family + ":"));
-    if (!list.ok()) return FromStore(list.error(), kind, family);
-    int64_t latest = 0;
-    const store::KeyValue* latest_kv = nullptr;
-    for (const auto& kv : list->items) {
-      std::string_view f;
-      int64_t rev;
-      if (SplitRevision(kv.key.substr(kv.key.rfind('/') + 1), f, rev) && f == family &&
-          rev > latest) {
-        latest = rev;
-        latest_kv = &kv;
-      }
-    }
-    if (latest_kv && !always_new) {
-      auto current = Load(kind, *latest_kv);
-      if (!current.ok()) return current.status();
-      if (MessageDifferencer::Equals(Spec(**current), Spec(manifest))) {
-        return ApplyResult{std::move(*current), ApplyOutcome::kUnchanged};
-      }
+    auto revisions = FamilyRevisions(kind, family);
+    if (!revisions.ok()) return revisions.status();
+    const int64_t latest = revisions->empty() ? 0 : revisions->back().first;
+    if (!revisions->empty() && !always_new &&
+        MessageDifferencer::Equals(Spec(*revisions->back().second), Spec(manifest))) {
+      return ApplyResult{std::move(revisions->back().second), ApplyOutcome::kUnchanged};
     }
     const std::string name = family + ":" + std::to_string(latest + 1);
     ObjectPtr created = NewObjectFrom(kind, manifest);
@@ -311,9 +287,7 @@ StatusOr<ApplyResult> ObjectService::ApplyTaskDefinition(const schema::KindInfo&
 }
 
 StatusOr<ObjectPtr> ObjectService::Create(const Message& object, const WriteOptions& options) {
-  const schema::KindInfo* kind =
-      schema::FindKind(object.GetReflection()->GetString(object, Field(object, "kind")));
-  if (!kind) kind = schema::FindKind(object.GetDescriptor()->name());
+  const schema::KindInfo* kind = schema::KindOf(object);
   if (!kind) return Status(Code::kInvalidArgument, "unknown kind", "kind");
   if (auto st = validation::ValidateObject(*kind, object); !st.ok()) return st;
   if (kind->kind == "TaskDefinition") {
@@ -335,24 +309,34 @@ StatusOr<ObjectPtr> ObjectService::Create(const Message& object, const WriteOpti
   return created;
 }
 
+StatusOr<std::vector<std::pair<int64_t, ObjectPtr>>> ObjectService::FamilyRevisions(
+    const schema::KindInfo& kind, std::string_view family) {
+  // Only this family's keys: /registry/taskdefinitions/<family>:N.
+  auto list = store_.List(ObjectKey(kind, std::string(family) + ":"));
+  if (!list.ok()) return FromStore(list.error(), kind, family);
+  std::vector<std::pair<int64_t, ObjectPtr>> out;
+  for (const auto& kv : list->items) {
+    std::string_view f;
+    int64_t revision;
+    if (!SplitRevision(kv.key.substr(kv.key.rfind('/') + 1), f, revision) || f != family) continue;
+    auto object = Load(kind, kv);
+    if (!object.ok()) return object.status();
+    out.emplace_back(revision, std::move(*object));
+  }
+  // Keys sort as text (web:10 before web:2); revisions sort as numbers.
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
 StatusOr<ObjectPtr> ObjectService::Get(const schema::KindInfo& kind, std::string_view name) {
   if (kind.kind == "TaskDefinition" && name.find(':') == std::string_view::npos) {
     // The family's latest revision.
-    auto list = List(kind);
-    if (!list.ok()) return list.status();
-    ObjectPtr best;
-    int64_t best_rev = 0;
-    for (auto& item : list->items) {
-      std::string_view f;
-      int64_t rev;
-      if (SplitRevision(Meta(*item).name(), f, rev) && f == name && rev > best_rev) {
-        best_rev = rev;
-        best = std::move(item);
-      }
-    }
-    if (!best)
+    auto revisions = FamilyRevisions(kind, name);
+    if (!revisions.ok()) return revisions.status();
+    if (revisions->empty()) {
       return Status(Code::kNotFound, "taskdefinition \"" + std::string(name) + "\" not found");
-    return best;
+    }
+    return std::move(revisions->back().second);
   }
   auto kv = store_.Get(ObjectKey(kind, name));
   if (!kv.ok()) return FromStore(kv.error(), kind, name);
@@ -400,24 +384,20 @@ StatusOr<ObjectPtr> ObjectService::Delete(const schema::KindInfo& kind, std::str
     return InvalidArgument("metadata.resourceVersion", "must be a revision number");
   }
   if (kind.kind == "TaskDefinition" && name.find(':') == std::string_view::npos) {
-    // A family: every revision goes.
-    auto list = List(kind);
-    if (!list.ok()) return list.status();
-    ObjectPtr last;
-    for (auto& item : list->items) {
-      std::string_view f;
-      int64_t rev;
-      if (!SplitRevision(Meta(*item).name(), f, rev) || f != name) continue;
-      if (!options.dry_run) {
+    // A family: every revision goes; the latest is returned.
+    auto revisions = FamilyRevisions(kind, name);
+    if (!revisions.ok()) return revisions.status();
+    if (revisions->empty()) {
+      return Status(Code::kNotFound, "taskdefinition \"" + std::string(name) + "\" not found");
+    }
+    if (!options.dry_run) {
+      for (const auto& [revision, item] : *revisions) {
         auto r = store_.Delete(ObjectKey(kind, Meta(*item).name()), 0);
         if (!r.ok() && r.error().code != store::Code::kNotFound)
           return FromStore(r.error(), kind, name);
       }
-      last = std::move(item);
     }
-    if (!last)
-      return Status(Code::kNotFound, "taskdefinition \"" + std::string(name) + "\" not found");
-    return last;
+    return std::move(revisions->back().second);
   }
   auto kv = store_.Get(ObjectKey(kind, name));
   if (!kv.ok()) return FromStore(kv.error(), kind, name);
@@ -432,9 +412,7 @@ StatusOr<ObjectPtr> ObjectService::Delete(const schema::KindInfo& kind, std::str
 }
 
 StatusOr<ObjectPtr> ObjectService::UpdateStatus(const Message& object) {
-  const schema::KindInfo* kind =
-      schema::FindKind(object.GetReflection()->GetString(object, Field(object, "kind")));
-  if (!kind) kind = schema::FindKind(object.GetDescriptor()->name());
+  const schema::KindInfo* kind = schema::KindOf(object);
   if (!kind) return Status(Code::kInvalidArgument, "unknown kind", "kind");
   const v1::ObjectMeta& want = Meta(object);
   int64_t pinned = 0;

@@ -111,6 +111,9 @@ class ObjectService {
                                             const google::protobuf::Message& manifest,
                                             const WriteOptions& options, bool always_new);
   StatusOr<ObjectPtr> Load(const schema::KindInfo& kind, const store::KeyValue& kv) const;
+  // A TaskDefinition family's revisions, by revision number.
+  StatusOr<std::vector<std::pair<int64_t, ObjectPtr>>> FamilyRevisions(const schema::KindInfo& kind,
+                                                                       std::string_view family);
   ObjectPtr NewObjectFrom(const schema::KindInfo& kind, const google::protobuf::Message& manifest);
 
   store::Store& store_;

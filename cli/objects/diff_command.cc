@@ -35,35 +35,40 @@ std::string ShellQuote(const std::string& s) {
   return out + "'";
 }
 
+// diff's exit code for an error is 2 (1 means "differences"), after the usual one-line report.
+template <typename What>
+int DiffError(const CommandContext& ctx, const What& what) {
+  ReportError(ctx, what);
+  return 2;
+}
+
 }  // namespace
 
 // diff -f FILE|DIR|- [-R]: the unified diff of live objects against what apply would make them.
 // Exit 0: no differences; 1: differences; 2 or more: an error.
 int RunDiff(const std::vector<std::string>& args, const CommandContext& ctx) {
-  constexpr int kError = 2;
   std::vector<std::string> files;
   bool recursive = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string value, error;
     if (FlagValue(args, i, "--filename", "-f", value, error)) {
-      if (!error.empty()) return ReportError(ctx, error) + 1;
+      if (!error.empty()) return DiffError(ctx, error);
       files.push_back(value);
     } else if (args[i] == "-R" || args[i] == "--recursive") {
       recursive = true;
     } else {
-      ReportError(
+      return DiffError(
           ctx, "unexpected argument '" + args[i] + "' (usage: gantryctl diff -f FILE|DIR|- [-R])");
-      return kError;
     }
   }
-  if (files.empty()) return ReportError(ctx, "diff needs -f FILE|DIR|-") + 1;
+  if (files.empty()) return DiffError(ctx, "diff needs -f FILE|DIR|-");
   auto manifests = ReadManifests(files, recursive);
-  if (!manifests.ok()) return ReportError(ctx, manifests.status().ToString()) + 1;
+  if (!manifests.ok()) return DiffError(ctx, manifests.status().ToString());
   auto client = ctx.Client();
-  if (!client.ok()) return ReportError(ctx, client.status()) + 1;
+  if (!client.ok()) return DiffError(ctx, client.status());
 
   TempDir tmp;
-  if (tmp.path.empty()) return ReportError(ctx, "cannot create a temporary directory") + 1;
+  if (tmp.path.empty()) return DiffError(ctx, "cannot create a temporary directory");
   fs::path live_dir = tmp.path / "LIVE", merged_dir = tmp.path / "MERGED";
   fs::create_directories(live_dir);
   fs::create_directories(merged_dir);
@@ -72,9 +77,9 @@ int RunDiff(const std::vector<std::string>& args, const CommandContext& ctx) {
     std::string file = m.kind->singular + "." + name;
     auto live = client->Get(*m.kind, name);
     if (!live.ok() && live.status().code() != api::Code::kNotFound)
-      return ReportError(ctx, live.status()) + 1;
+      return DiffError(ctx, live.status());
     auto merged = client->Apply(*m.kind, *m.object, /*dry_run=*/true);
-    if (!merged.ok()) return ReportError(ctx, merged.status()) + 1;
+    if (!merged.ok()) return DiffError(ctx, merged.status());
     if (live.ok()) std::ofstream(live_dir / file) << codec::ToYaml(**live);
     std::ofstream(merged_dir / file) << codec::ToYaml(*merged->object);
   }
@@ -84,15 +89,14 @@ int RunDiff(const std::vector<std::string>& args, const CommandContext& ctx) {
   std::string command = program + " " + ShellQuote(live_dir.string()) + " " +
                         ShellQuote(merged_dir.string()) + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return ReportError(ctx, "cannot run " + program) + 1;
+  if (!pipe) return DiffError(ctx, "cannot run " + program);
   char buf[4096];
   size_t n;
   while ((n = fread(buf, 1, sizeof buf, pipe)) > 0)
     ctx.out.write(buf, static_cast<std::streamsize>(n));
   int status = pclose(pipe);
   if (!WIFEXITED(status) || WEXITSTATUS(status) > 1) {
-    ReportError(ctx, program + " failed");
-    return kError;
+    return DiffError(ctx, program + " failed");
   }
   return WEXITSTATUS(status);
 }
