@@ -142,6 +142,8 @@ Status FromStore(const store::Error& e, const schema::KindInfo& kind, std::strin
   return Status(Code::kInternal, "store error: " + e.message);
 }
 
+std::string NewRandomUid() { return RandomUid(); }
+
 ObjectService::ObjectService(store::Store& store, const Clock& clock,
                              std::function<std::string()> new_uid)
     : store_(store), clock_(clock), new_uid_(new_uid ? std::move(new_uid) : RandomUid) {}
@@ -156,7 +158,8 @@ StatusOr<ObjectPtr> ObjectService::Load(const schema::KindInfo& kind,
   return m;
 }
 
-ObjectPtr ObjectService::NewObjectFrom(const schema::KindInfo& kind, const Message& manifest) {
+ObjectPtr ObjectService::NewObjectFrom(const schema::KindInfo& kind, const Message& manifest,
+                                       bool keep_status) {
   ObjectPtr m(manifest.New());
   m->CopyFrom(manifest);
   schema::SetTypeMeta(*m, kind);
@@ -165,7 +168,7 @@ ObjectPtr ObjectService::NewObjectFrom(const schema::KindInfo& kind, const Messa
   meta->set_generation(1);
   meta->set_creation_timestamp(FormatTime(clock_.Now()));
   meta->clear_resource_version();
-  MutableStatus(*m)->Clear();  // status is written only through UpdateStatus
+  if (!keep_status) MutableStatus(*m)->Clear();  // status is written only through UpdateStatus
   return m;
 }
 
@@ -296,7 +299,7 @@ StatusOr<ObjectPtr> ObjectService::Create(const Message& object, const WriteOpti
     return std::move(r->object);
   }
   const std::string& name = Meta(object).name();
-  ObjectPtr created = NewObjectFrom(*kind, object);
+  ObjectPtr created = NewObjectFrom(*kind, object, options.keep_status);
   if (options.dry_run) {
     if (store_.Get(ObjectKey(*kind, name)).ok()) {
       return Status(Code::kAlreadyExists, kind->singular + " \"" + name + "\" already exists");
@@ -409,6 +412,40 @@ StatusOr<ObjectPtr> ObjectService::Delete(const schema::KindInfo& kind, std::str
   auto r = store_.Delete(ObjectKey(kind, name), kv->mod_revision);
   if (!r.ok()) return FromStore(r.error(), kind, name);
   return object;
+}
+
+StatusOr<ObjectPtr> ObjectService::Mutate(const schema::KindInfo& kind, std::string_view name,
+                                          const Mutation& mutate) {
+  const std::string key = ObjectKey(kind, name);
+  for (int attempt = 0; attempt < kApplyAttempts; ++attempt) {
+    auto kv = store_.Get(key);
+    if (!kv.ok()) return FromStore(kv.error(), kind, name);
+    auto current = Load(kind, *kv);
+    if (!current.ok()) return current.status();
+    ObjectPtr edited((*current)->New());
+    edited->CopyFrom(**current);
+    auto changed = mutate(*edited);
+    if (!changed.ok()) return changed.status();
+    if (!*changed) return std::move(*current);
+    // Server-owned metadata stays as stored, whatever the mutation did.
+    v1::ObjectMeta* meta = MutableMeta(*edited);
+    const v1::ObjectMeta& was = Meta(**current);
+    meta->set_name(was.name());
+    meta->set_uid(was.uid());
+    meta->set_creation_timestamp(was.creation_timestamp());
+    meta->set_generation(was.generation());
+    meta->clear_resource_version();
+    if (!MessageDifferencer::Equals(Spec(**current), Spec(*edited))) {
+      meta->set_generation(was.generation() + 1);
+    }
+    auto rev = store_.Update(key, Encode(*edited), kv->mod_revision);
+    if (!rev.ok() && rev.error().code == store::Code::kAborted) continue;
+    if (!rev.ok()) return FromStore(rev.error(), kind, name);
+    meta->set_resource_version(std::to_string(*rev));
+    return edited;
+  }
+  return Status(Code::kAborted,
+                kind.singular + " \"" + std::string(name) + "\" kept changing; retry");
 }
 
 StatusOr<ObjectPtr> ObjectService::UpdateStatus(const Message& object) {

@@ -72,7 +72,15 @@ class ObjectWatch {
 
 struct WriteOptions {
   bool dry_run = false;  // validate and compute the result, write nothing
+  // Create only: keep the given status instead of starting empty. For server components that
+  // create objects with a known first state (a Task is PENDING from the start); never set from
+  // a user request.
+  bool keep_status = false;
 };
+
+// Edits an object in place for ObjectService::Mutate. Returns false to leave it unchanged (no
+// write), or an error to abort.
+using Mutation = std::function<StatusOr<bool>(google::protobuf::Message& object)>;
 
 class ObjectService {
  public:
@@ -97,6 +105,11 @@ class ObjectService {
   StatusOr<ObjectPtr> Delete(const schema::KindInfo& kind, std::string_view name,
                              std::string_view resource_version = "",
                              const WriteOptions& options = {});
+  // Read-modify-write with compare-and-swap, retried on conflicts: `mutate` sees the current
+  // object and may change anything but server-owned metadata; generation rises when the spec
+  // changes. Returns the object as stored.
+  StatusOr<ObjectPtr> Mutate(const schema::KindInfo& kind, std::string_view name,
+                             const Mutation& mutate);
   // Replaces the status only (the status subresource).
   StatusOr<ObjectPtr> UpdateStatus(const google::protobuf::Message& object);
   // Changes after `resource_version` ("" or "0": from now). A compacted revision is kOutOfRange.
@@ -114,12 +127,16 @@ class ObjectService {
   // A TaskDefinition family's revisions, by revision number.
   StatusOr<std::vector<std::pair<int64_t, ObjectPtr>>> FamilyRevisions(const schema::KindInfo& kind,
                                                                        std::string_view family);
-  ObjectPtr NewObjectFrom(const schema::KindInfo& kind, const google::protobuf::Message& manifest);
+  ObjectPtr NewObjectFrom(const schema::KindInfo& kind, const google::protobuf::Message& manifest,
+                          bool keep_status = false);
 
   store::Store& store_;
   const Clock& clock_;
   std::function<std::string()> new_uid_;
 };
+
+// A random version 4 UUID (uids, task ids, event ids).
+std::string NewRandomUid();
 
 // Store key of an object: /registry/<plural>/<name>.
 std::string ObjectKey(const schema::KindInfo& kind, std::string_view name);

@@ -1,0 +1,56 @@
+#include "api/fleet/ecs_names.h"
+
+namespace gantry::fleet {
+namespace {
+
+std::string Arn(const EcsNames& n, std::string_view resource) {
+  std::string out = "arn:aws:ecs:" + n.region + ":" + n.account + ":";
+  out += resource;
+  return out;
+}
+
+std::string Join(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (auto p : parts) {
+    if (!out.empty()) out += '/';
+    out += p;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string EcsNames::ClusterArn(std::string_view cluster) const {
+  return Arn(*this, Join({"cluster", cluster}));
+}
+std::string EcsNames::InstanceArn(std::string_view cluster, std::string_view id) const {
+  return Arn(*this, Join({"container-instance", cluster, id}));
+}
+std::string EcsNames::TaskArn(std::string_view cluster, std::string_view id) const {
+  return Arn(*this, Join({"task", cluster, id}));
+}
+std::string EcsNames::TaskDefinitionArn(std::string_view family_revision) const {
+  return Arn(*this, Join({"task-definition", family_revision}));
+}
+std::string EcsNames::ContainerArn(std::string_view cluster, std::string_view task,
+                                   std::string_view container) const {
+  return Arn(*this, Join({"container", cluster, task, container}));
+}
+
+std::string ShortName(std::string_view name_or_arn) {
+  if (!name_or_arn.starts_with("arn:")) return std::string(name_or_arn);
+  size_t slash = name_or_arn.rfind('/');
+  if (slash != std::string_view::npos) return std::string(name_or_arn.substr(slash + 1));
+  size_t colon = name_or_arn.rfind(':');
+  return std::string(name_or_arn.substr(colon + 1));
+}
+
+std::string ClusterOfArn(std::string_view arn) {
+  if (!arn.starts_with("arn:")) return "";
+  size_t first = arn.find('/');
+  size_t last = arn.rfind('/');
+  if (first == std::string_view::npos || first == last) return "";
+  return std::string(arn.substr(first + 1, last - first - 1));
+}
+
+}  // namespace gantry::fleet

@@ -1,0 +1,83 @@
+#pragma once
+
+// An in-memory view of every ContainerInstance and Task, kept current by a store watch, so
+// placement, heartbeats and ECS reads never scan the store. Writers that need read-your-writes
+// (RunTask placing the next task) hand their freshly written objects to Observe().
+//
+// Objects are immutable once cached (shared_ptr<const T>); readers get consistent snapshots of
+// one object at a time, not of the whole fleet.
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/status/status.h"
+#include "gantry/v1/objects.pb.h"
+#include "store/store.h"
+
+namespace gantry::fleet {
+
+using InstancePtr = std::shared_ptr<const v1::ContainerInstance>;
+using TaskPtr = std::shared_ptr<const v1::Task>;
+
+class FleetCache {
+ public:
+  explicit FleetCache(store::Store& store) : store_(store) {}
+  ~FleetCache() { Stop(); }
+  FleetCache(const FleetCache&) = delete;
+  FleetCache& operator=(const FleetCache&) = delete;
+
+  // Lists both kinds, then follows the store from that revision on a thread of its own.
+  api::Status Start();
+  void Stop();
+
+  // Our own write, so the next read sees it even before the watch delivers it. Ignored when the
+  // watch has already gone past its revision.
+  void Observe(const v1::ContainerInstance& instance);
+  void Observe(const v1::Task& task);
+
+  InstancePtr Instance(const std::string& name) const;
+  TaskPtr Task(const std::string& name) const;
+  std::vector<InstancePtr> InstancesIn(const std::string& cluster) const;
+  std::vector<TaskPtr> TasksIn(const std::string& cluster) const;
+  std::vector<TaskPtr> TasksOn(const std::string& instance) const;
+  std::vector<std::string> Clusters() const;  // clusters that have instances or tasks
+  std::vector<InstancePtr> AllInstances() const;
+  std::vector<TaskPtr> AllTasks() const;
+
+  // Blocks until the cache has applied every store revision up to `revision` (or the timeout).
+  bool WaitFor(int64_t revision, std::chrono::milliseconds timeout) const;
+  int64_t revision() const { return revision_.load(); }
+
+ private:
+  template <typename T>
+  struct Table {
+    std::map<std::string, std::shared_ptr<const T>> by_name;
+    std::map<std::string, std::set<std::string>> by_group;  // cluster (or instance) -> names
+  };
+  void Run();
+  void Apply(const store::WatchEvent& event);
+  void PutInstance(InstancePtr instance, int64_t revision);
+  void PutTask(TaskPtr task, int64_t revision);
+  void EraseInstance(const std::string& name);
+  void EraseTask(const std::string& name);
+
+  store::Store& store_;
+  mutable std::mutex mu_;
+  mutable std::condition_variable applied_;
+  Table<v1::ContainerInstance> instances_;
+  Table<v1::Task> tasks_;
+  std::map<std::string, std::set<std::string>> tasks_by_instance_;
+  std::atomic<int64_t> revision_{0};  // every change up to here is applied
+  std::atomic<bool> stopping_{false};
+  store::WatchPtr watch_;
+  std::thread thread_;
+};
+
+}  // namespace gantry::fleet

@@ -1,0 +1,339 @@
+// TaskService and InstanceService over a memory store: registration, placement as ECS places,
+// the task state machine, draining, the ListContainerInstances filter and the lifecycle.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "api/fleet/instance_service.h"
+#include "api/fleet/task_service.h"
+#include "store/memory/memory_store.h"
+
+namespace gantry::fleet {
+namespace {
+
+using std::chrono::seconds;
+
+TaskFilter Tasks(const std::string& cluster, const std::string& instance = "",
+                 const std::string& desired = "RUNNING") {
+  TaskFilter f;
+  f.cluster = cluster;
+  f.container_instance = instance;
+  f.desired_status = desired;
+  return f;
+}
+
+class FleetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(cache_.Start().ok());
+    v1::TaskDefinition td;
+    td.set_api_version("gantry.dev/v1");
+    td.set_kind("TaskDefinition");
+    td.mutable_metadata()->set_name("myapp");
+    auto* c = td.mutable_spec()->add_containers();
+    c->set_name("app");
+    c->add_command("/bin/true");
+    c->set_cpu(256);
+    c->set_memory(512);
+    ASSERT_TRUE(objects_.Apply(td).ok());
+  }
+
+  // us-east-1a/b/c × t2.small, t2.medium, g2.2xlarge as in the talk.
+  void RegisterNine() {
+    const char* zones[] = {"us-east-1a", "us-east-1b", "us-east-1c"};
+    const char* types[] = {"t2.small", "t2.medium", "g2.2xlarge"};
+    std::vector<v1::InstanceRegistration> regs;
+    for (int z = 0; z < 3; ++z) {
+      for (int t = 0; t < 3; ++t) {
+        v1::InstanceRegistration r;
+        r.set_container_instance("i-" + std::to_string(z) + std::to_string(t));
+        r.set_cluster("demo");
+        auto* a = r.add_attributes();
+        a->set_name("ecs.availability-zone");
+        a->set_value(zones[z]);
+        a = r.add_attributes();
+        a->set_name("ecs.instance-type");
+        a->set_value(types[t]);
+        r.mutable_registered_resources()->set_cpu(2048);
+        r.mutable_registered_resources()->set_memory(4096);
+        regs.push_back(r);
+      }
+    }
+    auto registered = instances_.Register(regs);
+    ASSERT_TRUE(registered.ok()) << registered.status().ToString();
+  }
+
+  std::string ZoneOf(const std::string& instance) {
+    for (const auto& a : cache_.Instance(instance)->spec().attributes())
+      if (a.name() == "ecs.availability-zone") return a.value();
+    return "";
+  }
+
+  store::MemoryStore store_;
+  api::FakeClock clock_;
+  api::ObjectService objects_{store_, clock_};
+  FleetCache cache_{store_};
+  TaskService tasks_{objects_, cache_, clock_, EcsNames{}, 42};
+  InstanceService instances_{objects_, cache_, tasks_, clock_, {seconds(15), seconds(60)}};
+};
+
+TEST_F(FleetTest, RegisterCreatesClusterAndKeepsIdentity) {
+  RegisterNine();
+  EXPECT_TRUE(objects_.Get(*schema::FindKind("Cluster"), "demo").ok());
+  auto ci = cache_.Instance("i-00");
+  ASSERT_TRUE(ci);
+  EXPECT_EQ(ci->status().status(), "ACTIVE");
+  EXPECT_TRUE(ci->status().agent_connected());
+  EXPECT_EQ(ci->status().remaining_resources().memory(), 4096);
+  // Registering again (an agent restart) keeps registration time and API-put attributes.
+  std::string registered_at = ci->status().registered_at();
+  ASSERT_TRUE(instances_.PutAttributes("demo", {{"i-00", "stack", "prod"}}).ok());
+  clock_.Advance(seconds(5));
+  v1::InstanceRegistration again;
+  again.set_container_instance("i-00");
+  again.set_cluster("demo");
+  again.mutable_registered_resources()->set_cpu(2048);
+  again.mutable_registered_resources()->set_memory(4096);
+  ASSERT_TRUE(instances_.Register({again}).ok());
+  ci = cache_.Instance("i-00");
+  EXPECT_EQ(ci->status().registered_at(), registered_at);
+  bool has_stack = false;
+  for (const auto& a : ci->spec().attributes()) has_stack |= a.name() == "stack";
+  EXPECT_TRUE(has_stack);
+}
+
+TEST_F(FleetTest, RunTaskSpreadsAcrossZonesThenBinpacks) {
+  RegisterNine();
+  LaunchRequest req;
+  req.cluster = "demo";
+  req.task_definition = "myapp";
+  req.count = 9;
+  req.strategies = {{"spread", "attribute:ecs.availability-zone"}, {"binpack", "memory"}};
+  auto result = tasks_.RunTask(req);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  ASSERT_EQ(result->tasks.size(), 9u);
+  std::map<std::string, int> per_zone;
+  for (const auto& t : result->tasks) {
+    per_zone[ZoneOf(t->spec().container_instance())]++;
+    EXPECT_EQ(t->status().last_status(), "PENDING");
+    EXPECT_EQ(t->spec().group(), "family:myapp");
+    EXPECT_EQ(t->spec().task_definition(), "myapp:1");
+  }
+  EXPECT_EQ(per_zone,
+            (std::map<std::string, int>{{"us-east-1a", 3}, {"us-east-1b", 3}, {"us-east-1c", 3}}));
+  // Binpack within a zone: all three tasks of a zone on one instance (each fits 8 by cpu).
+  std::map<std::string, int> per_instance;
+  for (const auto& t : result->tasks) per_instance[t->spec().container_instance()]++;
+  EXPECT_EQ(per_instance.size(), 3u);
+  // The instance's remaining resources follow.
+  auto ci = cache_.Instance(result->tasks[0]->spec().container_instance());
+  EXPECT_EQ(ci->status().remaining_resources().memory(), 4096 - 3 * 512);
+  EXPECT_EQ(ci->status().pending_tasks_count(), 3);
+}
+
+TEST_F(FleetTest, MemberOfConstraintAndFailures) {
+  RegisterNine();
+  LaunchRequest req;
+  req.cluster = "demo";
+  req.task_definition = "myapp";
+  req.count = 5;
+  req.constraints = {{"memberOf", "attribute:ecs.instance-type == g2.2xlarge"}};
+  auto result = tasks_.RunTask(req);
+  ASSERT_TRUE(result.ok());
+  ASSERT_EQ(result->tasks.size(), 5u);
+  for (const auto& t : result->tasks) {
+    EXPECT_EQ(t->spec().container_instance().substr(3), "2");  // i-z2: the g2 instances
+  }
+  req.constraints = {{"memberOf", "attribute:ecs.instance-type == p9.huge"}};
+  result = tasks_.RunTask(req);
+  ASSERT_TRUE(result.ok());
+  EXPECT_TRUE(result->tasks.empty());
+  ASSERT_EQ(result->failures.size(), 5u);
+  EXPECT_EQ(result->failures[0].reason, "MemberOf placement constraint unsatisfied.");
+  // Bad input is an error naming the field, not a failure.
+  req.constraints = {{"memberOf", "attribute:ecs.instance-type =="}};
+  result = tasks_.RunTask(req);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().ToString().find("placementConstraints[0].expression"),
+            std::string::npos)
+      << result.status().ToString();
+  req.constraints.clear();
+  req.count = 11;
+  EXPECT_FALSE(tasks_.RunTask(req).ok());
+  req.count = 1;
+  req.task_definition = "nope";
+  EXPECT_FALSE(tasks_.RunTask(req).ok());
+  req.task_definition = "myapp";
+  req.cluster = "missing";
+  EXPECT_EQ(tasks_.RunTask(req).status().code(), api::Code::kNotFound);
+}
+
+TEST_F(FleetTest, MemoryRunsOutWithResourceFailure) {
+  RegisterNine();
+  LaunchRequest req;
+  req.cluster = "demo";
+  req.task_definition = "myapp";
+  req.count = 10;
+  int placed = 0;
+  for (int i = 0; i < 10; ++i) {  // 9 instances × 8 tasks of 512 MiB
+    auto r = tasks_.RunTask(req);
+    ASSERT_TRUE(r.ok());
+    placed += static_cast<int>(r->tasks.size());
+    if (!r->failures.empty()) {
+      EXPECT_TRUE(r->failures[0].reason == "RESOURCE:MEMORY" ||
+                  r->failures[0].reason == "RESOURCE:CPU")
+          << r->failures[0].reason;
+    }
+  }
+  EXPECT_EQ(placed, 72);
+}
+
+TEST_F(FleetTest, TaskStateMachine) {
+  RegisterNine();
+  LaunchRequest req;
+  req.cluster = "demo";
+  req.task_definition = "myapp";
+  auto run = tasks_.RunTask(req);
+  ASSERT_TRUE(run.ok());
+  TaskPtr t = run->tasks.at(0);
+  const std::string id = t->metadata().name(), on = t->spec().container_instance();
+  std::vector<std::string> failures;
+  v1::TaskStateReport r;
+  r.set_task(id);
+  r.set_container_instance("i-somebody-else");
+  r.set_last_status("RUNNING");
+  tasks_.Report({r}, failures);
+  ASSERT_EQ(failures.size(), 1u);
+  r.set_container_instance(on);
+  failures.clear();
+  auto reported = tasks_.Report({r}, failures);
+  ASSERT_TRUE(failures.empty());
+  EXPECT_EQ(reported.at(0)->status().last_status(), "RUNNING");
+  EXPECT_FALSE(reported.at(0)->status().started_at().empty());
+  EXPECT_EQ(cache_.Instance(on)->status().running_tasks_count(), 1);
+  // Stop: desired STOPPED; the agent reports STOPPED; the server's reason wins.
+  ASSERT_TRUE(tasks_.StopTask("demo", id, "").ok());
+  EXPECT_EQ(cache_.Task(id)->spec().desired_status(), "STOPPED");
+  r.set_last_status("STOPPED");
+  r.set_stopped_reason("Essential container in task exited");
+  auto* c = r.add_containers();
+  c->set_name("app");
+  c->set_last_status("STOPPED");
+  c->set_exit_code(143);
+  reported = tasks_.Report({r}, failures);
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_EQ(reported[0]->status().stopped_reason(), kReasonUserStop);
+  EXPECT_EQ(reported[0]->status().containers(0).exit_code(), 143);
+  EXPECT_EQ(cache_.Instance(on)->status().running_tasks_count(), 0);
+  EXPECT_EQ(cache_.Instance(on)->status().remaining_resources().memory(), 4096);
+  // STOPPED is final.
+  r.set_last_status("RUNNING");
+  reported = tasks_.Report({r}, failures);
+  EXPECT_EQ(reported.at(0)->status().last_status(), "STOPPED");
+  // ListTasks: default RUNNING excludes it, STOPPED lists it.
+  EXPECT_TRUE(tasks_.ListTasks(Tasks("demo")).empty());
+  EXPECT_EQ(tasks_.ListTasks(Tasks("demo", "", "STOPPED")).size(), 1u);
+  // Collected after the retention window only.
+  EXPECT_EQ(tasks_.CollectStoppedBefore(clock_.Now() - seconds(3600)), 0);
+  clock_.Advance(seconds(3601));
+  EXPECT_EQ(tasks_.CollectStoppedBefore(clock_.Now() - seconds(3600)), 1);
+}
+
+TEST_F(FleetTest, DrainingGetsNoNewTasks) {
+  RegisterNine();
+  for (const auto& ci : cache_.InstancesIn("demo")) {
+    if (ci->metadata().name() == "i-11") continue;
+    ASSERT_TRUE(instances_.SetState("demo", ci->metadata().name(), "DRAINING").ok());
+  }
+  LaunchRequest req;
+  req.cluster = "demo";
+  req.task_definition = "myapp";
+  req.count = 3;
+  auto result = tasks_.RunTask(req);
+  ASSERT_TRUE(result.ok());
+  for (const auto& t : result->tasks) EXPECT_EQ(t->spec().container_instance(), "i-11");
+  auto listed = instances_.List("demo", "", "DRAINING");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 8u);
+  EXPECT_FALSE(instances_.SetState("demo", "i-11", "SLEEPING").ok());
+}
+
+TEST_F(FleetTest, ListContainerInstancesFilters) {
+  RegisterNine();
+  auto count = [&](const std::string& filter) {
+    auto r = instances_.List("demo", filter, "");
+    EXPECT_TRUE(r.ok()) << filter << ": " << r.status().ToString();
+    return r.ok() ? static_cast<int>(r->size()) : -1;
+  };
+  EXPECT_EQ(count("attribute:ecs.instance-type matches t2.*"), 6);
+  EXPECT_EQ(count("attribute:ecs.availability-zone == us-east-1a"), 3);
+  EXPECT_EQ(count("attribute:ecs.instance-type matches t2.* and "
+                  "attribute:ecs.availability-zone == us-east-1a"),
+            2);
+  EXPECT_EQ(count("(attribute:ecs.instance-type in [t2.small, t2.medium] or "
+                  "attribute:ecs.instance-type matches g2.*) and "
+                  "attribute:ecs.availability-zone != us-east-1d"),
+            9);
+  auto bad = instances_.List("demo", "attribute:ecs.instance-type ==", "");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().field(), "filter");
+}
+
+TEST_F(FleetTest, SilentAgentDisconnectsThenLosesItsTasks) {
+  RegisterNine();
+  LaunchRequest req;
+  req.cluster = "demo";
+  req.task_definition = "myapp";
+  req.count = 9;
+  req.strategies = {{"spread", "instanceId"}};
+  ASSERT_TRUE(tasks_.RunTask(req).ok());
+  std::vector<std::string> others;
+  for (const auto& ci : cache_.InstancesIn("demo")) {
+    if (ci->metadata().name() != "i-00") others.push_back(ci->metadata().name());
+  }
+  clock_.Advance(seconds(10));
+  instances_.Heartbeat(others);
+  clock_.Advance(seconds(10));  // i-00 silent for 20 s, the others for 10 s
+  instances_.Tick();
+  EXPECT_FALSE(cache_.Instance("i-00")->status().agent_connected());
+  EXPECT_TRUE(cache_.Instance("i-01")->status().agent_connected());
+  EXPECT_EQ(tasks_.ListTasks(Tasks("demo", "i-00")).size(), 1u);
+  // Placement avoids it now.
+  req.count = 8;
+  auto run = tasks_.RunTask(req);
+  for (const auto& t : run->tasks) EXPECT_NE(t->spec().container_instance(), "i-00");
+  instances_.Heartbeat(others);
+  clock_.Advance(seconds(45));
+  instances_.Heartbeat(others);
+  instances_.Tick();
+  auto stopped = tasks_.ListTasks(Tasks("demo", "i-00", "STOPPED"));
+  ASSERT_EQ(stopped.size(), 1u);
+  EXPECT_EQ(stopped[0]->status().last_status(), "STOPPED");
+  EXPECT_EQ(stopped[0]->status().stopped_reason(), "Container instance lost");
+  // The agent returns: connected again at once, and unknown names are reported back.
+  auto unknown = instances_.Heartbeat({"i-00", "i-never"});
+  EXPECT_EQ(unknown, std::vector<std::string>{"i-never"});
+  EXPECT_TRUE(cache_.Instance("i-00")->status().agent_connected());
+  instances_.Tick();
+  auto cluster = objects_.Get(*schema::FindKind("Cluster"), "demo");
+  ASSERT_TRUE(cluster.ok());
+  EXPECT_EQ(
+      static_cast<const v1::Cluster&>(**cluster).status().registered_container_instances_count(),
+      9);
+}
+
+TEST_F(FleetTest, StartTaskOnExplicitInstances) {
+  RegisterNine();
+  LaunchRequest req;
+  req.cluster = "demo";
+  req.task_definition = "myapp";
+  req.container_instances = {"i-00", EcsNames{}.InstanceArn("demo", "i-01"), "i-missing"};
+  auto r = tasks_.StartTask(req);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->tasks.size(), 2u);
+  ASSERT_EQ(r->failures.size(), 1u);
+  EXPECT_EQ(r->failures[0].reason, "MISSING");
+}
+
+}  // namespace
+}  // namespace gantry::fleet

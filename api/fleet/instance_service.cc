@@ -1,0 +1,338 @@
+#include "api/fleet/instance_service.h"
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <set>
+
+#include "api/fleet/ecs_names.h"
+#include "api/fleet/snapshot_input.h"
+#include "placement/placement.h"
+
+namespace gantry::fleet {
+namespace {
+
+using api::Code;
+using api::Status;
+using api::StatusOr;
+
+const schema::KindInfo& InstanceKind() { return *schema::FindKind("ContainerInstance"); }
+const schema::KindInfo& ClusterKind() { return *schema::FindKind("Cluster"); }
+
+const std::set<std::string>& KnownStatuses() {
+  static const std::set<std::string> k = {"ACTIVE",        "DRAINING", "REGISTERING",
+                                          "DEREGISTERING", "INACTIVE", "REGISTRATION_FAILED"};
+  return k;
+}
+
+void SetAttribute(v1::ContainerInstanceSpec& spec, const std::string& name,
+                  const std::string& value) {
+  for (auto& a : *spec.mutable_attributes()) {
+    if (a.name() == name) {
+      a.set_value(value);
+      return;
+    }
+  }
+  auto* a = spec.add_attributes();
+  a->set_name(name);
+  a->set_value(value);
+}
+
+}  // namespace
+
+InstanceService::InstanceService(api::ObjectService& objects, FleetCache& cache, TaskService& tasks,
+                                 const api::Clock& clock, LifecycleOptions options)
+    : objects_(objects),
+      cache_(cache),
+      tasks_(tasks),
+      clock_(clock),
+      options_(options),
+      started_(clock.Now()) {}
+
+Status InstanceService::EnsureCluster(const std::string& cluster) {
+  if (objects_.Get(ClusterKind(), cluster).ok()) return {};
+  v1::Cluster c;
+  c.set_api_version("gantry.dev/v1");
+  c.set_kind("Cluster");
+  c.mutable_metadata()->set_name(cluster);
+  c.mutable_status()->set_status("ACTIVE");
+  auto created = objects_.Create(c, {.keep_status = true});
+  if (!created.ok() && created.status().code() != Code::kAlreadyExists) return created.status();
+  return {};
+}
+
+StatusOr<std::vector<InstancePtr>> InstanceService::Register(
+    const std::vector<v1::InstanceRegistration>& registrations) {
+  std::vector<InstancePtr> out;
+  out.reserve(registrations.size());
+  std::set<std::string> clusters;
+  for (const auto& r : registrations) {
+    std::string cluster = r.cluster().empty() ? kDefaultCluster : r.cluster();
+    if (clusters.insert(cluster).second) {
+      if (auto st = EnsureCluster(cluster); !st.ok()) return st;
+    }
+    auto registered = RegisterOne(r);
+    if (!registered.ok()) return registered.status();
+    out.push_back(*registered);
+  }
+  return out;
+}
+
+StatusOr<InstancePtr> InstanceService::RegisterOne(const v1::InstanceRegistration& r) {
+  const std::string& name = r.container_instance();
+  if (name.empty()) return api::InvalidArgument("containerInstance", "is required");
+  std::string cluster = r.cluster().empty() ? kDefaultCluster : r.cluster();
+  auto now = api::FormatTime(clock_.Now());
+  {
+    std::lock_guard lock(mu_);
+    last_heartbeat_[name] = clock_.Now();
+  }
+  InstancePtr existing = cache_.Instance(name);
+  if (!existing && objects_.Get(InstanceKind(), name).ok()) {
+    existing = std::make_shared<v1::ContainerInstance>();  // in the store, not cached yet
+  }
+  if (existing) {
+    auto updated =
+        objects_.Mutate(InstanceKind(), name, [&](google::protobuf::Message& m) -> StatusOr<bool> {
+          auto& ci = static_cast<v1::ContainerInstance&>(m);
+          auto* spec = ci.mutable_spec();
+          spec->set_cluster(cluster);
+          if (!r.ec2_instance_id().empty()) spec->set_ec2_instance_id(r.ec2_instance_id());
+          for (const auto& a : r.attributes()) SetAttribute(*spec, a.name(), a.value());
+          *spec->mutable_registered_resources() = r.registered_resources();
+          auto* st = ci.mutable_status();
+          if (st->status().empty() || st->status() == "INACTIVE") st->set_status("ACTIVE");
+          if (!st->agent_connected()) st->set_agent_updated_at(now);
+          st->set_agent_connected(true);
+          *st->mutable_version_info() = r.version_info();
+          st->set_agent_version(r.version_info().agent_version());
+          return true;
+        });
+    if (!updated.ok()) return updated.status();
+    cache_.Observe(static_cast<const v1::ContainerInstance&>(**updated));
+    (void)tasks_.RecountInstance(name);
+    InstancePtr fresh = cache_.Instance(name);
+    return fresh ? fresh
+                 : InstancePtr(std::make_shared<v1::ContainerInstance>(
+                       static_cast<const v1::ContainerInstance&>(**updated)));
+  }
+  v1::ContainerInstance ci;
+  ci.set_api_version("gantry.dev/v1");
+  ci.set_kind("ContainerInstance");
+  ci.mutable_metadata()->set_name(name);
+  (*ci.mutable_metadata()->mutable_labels())["gantry.dev/cluster"] = cluster;
+  auto* spec = ci.mutable_spec();
+  spec->set_cluster(cluster);
+  spec->set_ec2_instance_id(r.ec2_instance_id());
+  *spec->mutable_attributes() = r.attributes();
+  *spec->mutable_registered_resources() = r.registered_resources();
+  auto* st = ci.mutable_status();
+  st->set_status("ACTIVE");
+  st->set_agent_connected(true);
+  st->set_agent_updated_at(now);
+  st->set_registered_at(now);
+  *st->mutable_version_info() = r.version_info();
+  st->set_agent_version(r.version_info().agent_version());
+  st->mutable_remaining_resources()->set_cpu(r.registered_resources().cpu());
+  st->mutable_remaining_resources()->set_memory(r.registered_resources().memory());
+  *st->mutable_ports_in_use() = r.registered_resources().ports();
+  auto created = objects_.Create(ci, {.keep_status = true});
+  if (!created.ok()) return created.status();
+  auto stored =
+      std::make_shared<v1::ContainerInstance>(static_cast<const v1::ContainerInstance&>(**created));
+  cache_.Observe(*stored);
+  return InstancePtr(std::move(stored));
+}
+
+std::vector<std::string> InstanceService::Heartbeat(const std::vector<std::string>& names) {
+  std::vector<std::string> unknown, reconnect;
+  auto now = clock_.Now();
+  for (const auto& name : names) {
+    InstancePtr ci = cache_.Instance(name);
+    if (!ci || InstanceStatusOf(*ci) == "INACTIVE") {
+      unknown.push_back(name);
+      continue;
+    }
+    {
+      std::lock_guard lock(mu_);
+      last_heartbeat_[name] = now;
+    }
+    if (!ci->status().agent_connected()) reconnect.push_back(name);
+  }
+  for (const auto& name : reconnect) (void)SetConnected(name, true);
+  return unknown;
+}
+
+StatusOr<InstancePtr> InstanceService::SetConnected(const std::string& instance, bool connected) {
+  auto now = api::FormatTime(clock_.Now());
+  auto updated = objects_.Mutate(InstanceKind(), instance,
+                                 [&](google::protobuf::Message& m) -> StatusOr<bool> {
+                                   auto& ci = static_cast<v1::ContainerInstance&>(m);
+                                   if (ci.status().agent_connected() == connected) return false;
+                                   ci.mutable_status()->set_agent_connected(connected);
+                                   ci.mutable_status()->set_agent_updated_at(now);
+                                   return true;
+                                 });
+  if (!updated.ok()) return updated.status();
+  auto stored =
+      std::make_shared<v1::ContainerInstance>(static_cast<const v1::ContainerInstance&>(**updated));
+  cache_.Observe(*stored);
+  return InstancePtr(std::move(stored));
+}
+
+StatusOr<InstancePtr> InstanceService::Resolve(const std::string& cluster,
+                                               const std::string& instance) const {
+  std::string id = ShortName(instance);
+  InstancePtr ci = cache_.Instance(id);
+  std::string want = cluster.empty() ? ClusterOfArn(instance) : ShortName(cluster);
+  if (!ci || (!want.empty() && ci->spec().cluster() != want)) {
+    return Status(Code::kNotFound, "container instance " + instance + " not found",
+                  "containerInstance");
+  }
+  return ci;
+}
+
+StatusOr<InstancePtr> InstanceService::Get(const std::string& cluster,
+                                           const std::string& instance) const {
+  return Resolve(cluster, instance);
+}
+
+StatusOr<InstancePtr> InstanceService::SetState(const std::string& cluster,
+                                                const std::string& instance,
+                                                const std::string& status) {
+  if (status != "ACTIVE" && status != "DRAINING") {
+    return api::InvalidArgument("status", "must be ACTIVE or DRAINING, got '" + status + "'");
+  }
+  auto ci = Resolve(cluster, instance);
+  if (!ci.ok()) return ci.status();
+  auto updated =
+      objects_.Mutate(InstanceKind(), (*ci)->metadata().name(),
+                      [&](google::protobuf::Message& m) -> StatusOr<bool> {
+                        auto& c = static_cast<v1::ContainerInstance&>(m);
+                        if (c.spec().desired_status() == status && c.status().status() == status)
+                          return false;
+                        c.mutable_spec()->set_desired_status(status);
+                        c.mutable_status()->set_status(status);
+                        return true;
+                      });
+  if (!updated.ok()) return updated.status();
+  auto stored =
+      std::make_shared<v1::ContainerInstance>(static_cast<const v1::ContainerInstance&>(**updated));
+  cache_.Observe(*stored);
+  return InstancePtr(std::move(stored));
+}
+
+StatusOr<std::vector<InstancePtr>> InstanceService::List(const std::string& cluster,
+                                                         const std::string& filter,
+                                                         const std::string& status) const {
+  if (!status.empty() && !KnownStatuses().count(status)) {
+    return api::InvalidArgument("status",
+                                "must be one of ACTIVE, DRAINING, REGISTERING, "
+                                "DEREGISTERING, REGISTRATION_FAILED, got '" +
+                                    status + "'");
+  }
+  std::vector<InstancePtr> candidates;
+  for (auto& ci : cache_.InstancesIn(cluster.empty() ? kDefaultCluster : ShortName(cluster))) {
+    std::string s = InstanceStatusOf(*ci);
+    if (status.empty() ? s == "INACTIVE" : s != status) continue;
+    candidates.push_back(std::move(ci));
+  }
+  if (filter.empty()) return candidates;
+  auto snapshot = placement::ClusterSnapshot::Build(SnapshotInput(candidates, cache_));
+  if (!snapshot.ok()) return Status(Code::kInternal, snapshot.error().message);
+  auto matched = placement::Filter(*snapshot, filter);
+  if (!matched.ok()) {
+    return api::InvalidArgument("filter", matched.error().message);
+  }
+  std::vector<InstancePtr> out;
+  out.reserve(matched->size());
+  for (uint32_t i : *matched) out.push_back(candidates[i]);
+  return out;
+}
+
+Status InstanceService::PutAttributes(const std::string& cluster,
+                                      const std::vector<AttributeChange>& changes) {
+  for (const auto& change : changes) {
+    if (change.name.empty() || change.name.size() > 128)
+      return api::InvalidArgument("attributes.name", "must be 1 to 128 characters");
+    auto ci = Resolve(cluster, change.instance);
+    if (!ci.ok()) return Status(Code::kNotFound, ci.status().message(), "attributes.targetId");
+    auto updated =
+        objects_.Mutate(InstanceKind(), (*ci)->metadata().name(),
+                        [&](google::protobuf::Message& m) -> StatusOr<bool> {
+                          auto& c = static_cast<v1::ContainerInstance&>(m);
+                          SetAttribute(*c.mutable_spec(), change.name, change.value.value_or(""));
+                          return true;
+                        });
+    if (!updated.ok()) return updated.status();
+    cache_.Observe(static_cast<const v1::ContainerInstance&>(**updated));
+  }
+  return {};
+}
+
+Status InstanceService::DeleteAttributes(const std::string& cluster,
+                                         const std::vector<AttributeChange>& changes) {
+  for (const auto& change : changes) {
+    auto ci = Resolve(cluster, change.instance);
+    if (!ci.ok()) return Status(Code::kNotFound, ci.status().message(), "attributes.targetId");
+    auto updated = objects_.Mutate(
+        InstanceKind(), (*ci)->metadata().name(),
+        [&](google::protobuf::Message& m) -> StatusOr<bool> {
+          auto& c = static_cast<v1::ContainerInstance&>(m);
+          auto* attrs = c.mutable_spec()->mutable_attributes();
+          auto it = std::find_if(attrs->begin(), attrs->end(),
+                                 [&](const v1::Attribute& a) { return a.name() == change.name; });
+          if (it == attrs->end()) return false;
+          attrs->erase(it);
+          return true;
+        });
+    if (!updated.ok()) return updated.status();
+    cache_.Observe(static_cast<const v1::ContainerInstance&>(**updated));
+  }
+  return {};
+}
+
+void InstanceService::Tick() {
+  auto now = clock_.Now();
+  std::vector<InstanceLiveness> liveness;
+  std::map<std::string, std::array<int, 3>> counts;  // cluster -> instances, running, pending
+  for (const auto& cluster : cache_.Clusters()) counts[cluster] = {0, 0, 0};
+  for (const auto& ci : cache_.AllInstances()) {
+    InstanceLiveness l;
+    l.name = ci->metadata().name();
+    l.connected = ci->status().agent_connected();
+    for (const auto& t : cache_.TasksOn(l.name)) {
+      if (HoldsResources(*t)) l.has_unfinished_tasks = true;
+    }
+    {
+      std::lock_guard lock(mu_);
+      auto it = last_heartbeat_.find(l.name);
+      l.last_heartbeat = it == last_heartbeat_.end() ? started_ : it->second;
+    }
+    liveness.push_back(std::move(l));
+    if (InstanceStatusOf(*ci) != "INACTIVE") counts[ci->spec().cluster()][0] += 1;
+  }
+  LifecycleActions actions = PlanLifecycle(liveness, now, options_);
+  for (const auto& name : actions.disconnect) (void)SetConnected(name, false);
+  for (const auto& name : actions.lose) tasks_.StopTasksOn(name, kReasonInstanceLost);
+
+  for (const auto& t : cache_.AllTasks()) {
+    if (!HoldsResources(*t)) continue;
+    counts[t->spec().cluster()][t->status().last_status() == "RUNNING" ? 1 : 2] += 1;
+  }
+  for (const auto& [cluster, c] : counts) {
+    (void)objects_.Mutate(
+        ClusterKind(), cluster, [&, c = c](google::protobuf::Message& m) -> StatusOr<bool> {
+          auto* st = static_cast<v1::Cluster&>(m).mutable_status();
+          if (st->registered_container_instances_count() == c[0] &&
+              st->running_tasks_count() == c[1] && st->pending_tasks_count() == c[2])
+            return false;
+          st->set_registered_container_instances_count(c[0]);
+          st->set_running_tasks_count(c[1]);
+          st->set_pending_tasks_count(c[2]);
+          return true;
+        });
+  }
+}
+
+}  // namespace gantry::fleet

@@ -1,0 +1,78 @@
+#pragma once
+
+// Container instances: registration by agents (creating the cluster when needed), heartbeats
+// as soft state, ACTIVE/DRAINING, attributes, the ECS ListContainerInstances filter, and the
+// lifecycle loop that notices silent agents.
+//
+// Heartbeats live in memory only: a heartbeat writes nothing unless it changes agentConnected,
+// so thousands of instances do not mean thousands of durable writes a second. After a restart
+// gantryd counts every instance as heard from at start, giving agents a full timeout to return.
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "api/fleet/fleet_cache.h"
+#include "api/fleet/lifecycle_plan.h"
+#include "api/fleet/task_service.h"
+#include "api/service/clock.h"
+#include "api/service/object_service.h"
+#include "gantry/v1/agent.pb.h"
+
+namespace gantry::fleet {
+
+struct AttributeChange {
+  std::string instance;  // id or ARN
+  std::string name;
+  std::optional<std::string> value;
+};
+
+class InstanceService {
+ public:
+  InstanceService(api::ObjectService& objects, FleetCache& cache, TaskService& tasks,
+                  const api::Clock& clock, LifecycleOptions options = {});
+
+  // Creates the cluster if needed; an instance registering again keeps its status (DRAINING
+  // stays DRAINING), its registration time and the attributes put on it through the API.
+  api::StatusOr<std::vector<InstancePtr>> Register(
+      const std::vector<v1::InstanceRegistration>& registrations);
+  // Returns the names that are not registered. A heartbeat from a disconnected instance
+  // reconnects it at once.
+  std::vector<std::string> Heartbeat(const std::vector<std::string>& names);
+  // ACTIVE or DRAINING. `cluster` may be empty (any).
+  api::StatusOr<InstancePtr> SetState(const std::string& cluster, const std::string& instance,
+                                      const std::string& status);
+  // ECS ListContainerInstances: `filter` in the cluster query language, `status` one of ACTIVE,
+  // DRAINING, ... (empty: every status but INACTIVE).
+  api::StatusOr<std::vector<InstancePtr>> List(const std::string& cluster,
+                                               const std::string& filter,
+                                               const std::string& status) const;
+  api::StatusOr<InstancePtr> Get(const std::string& cluster, const std::string& instance) const;
+  // PutAttributes (value set) and DeleteAttributes (value ignored) on container instances.
+  api::Status PutAttributes(const std::string& cluster,
+                            const std::vector<AttributeChange>& changes);
+  api::Status DeleteAttributes(const std::string& cluster,
+                               const std::vector<AttributeChange>& changes);
+
+  // One pass of the lifecycle loop (gantryd calls it every second).
+  void Tick();
+
+ private:
+  api::Status EnsureCluster(const std::string& cluster);
+  api::StatusOr<InstancePtr> RegisterOne(const v1::InstanceRegistration& registration);
+  api::StatusOr<InstancePtr> SetConnected(const std::string& instance, bool connected);
+  api::StatusOr<InstancePtr> Resolve(const std::string& cluster, const std::string& instance) const;
+
+  api::ObjectService& objects_;
+  FleetCache& cache_;
+  TaskService& tasks_;
+  const api::Clock& clock_;
+  const LifecycleOptions options_;
+  const std::chrono::system_clock::time_point started_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::chrono::system_clock::time_point> last_heartbeat_;
+};
+
+}  // namespace gantry::fleet

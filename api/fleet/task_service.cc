@@ -1,0 +1,395 @@
+#include "api/fleet/task_service.h"
+
+#include <google/protobuf/util/message_differencer.h>
+
+#include <algorithm>
+#include <set>
+
+#include "api/fleet/snapshot_input.h"
+#include "placement/placement.h"
+
+namespace gantry::fleet {
+namespace {
+
+using api::Code;
+using api::Status;
+using api::StatusOr;
+
+const schema::KindInfo& TaskKind() { return *schema::FindKind("Task"); }
+const schema::KindInfo& InstanceKind() { return *schema::FindKind("ContainerInstance"); }
+const schema::KindInfo& DefinitionKind() { return *schema::FindKind("TaskDefinition"); }
+
+std::string FamilyOf(const std::string& family_revision) {
+  return family_revision.substr(0, family_revision.find(':'));
+}
+
+int Rank(const std::string& last_status) {
+  if (last_status == "RUNNING") return 1;
+  if (last_status == "STOPPED") return 2;
+  return 0;  // PENDING or not yet reported
+}
+
+}  // namespace
+
+TaskResources ResourcesOf(const v1::TaskDefinition& def) {
+  TaskResources r;
+  int64_t cpu = 0, memory = 0;
+  for (const auto& c : def.spec().containers()) {
+    cpu += c.cpu();
+    memory += c.memory();
+    for (const auto& pm : c.port_mappings()) {
+      if (pm.host_port() > 0 && (pm.protocol().empty() || pm.protocol() == "tcp"))
+        r.host_ports.push_back(pm.host_port());
+    }
+  }
+  // Validation guarantees task-level values are decimal integers.
+  if (!def.spec().cpu().empty()) cpu = std::stoll(def.spec().cpu());
+  if (!def.spec().memory().empty()) memory = std::stoll(def.spec().memory());
+  r.cpu = static_cast<int32_t>(cpu);
+  r.memory = static_cast<int32_t>(memory);
+  std::sort(r.host_ports.begin(), r.host_ports.end());
+  return r;
+}
+
+bool HoldsResources(const v1::Task& task) { return task.status().last_status() != "STOPPED"; }
+
+TaskService::TaskService(api::ObjectService& objects, FleetCache& cache, const api::Clock& clock,
+                         EcsNames names, uint64_t seed)
+    : objects_(objects), cache_(cache), clock_(clock), names_(std::move(names)), rng_(seed) {}
+
+StatusOr<LaunchResult> TaskService::RunTask(const LaunchRequest& request) {
+  if (request.count < 1 || request.count > kMaxRunTaskCount) {
+    return api::InvalidArgument("count", "must be between 1 and " +
+                                             std::to_string(kMaxRunTaskCount) + ", got " +
+                                             std::to_string(request.count));
+  }
+  return Launch(request, false);
+}
+
+StatusOr<LaunchResult> TaskService::StartTask(const LaunchRequest& request) {
+  if (request.container_instances.empty() || request.container_instances.size() > 10) {
+    return api::InvalidArgument("containerInstances", "give between 1 and 10 container instances");
+  }
+  return Launch(request, true);
+}
+
+StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool explicit_instances) {
+  if (request.task_definition.empty()) return api::InvalidArgument("taskDefinition", "is required");
+  if (request.started_by.size() > 36) {
+    return api::InvalidArgument("startedBy", "is at most 36 characters");
+  }
+  const std::string cluster =
+      request.cluster.empty() ? kDefaultCluster : ShortName(request.cluster);
+  auto cluster_object = objects_.Get(*schema::FindKind("Cluster"), cluster);
+  if (!cluster_object.ok()) {
+    if (cluster_object.status().code() == Code::kNotFound)
+      return Status(Code::kNotFound, "Cluster not found.", "cluster");
+    return cluster_object.status();
+  }
+  auto def_object = objects_.Get(DefinitionKind(), ShortName(request.task_definition));
+  if (!def_object.ok()) {
+    if (def_object.status().code() == Code::kNotFound) {
+      return api::InvalidArgument(
+          "taskDefinition", "Unable to find task definition '" + request.task_definition + "'");
+    }
+    return def_object.status();
+  }
+  const auto& def = static_cast<const v1::TaskDefinition&>(**def_object);
+  if (def.status().status() == "INACTIVE") {
+    return api::InvalidArgument("taskDefinition",
+                                "TaskDefinition is inactive: " + request.task_definition);
+  }
+  TaskResources resources = ResourcesOf(def);
+  std::string group = request.group.empty() ? "family:" + def.status().family() : request.group;
+
+  placement::TaskRequest place;
+  place.group = group;
+  place.cpu = resources.cpu;
+  place.memory = resources.memory;
+  place.ports = resources.host_ports;
+  for (const auto& c : def.spec().placement_constraints()) {
+    placement::ConstraintSpec spec{c.type(), std::nullopt};
+    if (c.has_expression()) spec.expression = c.expression();
+    place.task_definition_constraints.push_back(std::move(spec));
+  }
+  place.constraints = request.constraints;
+  place.strategies = request.strategies;
+
+  std::lock_guard lock(launch_mu_);
+  place.seed = rng_();
+  LaunchResult result;
+  std::vector<std::string> targets;  // instance per task
+  if (!explicit_instances) {
+    place.count = request.count;
+    std::vector<InstancePtr> instances = cache_.InstancesIn(cluster);
+    auto snapshot = placement::ClusterSnapshot::Build(SnapshotInput(instances, cache_));
+    if (!snapshot.ok()) return Status(Code::kInternal, snapshot.error().message);
+    auto decision = placement::Place(*snapshot, place);
+    if (!decision.ok()) {
+      const auto& e = decision.error();
+      return api::InvalidArgument(e.field, e.message);
+    }
+    for (uint32_t index : decision->placements) targets.emplace_back(snapshot->id(index));
+    for (auto stage : decision->failures) {
+      result.failures.push_back({names_.ClusterArn(cluster), placement::ReasonText(stage),
+                                 instances.empty() ? "No Container Instances were found in your "
+                                                     "cluster."
+                                                   : ""});
+    }
+  } else {
+    place.count = 1;
+    place.strategies.clear();
+    for (const auto& given : request.container_instances) {
+      std::string id = ShortName(given);
+      InstancePtr ci = cache_.Instance(id);
+      std::string arn = names_.InstanceArn(cluster, id);
+      if (!ci || ci->spec().cluster() != cluster) {
+        result.failures.push_back({arn, "MISSING", ""});
+        continue;
+      }
+      if (InstanceStatusOf(*ci) == "INACTIVE") {
+        result.failures.push_back({arn, "INACTIVE", ""});
+        continue;
+      }
+      auto snapshot = placement::ClusterSnapshot::Build(SnapshotInput({ci}, cache_));
+      if (!snapshot.ok()) return Status(Code::kInternal, snapshot.error().message);
+      auto decision = placement::Place(*snapshot, place);
+      if (!decision.ok())
+        return api::InvalidArgument(decision.error().field, decision.error().message);
+      if (decision->placements.empty()) {
+        result.failures.push_back({arn, placement::ReasonText(decision->failures.at(0)), ""});
+        continue;
+      }
+      // Created at once, so the next instance's snapshot sees it through the cache.
+      auto task = CreateTask(request, def, resources, group, id);
+      if (!task.ok()) return task.status();
+      result.tasks.push_back(*task);
+    }
+  }
+  for (const auto& instance : targets) {
+    auto task = CreateTask(request, def, resources, group, instance);
+    if (!task.ok()) return task.status();
+    result.tasks.push_back(*task);
+  }
+  std::set<std::string> touched;
+  for (const auto& t : result.tasks) touched.insert(t->spec().container_instance());
+  for (const auto& instance : touched) (void)RecountInstance(instance);
+  return result;
+}
+
+StatusOr<TaskPtr> TaskService::CreateTask(const LaunchRequest& request,
+                                          const v1::TaskDefinition& def,
+                                          const TaskResources& resources, const std::string& group,
+                                          const std::string& instance) {
+  InstancePtr ci = cache_.Instance(instance);
+  v1::Task task;
+  task.set_api_version("gantry.dev/v1");
+  task.set_kind("Task");
+  auto* meta = task.mutable_metadata();
+  meta->set_name(api::NewRandomUid());
+  const std::string cluster = ci ? ci->spec().cluster() : request.cluster;
+  (*meta->mutable_labels())["gantry.dev/cluster"] = cluster;
+  (*meta->mutable_labels())["gantry.dev/container-instance"] = instance;
+  auto* spec = task.mutable_spec();
+  spec->set_task_definition(def.metadata().name());
+  spec->set_cluster(cluster);
+  spec->set_container_instance(instance);
+  spec->set_group(group);
+  spec->set_started_by(request.started_by);
+  spec->set_desired_status("RUNNING");
+  spec->set_cpu(resources.cpu);
+  spec->set_memory(resources.memory);
+  for (int32_t p : resources.host_ports) spec->add_host_ports(p);
+  auto* status = task.mutable_status();
+  status->set_last_status("PENDING");
+  status->set_created_at(api::FormatTime(clock_.Now()));
+  status->set_version(1);
+  for (const auto& c : def.spec().containers()) {
+    auto* cs = status->add_containers();
+    cs->set_name(c.name());
+    cs->set_last_status("PENDING");
+  }
+  auto created = objects_.Create(task, {.keep_status = true});
+  if (!created.ok()) return created.status();
+  auto stored = std::make_shared<v1::Task>(static_cast<const v1::Task&>(**created));
+  cache_.Observe(*stored);
+  return TaskPtr(std::move(stored));
+}
+
+StatusOr<TaskPtr> TaskService::StopTask(const std::string& cluster, const std::string& task,
+                                        const std::string& reason) {
+  std::string id = ShortName(task);
+  TaskPtr current = cache_.Task(id);
+  std::string want_cluster = cluster.empty() ? kDefaultCluster : ShortName(cluster);
+  if (!current || current->spec().cluster() != want_cluster)
+    return api::InvalidArgument("task", "The referenced task was not found.");
+  auto updated =
+      objects_.Mutate(TaskKind(), id, [&](google::protobuf::Message& m) -> StatusOr<bool> {
+        auto& t = static_cast<v1::Task&>(m);
+        if (t.spec().desired_status() == "STOPPED") return false;
+        t.mutable_spec()->set_desired_status("STOPPED");
+        t.mutable_spec()->set_stopped_reason(reason.empty() ? kReasonUserStop : reason);
+        if (t.status().stopping_at().empty())
+          t.mutable_status()->set_stopping_at(api::FormatTime(clock_.Now()));
+        t.mutable_status()->set_version(t.status().version() + 1);
+        return true;
+      });
+  if (!updated.ok()) return updated.status();
+  auto stored = std::make_shared<v1::Task>(static_cast<const v1::Task&>(**updated));
+  cache_.Observe(*stored);
+  return TaskPtr(std::move(stored));
+}
+
+std::vector<TaskPtr> TaskService::ListTasks(const TaskFilter& filter) const {
+  std::vector<TaskPtr> out;
+  const std::string cluster = filter.cluster.empty() ? kDefaultCluster : ShortName(filter.cluster);
+  const std::string instance = ShortName(filter.container_instance);
+  for (auto& t : instance.empty() ? cache_.TasksIn(cluster) : cache_.TasksOn(instance)) {
+    if (t->spec().cluster() != cluster) continue;
+    if (!filter.family.empty() && FamilyOf(t->spec().task_definition()) != filter.family) continue;
+    if (!filter.started_by.empty() && t->spec().started_by() != filter.started_by) continue;
+    const std::string& desired = t->spec().desired_status();
+    if (!filter.desired_status.empty() && desired != filter.desired_status) continue;
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>& reports,
+                                         std::vector<std::string>& failures) {
+  std::vector<TaskPtr> out;
+  std::set<std::string> touched;
+  for (const auto& r : reports) {
+    TaskPtr current = cache_.Task(r.task());
+    if (!current) {
+      auto loaded = objects_.Get(TaskKind(), r.task());
+      if (!loaded.ok()) {
+        failures.push_back(r.task() + ": task not found");
+        continue;
+      }
+      current = std::make_shared<v1::Task>(static_cast<const v1::Task&>(**loaded));
+    }
+    if (current->spec().container_instance() != r.container_instance()) {
+      failures.push_back(r.task() + ": assigned to container instance " +
+                         current->spec().container_instance() + ", not " + r.container_instance());
+      continue;
+    }
+    if (Rank(r.last_status()) == 0 && r.last_status() != "PENDING") {
+      failures.push_back(r.task() + ": lastStatus must be PENDING, RUNNING or STOPPED, got '" +
+                         r.last_status() + "'");
+      continue;
+    }
+    auto now = api::FormatTime(clock_.Now());
+    auto updated =
+        objects_.Mutate(TaskKind(), r.task(), [&](google::protobuf::Message& m) -> StatusOr<bool> {
+          auto& t = static_cast<v1::Task&>(m);
+          auto* st = t.mutable_status();
+          // States only move forward; STOPPED is final.
+          if (Rank(r.last_status()) < Rank(st->last_status())) return false;
+          v1::TaskStatus before = *st;
+          if (r.last_status() == "RUNNING" && st->started_at().empty()) st->set_started_at(now);
+          if (r.last_status() == "STOPPED") {
+            if (st->stopped_at().empty()) st->set_stopped_at(now);
+            if (st->stopping_at().empty()) st->set_stopping_at(now);
+            // The reason the server gave (StopTask, instance lost) wins over the agent's.
+            st->set_stopped_reason(!t.spec().stopped_reason().empty() ? t.spec().stopped_reason()
+                                                                      : r.stopped_reason());
+            st->set_stop_code(!t.spec().stopped_reason().empty() ? "UserInitiated" : r.stop_code());
+            t.mutable_spec()->set_desired_status("STOPPED");
+          }
+          st->set_last_status(r.last_status());
+          if (r.containers_size() > 0) *st->mutable_containers() = r.containers();
+          if (google::protobuf::util::MessageDifferencer::Equals(before, *st)) return false;
+          st->set_version(st->version() + 1);
+          return true;
+        });
+    if (!updated.ok()) {
+      failures.push_back(r.task() + ": " + updated.status().ToString());
+      continue;
+    }
+    auto stored = std::make_shared<v1::Task>(static_cast<const v1::Task&>(**updated));
+    if (stored->status().last_status() != current->status().last_status())
+      touched.insert(stored->spec().container_instance());
+    cache_.Observe(*stored);
+    out.push_back(std::move(stored));
+  }
+  for (const auto& instance : touched) (void)RecountInstance(instance);
+  return out;
+}
+
+void TaskService::StopTasksOn(const std::string& instance, const std::string& reason) {
+  auto now = api::FormatTime(clock_.Now());
+  for (const auto& task : cache_.TasksOn(instance)) {
+    if (!HoldsResources(*task)) continue;
+    auto updated = objects_.Mutate(TaskKind(), task->metadata().name(),
+                                   [&](google::protobuf::Message& m) -> StatusOr<bool> {
+                                     auto& t = static_cast<v1::Task&>(m);
+                                     if (t.status().last_status() == "STOPPED") return false;
+                                     t.mutable_spec()->set_desired_status("STOPPED");
+                                     if (t.spec().stopped_reason().empty())
+                                       t.mutable_spec()->set_stopped_reason(reason);
+                                     auto* st = t.mutable_status();
+                                     st->set_last_status("STOPPED");
+                                     st->set_stopped_reason(reason);
+                                     st->set_stop_code("TaskFailedToStart");
+                                     if (st->stopping_at().empty()) st->set_stopping_at(now);
+                                     st->set_stopped_at(now);
+                                     for (auto& c : *st->mutable_containers())
+                                       c.set_last_status("STOPPED");
+                                     st->set_version(st->version() + 1);
+                                     return true;
+                                   });
+    if (updated.ok()) cache_.Observe(static_cast<const v1::Task&>(**updated));
+  }
+  (void)RecountInstance(instance);
+}
+
+api::Status TaskService::RecountInstance(const std::string& instance) {
+  InstancePtr ci = cache_.Instance(instance);
+  if (!ci) return Status(Code::kNotFound, "container instance " + instance + " not found");
+  auto updated = objects_.Mutate(
+      InstanceKind(), instance, [&](google::protobuf::Message& m) -> StatusOr<bool> {
+        auto& c = static_cast<v1::ContainerInstance&>(m);
+        const auto& registered = c.spec().registered_resources();
+        int64_t cpu = registered.cpu(), memory = registered.memory();
+        int running = 0, pending = 0;
+        std::set<int32_t> ports(registered.ports().begin(), registered.ports().end());
+        for (const auto& t : cache_.TasksOn(instance)) {
+          if (!HoldsResources(*t)) continue;
+          cpu -= t->spec().cpu();
+          memory -= t->spec().memory();
+          ports.insert(t->spec().host_ports().begin(), t->spec().host_ports().end());
+          (t->status().last_status() == "RUNNING" ? running : pending) += 1;
+        }
+        v1::ContainerInstanceStatus want = c.status();
+        want.mutable_remaining_resources()->set_cpu(static_cast<int32_t>(cpu));
+        want.mutable_remaining_resources()->set_memory(static_cast<int32_t>(memory));
+        want.mutable_remaining_resources()->clear_ports();
+        want.clear_ports_in_use();
+        for (int32_t p : ports) want.add_ports_in_use(p);
+        want.set_running_tasks_count(running);
+        want.set_pending_tasks_count(pending);
+        if (google::protobuf::util::MessageDifferencer::Equals(want, c.status())) return false;
+        *c.mutable_status() = want;
+        return true;
+      });
+  if (!updated.ok()) return updated.status();
+  cache_.Observe(static_cast<const v1::ContainerInstance&>(**updated));
+  return {};
+}
+
+int TaskService::CollectStoppedBefore(std::chrono::system_clock::time_point cutoff) {
+  int64_t cutoff_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(cutoff.time_since_epoch()).count();
+  int collected = 0;
+  for (const auto& t : cache_.AllTasks()) {
+    if (t->status().last_status() != "STOPPED") continue;
+    int64_t stopped = ParseTimeMs(t->status().stopped_at());
+    if (stopped < 0 || stopped >= cutoff_ms) continue;
+    if (objects_.Delete(TaskKind(), t->metadata().name(), t->metadata().resource_version()).ok())
+      ++collected;
+  }
+  return collected;
+}
+
+}  // namespace gantry::fleet
