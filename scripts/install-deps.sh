@@ -8,6 +8,7 @@ PACKAGES=(
   clang libclang-rt-14-dev clang-format   # libFuzzer target, sanitizer runtimes, formatting
   libgtest-dev libgmock-dev libbenchmark-dev
   libyaml-cpp-dev libsqlite3-dev sqlite3
+  nlohmann-json3-dev                       # JSON for the ECS-compatible endpoint (api/ecs)
   libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc       # protobuf-compiler-grpc: gRPCConfig.cmake needs its plugins
   libcpprest-dev prometheus-cpp-dev

@@ -193,11 +193,13 @@ api::Status ReadBody(Reader& r, const HttpResult& head,
 
 std::string RequestText(const Endpoint& ep, const std::string& token, const std::string& method,
                         const std::string& path, const std::string& body,
-                        const std::string& content_type) {
+                        const std::string& content_type,
+                        const std::map<std::string, std::string>& headers = {}) {
   std::string req = method + " " + ep.path_prefix + path + " HTTP/1.1\r\nHost: " + ep.host + ":" +
                     std::to_string(ep.port) +
                     "\r\nConnection: close\r\nAccept: application/json\r\n";
   if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
+  for (const auto& [name, value] : headers) req += name + ": " + value + "\r\n";
   if (!body.empty() || method == "PUT" || method == "POST" || method == "PATCH") {
     req += "Content-Type: " + content_type + "\r\nContent-Length: " + std::to_string(body.size()) +
            "\r\n";
@@ -241,11 +243,17 @@ api::StatusOr<Endpoint> ParseUrl(const std::string& url) {
 api::StatusOr<HttpResult> HttpClient::Request(const std::string& method, const std::string& path,
                                               const std::string& body,
                                               const std::string& content_type) const {
+  return RequestWithHeaders(method, path, body, content_type, {});
+}
+
+api::StatusOr<HttpResult> HttpClient::RequestWithHeaders(
+    const std::string& method, const std::string& path, const std::string& body,
+    const std::string& content_type, const std::map<std::string, std::string>& headers) const {
   auto fd = Connect(endpoint_, timeout_);
   if (!fd.ok()) return fd.status();
   Socket socket(*fd);
-  if (auto st =
-          SendAll(socket.fd(), RequestText(endpoint_, token_, method, path, body, content_type));
+  if (auto st = SendAll(socket.fd(),
+                        RequestText(endpoint_, token_, method, path, body, content_type, headers));
       !st.ok()) {
     return st;
   }

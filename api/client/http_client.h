@@ -38,6 +38,10 @@ class HttpClient {
                                     const std::string& body = "",
                                     const std::string& content_type = "application/json") const;
 
+  // Request with extra headers (X-Amz-Target for the ECS endpoint).
+  api::StatusOr<HttpResult> RequestWithHeaders(
+      const std::string& method, const std::string& path_and_query, const std::string& body,
+      const std::string& content_type, const std::map<std::string, std::string>& headers) const;
   // Streams a response body line by line (a watch); `on_line` returns false to stop. Returns the
   // status line's code, or an error if the connection failed.
   api::StatusOr<int> Stream(const std::string& path_and_query,

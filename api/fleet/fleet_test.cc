@@ -234,9 +234,10 @@ TEST_F(FleetTest, TaskStateMachine) {
   EXPECT_TRUE(tasks_.ListTasks(Tasks("demo")).empty());
   EXPECT_EQ(tasks_.ListTasks(Tasks("demo", "", "STOPPED")).size(), 1u);
   // Collected after the retention window only.
-  EXPECT_EQ(tasks_.CollectStoppedBefore(clock_.Now() - seconds(3600)), 0);
+  EXPECT_TRUE(tasks_.CollectStoppedBefore(clock_.Now() - seconds(3600)).empty());
   clock_.Advance(seconds(3601));
-  EXPECT_EQ(tasks_.CollectStoppedBefore(clock_.Now() - seconds(3600)), 1);
+  EXPECT_EQ(tasks_.CollectStoppedBefore(clock_.Now() - seconds(3600)),
+            std::vector<std::string>{id});
 }
 
 TEST_F(FleetTest, DrainingGetsNoNewTasks) {

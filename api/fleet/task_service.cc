@@ -378,16 +378,17 @@ api::Status TaskService::RecountInstance(const std::string& instance) {
   return {};
 }
 
-int TaskService::CollectStoppedBefore(std::chrono::system_clock::time_point cutoff) {
+std::vector<std::string> TaskService::CollectStoppedBefore(
+    std::chrono::system_clock::time_point cutoff) {
   int64_t cutoff_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(cutoff.time_since_epoch()).count();
-  int collected = 0;
+  std::vector<std::string> collected;
   for (const auto& t : cache_.AllTasks()) {
     if (t->status().last_status() != "STOPPED") continue;
     int64_t stopped = ParseTimeMs(t->status().stopped_at());
     if (stopped < 0 || stopped >= cutoff_ms) continue;
     if (objects_.Delete(TaskKind(), t->metadata().name(), t->metadata().resource_version()).ok())
-      ++collected;
+      collected.push_back(t->metadata().name());
   }
   return collected;
 }

@@ -93,8 +93,8 @@ class TaskService {
   void StopTasksOn(const std::string& instance, const std::string& reason);
   // Recomputes remaining resources, ports in use and task counts on the instance.
   api::Status RecountInstance(const std::string& instance);
-  // Deletes STOPPED tasks that stopped before `cutoff`. Returns how many.
-  int CollectStoppedBefore(std::chrono::system_clock::time_point cutoff);
+  // Deletes STOPPED tasks that stopped before `cutoff`. Returns their ids.
+  std::vector<std::string> CollectStoppedBefore(std::chrono::system_clock::time_point cutoff);
 
   const EcsNames& names() const { return names_; }
 

@@ -53,15 +53,83 @@ api::StatusOr<const schema::KindInfo*> Resolve(const std::string& name) {
 
 }  // namespace
 
+// gantry.v1.Agent: registration, heartbeats, task reports and output, for agents (and admins).
+class AgentService final : public v1::Agent::CallbackService {
+ public:
+  AgentService(fleet::AgentBackend& backend, const api::Authorizer* authorizer)
+      : backend_(backend), authorizer_(authorizer) {}
+
+  grpc::ServerUnaryReactor* RegisterInstances(grpc::CallbackServerContext* ctx,
+                                              const v1::RegisterInstancesRequest* req,
+                                              v1::RegisterInstancesResponse* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    if (auto st = Admit(ctx); !st.ok()) return Finish(reactor, st);
+    auto registered = backend_.Register(*req);
+    if (!registered.ok()) return Finish(reactor, registered.status());
+    *resp = std::move(*registered);
+    return Finish(reactor, {});
+  }
+  grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* ctx,
+                                      const v1::HeartbeatRequest* req,
+                                      v1::HeartbeatResponse* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    if (auto st = Admit(ctx); !st.ok()) return Finish(reactor, st);
+    *resp = backend_.Heartbeat(*req);
+    return Finish(reactor, {});
+  }
+  grpc::ServerUnaryReactor* ReportTaskStates(grpc::CallbackServerContext* ctx,
+                                             const v1::ReportTaskStatesRequest* req,
+                                             v1::ReportTaskStatesResponse* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    if (auto st = Admit(ctx); !st.ok()) return Finish(reactor, st);
+    *resp = backend_.Report(*req);
+    return Finish(reactor, {});
+  }
+  grpc::ServerUnaryReactor* AppendTaskLogs(grpc::CallbackServerContext* ctx,
+                                           const v1::AppendTaskLogsRequest* req,
+                                           v1::AppendTaskLogsResponse*) override {
+    auto* reactor = ctx->DefaultReactor();
+    if (auto st = Admit(ctx); !st.ok()) return Finish(reactor, st);
+    return Finish(reactor, backend_.AppendLogs(*req));
+  }
+
+ private:
+  static grpc::ServerUnaryReactor* Finish(grpc::ServerUnaryReactor* reactor,
+                                          const api::Status& st) {
+    reactor->Finish(ToGrpc(st));
+    return reactor;
+  }
+  // Agents write container instances and task status: the agent role, or admin/editor.
+  api::Status Admit(grpc::CallbackServerContext* ctx) {
+    if (!authorizer_) return {};
+    std::string header;
+    auto it = ctx->client_metadata().find("authorization");
+    if (it != ctx->client_metadata().end()) header.assign(it->second.data(), it->second.size());
+    auto who = authorizer_->Authenticate(header);
+    if (!who.ok()) return who.status();
+    if (who->role == api::Role::kViewer) {
+      return api::Status(api::Code::kPermissionDenied,
+                         "user \"" + who->user + "\" (viewer) may not act as an agent");
+    }
+    return {};
+  }
+
+  fleet::AgentBackend& backend_;
+  const api::Authorizer* authorizer_;
+};
+
 class GrpcServer::Impl final : public v1::Objects::CallbackService {
  public:
-  Impl(api::ObjectService& service, const api::Authorizer* authorizer)
-      : service_(service), authorizer_(authorizer) {}
+  Impl(api::ObjectService& service, const api::Authorizer* authorizer, fleet::AgentBackend* agents)
+      : service_(service), authorizer_(authorizer) {
+    if (agents) agent_service_ = std::make_unique<AgentService>(*agents, authorizer);
+  }
 
   api::Status Open(const GrpcOptions& options) {
     grpc::ServerBuilder builder;
     builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(this);
+    if (agent_service_) builder.RegisterService(agent_service_.get());
     server_ = builder.BuildAndStart();
     if (!server_ || port_ == 0) {
       return api::Status(api::Code::kUnavailable, "cannot listen for gRPC on " + options.address);
@@ -263,6 +331,7 @@ class GrpcServer::Impl final : public v1::Objects::CallbackService {
 
   api::ObjectService& service_;
   const api::Authorizer* authorizer_;
+  std::unique_ptr<AgentService> agent_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
@@ -273,8 +342,9 @@ class GrpcServer::Impl final : public v1::Objects::CallbackService {
 
 api::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcOptions& options,
                                                              api::ObjectService& service,
-                                                             const api::Authorizer* authorizer) {
-  auto impl = std::make_unique<Impl>(service, authorizer);
+                                                             const api::Authorizer* authorizer,
+                                                             fleet::AgentBackend* agents) {
+  auto impl = std::make_unique<Impl>(service, authorizer, agents);
   if (auto st = impl->Open(options); !st.ok()) return st;
   return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
 }

@@ -1,13 +1,14 @@
 #pragma once
 
 // The gRPC server (grpcpp stays inside grpc_server.cc): gantry.v1.Objects over the same service
-// layer as REST, on the callback API. Watch is a server stream that ends when the client
-// cancels, the watch closes or the server stops. Bearer tokens arrive as `authorization`
-// metadata and go through the same Authorizer.
+// layer as REST, and gantry.v1.Agent for gantry-agent, on the callback API. Watch is a server
+// stream that ends when the client cancels, the watch closes or the server stops. Bearer tokens
+// arrive as `authorization` metadata and go through the same Authorizer.
 
 #include <memory>
 #include <string>
 
+#include "api/fleet/agent_backend.h"
 #include "api/service/authorizer.h"
 #include "api/service/object_service.h"
 #include "api/status/status.h"
@@ -20,10 +21,11 @@ struct GrpcOptions {
 
 class GrpcServer {
  public:
-  // `service` and `authorizer` (optional) must outlive the server.
+  // `service`, `authorizer` and `agents` (both optional) must outlive the server. With `agents`
+  // the server also speaks gantry.v1.Agent.
   static api::StatusOr<std::unique_ptr<GrpcServer>> Start(
       const GrpcOptions& options, api::ObjectService& service,
-      const api::Authorizer* authorizer = nullptr);
+      const api::Authorizer* authorizer = nullptr, fleet::AgentBackend* agents = nullptr);
   ~GrpcServer();
   // Cancels open streams, waits (up to a deadline) for calls in flight.
   void Stop();

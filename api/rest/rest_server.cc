@@ -113,6 +113,8 @@ class RestServer::Impl {
       HttpRequest r;
       r.method = req.method();
       r.path = web::uri::decode(req.relative_uri().path());
+      r.raw_path = req.relative_uri().path();
+      r.raw_query = req.relative_uri().query();
       for (const auto& [k, v] : web::uri::split_query(req.relative_uri().query())) {
         r.query[k] = web::uri::decode(v);
       }
@@ -149,6 +151,17 @@ class RestServer::Impl {
       }
     };
     HttpResponse response;
+    if (options_.own_auth_routes) {
+      std::string resource = "other";
+      if (options_.own_auth_routes(r, response, resource)) {
+        if (options_.on_request) {
+          options_.on_request(
+              r.method, resource, response.status,
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        }
+        return Reply(req, response);
+      }
+    }
     if (auto admitted = handler_.Admit(r); !admitted.ok()) {
       response = ErrorResponse(admitted);
       observe(response.status);
@@ -156,6 +169,7 @@ class RestServer::Impl {
     }
     if (r.method == "GET" && options_.extra_routes && options_.extra_routes(r, response)) {
       observe(response.status);
+      if (response.stream) return StartStream(std::move(req), std::move(response));
       return Reply(req, response);
     }
     response = handler_.Handle(r);
@@ -195,6 +209,44 @@ class RestServer::Impl {
           buffer->close(std::ios_base::out).wait();
           --open_watches_;
         });
+  }
+
+  // Any other stream: one thread polls the producer and writes what it gives.
+  void StartStream(http_request req, HttpResponse response) {
+    if (open_watches_.load() >= options_.max_watches) {
+      return Reply(req,
+                   ErrorResponse(api::Status(api::Code::kUnavailable, "too many open streams")));
+    }
+    auto buffer = std::make_shared<concurrency::streams::producer_consumer_buffer<uint8_t>>();
+    http_response res(static_cast<web::http::status_code>(response.status));
+    res.headers().set_content_type(response.content_type);
+    res.set_body(buffer->create_istream());
+    auto client_gone = std::make_shared<std::atomic<bool>>(false);
+    req.reply(res).then([client_gone](pplx::task<void> t) {
+      client_gone->store(true);
+      try {
+        t.get();
+      } catch (...) {
+      }
+    });
+    ++open_watches_;
+    std::lock_guard lock(watches_mu_);
+    watch_threads_.emplace_back([this, buffer, client_gone, produce = std::move(response.stream)] {
+      constexpr size_t kMaxUnsent = 1 << 20;
+      while (!stopped_ && !*client_gone && buffer->in_avail() <= kMaxUnsent) {
+        std::string chunk;
+        auto poll = produce(chunk);
+        if (!chunk.empty()) {
+          buffer->putn_nocopy(reinterpret_cast<const uint8_t*>(chunk.data()), chunk.size()).wait();
+          buffer->sync().wait();
+        }
+        if (poll == HttpResponse::StreamPoll::kEnd) break;
+        if (poll == HttpResponse::StreamPoll::kIdle)
+          std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+      buffer->close(std::ios_base::out).wait();
+      --open_watches_;
+    });
   }
 
   void RunWatch(concurrency::streams::producer_consumer_buffer<uint8_t>& buffer,

@@ -29,6 +29,9 @@ struct RestOptions {
   size_t max_watches = 1000;
   // Extra routes served before RestHandler (GET only), e.g. /metrics. Returns true if it answered.
   std::function<bool(const HttpRequest&, HttpResponse&)> extra_routes;
+  // Routes that authenticate on their own (the ECS endpoint signs with SigV4), asked before the
+  // bearer-token check, any method. Returns true if it answered. `resource` names it in metrics.
+  std::function<bool(const HttpRequest&, HttpResponse&, std::string& resource)> own_auth_routes;
   // Called once per request: method, resource (a plural, "healthz", "readyz", "metrics" or
   // "other"; never an object name), HTTP status, seconds taken.
   std::function<void(const std::string&, const std::string&, int, double)> on_request;

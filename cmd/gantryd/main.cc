@@ -1,9 +1,13 @@
 // gantryd: the control plane in one process.
 //
 //   gantryd [--data-dir DIR] [--listen HOST:PORT] [--grpc-listen HOST:PORT] [--token-file FILE]
+//           [--region R] [--account-id N] [--aws-credentials-file FILE] [--heartbeat-timeout D]
+//           [--instance-lost-after D] [--task-retention D] [--event-retention D]
 //
-// Opens (or creates) DIR/gantry.db, serves the REST API and /healthz, /readyz on --listen, and
-// stops cleanly on SIGTERM or SIGINT. Restarting on the same data dir continues where it stopped.
+// Opens (or creates) DIR/gantry.db, serves the REST API, the ECS-compatible endpoint (POST /),
+// /metrics, /healthz and /readyz on --listen, the object and agent gRPC services on
+// --grpc-listen, and stops cleanly on SIGTERM or SIGINT. Restarting on the same data dir
+// continues where it stopped.
 
 #include <signal.h>
 
@@ -14,9 +18,20 @@
 #include <string>
 #include <vector>
 
+#include "api/ecs/credentials.h"
+#include "api/ecs/ecs_endpoint.h"
+#include "api/ecs/ecs_handler.h"
+#include "api/ecs/event_stream.h"
+#include "api/fleet/agent_backend.h"
+#include "api/fleet/fleet_cache.h"
+#include "api/fleet/instance_service.h"
+#include "api/fleet/task_log_reader.h"
+#include "api/fleet/task_log_store.h"
+#include "api/fleet/task_service.h"
 #include "api/grpc/grpc_server.h"
 #include "api/rest/rest_server.h"
 #include "api/service/object_service.h"
+#include "cmd/gantryd/fleet_housekeeping.h"
 #include "cmd/gantryd/gantryd_metrics.h"
 #include "cmd/gantryd/retention.h"
 #include "store/sqlite/sqlite_store.h"
@@ -29,6 +44,13 @@ struct Flags {
   std::string grpc_listen = "127.0.0.1:7701";
   std::string token_file;
   std::chrono::seconds watch_retention{600};
+  std::string region = "us-east-1";
+  std::string account_id = "000000000000";
+  std::string aws_credentials_file;
+  std::chrono::seconds heartbeat_timeout{15};
+  std::chrono::seconds instance_lost_after{60};
+  std::chrono::seconds task_retention{3600};
+  std::chrono::seconds event_retention{3600};
 };
 
 // 90s, 10m, 1h, or plain seconds.
@@ -57,7 +79,17 @@ constexpr const char* kUsage =
     "  --listen HOST:PORT      REST, /healthz, /readyz (default 127.0.0.1:7700)\n"
     "  --grpc-listen HOST:PORT gRPC (default 127.0.0.1:7701)\n"
     "  --token-file FILE       bearer tokens, lines of token,user,role; required off loopback\n"
-    "  --watch-retention DUR   how long watch history is kept (default 10m); older: 410 Gone\n";
+    "  --watch-retention DUR   how long watch history is kept (default 10m); older: 410 Gone\n"
+    "  --region R              region in ECS ARNs (default us-east-1)\n"
+    "  --account-id N          account in ECS ARNs (default 000000000000)\n"
+    "  --aws-credentials-file FILE\n"
+    "                          lines of ACCESS_KEY_ID,SECRET: every ECS request must be "
+    "SigV4-signed\n"
+    "                          with one (without it, loopback ECS requests need no signature)\n"
+    "  --heartbeat-timeout DUR agent silence before agentConnected=false (default 15s)\n"
+    "  --instance-lost-after DUR  silence before its tasks are STOPPED (default 60s)\n"
+    "  --task-retention DUR    how long STOPPED tasks stay visible (default 1h)\n"
+    "  --event-retention DUR   how long Event objects are kept (default 1h)\n";
 
 bool SplitHostPort(const std::string& s, std::string& host, int& port) {
   size_t colon = s.rfind(':');
@@ -74,6 +106,42 @@ bool SplitHostPort(const std::string& s, std::string& host, int& port) {
 
 bool IsLoopback(const std::string& host) {
   return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" || host == "[::1]";
+}
+
+// GET /apis/gantry.dev/v1/tasks/{id}/log[?container=NAME][&follow=true]: a task's output as
+// plain text; with follow, streamed until the task has stopped.
+bool TaskLogRoute(const gantry::rest::HttpRequest& r, gantry::rest::HttpResponse& out,
+                  const gantry::fleet::TaskLogStore& logs, const gantry::fleet::FleetCache& cache) {
+  static const std::string kPrefix = "/apis/gantry.dev/v1/tasks/";
+  if (!r.path.starts_with(kPrefix) || !r.path.ends_with("/log")) return false;
+  std::string id = r.path.substr(kPrefix.size(), r.path.size() - kPrefix.size() - 4);
+  if (!gantry::fleet::SafePathComponent(id)) return false;
+  if (!cache.Task(id)) {
+    out = gantry::rest::ErrorResponse(
+        gantry::api::Status(gantry::api::Code::kNotFound, "task \"" + id + "\" not found"));
+    return true;
+  }
+  auto query = [&](const char* k) {
+    auto it = r.query.find(k);
+    return it == r.query.end() ? std::string() : it->second;
+  };
+  std::string follow = query("follow");
+  auto reader = std::make_shared<gantry::fleet::TaskLogReader>(logs, cache, id, query("container"),
+                                                               follow == "true" || follow == "1");
+  out.status = 200;
+  out.content_type = "text/plain; charset=utf-8";
+  out.stream = [reader](std::string& chunk) {
+    switch (reader->Next(chunk)) {
+      case gantry::fleet::TaskLogReader::Poll::kData:
+        return gantry::rest::HttpResponse::StreamPoll::kData;
+      case gantry::fleet::TaskLogReader::Poll::kIdle:
+        return gantry::rest::HttpResponse::StreamPoll::kIdle;
+      case gantry::fleet::TaskLogReader::Poll::kEnd:
+        break;
+    }
+    return gantry::rest::HttpResponse::StreamPoll::kEnd;
+  };
+  return true;
 }
 
 int Fail(const std::string& message) {
@@ -112,6 +180,20 @@ int main(int argc, char** argv) {
     } else if (a == "--watch-retention") {
       if (!ParseSeconds(value, flags.watch_retention))
         return Fail("--watch-retention must be like 90s, 10m or 1h, got " + value);
+    } else if (a == "--region") {
+      flags.region = value;
+    } else if (a == "--account-id") {
+      flags.account_id = value;
+    } else if (a == "--aws-credentials-file") {
+      flags.aws_credentials_file = value;
+    } else if (a == "--heartbeat-timeout" || a == "--instance-lost-after" ||
+               a == "--task-retention" || a == "--event-retention") {
+      auto& target = a == "--heartbeat-timeout"     ? flags.heartbeat_timeout
+                     : a == "--instance-lost-after" ? flags.instance_lost_after
+                     : a == "--task-retention"      ? flags.task_retention
+                                                    : flags.event_retention;
+      if (!ParseSeconds(value, target))
+        return Fail(a + " must be like 90s, 10m or 1h, got " + value);
     } else {
       return Fail("unknown flag " + a + " (see gantryd --help)");
     }
@@ -138,6 +220,13 @@ int main(int argc, char** argv) {
     }
   }
 
+  std::optional<gantry::ecs::Credentials> aws_credentials;
+  if (!flags.aws_credentials_file.empty()) {
+    auto loaded = gantry::ecs::Credentials::FromFile(flags.aws_credentials_file);
+    if (!loaded.ok()) return Fail("--aws-credentials-file: " + loaded.status().message());
+    aws_credentials = std::move(*loaded);
+  }
+
   std::error_code ec;
   std::filesystem::create_directories(flags.data_dir, ec);
   if (ec) return Fail("cannot create " + flags.data_dir + ": " + ec.message());
@@ -159,12 +248,38 @@ int main(int argc, char** argv) {
   if (!store.ok()) return Fail(store.error().message);
   gantry::api::SystemClock clock;
   gantry::api::ObjectService service(**store, clock);
+  gantry::fleet::FleetCache fleet_cache(**store);
+  if (auto st = fleet_cache.Start(); !st.ok()) return Fail("fleet cache: " + st.ToString());
+  gantry::fleet::EcsNames ecs_names{flags.region, flags.account_id};
+  gantry::fleet::TaskService tasks(service, fleet_cache, clock, ecs_names);
+  gantry::fleet::InstanceService instances(
+      service, fleet_cache, tasks, clock,
+      {std::chrono::duration_cast<std::chrono::milliseconds>(flags.heartbeat_timeout),
+       std::chrono::duration_cast<std::chrono::milliseconds>(flags.instance_lost_after)});
+  gantry::fleet::TaskLogStore task_logs(flags.data_dir + "/logs");
+  gantry::fleet::AgentBackend agent_backend(instances, tasks, task_logs);
+  gantry::ecs::EcsHandler ecs_handler(service, tasks, instances, fleet_cache, ecs_names);
+  gantry::ecs::EcsEndpoint ecs_endpoint(
+      ecs_handler,
+      {aws_credentials ? &*aws_credentials : nullptr, authorizer ? &*authorizer : nullptr,
+       IsLoopback(rest.host)},
+      clock);
+  gantry::ecs::EventStream event_stream(**store, service, fleet_cache, ecs_names, clock,
+                                        flags.event_retention);
+  if (auto st = event_stream.Start(); !st.ok()) return Fail("event stream: " + st.ToString());
+  rest.own_auth_routes = [&](const gantry::rest::HttpRequest& r, gantry::rest::HttpResponse& out,
+                             std::string& resource) {
+    if (!ecs_endpoint.Serve(r, out)) return false;
+    resource = "ecs";
+    return true;
+  };
   gantry::rest::RestServer* server_ptr = nullptr;
   rest.on_request = [&metrics](const std::string& verb, const std::string& resource, int code,
                                double seconds) {
     metrics.ObserveRequest(verb, resource, code, seconds);
   };
   rest.extra_routes = [&](const gantry::rest::HttpRequest& r, gantry::rest::HttpResponse& out) {
+    if (TaskLogRoute(r, out, task_logs, fleet_cache)) return true;
     if (r.path != "/metrics") return false;
     out.content_type = "text/plain; version=0.0.4";
     out.body = metrics.Scrape((*store)->CurrentRevision(), (*store)->DatabaseSizeBytes(),
@@ -174,21 +289,26 @@ int main(int argc, char** argv) {
   auto server = gantry::rest::RestServer::Start(rest, service, authorizer ? &*authorizer : nullptr);
   if (!server.ok()) return Fail(server.status().message());
   server_ptr = server->get();
-  auto grpc_server = gantry::grpcapi::GrpcServer::Start({flags.grpc_listen}, service,
-                                                        authorizer ? &*authorizer : nullptr);
+  auto grpc_server = gantry::grpcapi::GrpcServer::Start(
+      {flags.grpc_listen}, service, authorizer ? &*authorizer : nullptr, &agent_backend);
   if (!grpc_server.ok()) return Fail(grpc_server.status().message());
   std::cerr << "gantryd: serving REST on " << flags.listen << " and gRPC on " << flags.grpc_listen
             << (authorizer ? " with bearer-token auth" : "") << " (data in " << flags.data_dir
             << ", revision " << (*store)->CurrentRevision() << ")" << std::endl;
 
   gantry::RetentionCompactor retention(**store, flags.watch_retention);
+  auto housekeeping = std::make_unique<gantry::FleetHousekeeping>(instances, tasks, task_logs,
+                                                                  clock, flags.task_retention);
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   std::cerr << "gantryd: " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down"
             << std::endl;
+  housekeeping.reset();
   (*grpc_server)->Stop();
   (*server)->Stop();
+  event_stream.Stop();
+  fleet_cache.Stop();
   grpc_server->reset();
   server->reset();
   store->reset();

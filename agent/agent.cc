@@ -1,0 +1,336 @@
+#include "agent/agent.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <set>
+
+#include "agent/machine_info.h"
+
+namespace gantry::agent {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string RandomUuid() {
+  std::random_device rd;
+  std::mt19937_64 rng((static_cast<uint64_t>(rd()) << 32) ^ rd());
+  uint64_t a = rng(), b = rng();
+  a = (a & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
+  b = (b & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFFF),
+                static_cast<unsigned>(b >> 48),
+                static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFULL));
+  return buf;
+}
+
+void Log(const std::string& line) { std::cerr << "gantry-agent: " << line << std::endl; }
+
+constexpr size_t kMaxLogChunk = 256 << 10;
+
+}  // namespace
+
+api::StatusOr<std::string> LoadOrCreateIdentity(const std::string& state_dir) {
+  std::error_code ec;
+  fs::create_directories(state_dir, ec);
+  if (ec)
+    return api::Status(api::Code::kFailedPrecondition,
+                       "cannot create " + state_dir + ": " + ec.message());
+  const std::string path = state_dir + "/instance-id";
+  std::ifstream in(path);
+  std::string id;
+  if (in >> id && !id.empty()) return id;
+  id = RandomUuid();
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << id << "\n";
+    out.flush();
+    if (!out) return api::Status(api::Code::kFailedPrecondition, "cannot write " + tmp);
+  }
+  // Durable before we register under it: a crash must not give us a second identity.
+  int fd = ::open(tmp.c_str(), O_RDONLY);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+  fs::rename(tmp, path, ec);
+  if (ec)
+    return api::Status(api::Code::kFailedPrecondition,
+                       "cannot write " + path + ": " + ec.message());
+  return id;
+}
+
+Agent::Agent(AgentOptions options, grpcapi::AgentClient& client)
+    : options_(std::move(options)), client_(client) {}
+
+Agent::~Agent() = default;
+
+api::Status Agent::Init() {
+  auto id = LoadOrCreateIdentity(options_.state_dir);
+  if (!id.ok()) return id.status();
+  instance_id_ = *id;
+  driver_ = std::make_unique<ProcessDriver>(options_.state_dir + "/tasks");
+  auto recorded = driver_->Recorded();
+  if (!recorded.ok()) return recorded.status();
+  std::set<std::string> tasks;
+  for (const auto& c : *recorded) tasks.insert(c.task_id);
+  if (!tasks.empty())
+    Log("found " + std::to_string(tasks.size()) + " task(s) from before the restart");
+  return {};
+}
+
+v1::InstanceRegistration Agent::Registration() const {
+  MachineInfo machine = DetectMachine();
+  v1::InstanceRegistration r;
+  r.set_container_instance(instance_id_);
+  r.set_cluster(options_.cluster);
+  r.set_ec2_instance_id(machine.hostname);
+  auto add = [&](const std::string& name, const std::string& value) {
+    for (auto& a : *r.mutable_attributes()) {
+      if (a.name() == name) {
+        a.set_value(value);
+        return;
+      }
+    }
+    auto* a = r.add_attributes();
+    a->set_name(name);
+    a->set_value(value);
+  };
+  add("ecs.os-type", machine.os_type);
+  add("ecs.cpu-architecture", machine.cpu_architecture);
+  for (const auto& [name, value] : options_.attributes) add(name, value);
+  auto* res = r.mutable_registered_resources();
+  res->set_cpu(options_.cpu > 0 ? options_.cpu : machine.cpu_units);
+  res->set_memory(options_.memory > 0 ? options_.memory : machine.memory_mib);
+  for (int p : options_.ports) res->add_ports(p);
+  r.mutable_version_info()->set_agent_version(kAgentVersion);
+  r.mutable_version_info()->set_docker_version("none (process driver)");
+  return r;
+}
+
+bool Agent::RegisterNow() {
+  v1::RegisterInstancesRequest req;
+  *req.add_instances() = Registration();
+  auto resp = client_.Register(req);
+  if (!resp.ok()) {
+    Log("cannot register with " + options_.server + ": " + resp.status().ToString());
+    return false;
+  }
+  Log("registered container instance " + instance_id_ + " in cluster " + options_.cluster);
+  return true;
+}
+
+void Agent::Run(const std::atomic<bool>& stop) {
+  while (!stop && !RegisterNow()) {
+    for (int i = 0; i < 10 && !stop; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::thread heartbeat([&] { HeartbeatLoop(stop); });
+  std::thread watch([&] { WatchLoop(stop); });
+  while (!stop) {
+    {
+      std::unique_lock lock(mu_);
+      wake_cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return wake_ || stop; });
+      wake_ = false;
+    }
+    if (stop) break;
+    Reconcile();
+  }
+  {
+    std::lock_guard lock(mu_);
+    wake_cv_.notify_all();
+  }
+  heartbeat.join();
+  watch.join();
+  SendReports();  // best effort: what changed in the last moments
+}
+
+void Agent::HeartbeatLoop(const std::atomic<bool>& stop) {
+  bool was_ok = true;
+  auto next = std::chrono::steady_clock::now();
+  while (!stop) {
+    if (std::chrono::steady_clock::now() >= next) {
+      next = std::chrono::steady_clock::now() + options_.heartbeat_interval;
+      v1::HeartbeatRequest req;
+      req.add_container_instances(instance_id_);
+      auto resp = client_.Heartbeat(req);
+      if (!resp.ok()) {
+        if (was_ok) Log("heartbeat failed: " + resp.status().ToString());
+        was_ok = false;
+        next = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      } else {
+        if (resp->unknown_instances_size() > 0) RegisterNow();
+        if (!was_ok) {
+          Log("gantryd is back; resyncing");
+          relist_ = true;
+        }
+        was_ok = true;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+void Agent::WatchLoop(const std::atomic<bool>& stop) {
+  const std::string selector = "gantry.dev/container-instance=" + instance_id_;
+  while (!stop) {
+    std::vector<v1::Task> tasks;
+    std::string revision;
+    auto listed = client_.ListTasks(selector, tasks, revision);
+    if (!listed.ok()) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      continue;
+    }
+    {
+      std::lock_guard lock(mu_);
+      desired_.clear();
+      for (auto& t : tasks) desired_[t.metadata().name()] = std::move(t);
+      synced_ = true;
+      wake_ = true;
+    }
+    wake_cv_.notify_all();
+    relist_ = false;
+    // The watch ends when asked to stop, when it fails, or when the heartbeat asks for a relist.
+    std::atomic<bool> end_watch{false};
+    std::thread guard([&] {
+      while (!stop && !relist_ && !end_watch)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      end_watch = true;
+    });
+    (void)client_.WatchTasks(
+        selector, revision,
+        [&](const grpcapi::TaskWatchEvent& e) {
+          {
+            std::lock_guard lock(mu_);
+            if (e.type == "DELETED") {
+              desired_.erase(e.task.metadata().name());
+            } else {
+              desired_[e.task.metadata().name()] = e.task;
+            }
+            wake_ = true;
+          }
+          wake_cv_.notify_all();
+        },
+        end_watch);
+    end_watch = true;
+    guard.join();
+    if (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+const v1::TaskDefinition* Agent::Definition(const std::string& name) {
+  auto it = definitions_.find(name);
+  if (it != definitions_.end()) return &it->second;
+  auto fetched = client_.GetTaskDefinition(name);
+  if (!fetched.ok()) return nullptr;
+  return &definitions_.emplace(name, std::move(*fetched)).first->second;
+}
+
+void Agent::Reconcile() {
+  std::map<std::string, v1::Task> desired;
+  bool synced;
+  {
+    std::lock_guard lock(mu_);
+    desired = desired_;
+    synced = synced_;
+  }
+  if (!synced) return;  // never act on local state alone: gantryd may still want those tasks
+
+  // Recorded containers, by task: what runs here, whatever this process remembers.
+  std::map<std::string, std::vector<RecordedContainer>> local;
+  if (auto recorded = driver_->Recorded(); recorded.ok()) {
+    for (auto& c : *recorded) local[c.task_id].push_back(std::move(c));
+  }
+  for (auto& [id, task] : desired) {
+    auto it = runners_.find(id);
+    if (it == runners_.end()) {
+      auto runner = std::make_unique<TaskRunner>(*driver_, instance_id_, task);
+      if (auto l = local.find(id); l != local.end()) runner->Adopt(l->second);
+      it = runners_.emplace(id, std::move(runner)).first;
+    } else {
+      it->second->Update(task);
+    }
+    const v1::TaskDefinition* def =
+        it->second->needs_definition() ? Definition(task.spec().task_definition()) : nullptr;
+    if (auto report = it->second->Step(def)) unsent_[id] = std::move(*report);
+  }
+  // Tasks gantryd no longer has (collected, deleted) or never had: nothing may keep running.
+  for (auto it = runners_.begin(); it != runners_.end();) {
+    if (desired.count(it->first)) {
+      ++it;
+      continue;
+    }
+    (void)driver_->RemoveTask(it->first);
+    unsent_.erase(it->first);
+    it = runners_.erase(it);
+  }
+  for (const auto& [id, containers] : local) {
+    if (desired.count(id)) continue;
+    Log("removing task " + id + ": gantryd does not know it");
+    (void)driver_->RemoveTask(id);
+  }
+  SendReports();
+  if (std::chrono::steady_clock::now() - last_log_ship_ > std::chrono::milliseconds(500)) {
+    ShipLogs();
+    last_log_ship_ = std::chrono::steady_clock::now();
+  }
+}
+
+void Agent::SendReports() {
+  if (unsent_.empty()) return;
+  v1::ReportTaskStatesRequest req;
+  for (const auto& [id, report] : unsent_) *req.add_reports() = report;
+  auto resp = client_.Report(req);
+  if (!resp.ok()) return;  // kept for the next pass
+  unsent_.clear();
+  std::lock_guard lock(mu_);
+  for (const auto& t : resp->tasks()) {
+    auto it = desired_.find(t.metadata().name());
+    if (it != desired_.end()) it->second = t;
+  }
+}
+
+void Agent::ShipLogs() {
+  v1::AppendTaskLogsRequest req;
+  req.set_container_instance(instance_id_);
+  size_t bytes = 0;
+  std::vector<std::pair<std::string, int64_t>> advances;
+  for (const auto& [id, runner] : runners_) {
+    for (const auto& container : runner->containers()) {
+      for (const char* stream : {"stdout", "stderr"}) {
+        std::string path = driver_->LogPath(id, container, stream);
+        std::string key = id + "/" + container + "/" + stream;
+        int64_t offset = log_offsets_[key];
+        std::ifstream in(path, std::ios::binary);
+        if (!in) continue;
+        in.seekg(offset);
+        std::string data(kMaxLogChunk, '\0');
+        in.read(data.data(), static_cast<std::streamsize>(data.size()));
+        data.resize(static_cast<size_t>(in.gcount()));
+        if (data.empty()) continue;
+        auto* chunk = req.add_chunks();
+        chunk->set_task(id);
+        chunk->set_container(container);
+        chunk->set_stream(stream);
+        chunk->set_offset(offset);
+        advances.emplace_back(key, offset + static_cast<int64_t>(data.size()));
+        bytes += data.size();
+        chunk->set_data(std::move(data));
+        if (bytes > 2 * kMaxLogChunk) break;
+      }
+    }
+  }
+  if (req.chunks_size() == 0) return;
+  if (!client_.AppendLogs(req).ok()) return;
+  for (const auto& [key, offset] : advances) log_offsets_[key] = offset;
+}
+
+}  // namespace gantry::agent

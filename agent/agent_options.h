@@ -1,0 +1,30 @@
+#pragma once
+
+// gantry-agent's settings, as the command line gives them.
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gantry::agent {
+
+struct AgentOptions {
+  std::string server;  // gantryd's gRPC HOST:PORT
+  std::string cluster = "default";
+  std::string state_dir;
+  std::string token;
+  std::vector<std::pair<std::string, std::string>> attributes;  // --attribute NAME=VALUE
+  int cpu = 0;                                                  // 0: 1024 per core
+  int memory = 0;          // MiB; 0: the machine's memory less a reserve
+  std::vector<int> ports;  // host ports reserved for other uses
+  std::chrono::milliseconds heartbeat_interval{5'000};
+  // --simulate N: N virtual instances in this process.
+  int simulate = 0;
+  std::vector<std::string> simulate_zones{"us-east-1a", "us-east-1b", "us-east-1c"};
+  std::vector<std::string> simulate_types{"t2.small", "t2.medium", "m5.large"};
+};
+
+inline constexpr const char* kAgentVersion = "0.1.0";
+
+}  // namespace gantry::agent

@@ -1,0 +1,177 @@
+#include "agent/simulated_fleet.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "agent/agent.h"
+
+namespace gantry::agent {
+namespace {
+
+void Log(const std::string& line) { std::cerr << "gantry-agent: " << line << std::endl; }
+
+constexpr int kRegisterBatch = 500;
+
+}  // namespace
+
+api::Status SimulatedFleet::Init() {
+  // Instance k of the fleet is "<fleet id>-<k>", the fleet id persisting like a real identity.
+  auto fleet = LoadOrCreateIdentity(options_.state_dir);
+  if (!fleet.ok()) return fleet.status();
+  std::string prefix = fleet->substr(0, 8);
+  for (int k = 0; k < options_.simulate; ++k) {
+    ids_.push_back("sim-" + prefix + "-" + std::to_string(k));
+    mine_.insert(ids_.back());
+  }
+  return {};
+}
+
+std::vector<v1::InstanceRegistration> SimulatedFleet::Registrations() const {
+  std::vector<v1::InstanceRegistration> out;
+  out.reserve(ids_.size());
+  for (size_t k = 0; k < ids_.size(); ++k) {
+    v1::InstanceRegistration r;
+    r.set_container_instance(ids_[k]);
+    r.set_cluster(options_.cluster);
+    r.set_ec2_instance_id(ids_[k]);
+    auto add = [&](const std::string& name, const std::string& value) {
+      auto* a = r.add_attributes();
+      a->set_name(name);
+      a->set_value(value);
+    };
+    add("ecs.os-type", "linux");
+    add("ecs.cpu-architecture", "x86_64");
+    if (!options_.simulate_zones.empty())
+      add("ecs.availability-zone", options_.simulate_zones[k % options_.simulate_zones.size()]);
+    if (!options_.simulate_types.empty())
+      add("ecs.instance-type", options_.simulate_types[k % options_.simulate_types.size()]);
+    for (const auto& [name, value] : options_.attributes) add(name, value);
+    r.mutable_registered_resources()->set_cpu(options_.cpu > 0 ? options_.cpu : 2048);
+    r.mutable_registered_resources()->set_memory(options_.memory > 0 ? options_.memory : 4096);
+    for (int p : options_.ports) r.mutable_registered_resources()->add_ports(p);
+    r.mutable_version_info()->set_agent_version(kAgentVersion);
+    r.mutable_version_info()->set_docker_version("simulated");
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+bool SimulatedFleet::RegisterAll(const std::atomic<bool>& stop) {
+  auto all = Registrations();
+  auto started = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < all.size() && !stop;) {
+    v1::RegisterInstancesRequest req;
+    for (size_t j = i; j < std::min(all.size(), i + kRegisterBatch); ++j)
+      *req.add_instances() = all[j];
+    auto resp = client_.Register(req);
+    if (!resp.ok()) {
+      Log("cannot register: " + resp.status().ToString() + "; retrying");
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      continue;
+    }
+    i += static_cast<size_t>(req.instances_size());
+  }
+  if (stop) return false;
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  Log("registered " + std::to_string(all.size()) + " simulated instances in cluster " +
+      options_.cluster + " in " + std::to_string(seconds) + " s");
+  return true;
+}
+
+void SimulatedFleet::Answer(const v1::Task& task, std::vector<v1::TaskStateReport>& reports) {
+  if (!mine_.count(task.spec().container_instance())) return;
+  const std::string& last = task.status().last_status();
+  std::string next;
+  if (task.spec().desired_status() == "STOPPED" && last != "STOPPED") {
+    next = "STOPPED";
+  } else if (task.spec().desired_status() == "RUNNING" && (last.empty() || last == "PENDING")) {
+    next = "RUNNING";
+  }
+  if (next.empty()) return;
+  v1::TaskStateReport r;
+  r.set_task(task.metadata().name());
+  r.set_container_instance(task.spec().container_instance());
+  r.set_last_status(next);
+  for (const auto& c : task.status().containers()) {
+    auto* cs = r.add_containers();
+    cs->set_name(c.name());
+    cs->set_last_status(next);
+    if (next == "STOPPED") cs->set_exit_code(0);
+  }
+  if (next == "STOPPED") {
+    r.set_stopped_reason(task.spec().stopped_reason());
+    r.set_stop_code("UserInitiated");
+  }
+  reports.push_back(std::move(r));
+}
+
+void SimulatedFleet::Run(const std::atomic<bool>& stop) {
+  if (!RegisterAll(stop)) return;
+  std::thread heartbeat([&] {
+    auto next = std::chrono::steady_clock::now();
+    while (!stop) {
+      if (std::chrono::steady_clock::now() >= next) {
+        next += options_.heartbeat_interval;
+        v1::HeartbeatRequest req;
+        for (const auto& id : ids_) req.add_container_instances(id);
+        auto resp = client_.Heartbeat(req);
+        if (resp.ok() && resp->unknown_instances_size() > 0) {
+          Log(std::to_string(resp->unknown_instances_size()) + " instances unknown; registering");
+          RegisterAll(stop);
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  const std::string selector = "gantry.dev/cluster=" + options_.cluster;
+  while (!stop) {
+    std::vector<v1::Task> tasks;
+    std::string revision;
+    if (!client_.ListTasks(selector, tasks, revision).ok()) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      continue;
+    }
+    std::vector<v1::TaskStateReport> reports;
+    for (const auto& t : tasks) Answer(t, reports);
+    std::mutex mu;
+    auto flush = [&] {
+      std::vector<v1::TaskStateReport> batch;
+      {
+        std::lock_guard lock(mu);
+        batch.swap(reports);
+      }
+      if (batch.empty()) return;
+      v1::ReportTaskStatesRequest req;
+      for (auto& r : batch) *req.add_reports() = std::move(r);
+      (void)client_.Report(req);
+    };
+    flush();
+    // Reports go out from this thread as the watch delivers: the watch callback only queues.
+    std::atomic<bool> watch_done{false};
+    std::thread sender([&] {
+      while (!watch_done) {
+        flush();
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+      flush();
+    });
+    (void)client_.WatchTasks(
+        selector, revision,
+        [&](const grpcapi::TaskWatchEvent& e) {
+          if (e.type == "DELETED") return;
+          std::lock_guard lock(mu);
+          Answer(e.task, reports);
+        },
+        stop);
+    watch_done = true;
+    sender.join();
+    if (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  heartbeat.join();
+}
+
+}  // namespace gantry::agent

@@ -1,0 +1,218 @@
+#include "api/ecs/event_stream.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <iostream>
+
+#include "api/ecs/ecs_shapes.h"
+
+namespace gantry::ecs {
+namespace {
+
+constexpr std::string_view kTaskPrefix = "/registry/tasks/";
+constexpr std::string_view kInstancePrefix = "/registry/containerinstances/";
+constexpr std::string_view kEventPrefix = "/registry/events/";
+constexpr const char* kCursorKey = "/gantry/event-stream/cursor";
+
+const schema::KindInfo& EventKind() { return *schema::FindKind("Event"); }
+
+std::string Quote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+EventStream::EventStream(store::Store& store, api::ObjectService& objects,
+                         const fleet::FleetCache& cache, const fleet::EcsNames& names,
+                         const api::Clock& clock, std::chrono::seconds retention)
+    : store_(store),
+      objects_(objects),
+      cache_(cache),
+      names_(names),
+      clock_(clock),
+      retention_(retention) {}
+
+api::Status EventStream::Start() {
+  // Seed the retention queue with the events already stored.
+  auto existing = objects_.List(EventKind());
+  if (existing.ok()) {
+    for (const auto& e : existing->items) {
+      const auto& event = static_cast<const v1::Event&>(*e);
+      auto ms = std::chrono::milliseconds(0);
+      std::tm tm{};
+      if (std::sscanf(event.metadata().creation_timestamp().c_str(), "%4d-%2d-%2dT%2d:%2d:%2d",
+                      &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                      &tm.tm_sec) == 6) {
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        ms = std::chrono::seconds(timegm(&tm));
+      }
+      emitted_.emplace_back(std::chrono::system_clock::time_point(ms), event.metadata().name());
+    }
+    std::sort(emitted_.begin(), emitted_.end());
+  }
+  int64_t from = 0;
+  if (auto cursor = store_.Get(kCursorKey); cursor.ok()) {
+    from = std::strtoll(cursor->value.c_str(), nullptr, 10);
+    saved_cursor_ = from;
+  }
+  auto watch = store_.Watch("/registry/", from);
+  if (!watch.ok() && from != 0) {
+    std::cerr << "gantryd: event stream: history before revision " << from
+              << " is compacted; events of changes made while gantryd was down are lost"
+              << std::endl;
+    watch = store_.Watch("/registry/", 0);
+  }
+  if (!watch.ok()) return api::Status(api::Code::kUnavailable, watch.error().message);
+  watch_ = std::move(*watch);
+  thread_ = std::thread([this] { Run(); });
+  return {};
+}
+
+void EventStream::Stop() {
+  if (stopping_.exchange(true)) return;
+  if (watch_) watch_->Cancel();
+  if (thread_.joinable()) thread_.join();
+}
+
+void EventStream::Run() {
+  int64_t last = saved_cursor_;
+  auto last_save = std::chrono::steady_clock::now();
+  auto last_expire = std::chrono::steady_clock::now();
+  while (!stopping_) {
+    store::WatchEvent e;
+    auto polled = watch_->Next(e, std::chrono::milliseconds(500));
+    if (polled == store::Watch::Poll::kClosed) {
+      if (stopping_) break;
+      auto watch = store_.Watch("/registry/", last);
+      if (!watch.ok()) watch = store_.Watch("/registry/", 0);
+      if (watch.ok()) watch_ = std::move(*watch);
+      continue;
+    }
+    if (polled == store::Watch::Poll::kEvent) {
+      if (e.type == store::WatchEvent::Type::kPut) Emit(e.kv);
+      last = e.kv.mod_revision;
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (last != saved_cursor_ && now - last_save > std::chrono::seconds(1)) {
+      SaveCursor(last);
+      last_save = now;
+    }
+    if (now - last_expire > std::chrono::seconds(10)) {
+      Expire();
+      last_expire = now;
+    }
+  }
+  if (last != saved_cursor_) SaveCursor(last);
+}
+
+std::unique_ptr<v1::Event> EventStream::EventFor(const store::KeyValue& kv) const {
+  const bool is_task = kv.key.starts_with(kTaskPrefix);
+  const bool is_instance = kv.key.starts_with(kInstancePrefix);
+  if (!is_task && !is_instance) return nullptr;
+  std::string detail, arn, detail_type, kind, name, uid, message;
+  if (is_task) {
+    v1::Task task;
+    if (!task.ParseFromString(kv.value)) return nullptr;
+    task.mutable_metadata()->set_resource_version(std::to_string(kv.mod_revision));
+    fleet::InstancePtr instance = cache_.Instance(task.spec().container_instance());
+    detail = TaskJson(task, names_, TimeStyle::kIso8601, instance.get());
+    arn = names_.TaskArn(task.spec().cluster(), task.metadata().name());
+    detail_type = "ECS Task State Change";
+    kind = "Task";
+    name = task.metadata().name();
+    uid = task.metadata().uid();
+    message = "task " + name + " " + task.status().last_status() + " (desired " +
+              task.spec().desired_status() + ") on " + task.spec().container_instance();
+    if (!task.status().stopped_reason().empty()) message += ": " + task.status().stopped_reason();
+  } else {
+    v1::ContainerInstance ci;
+    if (!ci.ParseFromString(kv.value)) return nullptr;
+    ci.mutable_metadata()->set_resource_version(std::to_string(kv.mod_revision));
+    detail = InstanceJson(ci, names_, TimeStyle::kIso8601);
+    arn = names_.InstanceArn(ci.spec().cluster(), ci.metadata().name());
+    detail_type = "ECS Container Instance State Change";
+    kind = "ContainerInstance";
+    name = ci.metadata().name();
+    uid = ci.metadata().uid();
+    message = "container instance " + name + " " + ci.status().status() +
+              (ci.status().agent_connected() ? ", agent connected" : ", agent disconnected") +
+              ", " + std::to_string(ci.status().running_tasks_count()) + " running task(s)";
+  }
+  auto event = std::make_unique<v1::Event>();
+  const std::string event_name =
+      (is_task ? "task." : "containerinstance.") + name + "." + std::to_string(kv.mod_revision);
+  const std::string now = api::FormatTime(clock_.Now());
+  std::string envelope = "{\"version\":\"0\",\"id\":" + Quote(api::NewRandomUid()) +
+                         ",\"detail-type\":" + Quote(detail_type) +
+                         ",\"source\":\"gantry\",\"account\":" + Quote(names_.account) +
+                         ",\"time\":" + Quote(now) + ",\"region\":" + Quote(names_.region) +
+                         ",\"resources\":[" + Quote(arn) + "],\"detail\":" + detail + "}";
+  event->set_api_version("gantry.dev/v1");
+  event->set_kind("Event");
+  event->mutable_metadata()->set_name(event_name);
+  (*event->mutable_metadata()->mutable_labels())["gantry.dev/involved-kind"] = kind;
+  auto* spec = event->mutable_spec();
+  spec->mutable_involved_object()->set_kind(kind);
+  spec->mutable_involved_object()->set_name(name);
+  spec->mutable_involved_object()->set_uid(uid);
+  spec->set_type("Normal");
+  spec->set_reason(is_task ? "TaskStateChange" : "ContainerInstanceStateChange");
+  spec->set_message(message);
+  spec->set_first_timestamp(now);
+  spec->set_last_timestamp(now);
+  spec->set_count(1);
+  if (auto st = google::protobuf::util::JsonStringToMessage(envelope, spec->mutable_detail());
+      !st.ok()) {
+    std::cerr << "gantryd: event stream: bad detail for " << event_name << ": " << st.ToString()
+              << std::endl;
+    return nullptr;
+  }
+  // The per-resource version: the object's store revision rises with every change, and a
+  // replayed change carries the same one.
+  auto& fields = *spec->mutable_detail()->mutable_fields();
+  (*fields["detail"].mutable_struct_value()->mutable_fields())["version"].set_number_value(
+      static_cast<double>(kv.mod_revision));
+  return event;
+}
+
+void EventStream::Emit(const store::KeyValue& kv) {
+  auto event = EventFor(kv);
+  if (!event) return;
+  std::string name = event->metadata().name();
+  auto created = objects_.Create(*event);
+  // AlreadyExists: a replay after a restart; the event is there.
+  if (created.ok()) {
+    emitted_.emplace_back(clock_.Now(), std::move(name));
+  } else if (created.status().code() != api::Code::kAlreadyExists && !warned_) {
+    std::cerr << "gantryd: event stream: cannot record " << name << ": "
+              << created.status().ToString() << std::endl;
+    warned_ = true;
+  }
+}
+
+void EventStream::SaveCursor(int64_t revision) {
+  auto current = store_.Get(kCursorKey);
+  auto value = std::to_string(revision);
+  if (current.ok()) {
+    (void)store_.Update(kCursorKey, value, current->mod_revision);
+  } else {
+    (void)store_.Create(kCursorKey, value);
+  }
+  saved_cursor_ = revision;
+}
+
+void EventStream::Expire() {
+  auto cutoff = clock_.Now() - retention_;
+  while (!emitted_.empty() && emitted_.front().first < cutoff) {
+    (void)objects_.Delete(EventKind(), emitted_.front().second);
+    emitted_.pop_front();
+  }
+}
+
+}  // namespace gantry::ecs

@@ -1,0 +1,63 @@
+#pragma once
+
+// The ECS event stream: every change of a Task or ContainerInstance becomes an Event object
+// whose `detail` is the ECS CloudWatch event ("ECS Task State Change", "ECS Container Instance
+// State Change"), served by the ordinary REST/gRPC watch of events and `gantryctl events -w`.
+//
+//   store watch /registry/{tasks,containerinstances}/ ─▶ Event{name: <kind>.<id>.<revision>,
+//       detail: {version "0", id, detail-type, source "gantry", account, time, region,
+//                resources [arn], detail {<ECS shape>, version: <the object's revision>}}}
+//
+// Delivery is at least once: the revision followed is saved under /gantry/event-stream/cursor,
+// and an event's name is fixed by the change it describes, so a replay after a restart creates
+// nothing twice. Events older than the retention window are deleted.
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "api/fleet/ecs_names.h"
+#include "api/fleet/fleet_cache.h"
+#include "api/service/clock.h"
+#include "api/service/object_service.h"
+#include "store/store.h"
+
+namespace gantry::ecs {
+
+class EventStream {
+ public:
+  EventStream(store::Store& store, api::ObjectService& objects, const fleet::FleetCache& cache,
+              const fleet::EcsNames& names, const api::Clock& clock,
+              std::chrono::seconds retention);
+  ~EventStream() { Stop(); }
+
+  api::Status Start();
+  void Stop();
+
+  // One change as an Event (exposed for tests); nullptr for keys that are not tasks or instances.
+  std::unique_ptr<v1::Event> EventFor(const store::KeyValue& kv) const;
+
+ private:
+  void Run();
+  void Emit(const store::KeyValue& kv);
+  void SaveCursor(int64_t revision);
+  void Expire();
+
+  store::Store& store_;
+  api::ObjectService& objects_;
+  const fleet::FleetCache& cache_;
+  const fleet::EcsNames names_;
+  const api::Clock& clock_;
+  const std::chrono::seconds retention_;
+  store::WatchPtr watch_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+  int64_t saved_cursor_ = 0;
+  bool warned_ = false;  // one log line for a failing store, not one per event
+  std::deque<std::pair<std::chrono::system_clock::time_point, std::string>> emitted_;
+};
+
+}  // namespace gantry::ecs

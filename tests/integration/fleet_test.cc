@@ -1,0 +1,334 @@
+// gantryd with real agents on this machine: placement lands where the constraints say, tasks
+// run as processes, exit codes and output come back, a killed agent loses its instance and its
+// tasks, a restarted agent re-adopts what it runs. Everything over loopback ports picked at run
+// time, driven through the ECS endpoint as the AWS CLI would.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "api/client/http_client.h"
+#include "tests/testlib/testlib.h"
+
+namespace gantry {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+class FleetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    port_ = testlib::FreePort();
+    grpc_port_ = testlib::FreePort();
+    gantryd_ = std::make_unique<testlib::Process>(
+        std::vector<std::string>{testlib::BinDir() + "/gantryd", "--data-dir",
+                                 dir_.path() + "/data", "--listen",
+                                 "127.0.0.1:" + std::to_string(port_), "--grpc-listen",
+                                 "127.0.0.1:" + std::to_string(grpc_port_), "--heartbeat-timeout",
+                                 "2s", "--instance-lost-after", "4s"},
+        dir_.path() + "/gantryd.log");
+    ASSERT_TRUE(testlib::Eventually([&] { return Http().Request("GET", "/readyz").ok(); }, 10s));
+    const char* zones[] = {"us-east-1a", "us-east-1b", "us-east-1c"};
+    const char* types[] = {"t2.small", "t2.medium", "g2.2xlarge"};
+    for (int i = 0; i < 3; ++i) StartAgent(i, zones[i], types[i]);
+    ASSERT_TRUE(testlib::Eventually([&] { return InstanceIds().size() == 3; }, 15s))
+        << "agents did not register";
+    for (const auto& id : InstanceIds()) zone_of_[id] = ZoneOf(id);
+    Ecs("RegisterTaskDefinition",
+        {{"family", "sleeper"},
+         {"containerDefinitions",
+          {{{"name", "app"},
+            {"command", {"/bin/sh", "-c", "echo $$ > pid; exec sleep 1000"}},
+            {"memory", 128},
+            {"cpu", 128}}}}});
+  }
+
+  void TearDown() override {
+    // Stop every task so no process outlives the test, then the agents, then gantryd.
+    for (const auto& status : {"RUNNING"}) {
+      auto listed = Ecs("ListTasks", {{"cluster", "demo"}, {"desiredStatus", status}});
+      for (const auto& arn : listed["taskArns"])
+        Ecs("StopTask", {{"cluster", "demo"}, {"task", arn}});
+    }
+    testlib::Eventually(
+        [&] {
+          auto d = Ecs("ListTasks", {{"cluster", "demo"}});
+          return d["taskArns"].empty();
+        },
+        10s);
+    testlib::Eventually([&] { return RunningTaskProcesses() == 0; }, 10s);
+    agents_.clear();
+  }
+
+  void StartAgent(int i, const std::string& zone, const std::string& type) {
+    agents_[i] = std::make_unique<testlib::Process>(
+        std::vector<std::string>{testlib::BinDir() + "/gantry-agent", "--server",
+                                 "127.0.0.1:" + std::to_string(grpc_port_), "--cluster", "demo",
+                                 "--state-dir", StateDir(i), "--attribute",
+                                 "ecs.availability-zone=" + zone, "--attribute",
+                                 "ecs.instance-type=" + type, "--cpu", "2048", "--memory", "2048",
+                                 "--heartbeat-interval", "300ms"},
+        dir_.path() + "/agent" + std::to_string(i) + ".log");
+  }
+  std::string StateDir(int i) const { return dir_.path() + "/agent" + std::to_string(i); }
+
+  client::HttpClient Http() const {
+    return client::HttpClient(client::Endpoint{"127.0.0.1", port_, ""}, "", 10s);
+  }
+
+  // want_status 0: any status (polling before the cluster exists).
+  json Ecs(const std::string& op, const json& body, int want_status = 200) {
+    client::HttpClient http = Http();
+    // The AWS CLI's headers; the loopback endpoint needs no signature without credentials.
+    auto r =
+        http.RequestWithHeaders("POST", "/", body.dump(), "application/x-amz-json-1.1",
+                                {{"X-Amz-Target", "AmazonEC2ContainerServiceV20141113." + op}});
+    EXPECT_TRUE(r.ok()) << op << ": " << r.status().ToString();
+    if (!r.ok()) return json::object();
+    if (want_status != 0) {
+      EXPECT_EQ(r->status, want_status) << op << ": " << r->body;
+    }
+    auto parsed = json::parse(r->body, nullptr, false);
+    return parsed.is_discarded() ? json::object() : parsed;
+  }
+
+  std::vector<std::string> InstanceIds() {
+    auto listed = Ecs("ListContainerInstances", {{"cluster", "demo"}}, 0);
+    std::vector<std::string> ids;
+    for (const auto& arn : listed["containerInstanceArns"]) {
+      std::string s = arn;
+      ids.push_back(s.substr(s.rfind('/') + 1));
+    }
+    return ids;
+  }
+
+  json Instance(const std::string& id) {
+    auto d = Ecs("DescribeContainerInstances", {{"cluster", "demo"}, {"containerInstances", {id}}});
+    return d["containerInstances"].empty() ? json::object() : d["containerInstances"][0];
+  }
+
+  std::string ZoneOf(const std::string& id) {
+    json instance = Instance(id);
+    for (const auto& a : instance["attributes"])
+      if (a["name"] == "ecs.availability-zone") return a["value"];
+    return "";
+  }
+
+  json Task(const std::string& arn) {
+    auto d = Ecs("DescribeTasks", {{"cluster", "demo"}, {"tasks", {arn}}});
+    return d["tasks"].empty() ? json::object() : d["tasks"][0];
+  }
+
+  bool WaitStatus(const std::string& arn, const std::string& status,
+                  std::chrono::milliseconds timeout = 10s) {
+    return testlib::Eventually([&] { return Task(arn)["lastStatus"] == status; }, timeout);
+  }
+
+  static std::string IdOf(const std::string& arn) { return arn.substr(arn.rfind('/') + 1); }
+
+  // The pid the sleeper wrote into its task directory on agent i.
+  pid_t PidOf(int agent, const std::string& task_arn) {
+    std::ifstream in(StateDir(agent) + "/tasks/" + IdOf(task_arn) + "/app/pid");
+    pid_t pid = 0;
+    in >> pid;
+    return pid;
+  }
+
+  int AgentOf(const json& task) {
+    std::string instance = IdOf(task["containerInstanceArn"]);
+    for (int i = 0; i < 3; ++i) {
+      std::ifstream in(StateDir(i) + "/instance-id");
+      std::string id;
+      in >> id;
+      if (id == instance) return i;
+    }
+    return -1;
+  }
+
+  int RunningTaskProcesses() {
+    int n = 0;
+    for (int i = 0; i < 3; ++i) {
+      std::error_code ec;
+      for (const auto& t : std::filesystem::directory_iterator(StateDir(i) + "/tasks", ec)) {
+        std::ifstream in(t.path() / "app" / "pid");
+        pid_t pid = 0;
+        if (in >> pid && pid > 0 && ::kill(pid, 0) == 0) ++n;
+      }
+    }
+    return n;
+  }
+
+  testlib::TempDir dir_;
+  int port_ = 0, grpc_port_ = 0;
+  std::unique_ptr<testlib::Process> gantryd_;
+  std::map<int, std::unique_ptr<testlib::Process>> agents_;
+  std::map<std::string, std::string> zone_of_;
+};
+
+TEST_F(FleetTest, MemberOfPlacesOnMatchingInstancesAndProcessesRun) {
+  auto run =
+      Ecs("RunTask",
+          {{"cluster", "demo"},
+           {"taskDefinition", "sleeper"},
+           {"count", 2},
+           {"placementConstraints",
+            {{{"type", "memberOf"}, {"expression", "attribute:ecs.instance-type == t2.medium"}}}}});
+  ASSERT_EQ(run["tasks"].size(), 2u) << run.dump();
+  for (const auto& t : run["tasks"]) {
+    std::string arn = t["taskArn"];
+    ASSERT_TRUE(WaitStatus(arn, "RUNNING")) << Task(arn).dump();
+    EXPECT_EQ(zone_of_[IdOf(t["containerInstanceArn"])], "us-east-1b");
+    int agent = AgentOf(t);
+    ASSERT_EQ(agent, 1);
+    ASSERT_TRUE(testlib::Eventually([&] { return PidOf(agent, arn) > 0; }, 5s));
+    EXPECT_EQ(::kill(PidOf(agent, arn), 0), 0) << "the task's process is not running";
+  }
+  // Stop one: SIGTERM reaches the process, the task reports STOPPED with its exit code.
+  std::string arn = run["tasks"][0]["taskArn"];
+  pid_t pid = PidOf(1, arn);
+  Ecs("StopTask", {{"cluster", "demo"}, {"task", arn}, {"reason", "test stop"}});
+  ASSERT_TRUE(WaitStatus(arn, "STOPPED"));
+  auto stopped = Task(arn);
+  EXPECT_EQ(stopped["stoppedReason"], "test stop");
+  EXPECT_EQ(stopped["containers"][0]["exitCode"], 143);
+  EXPECT_TRUE(testlib::Eventually([&] { return ::kill(pid, 0) != 0; }, 5s));
+  // The instance's resources came back.
+  auto instance = Instance(IdOf(stopped["containerInstanceArn"]));
+  EXPECT_EQ(instance["runningTasksCount"], 1);
+}
+
+TEST_F(FleetTest, ExitCodesAndOutputComeBack) {
+  Ecs("RegisterTaskDefinition",
+      {{"family", "oneshot"},
+       {"containerDefinitions",
+        {{{"name", "job"},
+          {"command", {"/bin/sh", "-c", "echo to-stdout; echo to-stderr >&2; exit 5"}},
+          {"memory", 64}}}}});
+  auto run = Ecs("RunTask", {{"cluster", "demo"}, {"taskDefinition", "oneshot"}});
+  ASSERT_EQ(run["tasks"].size(), 1u) << run.dump();
+  std::string arn = run["tasks"][0]["taskArn"];
+  ASSERT_TRUE(WaitStatus(arn, "STOPPED"));
+  auto t = Task(arn);
+  EXPECT_EQ(t["containers"][0]["exitCode"], 5);
+  EXPECT_EQ(t["stoppedReason"], "Essential container in task exited");
+  EXPECT_EQ(t["desiredStatus"], "STOPPED");
+  std::string log;
+  ASSERT_TRUE(testlib::Eventually(
+      [&] {
+        auto r = Http().Request("GET", "/apis/gantry.dev/v1/tasks/" + IdOf(arn) + "/log");
+        log = r.ok() ? r->body : "";
+        return log.find("to-stdout") != std::string::npos &&
+               log.find("to-stderr") != std::string::npos;
+      },
+      5s))
+      << log;
+  // An image without a command stops with a clear reason instead of pretending to run.
+  Ecs("RegisterTaskDefinition",
+      {{"family", "imageonly"},
+       {"containerDefinitions", {{{"name", "web"}, {"image", "nginx:latest"}, {"memory", 64}}}}});
+  run = Ecs("RunTask", {{"cluster", "demo"}, {"taskDefinition", "imageonly"}});
+  arn = run["tasks"][0]["taskArn"];
+  ASSERT_TRUE(WaitStatus(arn, "STOPPED"));
+  std::string reason = Task(arn)["stoppedReason"];
+  EXPECT_NE(reason.find("no command"), std::string::npos) << reason;
+}
+
+TEST_F(FleetTest, KilledAgentLosesItsInstanceAndTasks) {
+  auto run =
+      Ecs("RunTask", {{"cluster", "demo"},
+                      {"taskDefinition", "sleeper"},
+                      {"placementConstraints",
+                       {{{"type", "memberOf"},
+                         {"expression", "attribute:ecs.availability-zone == us-east-1c"}}}}});
+  ASSERT_EQ(run["tasks"].size(), 1u) << run.dump();
+  std::string arn = run["tasks"][0]["taskArn"];
+  ASSERT_TRUE(WaitStatus(arn, "RUNNING"));
+  std::string instance = IdOf(run["tasks"][0]["containerInstanceArn"]);
+  pid_t pid = PidOf(2, arn);
+  agents_[2]->Signal(SIGKILL);
+  agents_[2]->Wait(5s);
+  ASSERT_TRUE(
+      testlib::Eventually([&] { return Instance(instance)["agentConnected"] == false; }, 10s));
+  ASSERT_TRUE(WaitStatus(arn, "STOPPED", 15s));
+  EXPECT_EQ(Task(arn)["stoppedReason"], "Container instance lost");
+  // New tasks avoid the disconnected instance.
+  auto again = Ecs("RunTask", {{"cluster", "demo"}, {"taskDefinition", "sleeper"}, {"count", 3}});
+  for (const auto& t : again["tasks"]) EXPECT_NE(IdOf(t["containerInstanceArn"]), instance);
+  // The agent comes back: it kills the task the server stopped, and reconnects.
+  StartAgent(2, "us-east-1c", "g2.2xlarge");
+  ASSERT_TRUE(
+      testlib::Eventually([&] { return Instance(instance)["agentConnected"] == true; }, 10s));
+  EXPECT_TRUE(testlib::Eventually([&] { return ::kill(pid, 0) != 0; }, 10s))
+      << "the lost task's process survived the agent's return";
+}
+
+TEST_F(FleetTest, RestartedAgentReadoptsItsTasks) {
+  auto run =
+      Ecs("RunTask", {{"cluster", "demo"},
+                      {"taskDefinition", "sleeper"},
+                      {"placementConstraints",
+                       {{{"type", "memberOf"},
+                         {"expression", "attribute:ecs.availability-zone == us-east-1a"}}}}});
+  std::string arn = run["tasks"][0]["taskArn"];
+  ASSERT_TRUE(WaitStatus(arn, "RUNNING"));
+  ASSERT_TRUE(testlib::Eventually([&] { return PidOf(0, arn) > 0; }, 5s));
+  pid_t pid = PidOf(0, arn);
+  agents_[0]->Signal(SIGTERM);
+  ASSERT_EQ(agents_[0]->Wait(10s), 0);
+  EXPECT_EQ(::kill(pid, 0), 0) << "stopping the agent must not stop its tasks";
+  StartAgent(0, "us-east-1a", "t2.small");
+  // Same instance, same process, still RUNNING; and it still obeys a stop.
+  ASSERT_TRUE(testlib::Eventually([&] { return InstanceIds().size() == 3; }, 10s));
+  EXPECT_EQ(Task(arn)["lastStatus"], "RUNNING");
+  EXPECT_EQ(PidOf(0, arn), pid);
+  Ecs("StopTask", {{"cluster", "demo"}, {"task", arn}});
+  ASSERT_TRUE(WaitStatus(arn, "STOPPED"));
+  EXPECT_TRUE(testlib::Eventually([&] { return ::kill(pid, 0) != 0; }, 5s));
+}
+
+TEST_F(FleetTest, SpreadAcrossZonesThenBinpackAndEvents) {
+  auto run = Ecs("RunTask", {{"cluster", "demo"},
+                             {"taskDefinition", "sleeper"},
+                             {"count", 9},
+                             {"placementStrategy",
+                              {{{"type", "spread"}, {"field", "attribute:ecs.availability-zone"}},
+                               {{"type", "binpack"}, {"field", "memory"}}}}});
+  ASSERT_EQ(run["tasks"].size(), 9u) << run.dump();
+  std::map<std::string, int> per_zone;
+  for (const auto& t : run["tasks"]) per_zone[zone_of_[IdOf(t["containerInstanceArn"])]]++;
+  EXPECT_EQ(per_zone["us-east-1a"], 3);
+  EXPECT_EQ(per_zone["us-east-1b"], 3);
+  EXPECT_EQ(per_zone["us-east-1c"], 3);
+  for (const auto& t : run["tasks"]) ASSERT_TRUE(WaitStatus(t["taskArn"], "RUNNING"));
+  // Every state change is an event in the ECS shape.
+  std::string first = run["tasks"][0]["taskArn"];
+  ASSERT_TRUE(testlib::Eventually(
+      [&] {
+        auto r = Http().Request("GET", "/apis/gantry.dev/v1/events");
+        if (!r.ok()) return false;
+        auto list = json::parse(r->body, nullptr, false);
+        int running_events = 0;
+        for (const auto& e : list["items"]) {
+          const auto& d = e["spec"]["detail"];
+          if (d["detail-type"] == "ECS Task State Change" && d["detail"]["taskArn"] == first &&
+              d["detail"]["lastStatus"] == "RUNNING") {
+            EXPECT_EQ(d["source"], "gantry");
+            EXPECT_EQ(d["version"], "0");
+            EXPECT_EQ(d["resources"][0], first);
+            ++running_events;
+          }
+        }
+        return running_events >= 1;
+      },
+      10s));
+}
+
+}  // namespace
+}  // namespace gantry
