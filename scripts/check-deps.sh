@@ -40,6 +40,8 @@ confine 'cpprest/|pplx/' 'api/rest/rest_server\.cc' 'cpprest only in api/rest/re
 confine 'grpcpp/' 'api/grpc/grpc_server\.cc|api/grpc/agent_client\.cc|api/grpc/grpc_server_test\.cc|tests/integration/' \
   'grpcpp only in api/grpc (and tests)'
 confine 'sqlite3\.h' 'store/sqlite/' 'sqlite3.h only in store/sqlite'
+confine 'nlohmann/' 'api/ecs/[a-z_0-9]+\.cc|cli/fleet/|tests/' \
+  'nlohmann/json only in api/ecs .cc files, the ECS verbs of gantryctl, and tests'
 confine 'prometheus/' 'cmd/gantryd/gantryd_metrics\.cc' 'prometheus-cpp only in gantryd_metrics.cc'
 
 if [ $status -eq 0 ]; then echo "check-deps: module edges OK"; fi

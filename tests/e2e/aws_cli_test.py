@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""The talk's AWS CLI commands against gantryd and three local agents.
+
+Starts gantryd (SigV4 required, with a credentials file) and three gantry-agents in zones
+us-east-1a/b/c with instance types t2.small, t2.medium and g2.2xlarge on loopback ports picked at
+run time, then runs `aws ecs ...` with --endpoint-url exactly as the talk does and checks the
+answers: list-container-instances filters (==, matches, in, !=, compound), run-task with memberOf
+constraints, run-task --count 9 with spread over zones then binpack on memory, stop-task,
+describe-tasks, and a wrongly signed request. Installs the AWS CLI (Debian's awscli) if missing.
+
+usage: aws_cli_test.py BIN_DIR
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+BIN = sys.argv[1] if len(sys.argv) > 1 else "build/bin"
+FAILURES = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        FAILURES.append(what)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ensure_aws_cli():
+    if shutil.which("aws"):
+        return
+    print("installing the AWS CLI (Debian package awscli)", flush=True)
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(sudo + ["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(sudo + ["apt-get", "install", "-y", "-qq", "awscli"], check=True, env=env)
+
+
+def wait_for(cond, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if cond():
+                return True
+        except Exception:  # the server may not be up yet
+            pass
+        time.sleep(0.1)
+    check(False, what)
+    return False
+
+
+def main():
+    ensure_aws_cli()
+    work = tempfile.mkdtemp(prefix="gantry-aws-e2e-")
+    port, grpc_port = free_port(), free_port()
+    creds = os.path.join(work, "aws-credentials.csv")
+    with open(creds, "w") as f:
+        f.write("# access key id, secret\nAKIDGANTRYE2E,gantry-e2e-secret\n")
+    procs = []
+    log = lambda name: open(os.path.join(work, name + ".log"), "w")
+    procs.append(subprocess.Popen(
+        [os.path.join(BIN, "gantryd"), "--data-dir", os.path.join(work, "data"),
+         "--listen", f"127.0.0.1:{port}", "--grpc-listen", f"127.0.0.1:{grpc_port}",
+         "--aws-credentials-file", creds, "--region", "us-east-1", "--account-id", "123456789000"],
+        stdout=log("gantryd"), stderr=subprocess.STDOUT))
+    endpoint = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDGANTRYE2E",
+               AWS_SECRET_ACCESS_KEY="gantry-e2e-secret", AWS_DEFAULT_REGION="us-east-1",
+               AWS_PAGER="", AWS_CONFIG_FILE=os.path.join(work, "no-config"),
+               AWS_SHARED_CREDENTIALS_FILE=os.path.join(work, "no-credentials"))
+
+    def aws(*args, expect_ok=True, environ=None):
+        r = subprocess.run(["aws", "ecs", *args, "--endpoint-url", endpoint, "--output", "json"],
+                           capture_output=True, text=True, env=environ or env, timeout=60)
+        if expect_ok and r.returncode != 0:
+            check(False, "aws ecs " + " ".join(args) + ": " + r.stderr.strip())
+            return {}
+        if not expect_ok:
+            return r
+        return json.loads(r.stdout) if r.stdout.strip() else {}
+
+    try:
+        import urllib.request
+        wait_for(lambda: urllib.request.urlopen(endpoint + "/readyz").status == 200, 10,
+                 "gantryd ready")
+        zones = ["us-east-1a", "us-east-1b", "us-east-1c"]
+        types = ["t2.small", "t2.medium", "g2.2xlarge"]
+        for i in range(3):
+            procs.append(subprocess.Popen(
+                [os.path.join(BIN, "gantry-agent"), "--server", f"127.0.0.1:{grpc_port}",
+                 "--cluster", "ecs-demo", "--state-dir", os.path.join(work, f"agent{i}"),
+                 "--attribute", f"ecs.availability-zone={zones[i]}",
+                 "--attribute", f"ecs.instance-type={types[i]}",
+                 "--attribute", "ecs.ami-id=ami-eca289fb",
+                 "--cpu", "4096", "--memory", "4096"],
+                stdout=log(f"agent{i}"), stderr=subprocess.STDOUT))
+
+        def instances(*extra):
+            return aws("list-container-instances", "--cluster", "ecs-demo", *extra).get(
+                "containerInstanceArns", [])
+
+        wait_for(lambda: len(instances()) == 3, 20, "three agents registered")
+        arns = instances()
+        check(all(a.startswith("arn:aws:ecs:us-east-1:123456789000:container-instance/ecs-demo/")
+                  for a in arns), "container instance ARNs: " + (arns[0] if arns else ""))
+        described = aws("describe-container-instances", "--cluster", "ecs-demo",
+                        "--container-instances", *arns)
+        zone_of, type_of = {}, {}
+        for ci in described.get("containerInstances", []):
+            attrs = {a["name"]: a.get("value") for a in ci["attributes"]}
+            zone_of[ci["containerInstanceArn"]] = attrs.get("ecs.availability-zone")
+            type_of[ci["containerInstanceArn"]] = attrs.get("ecs.instance-type")
+            check(attrs.get("ecs.os-type") == "linux", "built-in attribute ecs.os-type")
+
+        # The talk's filters.
+        filters = [
+            ("attribute:ecs.instance-type matches t2.*", 2),
+            ("attribute:ecs.availability-zone matches us-east-1.*", 3),
+            ("attribute:ecs.availability-zone == us-east-1a", 1),
+            ("attribute:ecs.availability-zone != us-east-1a", 2),
+            ("attribute:ecs.instance-type matches t2.* and "
+             "attribute:ecs.availability-zone == us-east-1a", 1),
+            ("(attribute:ecs.instance-type in [t2.small, t2.medium] or "
+             "attribute:ecs.instance-type matches g2.*) and "
+             "attribute:ecs.availability-zone != us-east-1d", 3),
+            ("attribute:ecs.ami-id == ami-eca289fb", 3),
+        ]
+        for expr, want in filters:
+            got = instances("--filter", expr)
+            check(len(got) == want, f'--filter "{expr}": {len(got)} instances (want {want})')
+        bad = aws("list-container-instances", "--cluster", "ecs-demo", "--filter",
+                  "attribute:ecs.instance-type ==", expect_ok=False)
+        check(bad.returncode != 0 and "InvalidParameterException" in bad.stderr,
+              "a bad filter is an InvalidParameterException: " + bad.stderr.strip())
+
+        td = aws("register-task-definition", "--family", "myapp", "--container-definitions",
+                 json.dumps([{"name": "app", "command": ["sleep", "600"], "memory": 64,
+                              "cpu": 64, "essential": True}]))
+        check(td.get("taskDefinition", {}).get("revision") == 1, "register-task-definition myapp:1")
+
+        # On a fresh cluster, as in the talk: spread counts the group's tasks already placed.
+        run = aws("run-task", "--cluster", "ecs-demo", "--task-definition", "myapp", "--count",
+                  "9", "--placement-strategy",
+                  'type="spread",field="attribute:ecs.availability-zone"',
+                  'type="binpack",field="memory"')
+        per_zone = {}
+        for t in run.get("tasks", []):
+            per_zone[zone_of[t["containerInstanceArn"]]] = per_zone.get(
+                zone_of[t["containerInstanceArn"]], 0) + 1
+        check(per_zone == {"us-east-1a": 3, "us-east-1b": 3, "us-east-1c": 3},
+              f"run-task --count 9 spread(zone) then binpack(memory): {per_zone}")
+        task_arns = [t["taskArn"] for t in run.get("tasks", [])]
+        run = aws("run-task", "--cluster", "ecs-demo", "--task-definition", "myapp", "--count",
+                  "5", "--placement-constraints",
+                  'type="memberOf",expression="attribute:ecs.instance-type == g2.2xlarge"')
+        placed = [t["containerInstanceArn"] for t in run.get("tasks", [])]
+        check(len(placed) == 5 and all(type_of[a] == "g2.2xlarge" for a in placed),
+              "run-task --count 5 memberOf g2.2xlarge: all on the g2 instance")
+        run = aws("run-task", "--cluster", "ecs-demo", "--task-definition", "myapp", "--count",
+                  "5", "--placement-constraints",
+                  'type="memberOf",expression="(attribute:ecs.instance-type == t2.small or '
+                  'attribute:ecs.instance-type == t2.medium) and '
+                  'attribute:ecs.availability-zone != us-east-1d"')
+        placed = [t["containerInstanceArn"] for t in run.get("tasks", [])]
+        check(len(placed) == 5 and all(type_of[a] in ("t2.small", "t2.medium") for a in placed),
+              "run-task memberOf t2 instances not in us-east-1d")
+
+        def statuses():
+            d = aws("describe-tasks", "--cluster", "ecs-demo", "--tasks", *task_arns)
+            return {t["taskArn"]: t["lastStatus"] for t in d.get("tasks", [])}
+
+        wait_for(lambda: set(statuses().values()) == {"RUNNING"}, 20, "all 9 tasks RUNNING")
+        listed = aws("list-tasks", "--cluster", "ecs-demo").get("taskArns", [])
+        check(len(listed) == 19, f"list-tasks: {len(listed)} running (want 19)")
+
+        stopped = aws("stop-task", "--cluster", "ecs-demo", "--task", task_arns[0], "--reason",
+                      "talk demo")
+        check(stopped.get("task", {}).get("desiredStatus") == "STOPPED", "stop-task")
+        wait_for(lambda: statuses()[task_arns[0]] == "STOPPED", 15, "stopped task is STOPPED")
+        d = aws("describe-tasks", "--cluster", "ecs-demo", "--tasks", task_arns[0])
+        t = d.get("tasks", [{}])[0]
+        check(t.get("stoppedReason") == "talk demo", "describe-tasks stoppedReason")
+        check(t.get("containers", [{}])[0].get("exitCode") == 143, "describe-tasks exitCode 143")
+        missing = aws("describe-tasks", "--cluster", "ecs-demo", "--tasks", "nope")
+        check(missing.get("failures", [{}])[0].get("reason") == "MISSING",
+              "describe-tasks of an unknown task: failure MISSING")
+
+        # Signatures are checked.
+        wrong = aws("list-clusters", expect_ok=False,
+                    environ=dict(env, AWS_SECRET_ACCESS_KEY="not-the-secret"))
+        check(wrong.returncode != 0 and "InvalidSignatureException" in wrong.stderr,
+              "wrong secret: InvalidSignatureException")
+        unknown = aws("list-clusters", expect_ok=False,
+                      environ=dict(env, AWS_ACCESS_KEY_ID="AKIDUNKNOWN"))
+        check(unknown.returncode != 0 and "UnrecognizedClientException" in unknown.stderr,
+              "unknown key: UnrecognizedClientException")
+        nocluster = aws("list-tasks", "--cluster", "nope", expect_ok=False)
+        check(nocluster.returncode != 0 and "ClusterNotFoundException" in nocluster.stderr,
+              "unknown cluster: ClusterNotFoundException")
+
+        # Leave nothing running.
+        for arn in aws("list-tasks", "--cluster", "ecs-demo").get("taskArns", []):
+            aws("stop-task", "--cluster", "ecs-demo", "--task", arn)
+        wait_for(lambda: not aws("list-tasks", "--cluster", "ecs-demo").get("taskArns"), 20,
+                 "every task stopped")
+        time.sleep(1)  # the agents report the last STOPPED states
+    finally:
+        for p in reversed(procs):
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        if FAILURES:
+            for name in sorted(os.listdir(work)):
+                if name.endswith(".log"):
+                    print(f"---- {name} (last lines)")
+                    with open(os.path.join(work, name)) as f:
+                        print("".join(f.readlines()[-15:]))
+        shutil.rmtree(work, ignore_errors=True)
+    if FAILURES:
+        print(f"{len(FAILURES)} check(s) failed")
+        return 1
+    print("all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
