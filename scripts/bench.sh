@@ -61,3 +61,7 @@ for n in (10000, 100000):
         print(f"simulate {n:>6} instances ({ext}): median {statistics.median(times):.3f} s, "
               f"max {max(times):.3f} s")
 PY
+
+echo
+echo "== fleet: RunTask -> RUNNING on a real agent, 5,000 simulated instances, RunTask throughput"
+python3 bench/fleet_bench.py "$BUILD_DIR/bin" --tasks 200 --seconds 20 | tee "$OUT/fleet.txt"

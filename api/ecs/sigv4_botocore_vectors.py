@@ -1,9 +1,7 @@
-#!/ usr / bin / env python3
-""
-    "Writes SigV4 test vectors signed by botocore (the AWS CLI's library) for sigv4_test.
+#!/usr/bin/env python3
+"""Writes SigV4 test vectors signed by botocore (the AWS CLI's library) for sigv4_test.
 
-    Run by the build only when `python3 -
-    c 'import botocore'` works; sigv4_test skips the botocore
+Run by the build only when `python3 -c 'import botocore'` works; sigv4_test skips the botocore
 cases otherwise. The requests are what the AWS CLI and SDKs produce beyond the plain ECS POST the
 captured fixtures in testdata/ hold: encoded paths with dot segments and doubled slashes, query
 strings that need re-encoding and sorting, headers with runs of whitespace, session tokens, an
@@ -34,8 +32,8 @@ TARGET = "AmazonEC2ContainerServiceV20141113."
 JSON_HEADERS = {"Content-Type": "application/x-amz-json-1.1"}
 
 CASES = [
-#name, region, method, url(path already percent - encoded, as botocore's serializers do),
-#params, headers, body, session token
+    # name, region, method, url (path already percent-encoded, as botocore's serializers do),
+    # params, headers, body, session token
     ("ecs-json-non-ascii-body", "us-west-2", "POST", ENDPOINT + "/", None,
      dict(JSON_HEADERS, **{"X-Amz-Target": TARGET + "DescribeClusters"}),
      '{"clusters": ["caf\u00e9", "\u2603"]}'.encode("utf-8"), None),

@@ -196,6 +196,19 @@ std::vector<TaskPtr> FleetCache::TasksOn(const std::string& instance) const {
   return out;
 }
 
+std::unordered_map<std::string, std::vector<TaskPtr>> FleetCache::TasksByInstance(
+    const std::string& cluster) const {
+  std::lock_guard lock(mu_);
+  std::unordered_map<std::string, std::vector<TaskPtr>> out;
+  auto it = tasks_.by_group.find(cluster);
+  if (it == tasks_.by_group.end()) return out;
+  for (const auto& name : it->second) {
+    const TaskPtr& t = tasks_.by_name.at(name);
+    out[t->spec().container_instance()].push_back(t);
+  }
+  return out;
+}
+
 std::vector<std::string> FleetCache::Clusters() const {
   std::lock_guard lock(mu_);
   std::set<std::string> names;

@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "api/status/status.h"
@@ -47,6 +48,9 @@ class FleetCache {
   std::vector<InstancePtr> InstancesIn(const std::string& cluster) const;
   std::vector<TaskPtr> TasksIn(const std::string& cluster) const;
   std::vector<TaskPtr> TasksOn(const std::string& instance) const;
+  // Every task of the cluster grouped by its instance, under one lock.
+  std::unordered_map<std::string, std::vector<TaskPtr>> TasksByInstance(
+      const std::string& cluster) const;
   std::vector<std::string> Clusters() const;  // clusters that have instances or tasks
   std::vector<InstancePtr> AllInstances() const;
   std::vector<TaskPtr> AllTasks() const;

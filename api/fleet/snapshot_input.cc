@@ -10,38 +10,76 @@ std::string InstanceStatusOf(const v1::ContainerInstance& instance) {
   return instance.status().status().empty() ? "ACTIVE" : instance.status().status();
 }
 
+namespace {
+
+placement::InstanceSpec BaseSpec(const v1::ContainerInstance& instance) {
+  const auto* ci = &instance;
+  placement::InstanceSpec spec;
+  spec.id = ci->metadata().name();
+  spec.ec2_instance_id = ci->spec().ec2_instance_id();
+  std::string status = InstanceStatusOf(*ci);
+  spec.status = status == "DRAINING"   ? placement::InstanceStatus::kDraining
+                : status == "INACTIVE" ? placement::InstanceStatus::kInactive
+                                       : placement::InstanceStatus::kActive;
+  spec.agent_connected = ci->status().agent_connected();
+  if (!ci->status().version_info().agent_version().empty())
+    spec.agent_version = ci->status().version_info().agent_version();
+  if (int64_t ms = ParseTimeMs(ci->status().registered_at()); ms >= 0) spec.registered_at_ms = ms;
+  for (const auto& a : ci->spec().attributes()) spec.attributes.emplace_back(a.name(), a.value());
+  spec.cpu = ci->spec().registered_resources().cpu();
+  spec.memory = ci->spec().registered_resources().memory();
+  spec.ports.assign(ci->spec().registered_resources().ports().begin(),
+                    ci->spec().registered_resources().ports().end());
+  return spec;
+}
+
+void AddTasks(placement::InstanceSpec& spec, const std::vector<TaskPtr>& tasks) {
+  for (const auto& task : tasks) {
+    if (!HoldsResources(*task)) continue;
+    placement::TaskSpec t;
+    t.group = task->spec().group();
+    t.cpu = task->spec().cpu();
+    t.memory = task->spec().memory();
+    t.ports.assign(task->spec().host_ports().begin(), task->spec().host_ports().end());
+    spec.tasks.push_back(std::move(t));
+  }
+}
+
+}  // namespace
+
 std::vector<placement::InstanceSpec> SnapshotInput(const std::vector<InstancePtr>& instances,
                                                    const FleetCache& cache) {
   std::vector<placement::InstanceSpec> out;
   out.reserve(instances.size());
   for (const auto& ci : instances) {
-    placement::InstanceSpec spec;
-    spec.id = ci->metadata().name();
-    spec.ec2_instance_id = ci->spec().ec2_instance_id();
-    std::string status = InstanceStatusOf(*ci);
-    spec.status = status == "DRAINING"   ? placement::InstanceStatus::kDraining
-                  : status == "INACTIVE" ? placement::InstanceStatus::kInactive
-                                         : placement::InstanceStatus::kActive;
-    spec.agent_connected = ci->status().agent_connected();
-    if (!ci->status().version_info().agent_version().empty())
-      spec.agent_version = ci->status().version_info().agent_version();
-    if (int64_t ms = ParseTimeMs(ci->status().registered_at()); ms >= 0) spec.registered_at_ms = ms;
-    for (const auto& a : ci->spec().attributes()) spec.attributes.emplace_back(a.name(), a.value());
-    spec.cpu = ci->spec().registered_resources().cpu();
-    spec.memory = ci->spec().registered_resources().memory();
-    spec.ports.assign(ci->spec().registered_resources().ports().begin(),
-                      ci->spec().registered_resources().ports().end());
-    for (const auto& task : cache.TasksOn(spec.id)) {
-      if (!HoldsResources(*task)) continue;
-      placement::TaskSpec t;
-      t.group = task->spec().group();
-      t.cpu = task->spec().cpu();
-      t.memory = task->spec().memory();
-      t.ports.assign(task->spec().host_ports().begin(), task->spec().host_ports().end());
-      spec.tasks.push_back(std::move(t));
-    }
+    placement::InstanceSpec spec = BaseSpec(*ci);
+    AddTasks(spec, cache.TasksOn(spec.id));
     out.push_back(std::move(spec));
   }
+  return out;
+}
+
+std::vector<placement::InstanceSpec> SnapshotInputBuilder::Build(
+    const std::string& cluster, const std::vector<InstancePtr>& instances,
+    const FleetCache& cache) {
+  auto tasks = cache.TasksByInstance(cluster);
+  static const std::vector<TaskPtr> kNone;
+  std::vector<placement::InstanceSpec> out;
+  out.reserve(instances.size());
+  for (auto& [name, entry] : memo_) entry.seen = false;
+  for (const auto& ci : instances) {
+    Entry& entry = memo_[ci->metadata().name()];
+    if (entry.resource_version != ci->metadata().resource_version() ||
+        entry.resource_version.empty()) {
+      entry.spec = BaseSpec(*ci);
+      entry.resource_version = ci->metadata().resource_version();
+    }
+    entry.seen = true;
+    out.push_back(entry.spec);
+    auto it = tasks.find(ci->metadata().name());
+    AddTasks(out.back(), it == tasks.end() ? kNone : it->second);
+  }
+  std::erase_if(memo_, [](const auto& kv) { return !kv.second.seen; });
   return out;
 }
 

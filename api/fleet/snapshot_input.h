@@ -3,6 +3,7 @@
 // Cached instances and tasks as placement's InstanceSpec values.
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "api/fleet/fleet_cache.h"
@@ -17,6 +18,24 @@ std::string InstanceStatusOf(const v1::ContainerInstance& instance);
 // that FleetCache has on it.
 std::vector<placement::InstanceSpec> SnapshotInput(const std::vector<InstancePtr>& instances,
                                                    const FleetCache& cache);
+
+// The same, remembering each instance's InstanceSpec (without tasks) until the instance changes:
+// with thousands of instances, converting attributes and times on every RunTask was most of its
+// cost (docs/benchmarks.md). Not thread-safe; the owner serializes calls.
+class SnapshotInputBuilder {
+ public:
+  std::vector<placement::InstanceSpec> Build(const std::string& cluster,
+                                             const std::vector<InstancePtr>& instances,
+                                             const FleetCache& cache);
+
+ private:
+  struct Entry {
+    std::string resource_version;
+    placement::InstanceSpec spec;
+    bool seen = false;
+  };
+  std::unordered_map<std::string, Entry> memo_;
+};
 
 // Milliseconds since the epoch of an RFC 3339 UTC time ("2026-11-25T07:54:26Z"), or -1.
 int64_t ParseTimeMs(const std::string& rfc3339);

@@ -122,7 +122,8 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
   if (!explicit_instances) {
     place.count = request.count;
     std::vector<InstancePtr> instances = cache_.InstancesIn(cluster);
-    auto snapshot = placement::ClusterSnapshot::Build(SnapshotInput(instances, cache_));
+    auto snapshot =
+        placement::ClusterSnapshot::Build(snapshot_input_.Build(cluster, instances, cache_));
     if (!snapshot.ok()) return Status(Code::kInternal, snapshot.error().message);
     auto decision = placement::Place(*snapshot, place);
     if (!decision.ok()) {

@@ -20,6 +20,7 @@
 
 #include "api/fleet/ecs_names.h"
 #include "api/fleet/fleet_cache.h"
+#include "api/fleet/snapshot_input.h"
 #include "api/service/clock.h"
 #include "api/service/object_service.h"
 #include "gantry/v1/agent.pb.h"
@@ -109,7 +110,8 @@ class TaskService {
   const api::Clock& clock_;
   const EcsNames names_;
   std::mutex launch_mu_;
-  std::mt19937_64 rng_;  // guarded by launch_mu_
+  std::mt19937_64 rng_;                  // guarded by launch_mu_
+  SnapshotInputBuilder snapshot_input_;  // guarded by launch_mu_
 };
 
 }  // namespace gantry::fleet

@@ -1,11 +1,8 @@
-#!/ usr / bin / env python3
-""
-    "Captures what the real AWS CLI sends, as SigV4 fixtures for sigv4_test.
+#!/usr/bin/env python3
+"""Captures what the real AWS CLI sends, as SigV4 fixtures for sigv4_test.
 
-    Listens on 127.0.0.1 : PORT,
-                           answers every call with an empty ECS reply,
-                           and writes each request exactly as received(request line, headers, body)
-with the receive time as `now` into
+Listens on 127.0.0.1:PORT, answers every call with an empty ECS reply, and writes each request
+exactly as received (request line, headers, body) with the receive time as `now` into
 OUT_DIR/sigv4_cli_<operation>.txt, in the format sigv4_test.cc reads. Stop it with Ctrl-C.
 
   python3 api/ecs/testdata/sigv4_capture.py 38517 /tmp/captures &
