@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/fleet/commands.h"
 #include "cli/objects/commands.h"
 #include "cli/objects/context.h"
 #include "cli/simulate/command.h"
@@ -25,9 +26,23 @@ constexpr const char* kUsage =
     "  diff -f FILE                                       live vs would-be (exit 0 same, 1 "
     "differs)\n"
     "  wait KIND NAME --for=condition=Ready [--timeout=30s]\n"
+    "  events [-w] [--for KIND/NAME] [-o json]            events, oldest first (-o json: the ECS "
+    "event of each, one per line)\n"
+    "  logs TASK [-f] [--container NAME]                  a task's output (-f: until it stops)\n"
     "  simulate -f FILE [--explain]   place tasks offline on a cluster described in FILE\n"
     "  version                        print the version\n"
     "  help                           print this help\n"
+    "\n"
+    "ECS verbs (calls to the ECS endpoint; --cluster defaults to \"default\"):\n"
+    "  run-task --task-definition TD [--count N] [--cluster C] [--group G] [--started-by S]\n"
+    "           [--placement-constraints type=memberOf,expression=\"EXPR\" type=distinctInstance]\n"
+    "           [--placement-strategy type=spread,field=F type=binpack,field=memory] [-o json]\n"
+    "                                  (both also take a JSON array: '[{\"type\":\"random\"}]')\n"
+    "  list-container-instances [--cluster C] [--filter EXPR] [--status S] [-o json|wide]\n"
+    "  drain INSTANCE [--cluster C]                       set DRAINING: no new tasks\n"
+    "  undrain INSTANCE [--cluster C]                     set ACTIVE again\n"
+    "  stop-task TASK [--cluster C] [--reason R]\n"
+    "  describe-tasks TASK... [--cluster C]               the DescribeTasks JSON\n"
     "\n"
     "global flags: --server URL (or GANTRY_SERVER; default http://127.0.0.1:7700),\n"
     "              --token TOKEN (or GANTRY_TOKEN)\n";
@@ -51,8 +66,13 @@ int GantryctlMain(int argc, char** argv) {
   if (verb == "simulate") return RunSimulate(args, std::cout, std::cerr);
   using ObjectVerb = int (*)(const std::vector<std::string>&, const CommandContext&);
   const std::pair<const char*, ObjectVerb> verbs[] = {
-      {"apply", RunApply},   {"get", RunGet},   {"describe", RunDescribe},
-      {"delete", RunDelete}, {"diff", RunDiff}, {"wait", RunWait},
+      {"apply", RunApply},        {"get", RunGet},
+      {"describe", RunDescribe},  {"delete", RunDelete},
+      {"diff", RunDiff},          {"wait", RunWait},
+      {"events", RunEvents},      {"logs", RunLogs},
+      {"run-task", RunRunTask},   {"list-container-instances", RunListContainerInstances},
+      {"drain", RunDrain},        {"undrain", RunUndrain},
+      {"stop-task", RunStopTask}, {"describe-tasks", RunDescribeTasks},
   };
   for (const auto& [name, run] : verbs) {
     if (verb != name) continue;
