@@ -7,29 +7,15 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <random>
 #include <set>
 
 #include "agent/machine_info.h"
+#include "api/uid/uid.h"
 
 namespace gantry::agent {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string RandomUuid() {
-  std::random_device rd;
-  std::mt19937_64 rng((static_cast<uint64_t>(rd()) << 32) ^ rd());
-  uint64_t a = rng(), b = rng();
-  a = (a & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
-  b = (b & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFFF),
-                static_cast<unsigned>(b >> 48),
-                static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFULL));
-  return buf;
-}
 
 void Log(const std::string& line) { std::cerr << "gantry-agent: " << line << std::endl; }
 
@@ -47,7 +33,7 @@ api::StatusOr<std::string> LoadOrCreateIdentity(const std::string& state_dir) {
   std::ifstream in(path);
   std::string id;
   if (in >> id && !id.empty()) return id;
-  id = RandomUuid();
+  id = uid::NewRandomUuid();
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);

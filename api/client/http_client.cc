@@ -249,6 +249,15 @@ api::StatusOr<HttpResult> HttpClient::Request(const std::string& method, const s
 api::StatusOr<HttpResult> HttpClient::RequestWithHeaders(
     const std::string& method, const std::string& path, const std::string& body,
     const std::string& content_type, const std::map<std::string, std::string>& headers) const {
+  return Exchange(method, path, body, content_type, headers, nullptr, timeout_);
+}
+
+api::StatusOr<HttpResult> HttpClient::Exchange(const std::string& method, const std::string& path,
+                                               const std::string& body,
+                                               const std::string& content_type,
+                                               const std::map<std::string, std::string>& headers,
+                                               const std::function<bool(std::string_view)>& on_body,
+                                               std::chrono::milliseconds idle_timeout) const {
   auto fd = Connect(endpoint_, timeout_);
   if (!fd.ok()) return fd.status();
   Socket socket(*fd);
@@ -257,17 +266,16 @@ api::StatusOr<HttpResult> HttpClient::RequestWithHeaders(
       !st.ok()) {
     return st;
   }
-  Reader reader(socket.fd(), timeout_);
+  Reader reader(socket.fd(), idle_timeout.count() > 0 ? idle_timeout : timeout_);
   HttpResult out;
   if (auto st = ReadHead(reader, out); !st.ok()) return st;
-  if (auto st = ReadBody(reader, out,
-                         [&](const std::string& chunk) {
-                           out.body += chunk;
-                           return true;
-                         });
-      !st.ok()) {
-    return st;
-  }
+  const bool stream = on_body && out.status >= 200 && out.status < 300;
+  auto st = ReadBody(reader, out, [&](const std::string& chunk) {
+    if (stream) return on_body(chunk);
+    out.body += chunk;
+    return true;
+  });
+  if (!st.ok()) return st;
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "api/status/status.h"
 
@@ -42,6 +43,16 @@ class HttpClient {
   api::StatusOr<HttpResult> RequestWithHeaders(
       const std::string& method, const std::string& path_and_query, const std::string& body,
       const std::string& content_type, const std::map<std::string, std::string>& headers) const;
+  // The general exchange: extra headers, and for a 2xx answer the body handed to `on_body`
+  // piece by piece as it arrives (return false to stop reading) instead of collected; other
+  // answers are collected into the result. `idle_timeout` bounds each wait for the next byte
+  // (0: the client's timeout). A task's output need not end in '\n', so pieces are bytes, not
+  // lines as in Stream().
+  api::StatusOr<HttpResult> Exchange(const std::string& method, const std::string& path_and_query,
+                                     const std::string& body, const std::string& content_type,
+                                     const std::map<std::string, std::string>& headers,
+                                     const std::function<bool(std::string_view)>& on_body,
+                                     std::chrono::milliseconds idle_timeout) const;
   // Streams a response body line by line (a watch); `on_line` returns false to stop. Returns the
   // status line's code, or an error if the connection failed.
   api::StatusOr<int> Stream(const std::string& path_and_query,

@@ -2,8 +2,20 @@
 
 namespace gantry::fleet {
 
+api::Status AgentBackend::CheckOwner(const std::string& instance,
+                                     const std::string& agent_user) const {
+  if (agent_user.empty()) return {};
+  auto ci = instances_.Get("", instance);
+  if (ci.ok() && !OwnedBy(**ci, agent_user)) {
+    return api::Status(api::Code::kPermissionDenied,
+                       "agent user \"" + agent_user + "\" may not act for container instance " +
+                           instance + ", which another agent user registered");
+  }
+  return {};
+}
+
 api::StatusOr<v1::RegisterInstancesResponse> AgentBackend::Register(
-    const v1::RegisterInstancesRequest& req) {
+    const v1::RegisterInstancesRequest& req, const std::string& agent_user) {
   if (req.instances_size() == 0) return api::InvalidArgument("instances", "give at least one");
   for (int i = 0; i < req.instances_size(); ++i) {
     const auto& r = req.instances(i);
@@ -13,14 +25,19 @@ api::StatusOr<v1::RegisterInstancesResponse> AgentBackend::Register(
     if (r.registered_resources().cpu() < 0 || r.registered_resources().memory() < 0)
       return api::InvalidArgument(at + ".registeredResources", "must not be negative");
   }
-  auto registered = instances_.Register({req.instances().begin(), req.instances().end()});
+  auto registered =
+      instances_.Register({req.instances().begin(), req.instances().end()}, agent_user);
   if (!registered.ok()) return registered.status();
   v1::RegisterInstancesResponse resp;
   for (const auto& ci : *registered) *resp.add_instances() = *ci;
   return resp;
 }
 
-v1::HeartbeatResponse AgentBackend::Heartbeat(const v1::HeartbeatRequest& req) {
+api::StatusOr<v1::HeartbeatResponse> AgentBackend::Heartbeat(const v1::HeartbeatRequest& req,
+                                                             const std::string& agent_user) {
+  for (const auto& name : req.container_instances()) {
+    if (auto st = CheckOwner(name, agent_user); !st.ok()) return st;
+  }
   v1::HeartbeatResponse resp;
   for (auto& name :
        instances_.Heartbeat({req.container_instances().begin(), req.container_instances().end()}))
@@ -28,7 +45,11 @@ v1::HeartbeatResponse AgentBackend::Heartbeat(const v1::HeartbeatRequest& req) {
   return resp;
 }
 
-v1::ReportTaskStatesResponse AgentBackend::Report(const v1::ReportTaskStatesRequest& req) {
+api::StatusOr<v1::ReportTaskStatesResponse> AgentBackend::Report(
+    const v1::ReportTaskStatesRequest& req, const std::string& agent_user) {
+  for (const auto& r : req.reports()) {
+    if (auto st = CheckOwner(r.container_instance(), agent_user); !st.ok()) return st;
+  }
   v1::ReportTaskStatesResponse resp;
   std::vector<std::string> failures;
   for (const auto& t : tasks_.Report({req.reports().begin(), req.reports().end()}, failures))
@@ -37,8 +58,17 @@ v1::ReportTaskStatesResponse AgentBackend::Report(const v1::ReportTaskStatesRequ
   return resp;
 }
 
-api::Status AgentBackend::AppendLogs(const v1::AppendTaskLogsRequest& req) {
+api::Status AgentBackend::AppendLogs(const v1::AppendTaskLogsRequest& req,
+                                     const std::string& agent_user) {
+  if (auto st = CheckOwner(req.container_instance(), agent_user); !st.ok()) return st;
   for (const auto& chunk : req.chunks()) {
+    // Output only for tasks on the sending instance (the store keeps logs of known tasks).
+    TaskPtr task = tasks_.Find(chunk.task());
+    if (!task || task->spec().container_instance() != req.container_instance()) {
+      return api::Status(api::Code::kPermissionDenied, "task " + chunk.task() +
+                                                           " does not run on container instance " +
+                                                           req.container_instance());
+    }
     auto st =
         logs_.Append(chunk.task(), chunk.container(), chunk.stream(), chunk.offset(), chunk.data());
     if (!st.ok()) return st;

@@ -16,12 +16,21 @@ class AgentBackend {
   AgentBackend(InstanceService& instances, TaskService& tasks, TaskLogStore& logs)
       : instances_(instances), tasks_(tasks), logs_(logs) {}
 
-  api::StatusOr<v1::RegisterInstancesResponse> Register(const v1::RegisterInstancesRequest& req);
-  v1::HeartbeatResponse Heartbeat(const v1::HeartbeatRequest& req);
-  v1::ReportTaskStatesResponse Report(const v1::ReportTaskStatesRequest& req);
-  api::Status AppendLogs(const v1::AppendTaskLogsRequest& req);
+  // `agent_user` is the token's user when it has the agent role ("" for admins, editors and a
+  // gantryd without tokens): such a caller acts only for the instances it registered
+  // (kPermissionDenied otherwise).
+  api::StatusOr<v1::RegisterInstancesResponse> Register(const v1::RegisterInstancesRequest& req,
+                                                        const std::string& agent_user = "");
+  api::StatusOr<v1::HeartbeatResponse> Heartbeat(const v1::HeartbeatRequest& req,
+                                                 const std::string& agent_user = "");
+  api::StatusOr<v1::ReportTaskStatesResponse> Report(const v1::ReportTaskStatesRequest& req,
+                                                     const std::string& agent_user = "");
+  api::Status AppendLogs(const v1::AppendTaskLogsRequest& req, const std::string& agent_user = "");
 
  private:
+  // kPermissionDenied unless `agent_user` may act for the (registered) instance.
+  api::Status CheckOwner(const std::string& instance, const std::string& agent_user) const;
+
   InstanceService& instances_;
   TaskService& tasks_;
   TaskLogStore& logs_;

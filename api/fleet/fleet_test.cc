@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "api/fleet/agent_backend.h"
 #include "api/fleet/instance_service.h"
 #include "api/fleet/task_service.h"
 #include "store/memory/memory_store.h"
@@ -334,6 +335,58 @@ TEST_F(FleetTest, StartTaskOnExplicitInstances) {
   ASSERT_EQ(r->tasks.size(), 2u);
   ASSERT_EQ(r->failures.size(), 1u);
   EXPECT_EQ(r->failures[0].reason, "MISSING");
+}
+
+}  // namespace
+}  // namespace gantry::fleet
+
+namespace gantry::fleet {
+namespace {
+
+TEST(AgentBackendTest, AgentTokensActOnlyForTheirOwnInstances) {
+  store::MemoryStore store;
+  api::FakeClock clock;
+  api::ObjectService objects(store, clock);
+  FleetCache cache(store);
+  ASSERT_TRUE(cache.Start().ok());
+  TaskService tasks(objects, cache, clock, EcsNames{}, 1);
+  InstanceService instances(objects, cache, tasks, clock);
+  TaskLogStore logs(::testing::TempDir() + "/agent-backend-logs");
+  AgentBackend backend(instances, tasks, logs);
+
+  v1::RegisterInstancesRequest reg;
+  auto* r = reg.add_instances();
+  r->set_container_instance("i-alice");
+  r->set_cluster("demo");
+  ASSERT_TRUE(backend.Register(reg, "alice").ok());
+  EXPECT_EQ(cache.Instance("i-alice")->metadata().labels().at(kAgentLabel), "alice");
+  // Another agent user cannot take it over, heartbeat for it or report for it.
+  auto stolen = backend.Register(reg, "mallory");
+  ASSERT_FALSE(stolen.ok());
+  EXPECT_EQ(stolen.status().code(), api::Code::kPermissionDenied);
+  v1::HeartbeatRequest hb;
+  hb.add_container_instances("i-alice");
+  EXPECT_EQ(backend.Heartbeat(hb, "mallory").status().code(), api::Code::kPermissionDenied);
+  EXPECT_TRUE(backend.Heartbeat(hb, "alice").ok());
+  EXPECT_TRUE(backend.Heartbeat(hb, "").ok());  // an admin or editor token
+  v1::ReportTaskStatesRequest report;
+  report.add_reports()->set_container_instance("i-alice");
+  EXPECT_EQ(backend.Report(report, "mallory").status().code(), api::Code::kPermissionDenied);
+  // Output only for tasks on the sending instance.
+  v1::AppendTaskLogsRequest out;
+  out.set_container_instance("i-alice");
+  auto* chunk = out.add_chunks();
+  chunk->set_task("not-a-task");
+  chunk->set_container("app");
+  chunk->set_stream("stdout");
+  chunk->set_data("x");
+  EXPECT_EQ(backend.AppendLogs(out, "alice").code(), api::Code::kPermissionDenied);
+  // Bad input names the field.
+  v1::RegisterInstancesRequest bad;
+  bad.add_instances()->set_container_instance("../etc");
+  auto refused = backend.Register(bad, "");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().field(), "instances[0].containerInstance");
 }
 
 }  // namespace

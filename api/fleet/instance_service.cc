@@ -40,6 +40,12 @@ void SetAttribute(v1::ContainerInstanceSpec& spec, const std::string& name,
 
 }  // namespace
 
+bool OwnedBy(const v1::ContainerInstance& instance, const std::string& agent_user) {
+  if (agent_user.empty()) return true;
+  auto it = instance.metadata().labels().find(kAgentLabel);
+  return it == instance.metadata().labels().end() || it->second == agent_user;
+}
+
 InstanceService::InstanceService(api::ObjectService& objects, FleetCache& cache, TaskService& tasks,
                                  const api::Clock& clock, LifecycleOptions options)
     : objects_(objects),
@@ -62,7 +68,7 @@ Status InstanceService::EnsureCluster(const std::string& cluster) {
 }
 
 StatusOr<std::vector<InstancePtr>> InstanceService::Register(
-    const std::vector<v1::InstanceRegistration>& registrations) {
+    const std::vector<v1::InstanceRegistration>& registrations, const std::string& agent_user) {
   std::vector<InstancePtr> out;
   out.reserve(registrations.size());
   std::set<std::string> clusters;
@@ -71,14 +77,15 @@ StatusOr<std::vector<InstancePtr>> InstanceService::Register(
     if (clusters.insert(cluster).second) {
       if (auto st = EnsureCluster(cluster); !st.ok()) return st;
     }
-    auto registered = RegisterOne(r);
+    auto registered = RegisterOne(r, agent_user);
     if (!registered.ok()) return registered.status();
     out.push_back(*registered);
   }
   return out;
 }
 
-StatusOr<InstancePtr> InstanceService::RegisterOne(const v1::InstanceRegistration& r) {
+StatusOr<InstancePtr> InstanceService::RegisterOne(const v1::InstanceRegistration& r,
+                                                   const std::string& agent_user) {
   const std::string& name = r.container_instance();
   if (name.empty()) return api::InvalidArgument("containerInstance", "is required");
   std::string cluster = r.cluster().empty() ? kDefaultCluster : r.cluster();
@@ -95,6 +102,12 @@ StatusOr<InstancePtr> InstanceService::RegisterOne(const v1::InstanceRegistratio
     auto updated =
         objects_.Mutate(InstanceKind(), name, [&](google::protobuf::Message& m) -> StatusOr<bool> {
           auto& ci = static_cast<v1::ContainerInstance&>(m);
+          if (!OwnedBy(ci, agent_user)) {
+            return Status(Code::kPermissionDenied,
+                          "container instance " + name + " belongs to another agent user");
+          }
+          if (!agent_user.empty())
+            (*ci.mutable_metadata()->mutable_labels())[kAgentLabel] = agent_user;
           auto* spec = ci.mutable_spec();
           spec->set_cluster(cluster);
           if (!r.ec2_instance_id().empty()) spec->set_ec2_instance_id(r.ec2_instance_id());
@@ -121,6 +134,7 @@ StatusOr<InstancePtr> InstanceService::RegisterOne(const v1::InstanceRegistratio
   ci.set_kind("ContainerInstance");
   ci.mutable_metadata()->set_name(name);
   (*ci.mutable_metadata()->mutable_labels())["gantry.dev/cluster"] = cluster;
+  if (!agent_user.empty()) (*ci.mutable_metadata()->mutable_labels())[kAgentLabel] = agent_user;
   auto* spec = ci.mutable_spec();
   spec->set_cluster(cluster);
   spec->set_ec2_instance_id(r.ec2_instance_id());
@@ -255,31 +269,29 @@ Status InstanceService::PutAttributes(const std::string& cluster,
   for (const auto& change : changes) {
     if (change.name.empty() || change.name.size() > 128)
       return api::InvalidArgument("attributes.name", "must be 1 to 128 characters");
-    auto ci = Resolve(cluster, change.instance);
-    if (!ci.ok()) return Status(Code::kNotFound, ci.status().message(), "attributes.targetId");
-    auto updated =
-        objects_.Mutate(InstanceKind(), (*ci)->metadata().name(),
-                        [&](google::protobuf::Message& m) -> StatusOr<bool> {
-                          auto& c = static_cast<v1::ContainerInstance&>(m);
-                          SetAttribute(*c.mutable_spec(), change.name, change.value.value_or(""));
-                          return true;
-                        });
-    if (!updated.ok()) return updated.status();
-    cache_.Observe(static_cast<const v1::ContainerInstance&>(**updated));
   }
-  return {};
+  return ChangeAttributes(cluster, changes, /*put=*/true);
 }
 
 Status InstanceService::DeleteAttributes(const std::string& cluster,
                                          const std::vector<AttributeChange>& changes) {
+  return ChangeAttributes(cluster, changes, /*put=*/false);
+}
+
+Status InstanceService::ChangeAttributes(const std::string& cluster,
+                                         const std::vector<AttributeChange>& changes, bool put) {
   for (const auto& change : changes) {
     auto ci = Resolve(cluster, change.instance);
     if (!ci.ok()) return Status(Code::kNotFound, ci.status().message(), "attributes.targetId");
     auto updated = objects_.Mutate(
         InstanceKind(), (*ci)->metadata().name(),
         [&](google::protobuf::Message& m) -> StatusOr<bool> {
-          auto& c = static_cast<v1::ContainerInstance&>(m);
-          auto* attrs = c.mutable_spec()->mutable_attributes();
+          auto* spec = static_cast<v1::ContainerInstance&>(m).mutable_spec();
+          if (put) {
+            SetAttribute(*spec, change.name, change.value.value_or(""));
+            return true;
+          }
+          auto* attrs = spec->mutable_attributes();
           auto it = std::find_if(attrs->begin(), attrs->end(),
                                  [&](const v1::Attribute& a) { return a.name() == change.name; });
           if (it == attrs->end()) return false;

@@ -29,6 +29,13 @@ struct AttributeChange {
   std::optional<std::string> value;
 };
 
+// The label naming the agent user that registered an instance.
+inline constexpr const char* kAgentLabel = "gantry.dev/agent";
+
+// Whether an agent token's user may act for the instance: "" (no agent-role token) may act for
+// any; a user may act for instances it registered, and claim instances nobody has.
+bool OwnedBy(const v1::ContainerInstance& instance, const std::string& agent_user);
+
 class InstanceService {
  public:
   InstanceService(api::ObjectService& objects, FleetCache& cache, TaskService& tasks,
@@ -36,8 +43,11 @@ class InstanceService {
 
   // Creates the cluster if needed; an instance registering again keeps its status (DRAINING
   // stays DRAINING), its registration time and the attributes put on it through the API.
+  // `agent_user` (the token's user for the agent role, "" otherwise) is recorded on new
+  // instances as the label gantry.dev/agent; see OwnedBy.
   api::StatusOr<std::vector<InstancePtr>> Register(
-      const std::vector<v1::InstanceRegistration>& registrations);
+      const std::vector<v1::InstanceRegistration>& registrations,
+      const std::string& agent_user = "");
   // Returns the names that are not registered. A heartbeat from a disconnected instance
   // reconnects it at once.
   std::vector<std::string> Heartbeat(const std::vector<std::string>& names);
@@ -61,8 +71,11 @@ class InstanceService {
 
  private:
   api::Status EnsureCluster(const std::string& cluster);
-  api::StatusOr<InstancePtr> RegisterOne(const v1::InstanceRegistration& registration);
+  api::StatusOr<InstancePtr> RegisterOne(const v1::InstanceRegistration& registration,
+                                         const std::string& agent_user);
   api::StatusOr<InstancePtr> SetConnected(const std::string& instance, bool connected);
+  api::Status ChangeAttributes(const std::string& cluster,
+                               const std::vector<AttributeChange>& changes, bool put);
   api::StatusOr<InstancePtr> Resolve(const std::string& cluster, const std::string& instance) const;
 
   api::ObjectService& objects_;

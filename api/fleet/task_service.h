@@ -85,6 +85,7 @@ class TaskService {
   api::StatusOr<TaskPtr> StopTask(const std::string& cluster, const std::string& task,
                                   const std::string& reason);
   std::vector<TaskPtr> ListTasks(const TaskFilter& filter) const;
+  TaskPtr Find(const std::string& id) const { return cache_.Task(id); }
 
   // Agent reports. A report for a task of another instance, or an unknown task, becomes a
   // failure string; the others are applied in order.

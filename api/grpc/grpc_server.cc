@@ -44,6 +44,12 @@ void Wrap(const Message& m, v1::Object* out) {
 
 const std::string& NameOf(const Message& m) { return schema::MetaOf(m).name(); }
 
+std::string AuthorizationHeader(const grpc::CallbackServerContext& ctx) {
+  auto it = ctx.client_metadata().find("authorization");
+  if (it == ctx.client_metadata().end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
 api::StatusOr<const schema::KindInfo*> Resolve(const std::string& name) {
   const schema::KindInfo* k = schema::FindKind(name);
   if (!k) k = schema::ResolveKind(name);
@@ -63,8 +69,9 @@ class AgentService final : public v1::Agent::CallbackService {
                                               const v1::RegisterInstancesRequest* req,
                                               v1::RegisterInstancesResponse* resp) override {
     auto* reactor = ctx->DefaultReactor();
-    if (auto st = Admit(ctx); !st.ok()) return Finish(reactor, st);
-    auto registered = backend_.Register(*req);
+    auto agent_user = Admit(ctx);
+    if (!agent_user.ok()) return Finish(reactor, agent_user.status());
+    auto registered = backend_.Register(*req, *agent_user);
     if (!registered.ok()) return Finish(reactor, registered.status());
     *resp = std::move(*registered);
     return Finish(reactor, {});
@@ -73,24 +80,31 @@ class AgentService final : public v1::Agent::CallbackService {
                                       const v1::HeartbeatRequest* req,
                                       v1::HeartbeatResponse* resp) override {
     auto* reactor = ctx->DefaultReactor();
-    if (auto st = Admit(ctx); !st.ok()) return Finish(reactor, st);
-    *resp = backend_.Heartbeat(*req);
+    auto agent_user = Admit(ctx);
+    if (!agent_user.ok()) return Finish(reactor, agent_user.status());
+    auto answered = backend_.Heartbeat(*req, *agent_user);
+    if (!answered.ok()) return Finish(reactor, answered.status());
+    *resp = std::move(*answered);
     return Finish(reactor, {});
   }
   grpc::ServerUnaryReactor* ReportTaskStates(grpc::CallbackServerContext* ctx,
                                              const v1::ReportTaskStatesRequest* req,
                                              v1::ReportTaskStatesResponse* resp) override {
     auto* reactor = ctx->DefaultReactor();
-    if (auto st = Admit(ctx); !st.ok()) return Finish(reactor, st);
-    *resp = backend_.Report(*req);
+    auto agent_user = Admit(ctx);
+    if (!agent_user.ok()) return Finish(reactor, agent_user.status());
+    auto answered = backend_.Report(*req, *agent_user);
+    if (!answered.ok()) return Finish(reactor, answered.status());
+    *resp = std::move(*answered);
     return Finish(reactor, {});
   }
   grpc::ServerUnaryReactor* AppendTaskLogs(grpc::CallbackServerContext* ctx,
                                            const v1::AppendTaskLogsRequest* req,
                                            v1::AppendTaskLogsResponse*) override {
     auto* reactor = ctx->DefaultReactor();
-    if (auto st = Admit(ctx); !st.ok()) return Finish(reactor, st);
-    return Finish(reactor, backend_.AppendLogs(*req));
+    auto agent_user = Admit(ctx);
+    if (!agent_user.ok()) return Finish(reactor, agent_user.status());
+    return Finish(reactor, backend_.AppendLogs(*req, *agent_user));
   }
 
  private:
@@ -99,19 +113,17 @@ class AgentService final : public v1::Agent::CallbackService {
     reactor->Finish(ToGrpc(st));
     return reactor;
   }
-  // Agents write container instances and task status: the agent role, or admin/editor.
-  api::Status Admit(grpc::CallbackServerContext* ctx) {
-    if (!authorizer_) return {};
-    std::string header;
-    auto it = ctx->client_metadata().find("authorization");
-    if (it != ctx->client_metadata().end()) header.assign(it->second.data(), it->second.size());
-    auto who = authorizer_->Authenticate(header);
+  // Agents write container instances and task status: the agent role (for its own instances:
+  // the user is returned), or admin/editor (for any: "" is returned).
+  api::StatusOr<std::string> Admit(grpc::CallbackServerContext* ctx) {
+    if (!authorizer_) return std::string();
+    auto who = authorizer_->Authenticate(AuthorizationHeader(*ctx));
     if (!who.ok()) return who.status();
     if (who->role == api::Role::kViewer) {
       return api::Status(api::Code::kPermissionDenied,
                          "user \"" + who->user + "\" (viewer) may not act as an agent");
     }
-    return {};
+    return who->role == api::Role::kAgent ? who->user : std::string();
   }
 
   fleet::AgentBackend& backend_;
@@ -321,10 +333,7 @@ class GrpcServer::Impl final : public v1::Objects::CallbackService {
   api::Status Admit(grpc::CallbackServerContext* ctx, api::Access access,
                     const std::string& resource, const std::string& name) {
     if (!authorizer_) return {};
-    std::string header;
-    auto it = ctx->client_metadata().find("authorization");
-    if (it != ctx->client_metadata().end()) header.assign(it->second.data(), it->second.size());
-    auto who = authorizer_->Authenticate(header);
+    auto who = authorizer_->Authenticate(AuthorizationHeader(*ctx));
     if (!who.ok()) return who.status();
     return authorizer_->Authorize(*who, {access, resource, name, "", false});
   }

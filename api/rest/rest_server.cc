@@ -175,45 +175,57 @@ class RestServer::Impl {
     response = handler_.Handle(r);
     observe(response.status);
     if (!response.watch) return Reply(req, response);
-    if (open_watches_.load() >= options_.max_watches) {
-      return Reply(req,
-                   ErrorResponse(api::Status(api::Code::kUnavailable, "too many open watches")));
-    }
     StartWatch(std::move(req), std::move(response));
   }
 
-  // One thread per watch writes events into a buffer that cpprest sends as a chunked body.
+  // A watch is a stream whose producer turns watch events (and periodic bookmarks) into
+  // newline-delimited JSON.
   void StartWatch(http_request req, HttpResponse response) {
-    auto buffer = std::make_shared<concurrency::streams::producer_consumer_buffer<uint8_t>>();
-    http_response res(web::http::status_codes::OK);
-    res.headers().set_content_type("application/json");
-    res.set_body(buffer->create_istream());
-    // cpprest cannot tell a handler that the client left, but the reply's task ends (with an
-    // error) once a chunk can no longer be written: that is how a watch learns to stop.
-    auto client_gone = std::make_shared<std::atomic<bool>>(false);
-    req.reply(res).then([client_gone](pplx::task<void> t) {
-      client_gone->store(true);
-      try {
-        t.get();
-      } catch (...) {
+    auto watch = std::shared_ptr<api::ObjectWatch>(std::move(response.watch));
+    auto last_bookmark =
+        std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
+    auto last_revision = std::make_shared<std::string>("0");
+    response.stream = [this, watch, last_bookmark, last_revision,
+                       kind = response.watch_kind](std::string& chunk) {
+      api::ObjectEvent e;
+      auto poll = HttpResponse::StreamPoll::kIdle;
+      switch (watch->Next(e, std::chrono::milliseconds(200))) {
+        case api::ObjectWatch::Poll::kClosed:
+          chunk +=
+              "{\"type\":\"ERROR\",\"object\":{\"code\":410,\"reason\":\"Gone\",\"message\":"
+              "\"watch closed: " +
+              watch->closed_reason() + "\"}}\n";
+          return HttpResponse::StreamPoll::kEnd;
+        case api::ObjectWatch::Poll::kEvent:
+          *last_revision = schema::MetaOf(*e.object).resource_version();
+          chunk += std::string("{\"type\":\"") + api::EventTypeName(e.type) +
+                   "\",\"object\":" + codec::ToJson(*e.object) + "}\n";
+          poll = HttpResponse::StreamPoll::kData;
+          break;
+        case api::ObjectWatch::Poll::kTimeout:
+          break;
       }
-    });
-    ++open_watches_;
-    std::lock_guard lock(watches_mu_);
-    watch_threads_.emplace_back(
-        [this, buffer, client_gone,
-         watch = std::shared_ptr<api::ObjectWatch>(std::move(response.watch)),
-         kind = response.watch_kind] {
-          RunWatch(*buffer, *watch, kind, *client_gone);
-          watch->Cancel();
-          buffer->close(std::ios_base::out).wait();
-          --open_watches_;
-        });
+      if (std::chrono::steady_clock::now() - *last_bookmark >= options_.bookmark_interval) {
+        chunk += "{\"type\":\"BOOKMARK\",\"object\":{\"apiVersion\":\"gantry.dev/v1\",\"kind\":\"" +
+                 kind + "\",\"metadata\":{\"resourceVersion\":\"" + *last_revision + "\"}}}\n";
+        *last_bookmark = std::chrono::steady_clock::now();
+        poll = HttpResponse::StreamPoll::kData;
+      }
+      // The watch already waited; no extra pause.
+      return poll == HttpResponse::StreamPoll::kIdle ? HttpResponse::StreamPoll::kData : poll;
+    };
+    response.content_type = "application/json";
+    StartStream(std::move(req), std::move(response), [watch] { watch->Cancel(); });
   }
 
-  // Any other stream: one thread polls the producer and writes what it gives.
-  void StartStream(http_request req, HttpResponse response) {
+  // One thread per stream writes what the producer gives into a buffer that cpprest sends as a
+  // chunked body. The producer paces itself (a watch waits for events; kIdle gets a 200 ms
+  // pause). cpprest cannot tell a handler that the client left, but the reply's task ends (with
+  // an error) once a chunk can no longer be written: that is how a stream learns to stop.
+  void StartStream(http_request req, HttpResponse response,
+                   std::function<void()> on_end = nullptr) {
     if (open_watches_.load() >= options_.max_watches) {
+      if (on_end) on_end();
       return Reply(req,
                    ErrorResponse(api::Status(api::Code::kUnavailable, "too many open streams")));
     }
@@ -231,8 +243,9 @@ class RestServer::Impl {
     });
     ++open_watches_;
     std::lock_guard lock(watches_mu_);
-    watch_threads_.emplace_back([this, buffer, client_gone, produce = std::move(response.stream)] {
-      constexpr size_t kMaxUnsent = 1 << 20;
+    watch_threads_.emplace_back([this, buffer, client_gone, produce = std::move(response.stream),
+                                 on_end] {
+      constexpr size_t kMaxUnsent = 1 << 20;  // a client that stops reading is dropped
       while (!stopped_ && !*client_gone && buffer->in_avail() <= kMaxUnsent) {
         std::string chunk;
         auto poll = produce(chunk);
@@ -244,46 +257,10 @@ class RestServer::Impl {
         if (poll == HttpResponse::StreamPoll::kIdle)
           std::this_thread::sleep_for(std::chrono::milliseconds(200));
       }
+      if (on_end) on_end();
       buffer->close(std::ios_base::out).wait();
       --open_watches_;
     });
-  }
-
-  void RunWatch(concurrency::streams::producer_consumer_buffer<uint8_t>& buffer,
-                api::ObjectWatch& watch, const std::string& kind,
-                const std::atomic<bool>& client_gone) {
-    constexpr size_t kMaxUnsent = 1 << 20;  // a client that stops reading is dropped
-    auto write = [&](const std::string& line) {
-      buffer.putn_nocopy(reinterpret_cast<const uint8_t*>(line.data()), line.size()).wait();
-      buffer.sync().wait();
-    };
-    auto last_bookmark = std::chrono::steady_clock::now();
-    std::string last_revision = "0";
-    while (!stopped_ && !client_gone) {
-      if (buffer.in_avail() > kMaxUnsent) return;
-      api::ObjectEvent e;
-      switch (watch.Next(e, std::chrono::milliseconds(200))) {
-        case api::ObjectWatch::Poll::kClosed:
-          write(
-              "{\"type\":\"ERROR\",\"object\":{\"code\":410,\"reason\":\"Gone\",\"message\":"
-              "\"watch closed: " +
-              watch.closed_reason() + "\"}}\n");
-          return;
-        case api::ObjectWatch::Poll::kEvent: {
-          last_revision = schema::MetaOf(*e.object).resource_version();
-          write(std::string("{\"type\":\"") + api::EventTypeName(e.type) +
-                "\",\"object\":" + codec::ToJson(*e.object) + "}\n");
-          break;
-        }
-        case api::ObjectWatch::Poll::kTimeout:
-          break;
-      }
-      if (std::chrono::steady_clock::now() - last_bookmark >= options_.bookmark_interval) {
-        write("{\"type\":\"BOOKMARK\",\"object\":{\"apiVersion\":\"gantry.dev/v1\",\"kind\":\"" +
-              kind + "\",\"metadata\":{\"resourceVersion\":\"" + last_revision + "\"}}}\n");
-        last_bookmark = std::chrono::steady_clock::now();
-      }
-    }
   }
 
   const RestOptions options_;

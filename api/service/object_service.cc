@@ -4,9 +4,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <mutex>
-#include <random>
 
+#include "api/uid/uid.h"
 #include "api/validation/validate.h"
 #include "gantry/v1/objects.pb.h"
 
@@ -48,26 +47,6 @@ bool ParseRevision(std::string_view rv, int64_t& out) {
   }
   auto [p, ec] = std::from_chars(rv.data(), rv.data() + rv.size(), out);
   return ec == std::errc{} && p == rv.data() + rv.size() && out >= 0;
-}
-
-std::string RandomUid() {
-  static std::mutex mu;
-  static std::mt19937_64 rng{std::random_device{}()};
-  uint64_t a, b;
-  {
-    std::lock_guard lock(mu);
-    a = rng();
-    b = rng();
-  }
-  // Version 4, variant 1.
-  a = (a & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
-  b = (b & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFFF),
-                static_cast<unsigned>(b >> 48),
-                static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFULL));
-  return buf;
 }
 
 Status Stale(const schema::KindInfo& kind, std::string_view name, std::string_view given,
@@ -142,11 +121,11 @@ Status FromStore(const store::Error& e, const schema::KindInfo& kind, std::strin
   return Status(Code::kInternal, "store error: " + e.message);
 }
 
-std::string NewRandomUid() { return RandomUid(); }
+std::string NewRandomUid() { return uid::NewRandomUuid(); }
 
 ObjectService::ObjectService(store::Store& store, const Clock& clock,
                              std::function<std::string()> new_uid)
-    : store_(store), clock_(clock), new_uid_(new_uid ? std::move(new_uid) : RandomUid) {}
+    : store_(store), clock_(clock), new_uid_(new_uid ? std::move(new_uid) : uid::NewRandomUuid) {}
 
 StatusOr<ObjectPtr> ObjectService::Load(const schema::KindInfo& kind,
                                         const store::KeyValue& kv) const {

@@ -18,6 +18,7 @@
 #include "agent/agent.h"
 #include "agent/simulated_fleet.h"
 #include "api/grpc/agent_client.h"
+#include "cmd/common/flags.h"
 
 namespace {
 
@@ -67,41 +68,21 @@ bool ParseInt(const std::string& s, int lo, int hi, int& out) {
   }
 }
 
-bool ParseDuration(const std::string& s, std::chrono::milliseconds& out) {
-  size_t i = 0;
-  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
-  if (i == 0 || i > 7) return false;
-  long n = std::stol(s.substr(0, i));
-  std::string unit = s.substr(i);
-  if (unit == "ms") {
-    out = std::chrono::milliseconds(n);
-  } else if (unit == "s" || unit.empty()) {
-    out = std::chrono::seconds(n);
-  } else {
-    return false;
-  }
-  return n > 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   gantry::agent::AgentOptions o;
   std::vector<std::string> args(argv + 1, argv + argc);
   for (size_t i = 0; i < args.size(); ++i) {
-    std::string a = args[i];
-    if (a == "-h" || a == "--help") {
-      std::cout << kUsage;
-      return 0;
-    }
-    std::string value;
-    if (size_t eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
-      value = a.substr(eq + 1);
-      a = a.substr(0, eq);
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    } else {
-      return Fail(a + " needs a value (see gantry-agent --help)");
+    std::string a, value;
+    switch (gantry::cmd::NextFlag(args, i, a, value)) {
+      case gantry::cmd::FlagResult::kHelp:
+        std::cout << kUsage;
+        return 0;
+      case gantry::cmd::FlagResult::kMissingValue:
+        return Fail(a + " needs a value (see gantry-agent --help)");
+      case gantry::cmd::FlagResult::kFlag:
+        break;
     }
     if (a == "--server") {
       o.server = value;
@@ -128,7 +109,7 @@ int main(int argc, char** argv) {
         o.ports.push_back(port);
       }
     } else if (a == "--heartbeat-interval") {
-      if (!ParseDuration(value, o.heartbeat_interval))
+      if (!gantry::cmd::ParseDuration(value, o.heartbeat_interval))
         return Fail("--heartbeat-interval must be like 500ms or 5s");
     } else if (a == "--simulate") {
       if (!ParseInt(value, 1, 1'000'000, o.simulate))

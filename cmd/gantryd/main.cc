@@ -31,6 +31,7 @@
 #include "api/grpc/grpc_server.h"
 #include "api/rest/rest_server.h"
 #include "api/service/object_service.h"
+#include "cmd/common/flags.h"
 #include "cmd/gantryd/fleet_housekeeping.h"
 #include "cmd/gantryd/gantryd_metrics.h"
 #include "cmd/gantryd/retention.h"
@@ -52,25 +53,6 @@ struct Flags {
   std::chrono::seconds task_retention{3600};
   std::chrono::seconds event_retention{3600};
 };
-
-// 90s, 10m, 1h, or plain seconds.
-bool ParseSeconds(const std::string& s, std::chrono::seconds& out) {
-  size_t i = 0;
-  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
-  if (i == 0 || i > 9) return false;
-  long long n = std::stoll(s.substr(0, i));
-  std::string unit = s.substr(i);
-  if (unit.empty() || unit == "s") {
-    out = std::chrono::seconds(n);
-  } else if (unit == "m") {
-    out = std::chrono::minutes(n);
-  } else if (unit == "h") {
-    out = std::chrono::hours(n);
-  } else {
-    return false;
-  }
-  return n > 0;
-}
 
 constexpr const char* kUsage =
     "usage: gantryd [--data-dir DIR] [--listen HOST:PORT] [--grpc-listen HOST:PORT] [--token-file "
@@ -155,19 +137,15 @@ int main(int argc, char** argv) {
   Flags flags;
   std::vector<std::string> args(argv + 1, argv + argc);
   for (size_t i = 0; i < args.size(); ++i) {
-    std::string a = args[i];
-    std::string value;
-    if (a == "-h" || a == "--help") {
-      std::cout << kUsage;
-      return 0;
-    }
-    if (size_t eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
-      value = a.substr(eq + 1);
-      a = a.substr(0, eq);
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    } else {
-      return Fail(a + " needs a value (see gantryd --help)");
+    std::string a, value;
+    switch (gantry::cmd::NextFlag(args, i, a, value)) {
+      case gantry::cmd::FlagResult::kHelp:
+        std::cout << kUsage;
+        return 0;
+      case gantry::cmd::FlagResult::kMissingValue:
+        return Fail(a + " needs a value (see gantryd --help)");
+      case gantry::cmd::FlagResult::kFlag:
+        break;
     }
     if (a == "--data-dir") {
       flags.data_dir = value;
@@ -178,7 +156,7 @@ int main(int argc, char** argv) {
     } else if (a == "--token-file") {
       flags.token_file = value;
     } else if (a == "--watch-retention") {
-      if (!ParseSeconds(value, flags.watch_retention))
+      if (!gantry::cmd::ParseSeconds(value, flags.watch_retention))
         return Fail("--watch-retention must be like 90s, 10m or 1h, got " + value);
     } else if (a == "--region") {
       flags.region = value;
@@ -192,7 +170,7 @@ int main(int argc, char** argv) {
                      : a == "--instance-lost-after" ? flags.instance_lost_after
                      : a == "--task-retention"      ? flags.task_retention
                                                     : flags.event_retention;
-      if (!ParseSeconds(value, target))
+      if (!gantry::cmd::ParseSeconds(value, target))
         return Fail(a + " must be like 90s, 10m or 1h, got " + value);
     } else {
       return Fail("unknown flag " + a + " (see gantryd --help)");

@@ -1,15 +1,8 @@
 #pragma once
 
-// One HTTP/1.1 exchange for the fleet verbs, with extra request headers and the response body
-// handed over as it arrives.
-//
-// api/client's HttpClient covers the object verbs but not these two needs: it sends no extra
-// headers (an ECS call needs X-Amz-Target), and its Stream() splits the body into lines, so
-// `logs -f` would hold back a partial line and drop an unterminated last one (a task's output
-// need not end in '\n'). Same wire behaviour as HttpClient otherwise: one connection per
-// request, Connection: close, bodies sent with Content-Length, responses read by
-// Content-Length, chunked encoding or until close. When HttpClient grows headers and a byte
-// stream, this file goes.
+// The fleet verbs' view of one HTTP exchange (a request spec and timeouts), over
+// client::HttpClient::Exchange: extra headers (X-Amz-Target) and the body handed over as it
+// arrives, so `logs -f` shows partial and unterminated lines at once.
 
 #include <chrono>
 #include <functional>
