@@ -12,6 +12,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
+#include <thread>
 
 #include "api/client/http_client.h"
 #include "tests/testlib/testlib.h"
@@ -132,6 +134,12 @@ class FleetTest : public ::testing::Test {
   }
 
   static std::string IdOf(const std::string& arn) { return arn.substr(arn.rfind('/') + 1); }
+
+  testlib::CommandResult Ctl(std::vector<std::string> args) {
+    args.insert(args.begin(), {testlib::BinDir() + "/gantryctl", "--server",
+                               "http://127.0.0.1:" + std::to_string(port_)});
+    return testlib::RunCommand(args);
+  }
 
   // The pid the sleeper wrote into its task directory on agent i.
   pid_t PidOf(int agent, const std::string& task_arn) {
@@ -330,5 +338,150 @@ TEST_F(FleetTest, SpreadAcrossZonesThenBinpackAndEvents) {
       10s));
 }
 
+// The ECS verbs of gantryctl as users type them.
+TEST_F(FleetTest, GantryctlVerbs) {
+  auto listed = Ctl({"list-container-instances", "--cluster", "demo", "--filter",
+                     "attribute:ecs.instance-type matches t2.*", "-o", "json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(json::parse(listed.out)["containerInstanceArns"].size(), 2u);
+  auto bad = Ctl({"list-container-instances", "--cluster", "demo", "--filter",
+                  "attribute:ecs.instance-type =="});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("column"), std::string::npos) << bad.err;
+
+  // run-task with the AWS CLI's shorthand, as the shell hands it over.
+  auto run = Ctl({"run-task", "--cluster", "demo", "--task-definition", "sleeper", "--count", "3",
+                  "--placement-strategy", "type=spread,field=attribute:ecs.availability-zone", "-o",
+                  "json"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  auto tasks = json::parse(run.out)["tasks"];
+  ASSERT_EQ(tasks.size(), 3u);
+  std::set<std::string> zones;
+  for (const auto& t : tasks) zones.insert(zone_of_[IdOf(t["containerInstanceArn"])]);
+  EXPECT_EQ(zones.size(), 3u);
+  std::string arn = tasks[0]["taskArn"];
+  ASSERT_TRUE(WaitStatus(arn, "RUNNING"));
+
+  // Drain the instance of the first task: no new task lands there.
+  std::string drained = IdOf(tasks[0]["containerInstanceArn"]);
+  auto drain = Ctl({"drain", drained, "--cluster", "demo"});
+  ASSERT_EQ(drain.exit_code, 0) << drain.err;
+  EXPECT_EQ(Instance(drained)["status"], "DRAINING");
+  auto more = Ctl({"run-task", "--cluster", "demo", "--task-definition", "sleeper", "--count", "4",
+                   "-o", "json"});
+  ASSERT_EQ(more.exit_code, 0) << more.err;
+  for (const auto& t : json::parse(more.out)["tasks"])
+    EXPECT_NE(IdOf(t["containerInstanceArn"]), drained);
+  ASSERT_EQ(Ctl({"undrain", drained, "--cluster", "demo"}).exit_code, 0);
+  EXPECT_EQ(Instance(drained)["status"], "ACTIVE");
+
+  // An unsatisfiable constraint: failures, exit 1.
+  auto none = Ctl({"run-task", "--cluster", "demo", "--task-definition", "sleeper",
+                   "--placement-constraints",
+                   "type=memberOf,expression=attribute:ecs.instance-type == p9.huge"});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.out.find("MemberOf placement constraint unsatisfied."), std::string::npos)
+      << none.out << none.err;
+
+  // Output, and the event stream in the ECS shape.
+  Ecs("RegisterTaskDefinition", {{"family", "hello"},
+                                 {"containerDefinitions",
+                                  {{{"name", "app"},
+                                    {"command", {"/bin/sh", "-c", "echo hello from gantry"}},
+                                    {"memory", 16}}}}});
+  auto hello = Ecs("RunTask", {{"cluster", "demo"}, {"taskDefinition", "hello"}});
+  std::string hello_arn = hello["tasks"][0]["taskArn"];
+  ASSERT_TRUE(WaitStatus(hello_arn, "STOPPED"));
+  auto logs = Ctl({"logs", IdOf(hello_arn), "-f"});  // ends: the task has stopped
+  EXPECT_EQ(logs.exit_code, 0) << logs.err;
+  EXPECT_NE(logs.out.find("hello from gantry"), std::string::npos) << logs.out;
+  EXPECT_EQ(Ctl({"logs", "no-such-task"}).exit_code, 1);
+  auto events = Ctl({"events", "-o", "json"});
+  ASSERT_EQ(events.exit_code, 0) << events.err;
+  bool saw_stop = false;
+  std::istringstream lines(events.out);
+  for (std::string line; std::getline(lines, line);) {
+    auto e = json::parse(line, nullptr, false);
+    if (e.is_discarded()) continue;
+    if (e["detail-type"] == "ECS Task State Change" && e["detail"]["taskArn"] == hello_arn &&
+        e["detail"]["lastStatus"] == "STOPPED") {
+      saw_stop = true;
+      EXPECT_EQ(e["detail"]["containers"][0]["exitCode"], 0);
+    }
+  }
+  EXPECT_TRUE(saw_stop) << events.out.substr(0, 2000);
+  auto stop = Ctl({"stop-task", IdOf(arn), "--cluster", "demo", "--reason", "done"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.err;
+  ASSERT_TRUE(WaitStatus(arn, "STOPPED"));
+  EXPECT_EQ(Task(arn)["stoppedReason"], "done");
+}
+
 }  // namespace
+
+// Agents with agent-role tokens: each acts only for its own instance.
+TEST(FleetAuthTest, AgentTokensRegisterAndRunTasks) {
+  testlib::TempDir dir;
+  std::ofstream(dir.path() + "/tokens.csv") << "admin-token,root,admin\n"
+                                            << "agent-token,agent-a,agent\n"
+                                            << "viewer-token,watcher,viewer\n";
+  int port = testlib::FreePort(), grpc_port = testlib::FreePort();
+  testlib::Process gantryd(
+      {testlib::BinDir() + "/gantryd", "--data-dir", dir.path() + "/data", "--listen",
+       "127.0.0.1:" + std::to_string(port), "--grpc-listen",
+       "127.0.0.1:" + std::to_string(grpc_port), "--token-file", dir.path() + "/tokens.csv"},
+      dir.path() + "/gantryd.log");
+  client::HttpClient admin(client::Endpoint{"127.0.0.1", port, ""}, "admin-token", 10s);
+  ASSERT_TRUE(testlib::Eventually([&] { return admin.Request("GET", "/readyz").ok(); }, 10s));
+  auto agent = [&](const std::string& name, const std::string& token) {
+    return std::make_unique<testlib::Process>(
+        std::vector<std::string>{testlib::BinDir() + "/gantry-agent", "--server",
+                                 "127.0.0.1:" + std::to_string(grpc_port), "--cluster", "auth",
+                                 "--state-dir", dir.path() + "/" + name, "--token", token,
+                                 "--heartbeat-interval", "300ms"},
+        dir.path() + "/" + name + ".log");
+  };
+  auto good = agent("good", "agent-token");
+  auto viewer = agent("viewer", "viewer-token");
+  auto ecs = [&](const std::string& op, const json& body) {
+    auto r =
+        admin.RequestWithHeaders("POST", "/", body.dump(), "application/x-amz-json-1.1",
+                                 {{"X-Amz-Target", "AmazonEC2ContainerServiceV20141113." + op}});
+    return r.ok() ? json::parse(r->body, nullptr, false) : json::object();
+  };
+  ASSERT_TRUE(testlib::Eventually(
+      [&] {
+        return ecs("ListContainerInstances", {{"cluster", "auth"}})["containerInstanceArns"]
+                   .size() == 1;
+      },
+      10s));
+  // The viewer's agent never registers; it says why.
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(ecs("ListContainerInstances", {{"cluster", "auth"}})["containerInstanceArns"].size(),
+            1u);
+  std::ifstream viewer_log(dir.path() + "/viewer.log");
+  std::string viewer_said((std::istreambuf_iterator<char>(viewer_log)), {});
+  EXPECT_NE(viewer_said.find("viewer"), std::string::npos) << viewer_said;
+  // The agent token's instance runs tasks.
+  ecs("RegisterTaskDefinition",
+      {{"family", "t"},
+       {"containerDefinitions",
+        {{{"name", "app"}, {"command", {"sleep", "30"}}, {"memory", 16}}}}});
+  auto run = ecs("RunTask", {{"cluster", "auth"}, {"taskDefinition", "t"}});
+  ASSERT_EQ(run["tasks"].size(), 1u) << run.dump();
+  std::string arn = run["tasks"][0]["taskArn"];
+  ASSERT_TRUE(testlib::Eventually(
+      [&] {
+        auto d = ecs("DescribeTasks", {{"cluster", "auth"}, {"tasks", {arn}}});
+        return !d["tasks"].empty() && d["tasks"][0]["lastStatus"] == "RUNNING";
+      },
+      10s));
+  ecs("StopTask", {{"cluster", "auth"}, {"task", arn}});
+  ASSERT_TRUE(testlib::Eventually(
+      [&] {
+        auto d = ecs("DescribeTasks", {{"cluster", "auth"}, {"tasks", {arn}}});
+        return !d["tasks"].empty() && d["tasks"][0]["lastStatus"] == "STOPPED";
+      },
+      10s));
+}
+
 }  // namespace gantry
