@@ -20,6 +20,12 @@ namespace fs = std::filesystem;
 void Log(const std::string& line) { std::cerr << "gantry-agent: " << line << std::endl; }
 
 constexpr size_t kMaxLogChunk = 256 << 10;
+// What one AppendTaskLogs call carries at most, well under gantryd's message limit.
+constexpr size_t kMaxLogBatch = 1 << 20;
+
+int64_t RevisionOf(const v1::Task& t) {
+  return std::strtoll(t.metadata().resource_version().c_str(), nullptr, 10);
+}
 
 }  // namespace
 
@@ -215,6 +221,12 @@ void Agent::WatchLoop(const std::atomic<bool>& stop) {
 const v1::TaskDefinition* Agent::Definition(const std::string& name) {
   auto it = definitions_.find(name);
   if (it != definitions_.end()) return &it->second;
+  if (definitions_.size() >= 256) {
+    // Revisions are immutable, so any entry may go; keep those running tasks use.
+    std::set<std::string> used;
+    for (const auto& [id, runner] : runners_) used.insert(runner->task().spec().task_definition());
+    std::erase_if(definitions_, [&](const auto& kv) { return !used.count(kv.first); });
+  }
   auto fetched = client_.GetTaskDefinition(name);
   if (!fetched.ok()) return nullptr;
   return &definitions_.emplace(name, std::move(*fetched)).first->second;
@@ -256,6 +268,8 @@ void Agent::Reconcile() {
     }
     (void)driver_->RemoveTask(it->first);
     unsent_.erase(it->first);
+    std::erase_if(log_offsets_,
+                  [&](const auto& kv) { return kv.first.starts_with(it->first + "/"); });
     it = runners_.erase(it);
   }
   for (const auto& [id, containers] : local) {
@@ -276,11 +290,20 @@ void Agent::SendReports() {
   for (const auto& [id, report] : unsent_) *req.add_reports() = report;
   auto resp = client_.Report(req);
   if (!resp.ok()) return;  // kept for the next pass
-  unsent_.clear();
+  // Reports gantryd could not apply for now (a busy store) go again; those it never will (an
+  // unknown task, another instance's) are dropped.
+  std::map<std::string, v1::TaskStateReport> again;
+  for (const auto& f : resp->failures()) {
+    auto it = unsent_.find(f.task());
+    if (f.retry() && it != unsent_.end()) again.emplace(f.task(), it->second);
+  }
+  unsent_ = std::move(again);
+  // The stored tasks, unless the watch already brought something newer (a StopTask that
+  // committed after our report).
   std::lock_guard lock(mu_);
   for (const auto& t : resp->tasks()) {
     auto it = desired_.find(t.metadata().name());
-    if (it != desired_.end()) it->second = t;
+    if (it != desired_.end() && RevisionOf(t) > RevisionOf(it->second)) it->second = t;
   }
 }
 
@@ -290,8 +313,11 @@ void Agent::ShipLogs() {
   size_t bytes = 0;
   std::vector<std::pair<std::string, int64_t>> advances;
   for (const auto& [id, runner] : runners_) {
+    if (bytes >= kMaxLogBatch) break;  // the rest goes in the next round
     for (const auto& container : runner->containers()) {
+      if (bytes >= kMaxLogBatch) break;
       for (const char* stream : {"stdout", "stderr"}) {
+        if (bytes >= kMaxLogBatch) break;
         std::string path = driver_->LogPath(id, container, stream);
         std::string key = id + "/" + container + "/" + stream;
         int64_t offset = log_offsets_[key];
@@ -310,7 +336,6 @@ void Agent::ShipLogs() {
         advances.emplace_back(key, offset + static_cast<int64_t>(data.size()));
         bytes += data.size();
         chunk->set_data(std::move(data));
-        if (bytes > 2 * kMaxLogChunk) break;
       }
     }
   }

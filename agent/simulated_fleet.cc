@@ -146,8 +146,23 @@ void SimulatedFleet::Run(const std::atomic<bool>& stop) {
       }
       if (batch.empty()) return;
       v1::ReportTaskStatesRequest req;
-      for (auto& r : batch) *req.add_reports() = std::move(r);
-      (void)client_.Report(req);
+      for (auto& r : batch) *req.add_reports() = r;
+      auto resp = client_.Report(req);
+      std::vector<v1::TaskStateReport> again;
+      if (!resp.ok()) {
+        again = std::move(batch);  // gantryd unreachable: all of them next time
+      } else {
+        std::set<std::string> retry;
+        for (const auto& f : resp->failures())
+          if (f.retry()) retry.insert(f.task());
+        for (auto& r : batch)
+          if (retry.count(r.task())) again.push_back(std::move(r));
+      }
+      if (!again.empty()) {
+        std::lock_guard lock(mu);
+        reports.insert(reports.begin(), std::make_move_iterator(again.begin()),
+                       std::make_move_iterator(again.end()));
+      }
     };
     flush();
     // Reports go out from this thread as the watch delivers: the watch callback only queues.

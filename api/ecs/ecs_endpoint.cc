@@ -13,6 +13,13 @@ rest::HttpResponse ToHttp(const EcsResponse& r) {
   return out;
 }
 
+std::string OperationOf(const rest::HttpRequest& request) {
+  auto target = request.headers.find("x-amz-target");
+  if (target == request.headers.end()) return "";
+  auto op = EcsOperationOf(target->second);
+  return op ? std::string(*op) : "";
+}
+
 }  // namespace
 
 bool EcsEndpoint::Serve(const rest::HttpRequest& request, rest::HttpResponse& response) const {
@@ -44,8 +51,11 @@ std::optional<EcsResponse> EcsEndpoint::Authenticate(const rest::HttpRequest& re
   if (authorization.starts_with("Bearer ") && options_.authorizer) {
     auto who = options_.authorizer->Authenticate(authorization);
     if (!who.ok()) return EcsError(403, "UnrecognizedClientException", who.status().message());
-    auto allowed =
-        options_.authorizer->Authorize(*who, {api::Access::kWrite, "tasks", "", "", false});
+    // Lists and descriptions read; everything else writes.
+    const std::string op = OperationOf(request);
+    const bool reads = op.starts_with("List") || op.starts_with("Describe");
+    auto allowed = options_.authorizer->Authorize(
+        *who, {reads ? api::Access::kRead : api::Access::kWrite, "tasks", "", "", false});
     if (!allowed.ok()) return EcsError(400, "AccessDeniedException", allowed.message());
     return std::nullopt;
   }

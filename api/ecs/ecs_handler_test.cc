@@ -105,7 +105,7 @@ class EcsHandlerTest : public ::testing::Test {
     report.set_task(run->tasks[0]->metadata().name());
     report.set_container_instance(run->tasks[0]->spec().container_instance());
     report.set_last_status("RUNNING");
-    std::vector<std::string> failures;
+    std::vector<v1::ReportFailure> failures;
     tasks_.Report({report}, failures);
     ASSERT_TRUE(failures.empty());
   }
@@ -730,7 +730,7 @@ TEST_F(EcsHandlerTest, StartStopListDescribeTasks) {
             "containerInstances: is required");
 
   // The agent reports one task RUNNING.
-  std::vector<std::string> failures;
+  std::vector<v1::ReportFailure> failures;
   v1::TaskStateReport report;
   report.set_task(IdOf(first));
   report.set_container_instance("i-00");

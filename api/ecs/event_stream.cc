@@ -76,7 +76,10 @@ api::Status EventStream::Start() {
 
 void EventStream::Stop() {
   if (stopping_.exchange(true)) return;
-  if (watch_) watch_->Cancel();
+  {
+    std::lock_guard lock(watch_mu_);
+    if (watch_) watch_->Cancel();
+  }
   if (thread_.joinable()) thread_.join();
 }
 
@@ -91,7 +94,13 @@ void EventStream::Run() {
       if (stopping_) break;
       auto watch = store_.Watch("/registry/", last);
       if (!watch.ok()) watch = store_.Watch("/registry/", 0);
-      if (watch.ok()) watch_ = std::move(*watch);
+      if (!watch.ok()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the store is shutting down
+        continue;
+      }
+      std::lock_guard lock(watch_mu_);
+      if (stopping_) break;
+      watch_ = std::move(*watch);
       continue;
     }
     if (polled == store::Watch::Poll::kEvent) {
@@ -173,11 +182,6 @@ std::unique_ptr<v1::Event> EventStream::EventFor(const store::KeyValue& kv) cons
               << std::endl;
     return nullptr;
   }
-  // The per-resource version: the object's store revision rises with every change, and a
-  // replayed change carries the same one.
-  auto& fields = *spec->mutable_detail()->mutable_fields();
-  (*fields["detail"].mutable_struct_value()->mutable_fields())["version"].set_number_value(
-      static_cast<double>(kv.mod_revision));
   return event;
 }
 

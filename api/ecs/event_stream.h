@@ -6,7 +6,10 @@
 //
 //   store watch /registry/{tasks,containerinstances}/ ─▶ Event{name: <kind>.<id>.<revision>,
 //       detail: {version "0", id, detail-type, source "gantry", account, time, region,
-//                resources [arn], detail {<ECS shape>, version: <the object's revision>}}}
+//                resources [arn], detail {<ECS shape>}}}
+//
+// detail.version is what DescribeTasks and DescribeContainerInstances show: a task's
+// status.version (raised by every state change TaskService makes), an instance's revision.
 //
 // Delivery is at least once: the revision followed is saved under /gantry/event-stream/cursor,
 // and an event's name is fixed by the change it describes, so a replay after a restart creates
@@ -52,6 +55,7 @@ class EventStream {
   const fleet::EcsNames names_;
   const api::Clock& clock_;
   const std::chrono::seconds retention_;
+  std::mutex watch_mu_;  // Stop() cancels the watch Run() may be replacing
   store::WatchPtr watch_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;

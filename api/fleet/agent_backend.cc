@@ -51,10 +51,10 @@ api::StatusOr<v1::ReportTaskStatesResponse> AgentBackend::Report(
     if (auto st = CheckOwner(r.container_instance(), agent_user); !st.ok()) return st;
   }
   v1::ReportTaskStatesResponse resp;
-  std::vector<std::string> failures;
+  std::vector<v1::ReportFailure> failures;
   for (const auto& t : tasks_.Report({req.reports().begin(), req.reports().end()}, failures))
     *resp.add_tasks() = *t;
-  for (auto& f : failures) resp.add_failures(std::move(f));
+  for (auto& f : failures) *resp.add_failures() = std::move(f);
   return resp;
 }
 
@@ -64,7 +64,10 @@ api::Status AgentBackend::AppendLogs(const v1::AppendTaskLogsRequest& req,
   for (const auto& chunk : req.chunks()) {
     // Output only for tasks on the sending instance (the store keeps logs of known tasks).
     TaskPtr task = tasks_.Find(chunk.task());
-    if (!task || task->spec().container_instance() != req.container_instance()) {
+    // Output of a task gantryd has already collected has nowhere to go: dropped, not an error,
+    // so one late chunk does not hold back the batch.
+    if (!task) continue;
+    if (task->spec().container_instance() != req.container_instance()) {
       return api::Status(api::Code::kPermissionDenied, "task " + chunk.task() +
                                                            " does not run on container instance " +
                                                            req.container_instance());

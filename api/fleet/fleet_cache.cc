@@ -36,7 +36,10 @@ api::Status FleetCache::Start() {
 
 void FleetCache::Stop() {
   if (stopping_.exchange(true)) return;
-  if (watch_) watch_->Cancel();
+  {
+    std::lock_guard lock(watch_mu_);
+    if (watch_) watch_->Cancel();
+  }
   if (thread_.joinable()) thread_.join();
 }
 
@@ -63,7 +66,13 @@ void FleetCache::Run() {
       }
       applied_.notify_all();
       auto watch = store_.Watch("/registry/", listed->revision);
-      if (watch.ok()) watch_ = std::move(*watch);
+      if (!watch.ok()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        continue;  // the old watch stays closed: list again
+      }
+      std::lock_guard lock(watch_mu_);
+      if (stopping_) return;
+      watch_ = std::move(*watch);
       continue;
     }
     {

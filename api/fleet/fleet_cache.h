@@ -80,6 +80,7 @@ class FleetCache {
   std::map<std::string, std::set<std::string>> tasks_by_instance_;
   std::atomic<int64_t> revision_{0};  // every change up to here is applied
   std::atomic<bool> stopping_{false};
+  std::mutex watch_mu_;  // Stop() cancels the watch Run() may be replacing
   store::WatchPtr watch_;
   std::thread thread_;
 };

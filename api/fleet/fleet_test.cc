@@ -198,13 +198,14 @@ TEST_F(FleetTest, TaskStateMachine) {
   ASSERT_TRUE(run.ok());
   TaskPtr t = run->tasks.at(0);
   const std::string id = t->metadata().name(), on = t->spec().container_instance();
-  std::vector<std::string> failures;
+  std::vector<v1::ReportFailure> failures;
   v1::TaskStateReport r;
   r.set_task(id);
   r.set_container_instance("i-somebody-else");
   r.set_last_status("RUNNING");
   tasks_.Report({r}, failures);
   ASSERT_EQ(failures.size(), 1u);
+  EXPECT_FALSE(failures[0].retry());
   r.set_container_instance(on);
   failures.clear();
   auto reported = tasks_.Report({r}, failures);
@@ -372,7 +373,8 @@ TEST(AgentBackendTest, AgentTokensActOnlyForTheirOwnInstances) {
   v1::ReportTaskStatesRequest report;
   report.add_reports()->set_container_instance("i-alice");
   EXPECT_EQ(backend.Report(report, "mallory").status().code(), api::Code::kPermissionDenied);
-  // Output only for tasks on the sending instance.
+  // Output: only from the instance's own agent user; chunks of tasks gantryd no longer has are
+  // dropped without failing the batch.
   v1::AppendTaskLogsRequest out;
   out.set_container_instance("i-alice");
   auto* chunk = out.add_chunks();
@@ -380,7 +382,8 @@ TEST(AgentBackendTest, AgentTokensActOnlyForTheirOwnInstances) {
   chunk->set_container("app");
   chunk->set_stream("stdout");
   chunk->set_data("x");
-  EXPECT_EQ(backend.AppendLogs(out, "alice").code(), api::Code::kPermissionDenied);
+  EXPECT_TRUE(backend.AppendLogs(out, "alice").ok());
+  EXPECT_EQ(backend.AppendLogs(out, "mallory").code(), api::Code::kPermissionDenied);
   // Bad input names the field.
   v1::RegisterInstancesRequest bad;
   bad.add_instances()->set_container_instance("../etc");

@@ -90,10 +90,12 @@ StatusOr<InstancePtr> InstanceService::RegisterOne(const v1::InstanceRegistratio
   if (name.empty()) return api::InvalidArgument("containerInstance", "is required");
   std::string cluster = r.cluster().empty() ? kDefaultCluster : r.cluster();
   auto now = api::FormatTime(clock_.Now());
-  {
+  // Heard from only once the registration is accepted (a refused one must not keep someone
+  // else's silent instance alive).
+  auto heard = [&] {
     std::lock_guard lock(mu_);
     last_heartbeat_[name] = clock_.Now();
-  }
+  };
   InstancePtr existing = cache_.Instance(name);
   if (!existing && objects_.Get(InstanceKind(), name).ok()) {
     existing = std::make_shared<v1::ContainerInstance>();  // in the store, not cached yet
@@ -122,6 +124,7 @@ StatusOr<InstancePtr> InstanceService::RegisterOne(const v1::InstanceRegistratio
           return true;
         });
     if (!updated.ok()) return updated.status();
+    heard();
     cache_.Observe(static_cast<const v1::ContainerInstance&>(**updated));
     (void)tasks_.RecountInstance(name);
     InstancePtr fresh = cache_.Instance(name);

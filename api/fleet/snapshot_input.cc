@@ -33,6 +33,15 @@ placement::InstanceSpec BaseSpec(const v1::ContainerInstance& instance) {
   return spec;
 }
 
+// What BaseSpec reads: the spec (its generation moves with every spec change) and the status
+// fields placement uses. Remaining resources and task counts are left out: they change with
+// every task, and placement computes them from the tasks.
+std::string BaseKey(const v1::ContainerInstance& ci) {
+  return std::to_string(ci.metadata().generation()) + "|" + ci.metadata().uid() + "|" +
+         InstanceStatusOf(ci) + "|" + (ci.status().agent_connected() ? "1" : "0") + "|" +
+         ci.status().version_info().agent_version() + "|" + ci.status().registered_at();
+}
+
 void AddTasks(placement::InstanceSpec& spec, const std::vector<TaskPtr>& tasks) {
   for (const auto& task : tasks) {
     if (!HoldsResources(*task)) continue;
@@ -66,20 +75,21 @@ std::vector<placement::InstanceSpec> SnapshotInputBuilder::Build(
   static const std::vector<TaskPtr> kNone;
   std::vector<placement::InstanceSpec> out;
   out.reserve(instances.size());
-  for (auto& [name, entry] : memo_) entry.seen = false;
+  auto& memo = memo_[cluster];
+  for (auto& [name, entry] : memo) entry.seen = false;
   for (const auto& ci : instances) {
-    Entry& entry = memo_[ci->metadata().name()];
-    if (entry.resource_version != ci->metadata().resource_version() ||
-        entry.resource_version.empty()) {
+    Entry& entry = memo[ci->metadata().name()];
+    std::string key = BaseKey(*ci);
+    if (entry.key != key) {
       entry.spec = BaseSpec(*ci);
-      entry.resource_version = ci->metadata().resource_version();
+      entry.key = std::move(key);
     }
     entry.seen = true;
     out.push_back(entry.spec);
     auto it = tasks.find(ci->metadata().name());
     AddTasks(out.back(), it == tasks.end() ? kNone : it->second);
   }
-  std::erase_if(memo_, [](const auto& kv) { return !kv.second.seen; });
+  std::erase_if(memo, [](const auto& kv) { return !kv.second.seen; });
   return out;
 }
 

@@ -19,7 +19,8 @@ std::string InstanceStatusOf(const v1::ContainerInstance& instance);
 std::vector<placement::InstanceSpec> SnapshotInput(const std::vector<InstancePtr>& instances,
                                                    const FleetCache& cache);
 
-// The same, remembering each instance's InstanceSpec (without tasks) until the instance changes:
+// The same, remembering each instance's InstanceSpec (without tasks) until what placement reads
+// of the instance changes (not its task counts):
 // with thousands of instances, converting attributes and times on every RunTask was most of its
 // cost (docs/benchmarks.md). Not thread-safe; the owner serializes calls.
 class SnapshotInputBuilder {
@@ -30,11 +31,12 @@ class SnapshotInputBuilder {
 
  private:
   struct Entry {
-    std::string resource_version;
+    std::string key;  // BaseKey of the instance the spec was built from
     placement::InstanceSpec spec;
     bool seen = false;
   };
-  std::unordered_map<std::string, Entry> memo_;
+  // cluster -> instance -> entry: RunTask calls alternating between clusters keep both.
+  std::unordered_map<std::string, std::unordered_map<std::string, Entry>> memo_;
 };
 
 // Milliseconds since the epoch of an RFC 3339 UTC time ("2026-11-25T07:54:26Z"), or -1.

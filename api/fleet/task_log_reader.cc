@@ -17,8 +17,11 @@ TaskLogReader::Poll TaskLogReader::Next(std::string& out) {
       any = true;
     }
   }
-  if (any) return Poll::kData;
-  if (!follow_) return Poll::kEnd;
+  if (any) {
+    silent_polls_ = 0;
+    return Poll::kData;
+  }
+  if (!follow_ || ++silent_polls_ > kMaxSilentPolls) return Poll::kEnd;
   TaskPtr task = cache_.Task(task_);
   if (!task) return Poll::kEnd;
   // Stopped: the agent ships the last output within a second; wait a few idle polls for it.

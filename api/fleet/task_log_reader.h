@@ -25,8 +25,13 @@ class TaskLogReader {
         container_(std::move(container)),
         follow_(follow) {}
 
-  // Appends what is new to `out`. Without follow: everything, then kEnd.
+  // Appends what is new to `out`. Without follow: everything, then kEnd. Following ends once
+  // the task has stopped and its last output arrived, or after kMaxSilentPolls polls without
+  // output: the server cannot tell that a client of a quiet stream has gone, so an abandoned
+  // `logs -f` would otherwise hold its stream forever.
   Poll Next(std::string& out);
+
+  static constexpr int kMaxSilentPolls = 30 * 60 * 5;  // 30 minutes of 200 ms polls
 
  private:
   const TaskLogStore& store_;
@@ -36,6 +41,7 @@ class TaskLogReader {
   const bool follow_;
   std::map<std::string, int64_t> offsets_;  // container.stream -> bytes sent
   int idle_after_stop_ = 0;
+  int silent_polls_ = 0;
 };
 
 }  // namespace gantry::fleet

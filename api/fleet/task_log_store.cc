@@ -29,7 +29,8 @@ api::Status TaskLogStore::Append(const std::string& task, const std::string& con
     return api::InvalidArgument("container", "not a valid container name");
   if (stream != "stdout" && stream != "stderr")
     return api::InvalidArgument("stream", "must be stdout or stderr");
-  if (offset < 0) return api::InvalidArgument("offset", "must not be negative");
+  if (offset < 0 || offset > (int64_t{1} << 50))
+    return api::InvalidArgument("offset", "must be between 0 and 2^50");
   std::lock_guard lock(mu_);
   std::error_code ec;
   fs::create_directories(dir_ + "/" + task, ec);

@@ -163,15 +163,27 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
       }
       // Created at once, so the next instance's snapshot sees it through the cache.
       auto task = CreateTask(request, def, resources, group, id);
-      if (!task.ok()) return task.status();
+      if (!task.ok()) {
+        result.failures.push_back({arn, "STORE", task.status().ToString()});
+        continue;
+      }
       result.tasks.push_back(*task);
     }
   }
+  Status write_error;
   for (const auto& instance : targets) {
+    // A failed write after others succeeded must not hide the tasks already created: they run,
+    // and the failed ones are failures like any other.
     auto task = CreateTask(request, def, resources, group, instance);
-    if (!task.ok()) return task.status();
+    if (!task.ok()) {
+      if (write_error.ok()) write_error = task.status();
+      result.failures.push_back(
+          {names_.InstanceArn(cluster, instance), "STORE", task.status().ToString()});
+      continue;
+    }
     result.tasks.push_back(*task);
   }
+  if (result.tasks.empty() && !write_error.ok()) return write_error;  // nothing was created
   std::set<std::string> touched;
   for (const auto& t : result.tasks) touched.insert(t->spec().container_instance());
   for (const auto& instance : touched) (void)RecountInstance(instance);
@@ -257,7 +269,14 @@ std::vector<TaskPtr> TaskService::ListTasks(const TaskFilter& filter) const {
 }
 
 std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>& reports,
-                                         std::vector<std::string>& failures) {
+                                         std::vector<v1::ReportFailure>& failures) {
+  auto fail = [&](const std::string& task, const std::string& message, bool retry) {
+    v1::ReportFailure f;
+    f.set_task(task);
+    f.set_message(message);
+    f.set_retry(retry);
+    failures.push_back(std::move(f));
+  };
   std::vector<TaskPtr> out;
   std::set<std::string> touched;
   for (const auto& r : reports) {
@@ -265,19 +284,21 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
     if (!current) {
       auto loaded = objects_.Get(TaskKind(), r.task());
       if (!loaded.ok()) {
-        failures.push_back(r.task() + ": task not found");
+        fail(r.task(), "task not found", loaded.status().code() != Code::kNotFound);
         continue;
       }
       current = std::make_shared<v1::Task>(static_cast<const v1::Task&>(**loaded));
     }
     if (current->spec().container_instance() != r.container_instance()) {
-      failures.push_back(r.task() + ": assigned to container instance " +
-                         current->spec().container_instance() + ", not " + r.container_instance());
+      fail(r.task(),
+           "assigned to container instance " + current->spec().container_instance() + ", not " +
+               r.container_instance(),
+           false);
       continue;
     }
     if (Rank(r.last_status()) == 0 && r.last_status() != "PENDING") {
-      failures.push_back(r.task() + ": lastStatus must be PENDING, RUNNING or STOPPED, got '" +
-                         r.last_status() + "'");
+      fail(r.task(),
+           "lastStatus must be PENDING, RUNNING or STOPPED, got '" + r.last_status() + "'", false);
       continue;
     }
     auto now = api::FormatTime(clock_.Now());
@@ -295,7 +316,11 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
             // The reason the server gave (StopTask, instance lost) wins over the agent's.
             st->set_stopped_reason(!t.spec().stopped_reason().empty() ? t.spec().stopped_reason()
                                                                       : r.stopped_reason());
-            st->set_stop_code(!t.spec().stopped_reason().empty() ? "UserInitiated" : r.stop_code());
+            // A StopTask is the user's; a lost instance has no ECS stop code.
+            const std::string& given = t.spec().stopped_reason();
+            st->set_stop_code(given.empty()                  ? r.stop_code()
+                              : given == kReasonInstanceLost ? std::string()
+                                                             : std::string("UserInitiated"));
             t.mutable_spec()->set_desired_status("STOPPED");
           }
           st->set_last_status(r.last_status());
@@ -305,7 +330,7 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
           return true;
         });
     if (!updated.ok()) {
-      failures.push_back(r.task() + ": " + updated.status().ToString());
+      fail(r.task(), updated.status().ToString(), updated.status().code() != Code::kNotFound);
       continue;
     }
     auto stored = std::make_shared<v1::Task>(static_cast<const v1::Task&>(**updated));

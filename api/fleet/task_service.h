@@ -88,9 +88,10 @@ class TaskService {
   TaskPtr Find(const std::string& id) const { return cache_.Task(id); }
 
   // Agent reports. A report for a task of another instance, or an unknown task, becomes a
-  // failure string; the others are applied in order.
+  // failure (not to be retried); a store error a failure to retry; the others are applied in
+  // order.
   std::vector<TaskPtr> Report(const std::vector<v1::TaskStateReport>& reports,
-                              std::vector<std::string>& failures);
+                              std::vector<v1::ReportFailure>& failures);
   // The instance is gone: its unfinished tasks become STOPPED with `reason`.
   void StopTasksOn(const std::string& instance, const std::string& reason);
   // Recomputes remaining resources, ports in use and task counts on the instance.

@@ -140,6 +140,9 @@ class GrpcServer::Impl final : public v1::Objects::CallbackService {
   api::Status Open(const GrpcOptions& options) {
     grpc::ServerBuilder builder;
     builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(), &port_);
+    // Agents batch: a simulated fleet registers hundreds of instances per call, and output
+    // comes in batches of up to 1 MiB.
+    builder.SetMaxReceiveMessageSize(16 << 20);
     builder.RegisterService(this);
     if (agent_service_) builder.RegisterService(agent_service_.get());
     server_ = builder.BuildAndStart();

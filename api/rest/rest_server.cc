@@ -75,12 +75,12 @@ class RestServer::Impl {
       listener_->close().wait();
     } catch (...) {
     }
-    std::list<std::thread> watches;
+    std::list<StreamThread> streams;
     {
       std::lock_guard lock(watches_mu_);
-      watches.swap(watch_threads_);
+      streams.swap(stream_threads_);
     }
-    for (auto& t : watches) t.join();
+    for (auto& s : streams) s.thread.join();
   }
 
   int port() const { return options_.port; }
@@ -243,8 +243,19 @@ class RestServer::Impl {
     });
     ++open_watches_;
     std::lock_guard lock(watches_mu_);
-    watch_threads_.emplace_back([this, buffer, client_gone, produce = std::move(response.stream),
-                                 on_end] {
+    // Streams that ended are joined here, so their threads do not pile up until Stop().
+    for (auto it = stream_threads_.begin(); it != stream_threads_.end();) {
+      if (!it->done->load()) {
+        ++it;
+        continue;
+      }
+      it->thread.join();
+      it = stream_threads_.erase(it);
+    }
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    stream_threads_.push_back({done, {}});
+    stream_threads_.back().thread = std::thread([this, buffer, client_gone, done,
+                                                 produce = std::move(response.stream), on_end] {
       constexpr size_t kMaxUnsent = 1 << 20;  // a client that stops reading is dropped
       while (!stopped_ && !*client_gone && buffer->in_avail() <= kMaxUnsent) {
         std::string chunk;
@@ -260,6 +271,7 @@ class RestServer::Impl {
       if (on_end) on_end();
       buffer->close(std::ios_base::out).wait();
       --open_watches_;
+      done->store(true);
     });
   }
 
@@ -269,8 +281,12 @@ class RestServer::Impl {
   std::unique_ptr<http_listener> listener_;
   std::atomic<bool> stopped_{false};
   std::atomic<size_t> open_watches_{0};
+  struct StreamThread {
+    std::shared_ptr<std::atomic<bool>> done;
+    std::thread thread;
+  };
   std::mutex watches_mu_;
-  std::list<std::thread> watch_threads_;
+  std::list<StreamThread> stream_threads_;
 };
 
 api::StatusOr<std::unique_ptr<RestServer>> RestServer::Start(const RestOptions& options,

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -133,6 +134,17 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  gantry::grpcapi::AgentClient client(o.server, o.token);
+  std::unique_ptr<gantry::agent::SimulatedFleet> fleet;
+  std::unique_ptr<gantry::agent::Agent> agent;
+  // Everything that can fail runs before the signal thread exists.
+  if (o.simulate > 0) {
+    fleet = std::make_unique<gantry::agent::SimulatedFleet>(o, client);
+    if (auto st = fleet->Init(); !st.ok()) return Fail(st.ToString());
+  } else {
+    agent = std::make_unique<gantry::agent::Agent>(o, client);
+    if (auto st = agent->Init(); !st.ok()) return Fail(st.ToString());
+  }
   std::atomic<bool> stop{false};
   std::thread waiter([&] {
     int sig = 0;
@@ -141,18 +153,12 @@ int main(int argc, char** argv) {
               << std::endl;
     stop = true;
   });
-  gantry::grpcapi::AgentClient client(o.server, o.token);
-  int code = 0;
-  if (o.simulate > 0) {
-    gantry::agent::SimulatedFleet fleet(o, client);
-    if (auto st = fleet.Init(); !st.ok()) return Fail(st.ToString());
-    fleet.Run(stop);
+  if (fleet) {
+    fleet->Run(stop);
   } else {
-    gantry::agent::Agent agent(o, client);
-    if (auto st = agent.Init(); !st.ok()) return Fail(st.ToString());
-    agent.Run(stop);
+    agent->Run(stop);
   }
   waiter.join();
   std::cerr << "gantry-agent: stopped" << std::endl;
-  return code;
+  return 0;
 }

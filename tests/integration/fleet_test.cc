@@ -370,8 +370,8 @@ TEST_F(FleetTest, GantryctlVerbs) {
   auto more = Ctl({"run-task", "--cluster", "demo", "--task-definition", "sleeper", "--count", "4",
                    "-o", "json"});
   ASSERT_EQ(more.exit_code, 0) << more.err;
-  for (const auto& t : json::parse(more.out)["tasks"])
-    EXPECT_NE(IdOf(t["containerInstanceArn"]), drained);
+  json more_tasks = json::parse(more.out)["tasks"];
+  for (const auto& t : more_tasks) EXPECT_NE(IdOf(t["containerInstanceArn"]), drained);
   ASSERT_EQ(Ctl({"undrain", drained, "--cluster", "demo"}).exit_code, 0);
   EXPECT_EQ(Instance(drained)["status"], "ACTIVE");
 

@@ -327,7 +327,7 @@ void CleanupCgroup(const LaunchPlan& p, bool killed) {
     Send(p, kPids, self, 0, kStageFork, error);
     _exit(0);
   }
-  pid_t child = fork();
+  pid_t child = _Fork();  // no atfork handlers: we are a child of a multi-threaded process
   if (child < 0) {
     int error = errno;
     WriteExecError(p, kStageFork, error);
@@ -420,7 +420,7 @@ void RunIntermediate(const LaunchPlan& p) {
   sigfillset(&all);
   sigprocmask(SIG_SETMASK, &all, nullptr);
   if (setsid() < 0) _exit(ExitCodeFor(errno));
-  pid_t shim = fork();
+  pid_t shim = _Fork();  // no atfork handlers: we are a child of a multi-threaded process
   if (shim < 0) _exit(ExitCodeFor(errno));
   if (shim == 0) RunShim(p);
   _exit(0);
