@@ -147,6 +147,7 @@ void Agent::Run(const std::atomic<bool>& stop) {
 
 void Agent::HeartbeatLoop(const std::atomic<bool>& stop) {
   bool was_ok = true;
+  bool deregistered_logged = false;
   auto next = std::chrono::steady_clock::now();
   while (!stop) {
     if (std::chrono::steady_clock::now() >= next) {
@@ -160,6 +161,12 @@ void Agent::HeartbeatLoop(const std::atomic<bool>& stop) {
         next = std::chrono::steady_clock::now() + std::chrono::seconds(1);
       } else {
         if (resp->unknown_instances_size() > 0) RegisterNow();
+        if (resp->deregistered_instances_size() > 0 && !deregistered_logged) {
+          // As the ECS agent: no new registration until the agent is restarted.
+          Log("container instance " + instance_id_ +
+              " was deregistered; restart the agent to register it again");
+          deregistered_logged = true;
+        }
         if (!was_ok) {
           Log("gantryd is back; resyncing");
           relist_ = true;

@@ -59,8 +59,13 @@ std::vector<v1::InstanceRegistration> SimulatedFleet::Registrations() const {
   return out;
 }
 
-bool SimulatedFleet::RegisterAll(const std::atomic<bool>& stop) {
+bool SimulatedFleet::RegisterAll(const std::atomic<bool>& stop, const std::set<std::string>* only) {
   auto all = Registrations();
+  if (only) {
+    std::erase_if(all, [&](const v1::InstanceRegistration& r) {
+      return !only->count(r.container_instance());
+    });
+  }
   auto started = std::chrono::steady_clock::now();
   for (size_t i = 0; i < all.size() && !stop;) {
     v1::RegisterInstancesRequest req;
@@ -120,8 +125,11 @@ void SimulatedFleet::Run(const std::atomic<bool>& stop) {
         for (const auto& id : ids_) req.add_container_instances(id);
         auto resp = client_.Heartbeat(req);
         if (resp.ok() && resp->unknown_instances_size() > 0) {
+          // Only the ones gantryd forgot; deregistered ones stay out until a restart.
           Log(std::to_string(resp->unknown_instances_size()) + " instances unknown; registering");
-          RegisterAll(stop);
+          std::set<std::string> unknown(resp->unknown_instances().begin(),
+                                        resp->unknown_instances().end());
+          RegisterAll(stop, &unknown);
         }
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -31,7 +31,8 @@ class SimulatedFleet {
 
  private:
   std::vector<v1::InstanceRegistration> Registrations() const;
-  bool RegisterAll(const std::atomic<bool>& stop);
+  // Registers every instance, or only those in `only`.
+  bool RegisterAll(const std::atomic<bool>& stop, const std::set<std::string>* only = nullptr);
   void Answer(const v1::Task& task, std::vector<v1::TaskStateReport>& reports);
 
   AgentOptions options_;

@@ -385,6 +385,7 @@ class EcsOperations {
   EcsResponse ListContainerInstances(Input& in);
   EcsResponse DescribeContainerInstances(Input& in);
   EcsResponse UpdateContainerInstancesState(Input& in);
+  EcsResponse DeregisterContainerInstance(Input& in);
   EcsResponse PutAttributes(Input& in);
   EcsResponse DeleteAttributes(Input& in);
   EcsResponse ListAttributes(Input& in);
@@ -434,6 +435,7 @@ const std::map<std::string, EcsOperations::Op, std::less<>>& EcsOperations::Tabl
       {"ListContainerInstances", &EcsOperations::ListContainerInstances},
       {"DescribeContainerInstances", &EcsOperations::DescribeContainerInstances},
       {"UpdateContainerInstancesState", &EcsOperations::UpdateContainerInstancesState},
+      {"DeregisterContainerInstance", &EcsOperations::DeregisterContainerInstance},
       {"PutAttributes", &EcsOperations::PutAttributes},
       {"DeleteAttributes", &EcsOperations::DeleteAttributes},
       {"ListAttributes", &EcsOperations::ListAttributes},
@@ -1014,6 +1016,19 @@ EcsResponse EcsOperations::DescribeContainerInstances(Input& in) {
     found.push_back(InstanceJson(**ci, names_, TimeStyle::kEpochSeconds));
   }
   return Ok(WithFailures("containerInstances", found, failures));
+}
+
+EcsResponse EcsOperations::DeregisterContainerInstance(Input& in) {
+  std::string given = in.StringOr("cluster", "");
+  in.Require("containerInstance");
+  std::string ref = in.StringOr("containerInstance", "");
+  bool force = in.Bool("force").value_or(false);
+  if (!in.ok()) return EcsErrorFrom(in.status());
+  auto cluster = ExistingCluster(given);
+  if (!cluster.ok()) return EcsErrorFrom(cluster.status());
+  auto ci = instances_.Deregister(*cluster, ref, force);
+  if (!ci.ok()) return EcsErrorFrom(ci.status());
+  return Ok("{\"containerInstance\":" + InstanceJson(**ci, names_, TimeStyle::kEpochSeconds) + "}");
 }
 
 EcsResponse EcsOperations::UpdateContainerInstancesState(Input& in) {

@@ -394,3 +394,41 @@ TEST(AgentBackendTest, AgentTokensActOnlyForTheirOwnInstances) {
 
 }  // namespace
 }  // namespace gantry::fleet
+
+namespace gantry::fleet {
+namespace {
+
+TEST_F(FleetTest, DeregisterNeedsForceWhileTasksRun) {
+  RegisterNine();
+  LaunchRequest req;
+  req.cluster = "demo";
+  req.task_definition = "myapp";
+  req.container_instances = {"i-00"};
+  ASSERT_EQ(tasks_.StartTask(req)->tasks.size(), 1u);
+  auto refused = instances_.Deregister("demo", "i-00", false);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), api::Code::kFailedPrecondition);
+  auto gone = instances_.Deregister("demo", "i-00", true);
+  ASSERT_TRUE(gone.ok()) << gone.status().ToString();
+  EXPECT_EQ((*gone)->status().status(), "INACTIVE");
+  auto stopped = tasks_.ListTasks(Tasks("demo", "i-00", "STOPPED"));
+  ASSERT_EQ(stopped.size(), 1u);
+  EXPECT_EQ(stopped[0]->status().stopped_reason(), kReasonInstanceDeregistered);
+  // Not listed by default, not placed on, not drainable; heartbeats say so; an agent that
+  // registers again (restarted) makes it ACTIVE.
+  auto listed = instances_.List("demo", "", "");
+  EXPECT_EQ(listed->size(), 8u);
+  EXPECT_EQ(instances_.SetState("demo", "i-00", "DRAINING").status().code(),
+            api::Code::kFailedPrecondition);
+  std::vector<std::string> deregistered;
+  EXPECT_TRUE(instances_.Heartbeat({"i-00"}, &deregistered).empty());
+  EXPECT_EQ(deregistered, std::vector<std::string>{"i-00"});
+  v1::InstanceRegistration back;  // the agent restarted
+  back.set_container_instance("i-00");
+  back.set_cluster("demo");
+  ASSERT_TRUE(instances_.Register({back}).ok());
+  EXPECT_EQ(cache_.Instance("i-00")->status().status(), "ACTIVE");
+}
+
+}  // namespace
+}  // namespace gantry::fleet

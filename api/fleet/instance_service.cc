@@ -161,13 +161,18 @@ StatusOr<InstancePtr> InstanceService::RegisterOne(const v1::InstanceRegistratio
   return InstancePtr(std::move(stored));
 }
 
-std::vector<std::string> InstanceService::Heartbeat(const std::vector<std::string>& names) {
+std::vector<std::string> InstanceService::Heartbeat(const std::vector<std::string>& names,
+                                                    std::vector<std::string>* deregistered) {
   std::vector<std::string> unknown, reconnect;
   auto now = clock_.Now();
   for (const auto& name : names) {
     InstancePtr ci = cache_.Instance(name);
-    if (!ci || InstanceStatusOf(*ci) == "INACTIVE") {
+    if (!ci) {
       unknown.push_back(name);
+      continue;
+    }
+    if (InstanceStatusOf(*ci) == "INACTIVE") {
+      if (deregistered) deregistered->push_back(name);
       continue;
     }
     {
@@ -214,6 +219,38 @@ StatusOr<InstancePtr> InstanceService::Get(const std::string& cluster,
   return Resolve(cluster, instance);
 }
 
+StatusOr<InstancePtr> InstanceService::Deregister(const std::string& cluster,
+                                                  const std::string& instance, bool force) {
+  auto ci = Resolve(cluster, instance);
+  if (!ci.ok()) return ci.status();
+  const std::string name = (*ci)->metadata().name();
+  bool busy = false;
+  for (const auto& t : cache_.TasksOn(name)) busy |= HoldsResources(*t);
+  if (busy && !force) {
+    return Status(
+        Code::kFailedPrecondition,
+        "container instance " + name + " still has tasks; stop them first or deregister with force",
+        "containerInstance");
+  }
+  if (busy) tasks_.StopTasksOn(name, kReasonInstanceDeregistered);
+  auto updated =
+      objects_.Mutate(InstanceKind(), name, [&](google::protobuf::Message& m) -> StatusOr<bool> {
+        auto& c = static_cast<v1::ContainerInstance&>(m);
+        if (c.status().status() == "INACTIVE") return false;
+        c.mutable_status()->set_status("INACTIVE");
+        return true;
+      });
+  if (!updated.ok()) return updated.status();
+  {
+    std::lock_guard lock(mu_);
+    last_heartbeat_.erase(name);
+  }
+  auto stored =
+      std::make_shared<v1::ContainerInstance>(static_cast<const v1::ContainerInstance&>(**updated));
+  cache_.Observe(*stored);
+  return InstancePtr(std::move(stored));
+}
+
 StatusOr<InstancePtr> InstanceService::SetState(const std::string& cluster,
                                                 const std::string& instance,
                                                 const std::string& status) {
@@ -222,16 +259,20 @@ StatusOr<InstancePtr> InstanceService::SetState(const std::string& cluster,
   }
   auto ci = Resolve(cluster, instance);
   if (!ci.ok()) return ci.status();
-  auto updated =
-      objects_.Mutate(InstanceKind(), (*ci)->metadata().name(),
-                      [&](google::protobuf::Message& m) -> StatusOr<bool> {
-                        auto& c = static_cast<v1::ContainerInstance&>(m);
-                        if (c.spec().desired_status() == status && c.status().status() == status)
-                          return false;
-                        c.mutable_spec()->set_desired_status(status);
-                        c.mutable_status()->set_status(status);
-                        return true;
-                      });
+  auto updated = objects_.Mutate(
+      InstanceKind(), (*ci)->metadata().name(),
+      [&](google::protobuf::Message& m) -> StatusOr<bool> {
+        auto& c = static_cast<v1::ContainerInstance&>(m);
+        if (c.status().status() == "INACTIVE") {
+          return Status(Code::kFailedPrecondition,
+                        "container instance " + c.metadata().name() + " is deregistered",
+                        "containerInstances");
+        }
+        if (c.spec().desired_status() == status && c.status().status() == status) return false;
+        c.mutable_spec()->set_desired_status(status);
+        c.mutable_status()->set_status(status);
+        return true;
+      });
   if (!updated.ok()) return updated.status();
   auto stored =
       std::make_shared<v1::ContainerInstance>(static_cast<const v1::ContainerInstance&>(**updated));
@@ -313,6 +354,7 @@ void InstanceService::Tick() {
   std::map<std::string, std::array<int, 3>> counts;  // cluster -> instances, running, pending
   for (const auto& cluster : cache_.Clusters()) counts[cluster] = {0, 0, 0};
   for (const auto& ci : cache_.AllInstances()) {
+    if (InstanceStatusOf(*ci) == "INACTIVE") continue;  // deregistered: nothing to watch
     InstanceLiveness l;
     l.name = ci->metadata().name();
     l.connected = ci->status().agent_connected();
@@ -325,7 +367,7 @@ void InstanceService::Tick() {
       l.last_heartbeat = it == last_heartbeat_.end() ? started_ : it->second;
     }
     liveness.push_back(std::move(l));
-    if (InstanceStatusOf(*ci) != "INACTIVE") counts[ci->spec().cluster()][0] += 1;
+    counts[ci->spec().cluster()][0] += 1;
   }
   LifecycleActions actions = PlanLifecycle(liveness, now, options_);
   for (const auto& name : actions.disconnect) (void)SetConnected(name, false);

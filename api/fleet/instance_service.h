@@ -48,9 +48,10 @@ class InstanceService {
   api::StatusOr<std::vector<InstancePtr>> Register(
       const std::vector<v1::InstanceRegistration>& registrations,
       const std::string& agent_user = "");
-  // Returns the names that are not registered. A heartbeat from a disconnected instance
-  // reconnects it at once.
-  std::vector<std::string> Heartbeat(const std::vector<std::string>& names);
+  // Returns the names that are not registered; those deregistered (INACTIVE) go to
+  // `deregistered` when given. A heartbeat from a disconnected instance reconnects it at once.
+  std::vector<std::string> Heartbeat(const std::vector<std::string>& names,
+                                     std::vector<std::string>* deregistered = nullptr);
   // ACTIVE or DRAINING. `cluster` may be empty (any).
   api::StatusOr<InstancePtr> SetState(const std::string& cluster, const std::string& instance,
                                       const std::string& status);
@@ -60,6 +61,12 @@ class InstanceService {
                                                const std::string& filter,
                                                const std::string& status) const;
   api::StatusOr<InstancePtr> Get(const std::string& cluster, const std::string& instance) const;
+  // ECS DeregisterContainerInstance: the instance becomes INACTIVE (no tasks, not listed by
+  // default). With tasks still on it, kFailedPrecondition unless `force`, which stops them
+  // (rather than orphaning them as ECS does: Gantry keeps accounting for every process). An
+  // agent that comes back registers again and is ACTIVE.
+  api::StatusOr<InstancePtr> Deregister(const std::string& cluster, const std::string& instance,
+                                        bool force);
   // PutAttributes (value set) and DeleteAttributes (value ignored) on container instances.
   api::Status PutAttributes(const std::string& cluster,
                             const std::vector<AttributeChange>& changes);

@@ -19,12 +19,24 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
+// A fresh directory per store. Naming it after the pid was not enough: ctest runs every test in
+// a process of its own, pids come round again, and a recycled pid reopened an old run's
+// database (the "flaky" conformance failures: revisions did not start at 0). The directories go
+// when the test process ends.
 std::string TempPath(const std::string& name) {
-  static std::atomic<int> counter{0};
-  fs::path dir = fs::path(::testing::TempDir()) /
-                 ("store-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  fs::create_directories(dir);
-  return (dir / name).string();
+  static struct Dirs {
+    std::mutex mu;
+    std::vector<fs::path> paths;
+    ~Dirs() {
+      std::error_code ec;
+      for (const auto& p : paths) fs::remove_all(p, ec);
+    }
+  } dirs;
+  std::string pattern = (fs::path(::testing::TempDir()) / "store-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp " << pattern;
+  std::lock_guard lock(dirs.mu);
+  dirs.paths.emplace_back(pattern);
+  return (fs::path(pattern) / name).string();
 }
 
 struct MemoryFactory {

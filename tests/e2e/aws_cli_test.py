@@ -208,6 +208,19 @@ def main():
         check(nocluster.returncode != 0 and "ClusterNotFoundException" in nocluster.stderr,
               "unknown cluster: ClusterNotFoundException")
 
+        # Deregistration: refused while tasks run, forced stops them; the instance is INACTIVE.
+        g2 = [a for a in arns if type_of[a] == "g2.2xlarge"][0]
+        busy = aws("deregister-container-instance", "--cluster", "ecs-demo",
+                   "--container-instance", g2, expect_ok=False)
+        check(busy.returncode != 0 and "ClientException" in busy.stderr,
+              "deregister-container-instance with tasks and no --force: ClientException")
+        gone = aws("deregister-container-instance", "--cluster", "ecs-demo",
+                   "--container-instance", g2, "--force")
+        check(gone.get("containerInstance", {}).get("status") == "INACTIVE",
+              "deregister-container-instance --force: INACTIVE")
+        check(len(instances()) == 2, "a deregistered instance is not listed")
+        check(len(instances("--status", "ACTIVE")) == 2, "--status ACTIVE lists the other two")
+
         # Leave nothing running.
         for arn in aws("list-tasks", "--cluster", "ecs-demo").get("taskArns", []):
             aws("stop-task", "--cluster", "ecs-demo", "--task", arn)
