@@ -6,9 +6,9 @@
 // pipe2, prctl, waitid, close_range) on memory the agent prepared in a LaunchPlan before fork():
 // no allocation, no stdio, no locale, no strerror.
 //
-//   agent ──fork──▶ intermediate: setsid(), fork(), _exit(0)       (the agent reaps it at once)
-//                      └──fork──▶ shim: subreaper, stdio on /dev/null, closes every other fd
-//                                   └──fork──▶ container: setpgid(0,0), parent-death SIGKILL,
+//   agent ──fork──▶ intermediate: setsid(), _Fork(), _exit(0)      (the agent reaps it at once)
+//                      └──_Fork──▶ shim: subreaper, stdio on /dev/null, closes every other fd
+//                                   └──_Fork──▶ container: setpgid(0,0), parent-death SIGKILL,
 //                                              waits for the agent's "go", chdir, cgroup/rlimit,
 //                                              stdio to the logs, execve
 //
