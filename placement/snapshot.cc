@@ -114,7 +114,9 @@ class SnapshotBuilder {
     return vi;
   }
 
-  static Result<ClusterSnapshot> Build(const std::vector<InstanceSpec>& instances) {
+  // `Instances` is anything with size() and operator[] giving const InstanceSpec&.
+  template <typename Instances>
+  static Result<ClusterSnapshot> Build(const Instances& instances) {
     if (instances.size() >= std::numeric_limits<uint32_t>::max() / 2) {
       return InvalidArgument("instances", "too many instances");
     }
@@ -286,6 +288,15 @@ class SnapshotBuilder {
 
 Result<ClusterSnapshot> ClusterSnapshot::Build(const std::vector<InstanceSpec>& instances) {
   return SnapshotBuilder::Build(instances);
+}
+
+Result<ClusterSnapshot> ClusterSnapshot::BuildFrom(std::span<const InstanceSpec* const> instances) {
+  struct Pointed {
+    std::span<const InstanceSpec* const> p;
+    size_t size() const { return p.size(); }
+    const InstanceSpec& operator[](size_t i) const { return *p[i]; }
+  };
+  return SnapshotBuilder::Build(Pointed{instances});
 }
 
 std::optional<uint32_t> ValueIndex::Find(std::string_view value) const {

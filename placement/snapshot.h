@@ -69,6 +69,9 @@ class ClusterSnapshot {
 
   // Validates and interns `instances`. Errors name the field: `instances[3].tasks[0].cpu`.
   static Result<ClusterSnapshot> Build(const std::vector<InstanceSpec>& instances);
+  // The same over specs the caller keeps elsewhere (no copies): a server that remembers each
+  // instance's spec between placements.
+  static Result<ClusterSnapshot> BuildFrom(std::span<const InstanceSpec* const> instances);
 
   uint32_t size() const { return static_cast<uint32_t>(cpu_remaining_.size()); }
 

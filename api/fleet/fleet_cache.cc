@@ -116,7 +116,7 @@ void FleetCache::PutInstance(InstancePtr instance, int64_t revision) {
     if (slot->spec().cluster() != instance->spec().cluster())
       instances_.by_group[slot->spec().cluster()].erase(name);
   }
-  instances_.by_group[instance->spec().cluster()].insert(name);
+  instances_.by_group[instance->spec().cluster()][name] = instance;
   slot = std::move(instance);
 }
 
@@ -130,8 +130,8 @@ void FleetCache::PutTask(TaskPtr task, int64_t revision) {
     if (slot->spec().container_instance() != task->spec().container_instance())
       tasks_by_instance_[slot->spec().container_instance()].erase(name);
   }
-  tasks_.by_group[task->spec().cluster()].insert(name);
-  tasks_by_instance_[task->spec().container_instance()].insert(name);
+  tasks_.by_group[task->spec().cluster()][name] = task;
+  tasks_by_instance_[task->spec().container_instance()][name] = task;
   slot = std::move(task);
 }
 
@@ -182,7 +182,7 @@ std::vector<InstancePtr> FleetCache::InstancesIn(const std::string& cluster) con
   auto it = instances_.by_group.find(cluster);
   if (it == instances_.by_group.end()) return out;
   out.reserve(it->second.size());
-  for (const auto& name : it->second) out.push_back(instances_.by_name.at(name));
+  for (const auto& [name, instance] : it->second) out.push_back(instance);
   return out;
 }
 
@@ -192,7 +192,7 @@ std::vector<TaskPtr> FleetCache::TasksIn(const std::string& cluster) const {
   auto it = tasks_.by_group.find(cluster);
   if (it == tasks_.by_group.end()) return out;
   out.reserve(it->second.size());
-  for (const auto& name : it->second) out.push_back(tasks_.by_name.at(name));
+  for (const auto& [name, task] : it->second) out.push_back(task);
   return out;
 }
 
@@ -201,7 +201,7 @@ std::vector<TaskPtr> FleetCache::TasksOn(const std::string& instance) const {
   std::vector<TaskPtr> out;
   auto it = tasks_by_instance_.find(instance);
   if (it == tasks_by_instance_.end()) return out;
-  for (const auto& name : it->second) out.push_back(tasks_.by_name.at(name));
+  for (const auto& [name, task] : it->second) out.push_back(task);
   return out;
 }
 
@@ -211,10 +211,7 @@ std::unordered_map<std::string, std::vector<TaskPtr>> FleetCache::TasksByInstanc
   std::unordered_map<std::string, std::vector<TaskPtr>> out;
   auto it = tasks_.by_group.find(cluster);
   if (it == tasks_.by_group.end()) return out;
-  for (const auto& name : it->second) {
-    const TaskPtr& t = tasks_.by_name.at(name);
-    out[t->spec().container_instance()].push_back(t);
-  }
+  for (const auto& [name, t] : it->second) out[t->spec().container_instance()].push_back(t);
   return out;
 }
 

@@ -63,7 +63,8 @@ class FleetCache {
   template <typename T>
   struct Table {
     std::map<std::string, std::shared_ptr<const T>> by_name;
-    std::map<std::string, std::set<std::string>> by_group;  // cluster (or instance) -> names
+    // cluster -> name -> object: lists walk these without a lookup per object.
+    std::map<std::string, std::map<std::string, std::shared_ptr<const T>>> by_group;
   };
   void Run();
   void Apply(const store::WatchEvent& event);
@@ -77,7 +78,7 @@ class FleetCache {
   mutable std::condition_variable applied_;
   Table<v1::ContainerInstance> instances_;
   Table<v1::Task> tasks_;
-  std::map<std::string, std::set<std::string>> tasks_by_instance_;
+  std::map<std::string, std::map<std::string, TaskPtr>> tasks_by_instance_;
   std::atomic<int64_t> revision_{0};  // every change up to here is applied
   std::atomic<bool> stopping_{false};
   std::mutex watch_mu_;  // Stop() cancels the watch Run() may be replacing

@@ -33,15 +33,6 @@ placement::InstanceSpec BaseSpec(const v1::ContainerInstance& instance) {
   return spec;
 }
 
-// What BaseSpec reads: the spec (its generation moves with every spec change) and the status
-// fields placement uses. Remaining resources and task counts are left out: they change with
-// every task, and placement computes them from the tasks.
-std::string BaseKey(const v1::ContainerInstance& ci) {
-  return std::to_string(ci.metadata().generation()) + "|" + ci.metadata().uid() + "|" +
-         InstanceStatusOf(ci) + "|" + (ci.status().agent_connected() ? "1" : "0") + "|" +
-         ci.status().version_info().agent_version() + "|" + ci.status().registered_at();
-}
-
 void AddTasks(placement::InstanceSpec& spec, const std::vector<TaskPtr>& tasks) {
   for (const auto& task : tasks) {
     if (!HoldsResources(*task)) continue;
@@ -68,26 +59,35 @@ std::vector<placement::InstanceSpec> SnapshotInput(const std::vector<InstancePtr
   return out;
 }
 
-std::vector<placement::InstanceSpec> SnapshotInputBuilder::Build(
+std::vector<const placement::InstanceSpec*> SnapshotInputBuilder::Build(
     const std::string& cluster, const std::vector<InstancePtr>& instances,
     const FleetCache& cache) {
   auto tasks = cache.TasksByInstance(cluster);
   static const std::vector<TaskPtr> kNone;
-  std::vector<placement::InstanceSpec> out;
+  std::vector<const placement::InstanceSpec*> out;
   out.reserve(instances.size());
   auto& memo = memo_[cluster];
   for (auto& [name, entry] : memo) entry.seen = false;
+  std::vector<int64_t> revisions;
   for (const auto& ci : instances) {
     Entry& entry = memo[ci->metadata().name()];
-    std::string key = BaseKey(*ci);
-    if (entry.key != key) {
+    auto it = tasks.find(ci->metadata().name());
+    const std::vector<TaskPtr>& on = it == tasks.end() ? kNone : it->second;
+    revisions.clear();
+    for (const auto& t : on)
+      revisions.push_back(std::strtoll(t->metadata().resource_version().c_str(), nullptr, 10));
+    // A revision compare per instance and task: a RunTask changes one instance (its recount)
+    // and adds one task, so only those specs are rebuilt.
+    const bool instance_changed = entry.resource_version.empty() ||
+                                  entry.resource_version != ci->metadata().resource_version();
+    if (instance_changed || entry.task_revisions != revisions) {
       entry.spec = BaseSpec(*ci);
-      entry.key = std::move(key);
+      entry.resource_version = ci->metadata().resource_version();
+      AddTasks(entry.spec, on);
+      entry.task_revisions = revisions;
     }
     entry.seen = true;
-    out.push_back(entry.spec);
-    auto it = tasks.find(ci->metadata().name());
-    AddTasks(out.back(), it == tasks.end() ? kNone : it->second);
+    out.push_back(&entry.spec);
   }
   std::erase_if(memo, [](const auto& kv) { return !kv.second.seen; });
   return out;

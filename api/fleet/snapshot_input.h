@@ -19,19 +19,20 @@ std::string InstanceStatusOf(const v1::ContainerInstance& instance);
 std::vector<placement::InstanceSpec> SnapshotInput(const std::vector<InstancePtr>& instances,
                                                    const FleetCache& cache);
 
-// The same, remembering each instance's InstanceSpec (without tasks) until what placement reads
-// of the instance changes (not its task counts):
+// The same, remembering each instance's InstanceSpec until the instance or its tasks change:
 // with thousands of instances, converting attributes and times on every RunTask was most of its
 // cost (docs/benchmarks.md). Not thread-safe; the owner serializes calls.
 class SnapshotInputBuilder {
  public:
-  std::vector<placement::InstanceSpec> Build(const std::string& cluster,
-                                             const std::vector<InstancePtr>& instances,
-                                             const FleetCache& cache);
+  // Pointers into this builder, valid until the next Build.
+  std::vector<const placement::InstanceSpec*> Build(const std::string& cluster,
+                                                    const std::vector<InstancePtr>& instances,
+                                                    const FleetCache& cache);
 
  private:
   struct Entry {
-    std::string key;  // BaseKey of the instance the spec was built from
+    std::string resource_version;         // of the instance the spec was built from
+    std::vector<int64_t> task_revisions;  // of the tasks in spec.tasks' source, in order
     placement::InstanceSpec spec;
     bool seen = false;
   };

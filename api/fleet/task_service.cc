@@ -123,7 +123,7 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
     place.count = request.count;
     std::vector<InstancePtr> instances = cache_.InstancesIn(cluster);
     auto snapshot =
-        placement::ClusterSnapshot::Build(snapshot_input_.Build(cluster, instances, cache_));
+        placement::ClusterSnapshot::BuildFrom(snapshot_input_.Build(cluster, instances, cache_));
     if (!snapshot.ok()) return Status(Code::kInternal, snapshot.error().message);
     auto decision = placement::Place(*snapshot, place);
     if (!decision.ok()) {
