@@ -9,6 +9,28 @@ namespace {
 
 using testing::MakeInstance;
 
+TEST(SnapshotTest, BuildFromPointersIsBuild) {
+  std::vector<InstanceSpec> specs = {
+      MakeInstance("i-1").Cpu(2048).Memory(4096).Ports({22}).Task("family:web", 256, 512, {80}),
+      MakeInstance("i-2").Cpu(1024).Memory(1024),
+  };
+  std::vector<const InstanceSpec*> pointers = {&specs[0], &specs[1]};
+  auto a = ClusterSnapshot::Build(specs);
+  auto b = ClusterSnapshot::BuildFrom(pointers);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(a->size(), b->size());
+  EXPECT_EQ(a->cpu_remaining(), b->cpu_remaining());
+  EXPECT_EQ(a->memory_remaining(), b->memory_remaining());
+  EXPECT_EQ(a->id(1), b->id(1));
+  EXPECT_EQ(a->MemoryBytes(), b->MemoryBytes());
+  // Errors name the same fields.
+  specs[1].id = "i-1";
+  auto dup = ClusterSnapshot::BuildFrom(pointers);
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().field, "instances[1].id");
+}
+
 TEST(SnapshotTest, RemainingResourcesPortsAndGroups) {
   auto s = ClusterSnapshot::Build({
       MakeInstance("i-1")
