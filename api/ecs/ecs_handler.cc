@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -237,6 +238,18 @@ PageRange Paginate(const std::vector<std::string>& keys, const std::string& toke
   page.end = std::min(keys.size(), page.begin + max);
   if (page.end < keys.size() && page.end > page.begin) page.next_token = keys[page.end - 1];
   return page;
+}
+
+// {"<member>": [item(key) for one page of the sorted `keys`], "nextToken": ...}: the answer of
+// every List* whose page is a list of names.
+OutJson NamePage(const char* member, std::vector<std::string> keys, const std::string& token,
+                 size_t max, const std::function<std::string(const std::string&)>& item) {
+  std::sort(keys.begin(), keys.end());
+  PageRange page = Paginate(keys, token, max);
+  OutJson out = {{member, OutJson::array()}};
+  for (size_t i = page.begin; i < page.end; ++i) out[member].push_back(item(keys[i]));
+  if (!page.next_token.empty()) out["nextToken"] = page.next_token;
+  return out;
 }
 
 // Task-level cpu ("1024", "1 vCPU", "0.5 vcpu") or memory ("2048", "2GB", "2 GB") as the decimal
@@ -868,11 +881,8 @@ EcsResponse EcsOperations::ListTaskDefinitionFamilies(Input& in) {
   for (const auto& [family, active] : families) {
     if (status == "ALL" || active == (status == "ACTIVE")) keys.push_back(family);
   }
-  PageRange page = Paginate(keys, token, max.value_or(kMaxPage));
-  OutJson out = {{"families", OutJson::array()}};
-  for (size_t i = page.begin; i < page.end; ++i) out["families"].push_back(keys[i]);
-  if (!page.next_token.empty()) out["nextToken"] = page.next_token;
-  return Ok(out);
+  return Ok(NamePage("families", std::move(keys), token, max.value_or(kMaxPage),
+                     [](const std::string& family) { return family; }));
 }
 
 // ---- container instances ----
@@ -981,14 +991,8 @@ EcsResponse EcsOperations::ListContainerInstances(Input& in) {
   if (!listed.ok()) return EcsErrorFrom(listed.status());
   std::vector<std::string> ids;
   for (const auto& ci : *listed) ids.push_back(ci->metadata().name());
-  std::sort(ids.begin(), ids.end());
-  PageRange page = Paginate(ids, token, max.value_or(kMaxPage));
-  OutJson out = {{"containerInstanceArns", OutJson::array()}};
-  for (size_t i = page.begin; i < page.end; ++i) {
-    out["containerInstanceArns"].push_back(names_.InstanceArn(*cluster, ids[i]));
-  }
-  if (!page.next_token.empty()) out["nextToken"] = page.next_token;
-  return Ok(out);
+  return Ok(NamePage("containerInstanceArns", std::move(ids), token, max.value_or(kMaxPage),
+                     [&](const std::string& id) { return names_.InstanceArn(*cluster, id); }));
 }
 
 EcsResponse EcsOperations::DescribeContainerInstances(Input& in) {
@@ -1338,14 +1342,8 @@ EcsResponse EcsOperations::ListTasks(Input& in) {
       ids.push_back(t->metadata().name());
     }
   }
-  std::sort(ids.begin(), ids.end());
-  PageRange page = Paginate(ids, token, max.value_or(kMaxPage));
-  OutJson out = {{"taskArns", OutJson::array()}};
-  for (size_t i = page.begin; i < page.end; ++i) {
-    out["taskArns"].push_back(names_.TaskArn(*cluster, ids[i]));
-  }
-  if (!page.next_token.empty()) out["nextToken"] = page.next_token;
-  return Ok(out);
+  return Ok(NamePage("taskArns", std::move(ids), token, max.value_or(kMaxPage),
+                     [&](const std::string& id) { return names_.TaskArn(*cluster, id); }));
 }
 
 EcsResponse EcsOperations::DescribeTasks(Input& in) {

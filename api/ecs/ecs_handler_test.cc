@@ -10,7 +10,7 @@
 #include <set>
 
 #include "api/ecs/ecs_shapes.h"
-#include "store/memory/memory_store.h"
+#include "api/fleet/testing/fleet_harness.h"
 
 namespace gantry::ecs {
 namespace {
@@ -34,22 +34,8 @@ std::ostream& operator<<(std::ostream& os, const Reply& r) {
   return os << r.status << " " << r.body.dump();
 }
 
-class EcsHandlerTest : public ::testing::Test {
+class EcsHandlerTest : public fleet::testing::FleetHarness {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(cache_.Start().ok());
-    v1::TaskDefinition td;
-    td.set_api_version("gantry.dev/v1");
-    td.set_kind("TaskDefinition");
-    td.mutable_metadata()->set_name("myapp");
-    auto* c = td.mutable_spec()->add_containers();
-    c->set_name("app");
-    c->add_command("/bin/true");
-    c->set_cpu(256);
-    c->set_memory(512);
-    ASSERT_TRUE(objects_.Apply(td).ok());
-  }
-
   Reply Call(std::string_view operation, std::string_view body) {
     EcsResponse r = handler_.Handle(operation, body);
     Reply out;
@@ -62,34 +48,6 @@ class EcsHandlerTest : public ::testing::Test {
   Reply Call(std::string_view operation, const Json& body) {
     const std::string text = body.dump();
     return Call(operation, std::string_view(text));
-  }
-
-  // us-east-1a/b/c × t2.small, t2.medium, g2.2xlarge as in the talk: i-<zone><type>.
-  void RegisterNine() {
-    const char* zones[] = {"us-east-1a", "us-east-1b", "us-east-1c"};
-    const char* types[] = {"t2.small", "t2.medium", "g2.2xlarge"};
-    std::vector<v1::InstanceRegistration> regs;
-    for (int z = 0; z < 3; ++z) {
-      for (int t = 0; t < 3; ++t) {
-        v1::InstanceRegistration r;
-        r.set_container_instance("i-" + std::to_string(z) + std::to_string(t));
-        r.set_cluster("demo");
-        r.set_ec2_instance_id("i-0abc" + std::to_string(z) + std::to_string(t));
-        auto* a = r.add_attributes();
-        a->set_name("ecs.availability-zone");
-        a->set_value(zones[z]);
-        a = r.add_attributes();
-        a->set_name("ecs.instance-type");
-        a->set_value(types[t]);
-        r.mutable_registered_resources()->set_cpu(2048);
-        r.mutable_registered_resources()->set_memory(4096);
-        r.mutable_registered_resources()->add_ports(22);
-        r.mutable_version_info()->set_agent_version("1.0.0");
-        regs.push_back(r);
-      }
-    }
-    auto registered = instances_.Register(regs);
-    ASSERT_TRUE(registered.ok()) << registered.status().ToString();
   }
 
   // Runs `count` tasks of myapp in demo; the agent reports the first one RUNNING.
@@ -125,13 +83,6 @@ class EcsHandlerTest : public ::testing::Test {
     return "";
   }
 
-  store::MemoryStore store_;
-  api::FakeClock clock_;
-  api::ObjectService objects_{store_, clock_};
-  fleet::FleetCache cache_{store_};
-  fleet::EcsNames names_;
-  fleet::TaskService tasks_{objects_, cache_, clock_, names_, 42};
-  fleet::InstanceService instances_{objects_, cache_, tasks_, clock_, {seconds(15), seconds(60)}};
   EcsHandler handler_{objects_, tasks_, instances_, cache_, names_};
 };
 

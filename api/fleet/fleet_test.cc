@@ -7,6 +7,7 @@
 #include "api/fleet/agent_backend.h"
 #include "api/fleet/instance_service.h"
 #include "api/fleet/task_service.h"
+#include "api/fleet/testing/fleet_harness.h"
 #include "store/memory/memory_store.h"
 
 namespace gantry::fleet {
@@ -23,59 +24,13 @@ TaskFilter Tasks(const std::string& cluster, const std::string& instance = "",
   return f;
 }
 
-class FleetTest : public ::testing::Test {
+class FleetTest : public testing::FleetHarness {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(cache_.Start().ok());
-    v1::TaskDefinition td;
-    td.set_api_version("gantry.dev/v1");
-    td.set_kind("TaskDefinition");
-    td.mutable_metadata()->set_name("myapp");
-    auto* c = td.mutable_spec()->add_containers();
-    c->set_name("app");
-    c->add_command("/bin/true");
-    c->set_cpu(256);
-    c->set_memory(512);
-    ASSERT_TRUE(objects_.Apply(td).ok());
-  }
-
-  // us-east-1a/b/c × t2.small, t2.medium, g2.2xlarge as in the talk.
-  void RegisterNine() {
-    const char* zones[] = {"us-east-1a", "us-east-1b", "us-east-1c"};
-    const char* types[] = {"t2.small", "t2.medium", "g2.2xlarge"};
-    std::vector<v1::InstanceRegistration> regs;
-    for (int z = 0; z < 3; ++z) {
-      for (int t = 0; t < 3; ++t) {
-        v1::InstanceRegistration r;
-        r.set_container_instance("i-" + std::to_string(z) + std::to_string(t));
-        r.set_cluster("demo");
-        auto* a = r.add_attributes();
-        a->set_name("ecs.availability-zone");
-        a->set_value(zones[z]);
-        a = r.add_attributes();
-        a->set_name("ecs.instance-type");
-        a->set_value(types[t]);
-        r.mutable_registered_resources()->set_cpu(2048);
-        r.mutable_registered_resources()->set_memory(4096);
-        regs.push_back(r);
-      }
-    }
-    auto registered = instances_.Register(regs);
-    ASSERT_TRUE(registered.ok()) << registered.status().ToString();
-  }
-
   std::string ZoneOf(const std::string& instance) {
     for (const auto& a : cache_.Instance(instance)->spec().attributes())
       if (a.name() == "ecs.availability-zone") return a.value();
     return "";
   }
-
-  store::MemoryStore store_;
-  api::FakeClock clock_;
-  api::ObjectService objects_{store_, clock_};
-  FleetCache cache_{store_};
-  TaskService tasks_{objects_, cache_, clock_, EcsNames{}, 42};
-  InstanceService instances_{objects_, cache_, tasks_, clock_, {seconds(15), seconds(60)}};
 };
 
 TEST_F(FleetTest, RegisterCreatesClusterAndKeepsIdentity) {

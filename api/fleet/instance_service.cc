@@ -6,6 +6,7 @@
 #include <set>
 
 #include "api/fleet/ecs_names.h"
+#include "api/fleet/observed_write.h"
 #include "api/fleet/snapshot_input.h"
 #include "placement/placement.h"
 
@@ -16,7 +17,6 @@ using api::Code;
 using api::Status;
 using api::StatusOr;
 
-const schema::KindInfo& InstanceKind() { return *schema::FindKind("ContainerInstance"); }
 const schema::KindInfo& ClusterKind() { return *schema::FindKind("Cluster"); }
 
 const std::set<std::string>& KnownStatuses() {
@@ -96,42 +96,35 @@ StatusOr<InstancePtr> InstanceService::RegisterOne(const v1::InstanceRegistratio
     std::lock_guard lock(mu_);
     last_heartbeat_[name] = clock_.Now();
   };
-  InstancePtr existing = cache_.Instance(name);
-  if (!existing && objects_.Get(InstanceKind(), name).ok()) {
-    existing = std::make_shared<v1::ContainerInstance>();  // in the store, not cached yet
-  }
-  if (existing) {
-    auto updated =
-        objects_.Mutate(InstanceKind(), name, [&](google::protobuf::Message& m) -> StatusOr<bool> {
-          auto& ci = static_cast<v1::ContainerInstance&>(m);
-          if (!OwnedBy(ci, agent_user)) {
-            return Status(Code::kPermissionDenied,
-                          "container instance " + name + " belongs to another agent user");
-          }
-          if (!agent_user.empty())
-            (*ci.mutable_metadata()->mutable_labels())[kAgentLabel] = agent_user;
-          auto* spec = ci.mutable_spec();
-          spec->set_cluster(cluster);
-          if (!r.ec2_instance_id().empty()) spec->set_ec2_instance_id(r.ec2_instance_id());
-          for (const auto& a : r.attributes()) SetAttribute(*spec, a.name(), a.value());
-          *spec->mutable_registered_resources() = r.registered_resources();
-          auto* st = ci.mutable_status();
-          if (st->status().empty() || st->status() == "INACTIVE") st->set_status("ACTIVE");
-          if (!st->agent_connected()) st->set_agent_updated_at(now);
-          st->set_agent_connected(true);
-          *st->mutable_version_info() = r.version_info();
-          st->set_agent_version(r.version_info().agent_version());
-          return true;
-        });
-    if (!updated.ok()) return updated.status();
+  // Registered before (an agent restart): update it; otherwise create it below.
+  auto updated = MutateObserved<v1::ContainerInstance>(
+      objects_, cache_, name, [&](v1::ContainerInstance& ci) -> StatusOr<bool> {
+        if (!OwnedBy(ci, agent_user)) {
+          return Status(Code::kPermissionDenied,
+                        "container instance " + name + " belongs to another agent user");
+        }
+        if (!agent_user.empty())
+          (*ci.mutable_metadata()->mutable_labels())[kAgentLabel] = agent_user;
+        auto* spec = ci.mutable_spec();
+        spec->set_cluster(cluster);
+        if (!r.ec2_instance_id().empty()) spec->set_ec2_instance_id(r.ec2_instance_id());
+        for (const auto& a : r.attributes()) SetAttribute(*spec, a.name(), a.value());
+        *spec->mutable_registered_resources() = r.registered_resources();
+        auto* st = ci.mutable_status();
+        if (st->status().empty() || st->status() == "INACTIVE") st->set_status("ACTIVE");
+        if (!st->agent_connected()) st->set_agent_updated_at(now);
+        st->set_agent_connected(true);
+        *st->mutable_version_info() = r.version_info();
+        st->set_agent_version(r.version_info().agent_version());
+        return true;
+      });
+  if (updated.ok()) {
     heard();
-    cache_.Observe(static_cast<const v1::ContainerInstance&>(**updated));
     (void)tasks_.RecountInstance(name);
-    InstancePtr fresh = cache_.Instance(name);
-    return fresh ? fresh
-                 : InstancePtr(std::make_shared<v1::ContainerInstance>(
-                       static_cast<const v1::ContainerInstance&>(**updated)));
+    InstancePtr recounted = cache_.Instance(name);
+    return recounted ? recounted : *updated;
   }
+  if (updated.status().code() != Code::kNotFound) return updated.status();
   v1::ContainerInstance ci;
   ci.set_api_version("gantry.dev/v1");
   ci.set_kind("ContainerInstance");
@@ -153,12 +146,8 @@ StatusOr<InstancePtr> InstanceService::RegisterOne(const v1::InstanceRegistratio
   st->mutable_remaining_resources()->set_cpu(r.registered_resources().cpu());
   st->mutable_remaining_resources()->set_memory(r.registered_resources().memory());
   *st->mutable_ports_in_use() = r.registered_resources().ports();
-  auto created = objects_.Create(ci, {.keep_status = true});
-  if (!created.ok()) return created.status();
-  auto stored =
-      std::make_shared<v1::ContainerInstance>(static_cast<const v1::ContainerInstance&>(**created));
-  cache_.Observe(*stored);
-  return InstancePtr(std::move(stored));
+  auto created = CreateObserved(objects_, cache_, ci);
+  return created;
 }
 
 std::vector<std::string> InstanceService::Heartbeat(const std::vector<std::string>& names,
@@ -187,19 +176,13 @@ std::vector<std::string> InstanceService::Heartbeat(const std::vector<std::strin
 
 StatusOr<InstancePtr> InstanceService::SetConnected(const std::string& instance, bool connected) {
   auto now = api::FormatTime(clock_.Now());
-  auto updated = objects_.Mutate(InstanceKind(), instance,
-                                 [&](google::protobuf::Message& m) -> StatusOr<bool> {
-                                   auto& ci = static_cast<v1::ContainerInstance&>(m);
-                                   if (ci.status().agent_connected() == connected) return false;
-                                   ci.mutable_status()->set_agent_connected(connected);
-                                   ci.mutable_status()->set_agent_updated_at(now);
-                                   return true;
-                                 });
-  if (!updated.ok()) return updated.status();
-  auto stored =
-      std::make_shared<v1::ContainerInstance>(static_cast<const v1::ContainerInstance&>(**updated));
-  cache_.Observe(*stored);
-  return InstancePtr(std::move(stored));
+  return MutateObserved<v1::ContainerInstance>(
+      objects_, cache_, instance, [&](v1::ContainerInstance& ci) -> StatusOr<bool> {
+        if (ci.status().agent_connected() == connected) return false;
+        ci.mutable_status()->set_agent_connected(connected);
+        ci.mutable_status()->set_agent_updated_at(now);
+        return true;
+      });
 }
 
 StatusOr<InstancePtr> InstanceService::Resolve(const std::string& cluster,
@@ -233,22 +216,17 @@ StatusOr<InstancePtr> InstanceService::Deregister(const std::string& cluster,
         "containerInstance");
   }
   if (busy) tasks_.StopTasksOn(name, kReasonInstanceDeregistered);
-  auto updated =
-      objects_.Mutate(InstanceKind(), name, [&](google::protobuf::Message& m) -> StatusOr<bool> {
-        auto& c = static_cast<v1::ContainerInstance&>(m);
+  auto updated = MutateObserved<v1::ContainerInstance>(
+      objects_, cache_, name, [&](v1::ContainerInstance& c) -> StatusOr<bool> {
         if (c.status().status() == "INACTIVE") return false;
         c.mutable_status()->set_status("INACTIVE");
         return true;
       });
-  if (!updated.ok()) return updated.status();
-  {
+  if (updated.ok()) {
     std::lock_guard lock(mu_);
     last_heartbeat_.erase(name);
   }
-  auto stored =
-      std::make_shared<v1::ContainerInstance>(static_cast<const v1::ContainerInstance&>(**updated));
-  cache_.Observe(*stored);
-  return InstancePtr(std::move(stored));
+  return updated;
 }
 
 StatusOr<InstancePtr> InstanceService::SetState(const std::string& cluster,
@@ -259,10 +237,8 @@ StatusOr<InstancePtr> InstanceService::SetState(const std::string& cluster,
   }
   auto ci = Resolve(cluster, instance);
   if (!ci.ok()) return ci.status();
-  auto updated = objects_.Mutate(
-      InstanceKind(), (*ci)->metadata().name(),
-      [&](google::protobuf::Message& m) -> StatusOr<bool> {
-        auto& c = static_cast<v1::ContainerInstance&>(m);
+  return MutateObserved<v1::ContainerInstance>(
+      objects_, cache_, (*ci)->metadata().name(), [&](v1::ContainerInstance& c) -> StatusOr<bool> {
         if (c.status().status() == "INACTIVE") {
           return Status(Code::kFailedPrecondition,
                         "container instance " + c.metadata().name() + " is deregistered",
@@ -273,11 +249,6 @@ StatusOr<InstancePtr> InstanceService::SetState(const std::string& cluster,
         c.mutable_status()->set_status(status);
         return true;
       });
-  if (!updated.ok()) return updated.status();
-  auto stored =
-      std::make_shared<v1::ContainerInstance>(static_cast<const v1::ContainerInstance&>(**updated));
-  cache_.Observe(*stored);
-  return InstancePtr(std::move(stored));
 }
 
 StatusOr<std::vector<InstancePtr>> InstanceService::List(const std::string& cluster,
@@ -327,10 +298,10 @@ Status InstanceService::ChangeAttributes(const std::string& cluster,
   for (const auto& change : changes) {
     auto ci = Resolve(cluster, change.instance);
     if (!ci.ok()) return Status(Code::kNotFound, ci.status().message(), "attributes.targetId");
-    auto updated = objects_.Mutate(
-        InstanceKind(), (*ci)->metadata().name(),
-        [&](google::protobuf::Message& m) -> StatusOr<bool> {
-          auto* spec = static_cast<v1::ContainerInstance&>(m).mutable_spec();
+    auto updated = MutateObserved<v1::ContainerInstance>(
+        objects_, cache_, (*ci)->metadata().name(),
+        [&](v1::ContainerInstance& c) -> StatusOr<bool> {
+          auto* spec = c.mutable_spec();
           if (put) {
             SetAttribute(*spec, change.name, change.value.value_or(""));
             return true;
@@ -343,7 +314,6 @@ Status InstanceService::ChangeAttributes(const std::string& cluster,
           return true;
         });
     if (!updated.ok()) return updated.status();
-    cache_.Observe(static_cast<const v1::ContainerInstance&>(**updated));
   }
   return {};
 }

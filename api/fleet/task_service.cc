@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "api/fleet/observed_write.h"
 #include "api/fleet/snapshot_input.h"
 #include "placement/placement.h"
 
@@ -16,7 +17,6 @@ using api::Status;
 using api::StatusOr;
 
 const schema::KindInfo& TaskKind() { return *schema::FindKind("Task"); }
-const schema::KindInfo& InstanceKind() { return *schema::FindKind("ContainerInstance"); }
 const schema::KindInfo& DefinitionKind() { return *schema::FindKind("TaskDefinition"); }
 
 std::string FamilyOf(const std::string& family_revision) {
@@ -222,11 +222,7 @@ StatusOr<TaskPtr> TaskService::CreateTask(const LaunchRequest& request,
     cs->set_name(c.name());
     cs->set_last_status("PENDING");
   }
-  auto created = objects_.Create(task, {.keep_status = true});
-  if (!created.ok()) return created.status();
-  auto stored = std::make_shared<v1::Task>(static_cast<const v1::Task&>(**created));
-  cache_.Observe(*stored);
-  return TaskPtr(std::move(stored));
+  return CreateObserved(objects_, cache_, task);
 }
 
 StatusOr<TaskPtr> TaskService::StopTask(const std::string& cluster, const std::string& task,
@@ -236,21 +232,15 @@ StatusOr<TaskPtr> TaskService::StopTask(const std::string& cluster, const std::s
   std::string want_cluster = cluster.empty() ? kDefaultCluster : ShortName(cluster);
   if (!current || current->spec().cluster() != want_cluster)
     return api::InvalidArgument("task", "The referenced task was not found.");
-  auto updated =
-      objects_.Mutate(TaskKind(), id, [&](google::protobuf::Message& m) -> StatusOr<bool> {
-        auto& t = static_cast<v1::Task&>(m);
-        if (t.spec().desired_status() == "STOPPED") return false;
-        t.mutable_spec()->set_desired_status("STOPPED");
-        t.mutable_spec()->set_stopped_reason(reason.empty() ? kReasonUserStop : reason);
-        if (t.status().stopping_at().empty())
-          t.mutable_status()->set_stopping_at(api::FormatTime(clock_.Now()));
-        t.mutable_status()->set_version(t.status().version() + 1);
-        return true;
-      });
-  if (!updated.ok()) return updated.status();
-  auto stored = std::make_shared<v1::Task>(static_cast<const v1::Task&>(**updated));
-  cache_.Observe(*stored);
-  return TaskPtr(std::move(stored));
+  return MutateObserved<v1::Task>(objects_, cache_, id, [&](v1::Task& t) -> StatusOr<bool> {
+    if (t.spec().desired_status() == "STOPPED") return false;
+    t.mutable_spec()->set_desired_status("STOPPED");
+    t.mutable_spec()->set_stopped_reason(reason.empty() ? kReasonUserStop : reason);
+    if (t.status().stopping_at().empty())
+      t.mutable_status()->set_stopping_at(api::FormatTime(clock_.Now()));
+    t.mutable_status()->set_version(t.status().version() + 1);
+    return true;
+  });
 }
 
 std::vector<TaskPtr> TaskService::ListTasks(const TaskFilter& filter) const {
@@ -302,9 +292,8 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
       continue;
     }
     auto now = api::FormatTime(clock_.Now());
-    auto updated =
-        objects_.Mutate(TaskKind(), r.task(), [&](google::protobuf::Message& m) -> StatusOr<bool> {
-          auto& t = static_cast<v1::Task&>(m);
+    auto stored =
+        MutateObserved<v1::Task>(objects_, cache_, r.task(), [&](v1::Task& t) -> StatusOr<bool> {
           auto* st = t.mutable_status();
           // States only move forward; STOPPED is final.
           if (Rank(r.last_status()) < Rank(st->last_status())) return false;
@@ -329,15 +318,13 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
           st->set_version(st->version() + 1);
           return true;
         });
-    if (!updated.ok()) {
-      fail(r.task(), updated.status().ToString(), updated.status().code() != Code::kNotFound);
+    if (!stored.ok()) {
+      fail(r.task(), stored.status().ToString(), stored.status().code() != Code::kNotFound);
       continue;
     }
-    auto stored = std::make_shared<v1::Task>(static_cast<const v1::Task&>(**updated));
-    if (stored->status().last_status() != current->status().last_status())
-      touched.insert(stored->spec().container_instance());
-    cache_.Observe(*stored);
-    out.push_back(std::move(stored));
+    if ((*stored)->status().last_status() != current->status().last_status())
+      touched.insert((*stored)->spec().container_instance());
+    out.push_back(std::move(*stored));
   }
   for (const auto& instance : touched) (void)RecountInstance(instance);
   return out;
@@ -347,9 +334,8 @@ void TaskService::StopTasksOn(const std::string& instance, const std::string& re
   auto now = api::FormatTime(clock_.Now());
   for (const auto& task : cache_.TasksOn(instance)) {
     if (!HoldsResources(*task)) continue;
-    auto updated = objects_.Mutate(TaskKind(), task->metadata().name(),
-                                   [&](google::protobuf::Message& m) -> StatusOr<bool> {
-                                     auto& t = static_cast<v1::Task&>(m);
+    (void)MutateObserved<v1::Task>(objects_, cache_, task->metadata().name(),
+                                   [&](v1::Task& t) -> StatusOr<bool> {
                                      if (t.status().last_status() == "STOPPED") return false;
                                      t.mutable_spec()->set_desired_status("STOPPED");
                                      if (t.spec().stopped_reason().empty())
@@ -365,7 +351,6 @@ void TaskService::StopTasksOn(const std::string& instance, const std::string& re
                                      st->set_version(st->version() + 1);
                                      return true;
                                    });
-    if (updated.ok()) cache_.Observe(static_cast<const v1::Task&>(**updated));
   }
   (void)RecountInstance(instance);
 }
@@ -373,9 +358,8 @@ void TaskService::StopTasksOn(const std::string& instance, const std::string& re
 api::Status TaskService::RecountInstance(const std::string& instance) {
   InstancePtr ci = cache_.Instance(instance);
   if (!ci) return Status(Code::kNotFound, "container instance " + instance + " not found");
-  auto updated = objects_.Mutate(
-      InstanceKind(), instance, [&](google::protobuf::Message& m) -> StatusOr<bool> {
-        auto& c = static_cast<v1::ContainerInstance&>(m);
+  auto updated = MutateObserved<v1::ContainerInstance>(
+      objects_, cache_, instance, [&](v1::ContainerInstance& c) -> StatusOr<bool> {
         const auto& registered = c.spec().registered_resources();
         int64_t cpu = registered.cpu(), memory = registered.memory();
         int running = 0, pending = 0;
@@ -399,9 +383,7 @@ api::Status TaskService::RecountInstance(const std::string& instance) {
         *c.mutable_status() = want;
         return true;
       });
-  if (!updated.ok()) return updated.status();
-  cache_.Observe(static_cast<const v1::ContainerInstance&>(**updated));
-  return {};
+  return updated.status();
 }
 
 std::vector<std::string> TaskService::CollectStoppedBefore(

@@ -13,20 +13,10 @@ int RunDescribeTasks(const std::vector<std::string>& args, const CommandContext&
   constexpr size_t kMaxTasks = 100;  // DescribeTasks takes 1..100
   std::string cluster;
   std::vector<std::string> tasks;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string value, error;
-    if (FlagValue(args, i, "--cluster", "", value, error)) {
-      if (!error.empty()) return ReportError(ctx, error);
-      cluster = value;
-    } else if (args[i].starts_with("-")) {
-      return ReportError(ctx, "unknown flag " + args[i] + " (" + kUsage + ")");
-    } else {
-      tasks.push_back(args[i]);
-    }
-  }
-  if (tasks.empty()) return ReportError(ctx, kUsage);
-  if (tasks.size() > kMaxTasks) {
-    return ReportError(ctx, "describe-tasks takes at most 100 tasks at a time");
+  if (auto error = fleet_internal::ParseNamesAndCluster(args, "describe-tasks", kUsage, kMaxTasks,
+                                                        "tasks", tasks, cluster);
+      !error.empty()) {
+    return ReportError(ctx, error);
   }
   fleet_internal::Json request = fleet_internal::Json::object();
   if (!cluster.empty()) request["cluster"] = cluster;

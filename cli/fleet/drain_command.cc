@@ -20,20 +20,10 @@ int SetState(const std::vector<std::string>& args, const CommandContext& ctx, co
   const std::string usage = std::string("usage: gantryctl ") + verb + " INSTANCE... [--cluster C]";
   std::string cluster;
   std::vector<std::string> instances;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string value, error;
-    if (FlagValue(args, i, "--cluster", "", value, error)) {
-      if (!error.empty()) return ReportError(ctx, error);
-      cluster = value;
-    } else if (args[i].starts_with("-")) {
-      return ReportError(ctx, "unknown flag " + args[i] + " (" + usage + ")");
-    } else {
-      instances.push_back(args[i]);
-    }
-  }
-  if (instances.empty()) return ReportError(ctx, usage);
-  if (instances.size() > kMaxInstances) {
-    return ReportError(ctx, std::string(verb) + " takes at most 10 instances at a time");
+  if (auto error = fleet_internal::ParseNamesAndCluster(args, verb, usage, kMaxInstances,
+                                                        "instances", instances, cluster);
+      !error.empty()) {
+    return ReportError(ctx, error);
   }
   Json request = Json::object();
   if (!cluster.empty()) request["cluster"] = cluster;

@@ -46,4 +46,20 @@ bool ParseSeconds(const std::string& text, std::chrono::seconds& out) {
   return true;
 }
 
+sigset_t BlockStopSignals() {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return stop_signals;
+}
+
+const char* WaitForStopSignal(const sigset_t& stop_signals) {
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  return signal_number == SIGINT ? "SIGINT" : "SIGTERM";
+}
+
 }  // namespace gantry::cmd

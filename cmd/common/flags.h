@@ -1,7 +1,9 @@
 #pragma once
 
-// Command-line pieces the thin mains share: one flag at a time ("--name=value" or
-// "--name value"), and durations.
+// What the thin mains share: one flag at a time ("--name=value" or "--name value"), durations,
+// and the stop signals.
+
+#include <signal.h>
 
 #include <chrono>
 #include <string>
@@ -21,5 +23,12 @@ bool ParseDuration(const std::string& text, std::chrono::milliseconds& out);
 
 // ParseDuration for flags counted in whole seconds: "90s", "10m", "1h" or "30".
 bool ParseSeconds(const std::string& text, std::chrono::seconds& out);
+
+// Blocks SIGINT and SIGTERM in the calling thread (call it before any thread starts, so every
+// thread inherits the mask) and ignores SIGPIPE. Returns the set to sigwait on.
+sigset_t BlockStopSignals();
+
+// Waits for SIGINT or SIGTERM (blocked by BlockStopSignals) and returns "SIGINT" or "SIGTERM".
+const char* WaitForStopSignal(const sigset_t& stop_signals);
 
 }  // namespace gantry::cmd

@@ -127,12 +127,7 @@ int main(int argc, char** argv) {
   if (o.state_dir.empty()) return Fail("--state-dir is required");
   if (o.cluster.empty()) return Fail("--cluster must not be empty");
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  const sigset_t stop_signals = gantry::cmd::BlockStopSignals();
 
   gantry::grpcapi::AgentClient client(o.server, o.token);
   std::unique_ptr<gantry::agent::SimulatedFleet> fleet;
@@ -147,9 +142,7 @@ int main(int argc, char** argv) {
   }
   std::atomic<bool> stop{false};
   std::thread waiter([&] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    std::cerr << "gantry-agent: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping"
+    std::cerr << "gantry-agent: " << gantry::cmd::WaitForStopSignal(stop_signals) << ", stopping"
               << std::endl;
     stop = true;
   });

@@ -209,13 +209,8 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(flags.data_dir, ec);
   if (ec) return Fail("cannot create " + flags.data_dir + ": " + ec.message());
 
-  // Block the stop signals before any thread starts, so only sigwait below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  // Before any thread starts, so only the wait below receives them.
+  const sigset_t stop_signals = gantry::cmd::BlockStopSignals();
 
   gantry::GantrydMetrics metrics;
   gantry::store::SqliteOptions store_options;
@@ -278,9 +273,7 @@ int main(int argc, char** argv) {
   auto housekeeping = std::make_unique<gantry::FleetHousekeeping>(instances, tasks, task_logs,
                                                                   clock, flags.task_retention);
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  std::cerr << "gantryd: " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down"
+  std::cerr << "gantryd: " << gantry::cmd::WaitForStopSignal(stop_signals) << ", shutting down"
             << std::endl;
   housekeeping.reset();
   (*grpc_server)->Stop();

@@ -84,4 +84,25 @@ int Fail(const CommandContext& ctx, const api::Status& status) {
   return ReportError(ctx, status.ToString());
 }
 
+std::string ParseNamesAndCluster(const std::vector<std::string>& args, const std::string& verb,
+                                 const std::string& usage, size_t max, const std::string& noun,
+                                 std::vector<std::string>& names, std::string& cluster) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string value, error;
+    if (FlagValue(args, i, "--cluster", "", value, error)) {
+      if (!error.empty()) return error;
+      cluster = value;
+    } else if (args[i].starts_with("-")) {
+      return "unknown flag " + args[i] + " (" + usage + ")";
+    } else {
+      names.push_back(args[i]);
+    }
+  }
+  if (names.empty()) return usage;
+  if (names.size() > max) {
+    return verb + " takes at most " + std::to_string(max) + " " + noun + " at a time";
+  }
+  return "";
+}
+
 }  // namespace gantry::cli::fleet_internal

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/status/status.h"
 #include "cli/objects/context.h"
@@ -37,6 +38,12 @@ std::string IdOf(std::string_view arn_or_id);
 
 // A transport error's message, with a hint when nothing answered at the server's address.
 std::string TransportErrorText(const std::string& message);
+
+// `NAME... [--cluster C]`: one to `max` names (`noun`, e.g. "tasks", names them in the
+// message). Returns an error text for the terminal, "" when the arguments are fine.
+std::string ParseNamesAndCluster(const std::vector<std::string>& args, const std::string& verb,
+                                 const std::string& usage, size_t max, const std::string& noun,
+                                 std::vector<std::string>& names, std::string& cluster);
 
 // Prints "error: <message>" for a status from CallEcs or a local check; returns 1.
 int Fail(const CommandContext& ctx, const api::Status& status);

@@ -1,0 +1,77 @@
+#pragma once
+
+// The fleet services over a memory store and a fake clock, for tests of the services and of the
+// transports over them: a `myapp` task definition (256 cpu, 512 MiB) and the talk's nine
+// instances on demand.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "api/fleet/fleet_cache.h"
+#include "api/fleet/instance_service.h"
+#include "api/fleet/task_service.h"
+#include "api/service/clock.h"
+#include "api/service/object_service.h"
+#include "store/memory/memory_store.h"
+
+namespace gantry::fleet::testing {
+
+class FleetHarness : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(cache_.Start().ok());
+    v1::TaskDefinition td;
+    td.set_api_version("gantry.dev/v1");
+    td.set_kind("TaskDefinition");
+    td.mutable_metadata()->set_name("myapp");
+    auto* c = td.mutable_spec()->add_containers();
+    c->set_name("app");
+    c->add_command("/bin/true");
+    c->set_cpu(256);
+    c->set_memory(512);
+    ASSERT_TRUE(objects_.Apply(td).ok());
+  }
+
+  // Cluster `demo`: us-east-1a/b/c × t2.small, t2.medium, g2.2xlarge as in the talk, named
+  // i-<zone><type> (i-00 … i-22), 2048 cpu and 4096 MiB each, port 22 reserved.
+  void RegisterNine() {
+    const char* zones[] = {"us-east-1a", "us-east-1b", "us-east-1c"};
+    const char* types[] = {"t2.small", "t2.medium", "g2.2xlarge"};
+    std::vector<v1::InstanceRegistration> regs;
+    for (int z = 0; z < 3; ++z) {
+      for (int t = 0; t < 3; ++t) {
+        v1::InstanceRegistration r;
+        r.set_container_instance("i-" + std::to_string(z) + std::to_string(t));
+        r.set_cluster("demo");
+        r.set_ec2_instance_id("i-0abc" + std::to_string(z) + std::to_string(t));
+        auto* a = r.add_attributes();
+        a->set_name("ecs.availability-zone");
+        a->set_value(zones[z]);
+        a = r.add_attributes();
+        a->set_name("ecs.instance-type");
+        a->set_value(types[t]);
+        r.mutable_registered_resources()->set_cpu(2048);
+        r.mutable_registered_resources()->set_memory(4096);
+        r.mutable_registered_resources()->add_ports(22);
+        r.mutable_version_info()->set_agent_version("1.0.0");
+        regs.push_back(r);
+      }
+    }
+    auto registered = instances_.Register(regs);
+    ASSERT_TRUE(registered.ok()) << registered.status().ToString();
+  }
+
+  store::MemoryStore store_;
+  api::FakeClock clock_;
+  api::ObjectService objects_{store_, clock_};
+  FleetCache cache_{store_};
+  EcsNames names_;
+  TaskService tasks_{objects_, cache_, clock_, names_, 42};
+  InstanceService instances_{
+      objects_, cache_, tasks_, clock_, {std::chrono::seconds(15), std::chrono::seconds(60)}};
+};
+
+}  // namespace gantry::fleet::testing
