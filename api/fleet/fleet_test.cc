@@ -268,6 +268,7 @@ TEST_F(FleetTest, SilentAgentDisconnectsThenLosesItsTasks) {
   ASSERT_EQ(stopped.size(), 1u);
   EXPECT_EQ(stopped[0]->status().last_status(), "STOPPED");
   EXPECT_EQ(stopped[0]->status().stopped_reason(), "Container instance lost");
+  EXPECT_EQ(stopped[0]->status().stop_code(), "");  // ECS has none for a lost instance
   // The agent returns: connected again at once, and unknown names are reported back.
   auto unknown = instances_.Heartbeat({"i-00", "i-never"});
   EXPECT_EQ(unknown, std::vector<std::string>{"i-never"});
@@ -278,6 +279,15 @@ TEST_F(FleetTest, SilentAgentDisconnectsThenLosesItsTasks) {
   EXPECT_EQ(
       static_cast<const v1::Cluster&>(**cluster).status().registered_container_instances_count(),
       9);
+}
+
+// A new instance counts as heard from when it registers, not when gantryd started.
+TEST_F(FleetTest, NewInstanceIsHeardFromAtRegistration) {
+  clock_.Advance(seconds(600));  // gantryd has been up for a while
+  RegisterNine();
+  clock_.Advance(seconds(5));
+  instances_.Tick();
+  EXPECT_TRUE(cache_.Instance("i-00")->status().agent_connected());
 }
 
 TEST_F(FleetTest, StartTaskOnExplicitInstances) {

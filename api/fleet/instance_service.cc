@@ -147,6 +147,7 @@ StatusOr<InstancePtr> InstanceService::RegisterOne(const v1::InstanceRegistratio
   st->mutable_remaining_resources()->set_memory(r.registered_resources().memory());
   *st->mutable_ports_in_use() = r.registered_resources().ports();
   auto created = CreateObserved(objects_, cache_, ci);
+  if (created.ok()) heard();
   return created;
 }
 

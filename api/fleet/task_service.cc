@@ -343,7 +343,7 @@ void TaskService::StopTasksOn(const std::string& instance, const std::string& re
                                      auto* st = t.mutable_status();
                                      st->set_last_status("STOPPED");
                                      st->set_stopped_reason(reason);
-                                     st->set_stop_code("TaskFailedToStart");
+                                     st->clear_stop_code();  // ECS has no code for a lost instance
                                      if (st->stopping_at().empty()) st->set_stopping_at(now);
                                      st->set_stopped_at(now);
                                      for (auto& c : *st->mutable_containers())
