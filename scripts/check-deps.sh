@@ -37,7 +37,7 @@ confine() {  # confine PATTERN ALLOWED_PATH_REGEX WHAT
              api cli cmd placement store tests bench 2>/dev/null | grep -vE "^($allowed)" || true)
 }
 confine 'cpprest/|pplx/' 'api/rest/rest_server\.cc' 'cpprest only in api/rest/rest_server.cc'
-confine 'grpcpp/' 'api/grpc/grpc_server\.cc|api/grpc/agent_client\.cc|api/grpc/grpc_server_test\.cc|tests/integration/' \
+confine 'grpcpp/' 'api/grpc/grpc_server\.cc|api/grpc/agent_client\.cc|api/grpc/grpc_server_test\.cc|tests/(integration|security)/' \
   'grpcpp only in api/grpc (and tests)'
 confine 'sqlite3\.h' 'store/sqlite/' 'sqlite3.h only in store/sqlite'
 confine 'nlohmann/' 'api/ecs/[a-z_0-9]+\.cc|cli/fleet/|tests/' \

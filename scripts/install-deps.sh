@@ -13,6 +13,8 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc       # protobuf-compiler-grpc: gRPCConfig.cmake needs its plugins
   libcpprest-dev prometheus-cpp-dev
   libgoogle-perftools-dev                  # tcmalloc for gantryd
+  libre2-dev                               # linear-time regular expressions (placement)
+  openssl                                  # tests make their TLS certificates at run time
   python3                                  # benchmark input generator
   prometheus                               # promtool lints /metrics in the integration tests
 )

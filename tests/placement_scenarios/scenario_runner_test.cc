@@ -29,7 +29,8 @@ namespace fs = std::filesystem;
 
 std::vector<std::string> ScenarioFiles() {
   std::vector<std::string> files;
-  fs::path dir = fs::path(__FILE__).parent_path();
+  // Not __FILE__: ccache's base_dir makes it relative to the build directory.
+  fs::path dir = fs::path(GANTRY_SCENARIO_DIR);
   for (const auto& entry : fs::directory_iterator(dir)) {
     if (entry.path().extension() == ".yaml") files.push_back(entry.path().string());
   }
