@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Enforces the module edges of design.md ("Modules and what each may use"): placement/ and store/
 # include nothing of Gantry's but themselves, placement/ nothing outside the standard library,
-# and heavy headers (cpprest, grpcpp, sqlite3, prometheus-cpp) stay in their one folder or file.
+# and heavy headers (Asio/Beast, cpprest, grpcpp, sqlite3, prometheus-cpp) stay in their one folder or file.
 # Fails listing every offending include.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,7 +36,8 @@ confine() {  # confine PATTERN ALLOWED_PATH_REGEX WHAT
   done < <(grep -rnE "^\s*#\s*include\s*<$pattern" --include='*.h' --include='*.cc' \
              api cli cmd placement store tests bench 2>/dev/null | grep -vE "^($allowed)" || true)
 }
-confine 'cpprest/|pplx/' 'api/rest/rest_server\.cc' 'cpprest only in api/rest/rest_server.cc'
+confine 'boost/(asio|beast)' 'api/rest/rest_server\.cc' 'Asio/Beast only in api/rest/rest_server.cc'
+confine 'cpprest/|pplx/' 'tests/security/tls_test\.cc' 'cpprest only as the independent client of tests/security/tls_test.cc'
 confine 'grpcpp/' 'api/grpc/grpc_server\.cc|api/grpc/agent_client\.cc|api/grpc/grpc_server_test\.cc|tests/(integration|security)/' \
   'grpcpp only in api/grpc (and tests)'
 confine 'sqlite3\.h' 'store/sqlite/' 'sqlite3.h only in store/sqlite'

@@ -11,7 +11,10 @@ PACKAGES=(
   nlohmann-json3-dev                       # JSON for the ECS-compatible endpoint (api/ecs)
   libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc       # protobuf-compiler-grpc: gRPCConfig.cmake needs its plugins
-  libcpprest-dev prometheus-cpp-dev
+  libboost-system-dev                      # Boost.Asio/Beast: the REST/ECS HTTP(S) server (api/rest)
+  libssl-dev                               # TLS for REST, ECS and gantryctl; token hashes
+  libcpprest-dev                           # an independent HTTPS client in tests/security/tls_test
+  prometheus-cpp-dev
   libgoogle-perftools-dev                  # tcmalloc for gantryd
   libre2-dev                               # linear-time regular expressions (placement)
   openssl                                  # tests make their TLS certificates at run time

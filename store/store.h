@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,11 @@ class Watch {
   virtual Poll Next(WatchEvent& event, std::chrono::milliseconds timeout) = 0;
   virtual void Cancel() = 0;
   virtual std::string closed_reason() const = 0;
+  // `notify` is called whenever Next() may have something new (an event, or the close), so a
+  // caller can wait for many watches without a thread each. It runs on the writer's thread with
+  // no store lock held, must be cheap, and may be called after the last Next(); it is called at
+  // once if something is already pending. Replaces any earlier callback; nullptr removes it.
+  virtual void SetNotify(std::function<void()> notify) = 0;
 };
 using WatchPtr = std::unique_ptr<Watch>;
 

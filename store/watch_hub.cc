@@ -22,6 +22,17 @@ class WatchHub::Watcher : public Watch {
 
   void Cancel() override { Close("cancelled"); }
 
+  void SetNotify(std::function<void()> notify) override {
+    bool pending;
+    {
+      std::lock_guard lock(mu_);
+      notify_ = std::make_shared<std::function<void()>>(std::move(notify));
+      if (!*notify_) notify_.reset();
+      pending = notify_ && (!queue_.empty() || closed_);
+    }
+    if (pending) Notify();
+  }
+
   std::string closed_reason() const override {
     std::lock_guard lock(mu_);
     return reason_;
@@ -33,33 +44,44 @@ class WatchHub::Watcher : public Watch {
 
   // Returns false when the watcher is closed (and can be dropped by the hub).
   bool Push(const WatchEvent& e) {
-    std::lock_guard lock(mu_);
-    if (closed_) return false;
-    if (queue_.size() >= max_buffered_) {
-      closed_ = true;
-      reason_ = "watcher fell behind by more than " + std::to_string(max_buffered_) + " events";
-      queue_.clear();
-      cv_.notify_all();
-      return false;
+    bool open = true;
+    {
+      std::lock_guard lock(mu_);
+      if (closed_) return false;
+      if (queue_.size() >= max_buffered_) {
+        closed_ = true;
+        reason_ = "watcher fell behind by more than " + std::to_string(max_buffered_) + " events";
+        queue_.clear();
+        cv_.notify_all();
+        open = false;
+      } else {
+        queue_.push_back(e);
+        cv_.notify_one();
+      }
     }
-    queue_.push_back(e);
-    cv_.notify_one();
-    return true;
+    Notify();
+    return open;
   }
 
   void Prepend(std::vector<WatchEvent> history) {
-    std::lock_guard lock(mu_);
-    queue_.insert(queue_.begin(), std::make_move_iterator(history.begin()),
-                  std::make_move_iterator(history.end()));
-    cv_.notify_all();
+    {
+      std::lock_guard lock(mu_);
+      queue_.insert(queue_.begin(), std::make_move_iterator(history.begin()),
+                    std::make_move_iterator(history.end()));
+      cv_.notify_all();
+    }
+    Notify();
   }
 
   void Close(const std::string& reason) {
-    std::lock_guard lock(mu_);
-    if (closed_) return;
-    closed_ = true;
-    reason_ = reason;
-    cv_.notify_all();
+    {
+      std::lock_guard lock(mu_);
+      if (closed_) return;
+      closed_ = true;
+      reason_ = reason;
+      cv_.notify_all();
+    }
+    Notify();
   }
 
   bool closed() const {
@@ -68,6 +90,16 @@ class WatchHub::Watcher : public Watch {
   }
 
  private:
+  // Calls the callback outside mu_, so it may call Next() or Cancel() itself.
+  void Notify() {
+    std::shared_ptr<std::function<void()>> notify;
+    {
+      std::lock_guard lock(mu_);
+      notify = notify_;
+    }
+    if (notify) (*notify)();
+  }
+
   const std::string prefix_;
   const int64_t after_;
   const size_t max_buffered_;
@@ -76,6 +108,7 @@ class WatchHub::Watcher : public Watch {
   std::deque<WatchEvent> queue_;
   bool closed_ = false;
   std::string reason_;
+  std::shared_ptr<std::function<void()>> notify_;
 };
 
 namespace {
@@ -84,12 +117,16 @@ namespace {
 class WatchHandle : public Watch {
  public:
   explicit WatchHandle(std::shared_ptr<WatchHub::Watcher> w) : w_(std::move(w)) {}
-  ~WatchHandle() override { w_->Cancel(); }
+  ~WatchHandle() override {
+    w_->SetNotify(nullptr);
+    w_->Cancel();
+  }
   Poll Next(WatchEvent& event, std::chrono::milliseconds timeout) override {
     return w_->Next(event, timeout);
   }
   void Cancel() override { w_->Cancel(); }
   std::string closed_reason() const override { return w_->closed_reason(); }
+  void SetNotify(std::function<void()> notify) override { w_->SetNotify(std::move(notify)); }
   WatchHub::Watcher& watcher() { return *w_; }
 
  private:

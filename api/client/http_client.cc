@@ -1,12 +1,8 @@
 #include "api/client/http_client.h"
 
-#include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstring>
+
+#include "api/client/connection.h"
 
 namespace gantry::client {
 namespace {
@@ -14,84 +10,17 @@ namespace {
 using api::Code;
 using api::Status;
 
-class Socket {
- public:
-  explicit Socket(int fd) : fd_(fd) {}
-  ~Socket() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int fd() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-api::StatusOr<int> Connect(const Endpoint& ep, std::chrono::milliseconds timeout) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  std::string port = std::to_string(ep.port);
-  int rc = getaddrinfo(ep.host.c_str(), port.c_str(), &hints, &res);
-  if (rc != 0)
-    return Status(Code::kUnavailable, "cannot resolve " + ep.host + ": " + gai_strerror(rc));
-  std::string last_error = "no address";
-  for (addrinfo* a = res; a; a = a->ai_next) {
-    int fd = ::socket(a->ai_family, a->ai_socktype, a->ai_protocol);
-    if (fd < 0) continue;
-    timeval tv{static_cast<time_t>(timeout.count() / 1000),
-               static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (::connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
-      freeaddrinfo(res);
-      return fd;
-    }
-    last_error = std::strerror(errno);
-    ::close(fd);
-  }
-  freeaddrinfo(res);
-  return Status(Code::kUnavailable,
-                "cannot connect to " + ep.host + ":" + port + ": " + last_error);
-}
-
-api::Status SendAll(int fd, const std::string& data) {
-  size_t sent = 0;
-  while (sent < data.size()) {
-    ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0)
-      return Status(Code::kUnavailable, std::string("send failed: ") + std::strerror(errno));
-    sent += static_cast<size_t>(n);
-  }
-  return {};
-}
-
 // Buffered reads with a per-read timeout.
 class Reader {
  public:
-  Reader(int fd, std::chrono::milliseconds timeout) : fd_(fd), timeout_(timeout) {}
+  Reader(Connection& connection, std::chrono::milliseconds timeout)
+      : connection_(connection), timeout_(timeout) {}
 
   // Reads more into the buffer; false on EOF, timeout or error (error() says which).
   bool Fill() {
-    pollfd p{fd_, POLLIN, 0};
-    int rc;
-    do {
-      rc = ::poll(&p, 1, static_cast<int>(timeout_.count()));
-    } while (rc < 0 && errno == EINTR);
-    if (rc == 0) {
-      error_ = "timed out waiting for the server";
-      return false;
-    }
     char buf[16384];
-    ssize_t n;
-    do {
-      n = ::recv(fd_, buf, sizeof buf, 0);
-    } while (n < 0 && errno == EINTR);
-    if (n <= 0) {
-      eof_ = n == 0;
-      if (n < 0) error_ = std::strerror(errno);
-      return false;
-    }
+    long n = connection_.Receive(buf, sizeof buf, timeout_, error_);
+    if (n <= 0) return false;
     buffer_.append(buf, static_cast<size_t>(n));
     return true;
   }
@@ -127,11 +56,10 @@ class Reader {
   std::string& buffer() { return buffer_; }
 
  private:
-  int fd_;
+  Connection& connection_;
   std::chrono::milliseconds timeout_;
   std::string buffer_;
   std::string error_;
-  bool eof_ = false;
 };
 
 api::Status ReadHead(Reader& r, HttpResult& out) {
@@ -215,10 +143,13 @@ api::StatusOr<Endpoint> ParseUrl(const std::string& url) {
   Endpoint ep;
   std::string rest = url;
   if (rest.rfind("https://", 0) == 0) {
-    return Status(Code::kInvalidArgument,
-                  "https is not supported by this client; use http:// on loopback or a TLS proxy");
+    ep.tls = true;
+    rest = rest.substr(8);
+  } else if (rest.rfind("http://", 0) == 0) {
+    rest = rest.substr(7);
+  } else if (rest.find("://") != std::string::npos) {
+    return Status(Code::kInvalidArgument, "server URL " + url + ": only http:// and https://");
   }
-  if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
   size_t slash = rest.find('/');
   std::string hostport = rest.substr(0, slash);
   if (slash != std::string::npos) ep.path_prefix = rest.substr(slash);
@@ -233,7 +164,7 @@ api::StatusOr<Endpoint> ParseUrl(const std::string& url) {
     }
   } else {
     ep.host = hostport;
-    ep.port = 80;
+    ep.port = ep.tls ? 443 : 80;
   }
   if (ep.host.empty() || ep.port <= 0 || ep.port > 65535)
     return Status(Code::kInvalidArgument, "bad server URL " + url);
@@ -258,17 +189,17 @@ api::StatusOr<HttpResult> HttpClient::Exchange(const std::string& method, const 
                                                const std::map<std::string, std::string>& headers,
                                                const std::function<bool(std::string_view)>& on_body,
                                                std::chrono::milliseconds idle_timeout) const {
-  auto fd = Connect(endpoint_, timeout_);
-  if (!fd.ok()) return fd.status();
-  Socket socket(*fd);
-  if (auto st = SendAll(socket.fd(),
-                        RequestText(endpoint_, token_, method, path, body, content_type, headers));
-      !st.ok()) {
-    return st;
-  }
-  Reader reader(socket.fd(), idle_timeout.count() > 0 ? idle_timeout : timeout_);
+  auto connection = Connection::Open(endpoint_, timeout_);
+  if (!connection.ok()) return connection.status();
+  Status sent = (*connection)->SendAll(
+      RequestText(endpoint_, token_, method, path, body, content_type, headers));
+  Reader reader(**connection, idle_timeout.count() > 0 ? idle_timeout : timeout_);
   HttpResult out;
-  if (auto st = ReadHead(reader, out); !st.ok()) return st;
+  if (auto st = ReadHead(reader, out); !st.ok()) {
+    // A server may answer before the whole body is sent (413) and stop reading; its answer
+    // is what the caller needs, the send error only when there is none.
+    return sent.ok() ? st : sent;
+  }
   const bool stream = on_body && out.status >= 200 && out.status < 300;
   auto st = ReadBody(reader, out, [&](const std::string& chunk) {
     if (stream) return on_body(chunk);
@@ -282,12 +213,12 @@ api::StatusOr<HttpResult> HttpClient::Exchange(const std::string& method, const 
 api::StatusOr<int> HttpClient::Stream(const std::string& path,
                                       const std::function<bool(const std::string&)>& on_line,
                                       std::chrono::milliseconds idle_timeout) const {
-  auto fd = Connect(endpoint_, timeout_);
-  if (!fd.ok()) return fd.status();
-  Socket socket(*fd);
-  if (auto st = SendAll(socket.fd(), RequestText(endpoint_, token_, "GET", path, "", "")); !st.ok())
+  auto connection = Connection::Open(endpoint_, timeout_);
+  if (!connection.ok()) return connection.status();
+  if (auto st = (*connection)->SendAll(RequestText(endpoint_, token_, "GET", path, "", ""));
+      !st.ok())
     return st;
-  Reader reader(socket.fd(), idle_timeout);
+  Reader reader(**connection, idle_timeout);
   HttpResult head;
   if (auto st = ReadHead(reader, head); !st.ok()) return st;
   if (head.status != 200) {

@@ -1,7 +1,7 @@
 #pragma once
 
-// A small blocking HTTP/1.1 client over POSIX sockets for gantryctl and tests (cpprest stays
-// confined to the server). One connection per request, no Expect header, bodies sent with
+// A small blocking HTTP/1.1 client over POSIX sockets (and OpenSSL for https://) for gantryctl and
+// tests. One connection per request, no Expect header, bodies sent with
 // Content-Length; responses read by Content-Length, chunked encoding or until close.
 
 #include <chrono>
@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/client/endpoint.h"
 #include "api/status/status.h"
 
 namespace gantry::client {
@@ -20,13 +21,7 @@ struct HttpResult {
   std::string body;
 };
 
-struct Endpoint {
-  std::string host = "127.0.0.1";
-  int port = 7700;
-  std::string path_prefix;  // from a URL such as http://host:port/prefix
-};
-
-// Parses http://HOST[:PORT][/prefix]. https is not supported (say so rather than fail later).
+// Parses http[s]://HOST[:PORT][/prefix]; TLS files are the caller's to add.
 api::StatusOr<Endpoint> ParseUrl(const std::string& url);
 
 class HttpClient {

@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 namespace gantry::ecs {
 namespace {
@@ -50,38 +51,53 @@ api::StatusOr<Credentials> Credentials::FromText(std::string_view text, const st
 
     // Messages never quote the line: it holds a secret.
     std::string where = source + " line " + std::to_string(number) + ": ";
-    size_t comma = line.find(',');
-    if (comma == std::string_view::npos || line.find(',', comma + 1) != std::string_view::npos)
-      return Status(Code::kInvalidArgument, where + "expected ACCESS_KEY_ID,SECRET");
-    std::string_view id = Trim(line.substr(0, comma));
-    std::string_view secret = Trim(line.substr(comma + 1));
+    std::vector<std::string_view> fields;
+    for (std::string_view rest = line;;) {
+      size_t comma = rest.find(',');
+      fields.push_back(Trim(rest.substr(0, comma)));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+    if (fields.size() < 2 || fields.size() > 3)
+      return Status(Code::kInvalidArgument, where + "expected ACCESS_KEY_ID,SECRET[,ROLE]");
+    std::string_view id = fields[0];
+    std::string_view secret = fields[1];
     if (id.empty())
       return Status(Code::kInvalidArgument,
-                    where + "expected ACCESS_KEY_ID,SECRET (the access key id is empty)");
+                    where + "expected ACCESS_KEY_ID,SECRET[,ROLE] (the access key id is empty)");
     if (secret.empty())
       return Status(Code::kInvalidArgument,
-                    where + "expected ACCESS_KEY_ID,SECRET (the secret is empty)");
+                    where + "expected ACCESS_KEY_ID,SECRET[,ROLE] (the secret is empty)");
     if (!ValidAccessKeyId(id))
       return Status(Code::kInvalidArgument,
                     where +
                         "the access key id may not contain spaces, control characters, "
                         "'/', ',', ';' or '='");
+    api::Role role = api::Role::kEditor;
+    if (fields.size() == 3) {
+      auto parsed = api::ParseRole(fields[2]);
+      if (!parsed || *parsed == api::Role::kAgent)
+        return Status(Code::kInvalidArgument,
+                      where + "the role must be admin, editor or viewer (agents authenticate "
+                              "with a token or a client certificate)");
+      role = *parsed;
+    }
     auto [it, inserted] = first_line.emplace(std::string(id), number);
     if (!inserted)
       return Status(Code::kInvalidArgument, where + "access key id '" + std::string(id) +
                                                 "' is already listed on line " +
                                                 std::to_string(it->second));
-    creds.secrets_.emplace(std::string(id), std::string(secret));
+    creds.keys_.emplace(std::string(id), Key{std::string(secret), role});
   }
-  if (creds.secrets_.empty())
+  if (creds.keys_.empty())
     return Status(Code::kInvalidArgument,
-                  source + ": no credentials (expected ACCESS_KEY_ID,SECRET lines)");
+                  source + ": no credentials (expected ACCESS_KEY_ID,SECRET[,ROLE] lines)");
   return creds;
 }
 
-const std::string* Credentials::FindSecret(std::string_view access_key_id) const {
-  auto it = secrets_.find(access_key_id);
-  return it == secrets_.end() ? nullptr : &it->second;
+const Credentials::Key* Credentials::Find(std::string_view access_key_id) const {
+  auto it = keys_.find(access_key_id);
+  return it == keys_.end() ? nullptr : &it->second;
 }
 
 }  // namespace gantry::ecs

@@ -47,11 +47,18 @@ struct BadCase {
 
 TEST(CredentialsTest, ErrorsNameFileAndLineAndNeverTheSecret) {
   const BadCase cases[] = {
-      {"A,s1\n# c\nAKID topsecret\n", "creds.csv line 3: expected ACCESS_KEY_ID,SECRET"},
-      {"AKID,topsecret,extra\n", "creds.csv line 1: expected ACCESS_KEY_ID,SECRET"},
+      {"A,s1\n# c\nAKID topsecret\n", "creds.csv line 3: expected ACCESS_KEY_ID,SECRET[,ROLE]"},
+      {"AKID,topsecret,editor,x\n", "creds.csv line 1: expected ACCESS_KEY_ID,SECRET[,ROLE]"},
+      {"AKID,topsecret,root\n",
+       "creds.csv line 1: the role must be admin, editor or viewer (agents authenticate with a "
+       "token or a client certificate)"},
+      {"AKID,topsecret,agent\n",
+       "creds.csv line 1: the role must be admin, editor or viewer (agents authenticate with a "
+       "token or a client certificate)"},
       {"\n , topsecret\n",
-       "creds.csv line 2: expected ACCESS_KEY_ID,SECRET (the access key id is empty)"},
-      {"AKID,  \n", "creds.csv line 1: expected ACCESS_KEY_ID,SECRET (the secret is empty)"},
+       "creds.csv line 2: expected ACCESS_KEY_ID,SECRET[,ROLE] (the access key id is empty)"},
+      {"AKID,  \n",
+       "creds.csv line 1: expected ACCESS_KEY_ID,SECRET[,ROLE] (the secret is empty)"},
       {"AKID topsecret/x,y\n",
        "creds.csv line 1: the access key id may not contain spaces, control characters, '/', "
        "',', ';' or '='"},
@@ -60,8 +67,8 @@ TEST(CredentialsTest, ErrorsNameFileAndLineAndNeverTheSecret) {
        "',', ';' or '='"},
       {"AKID,topsecret\nB,x\n AKID , othersecret\n",
        "creds.csv line 3: access key id 'AKID' is already listed on line 1"},
-      {"", "creds.csv: no credentials (expected ACCESS_KEY_ID,SECRET lines)"},
-      {"# only a comment\n\n", "creds.csv: no credentials (expected ACCESS_KEY_ID,SECRET lines)"},
+      {"", "creds.csv: no credentials (expected ACCESS_KEY_ID,SECRET[,ROLE] lines)"},
+      {"# only a comment\n\n", "creds.csv: no credentials (expected ACCESS_KEY_ID,SECRET[,ROLE] lines)"},
   };
   for (const BadCase& c : cases) {
     auto creds = Credentials::FromText(c.text, "creds.csv");
@@ -71,6 +78,15 @@ TEST(CredentialsTest, ErrorsNameFileAndLineAndNeverTheSecret) {
     EXPECT_THAT(creds.status().ToString(), Not(HasSubstr("topsecret"))) << c.text;
     EXPECT_THAT(creds.status().ToString(), Not(HasSubstr("othersecret"))) << c.text;
   }
+}
+
+TEST(CredentialsTest, RolesDefaultToEditor) {
+  auto creds = Credentials::FromText("A1,s1\nA2,s2,viewer\nA3,s3, admin \n", "creds.csv");
+  ASSERT_TRUE(creds.ok()) << creds.status().ToString();
+  EXPECT_EQ(creds->Find("A1")->role, api::Role::kEditor);
+  EXPECT_EQ(creds->Find("A2")->role, api::Role::kViewer);
+  EXPECT_EQ(creds->Find("A3")->role, api::Role::kAdmin);
+  EXPECT_EQ(creds->Find("A3")->secret, "s3");
 }
 
 TEST(CredentialsTest, FromFile) {

@@ -45,21 +45,23 @@ bool EcsEndpoint::Serve(const rest::HttpRequest& request, rest::HttpResponse& re
 }
 
 std::optional<EcsResponse> EcsEndpoint::Authenticate(const rest::HttpRequest& request) const {
+  if (!options_.credentials && !options_.authorizer) return std::nullopt;  // loopback, no auth
   std::string authorization;
   if (auto it = request.headers.find("authorization"); it != request.headers.end())
     authorization = it->second;
-  if (authorization.starts_with("Bearer ") && options_.authorizer) {
-    auto who = options_.authorizer->Authenticate(authorization);
-    if (!who.ok()) return EcsError(403, "UnrecognizedClientException", who.status().message());
-    // Lists and descriptions read; everything else writes.
-    const std::string op = OperationOf(request);
-    const bool reads = op.starts_with("List") || op.starts_with("Describe");
-    auto allowed = options_.authorizer->Authorize(
-        *who, {reads ? api::Access::kRead : api::Access::kWrite, "tasks", "", "", false});
-    if (!allowed.ok()) return EcsError(400, "AccessDeniedException", allowed.message());
-    return std::nullopt;
-  }
-  if (options_.credentials) {
+  const std::string_view trimmed = [&] {
+    std::string_view v = authorization;
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    return v;
+  }();
+
+  api::Principal who;
+  if (trimmed.starts_with("AWS4-HMAC-SHA256")) {
+    if (!options_.credentials) {
+      return EcsError(403, "UnrecognizedClientException",
+                      "this server has no SigV4 keys (--aws-credentials-file); send a bearer "
+                      "token instead");
+    }
     SignedRequest signed_request{request.method, request.raw_path, request.raw_query,
                                  request.headers, request.body};
     auto verified = Verify(signed_request, *options_.credentials, clock_.Now());
@@ -67,12 +69,42 @@ std::optional<EcsResponse> EcsEndpoint::Authenticate(const rest::HttpRequest& re
       const auto& e = verified.error();
       return EcsError(e.http_status, e.aws_type, e.message);
     }
-    return std::nullopt;
+    if (auto incomplete = CheckSignedHeaders(signed_request, verified.caller(),
+                                             {"host", "x-amz-date", "x-amz-target", "content-type"})) {
+      return EcsError(incomplete->http_status, incomplete->aws_type, incomplete->message);
+    }
+    who = {verified.caller().access_key_id,
+           options_.credentials->Find(verified.caller().access_key_id)->role};
+  } else if (trimmed.empty() && !request.peer_certificate) {
+    return EcsError(403, "MissingAuthenticationTokenException", "Missing Authentication Token");
+  } else if (options_.authorizer) {
+    auto authenticated = options_.authorizer->Authenticate(
+        authorization, request.peer_certificate ? &*request.peer_certificate : nullptr);
+    if (!authenticated.ok())
+      return EcsError(403, "UnrecognizedClientException", authenticated.status().message());
+    who = *authenticated;
+  } else {
+    return EcsError(403, "IncompleteSignatureException",
+                    "this server accepts only SigV4 signatures (Authorization: AWS4-HMAC-SHA256 "
+                    "...)");
   }
-  if (options_.loopback_listener) return std::nullopt;
+
+  const std::string op = OperationOf(request);
+  const bool reads = op.starts_with("List") || op.starts_with("Describe");
+  switch (who.role) {
+    case api::Role::kAdmin:
+    case api::Role::kEditor:
+      return std::nullopt;
+    case api::Role::kViewer:
+      if (reads) return std::nullopt;
+      return EcsError(400, "AccessDeniedException",
+                      "user \"" + who.user + "\" (viewer) may only call List* and Describe*");
+    case api::Role::kAgent:
+      break;
+  }
   return EcsError(400, "AccessDeniedException",
-                  "this endpoint is not on loopback: sign requests with a key from "
-                  "--aws-credentials-file or send a bearer token");
+                  "user \"" + who.user +
+                      "\" (agent) may not call the ECS API; agents use the Agent service");
 }
 
 }  // namespace gantry::ecs

@@ -3,11 +3,18 @@
 // The ECS-compatible endpoint on gantryd's REST port: picks out ECS calls (POST with an
 // X-Amz-Target of ECS), authenticates them, and hands them to EcsHandler.
 //
-// Authentication:
-//   with --aws-credentials-file   every call is SigV4-signed by a listed key (or carries a bearer
-//                                 token the Authorizer accepts: gantryctl's own ECS verbs)
-//   without it, on loopback       any call, signed with any key or not at all, is accepted
-//   without it, off loopback      only bearer tokens the Authorizer accepts
+// Authentication, once any is configured (tokens, SigV4 keys, client certificates), for every
+// call, reads included:
+//   Authorization: AWS4-HMAC-SHA256 ...  a SigV4 signature by a key of --aws-credentials-file
+//                                        that covers host, x-amz-date, x-amz-target,
+//                                        content-type and every x-amz-* header sent; the key's
+//                                        role applies
+//   Authorization: Bearer TOKEN          a token of --token-file (scheme in any case)
+//   no Authorization header              a verified client certificate, else 403
+//                                        MissingAuthenticationTokenException
+// Then the role: viewers may call List* and Describe* only; agents may not call the ECS API
+// (they have the Agent service). With no authentication configured at all (gantryd then listens
+// on loopback only) every call is accepted, signed with any key or not at all.
 
 #include <string>
 
@@ -20,9 +27,10 @@
 namespace gantry::ecs {
 
 struct EcsEndpointOptions {
-  const Credentials* credentials = nullptr;     // not owned
-  const api::Authorizer* authorizer = nullptr;  // not owned
-  bool loopback_listener = true;
+  const Credentials* credentials = nullptr;  // not owned; SigV4 keys
+  // Not owned; bearer tokens and client certificates. Set whenever any authentication is
+  // configured (a default-constructed Authorizer refuses every token).
+  const api::Authorizer* authorizer = nullptr;
 };
 
 class EcsEndpoint {

@@ -503,7 +503,27 @@ SigV4Result Verify(const SignedRequest& r, const Credentials& creds,
         "The request signature we calculated does not match the signature you provided. Check "
         "your AWS Secret Access Key and signing method. Consult the service documentation for "
         "details.");
-  return SigV4Caller{a.access_key_id, a.region};
+  return SigV4Caller{a.access_key_id, a.region, std::move(p.signed_headers)};
+}
+
+std::optional<SigV4Error> CheckSignedHeaders(const SignedRequest& r, const SigV4Caller& caller,
+                                             const std::vector<std::string>& required) {
+  auto signed_header = [&](std::string_view name) {
+    for (const std::string& h : caller.signed_headers)
+      if (EqualsIgnoreCase(h, name)) return true;
+    return false;
+  };
+  auto missing = [](std::string_view name) {
+    return SigV4Error{400, "IncompleteSignatureException",
+                      "'" + std::string(name) + "' must be a 'SignedHeader' in the AWS Authorization."};
+  };
+  for (const std::string& name : required)
+    if (!signed_header(name)) return missing(name);
+  for (const auto& [name, value] : r.headers) {
+    std::string lower = ToLower(name);
+    if (lower.starts_with("x-amz-") && !signed_header(lower)) return missing(lower);
+  }
+  return std::nullopt;
 }
 
 }  // namespace gantry::ecs

@@ -10,6 +10,7 @@
 #include <cassert>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -43,7 +44,15 @@ struct SigV4Error {
 struct SigV4Caller {
   std::string access_key_id;
   std::string region;  // from the credential scope; any region is accepted
+  std::vector<std::string> signed_headers;  // lower-case names, as the signature lists them
 };
+
+// What a signature must cover beyond what SigV4 itself requires, so that no part of a request
+// that decides what it does can be changed after signing: every name in `required` (lower case)
+// and every x-amz-* header the request carries. IncompleteSignatureException (400) naming the
+// first header left out.
+std::optional<SigV4Error> CheckSignedHeaders(const SignedRequest& r, const SigV4Caller& caller,
+                                             const std::vector<std::string>& required);
 
 class [[nodiscard]] SigV4Result {
  public:

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "api/fleet/agent_read_scope.h"
 #include "api/fleet/agent_backend.h"
 #include "api/fleet/instance_service.h"
 #include "api/fleet/task_service.h"
@@ -393,6 +394,88 @@ TEST_F(FleetTest, DeregisterNeedsForceWhileTasksRun) {
   back.set_cluster("demo");
   ASSERT_TRUE(instances_.Register({back}).ok());
   EXPECT_EQ(cache_.Instance("i-00")->status().status(), "ACTIVE");
+}
+
+TEST(AgentBackendTest, AnUnlabelledInstanceBelongsToNoAgent) {
+  store::MemoryStore store;
+  api::FakeClock clock;
+  api::ObjectService objects(store, clock);
+  FleetCache cache(store);
+  ASSERT_TRUE(cache.Start().ok());
+  TaskService tasks(objects, cache, clock, EcsNames{}, 1);
+  InstanceService instances(objects, cache, tasks, clock);
+  TaskLogStore logs(::testing::TempDir() + "/agent-backend-unlabelled-logs");
+  AgentBackend backend(instances, tasks, logs);
+
+  v1::RegisterInstancesRequest reg;
+  auto* r = reg.add_instances();
+  r->set_container_instance("i-ecs");
+  r->set_cluster("demo");
+  r->mutable_registered_resources()->set_cpu(1024);
+  ASSERT_TRUE(backend.Register(reg, "").ok());  // an admin (or the ECS API) registered it
+  EXPECT_EQ(cache.Instance("i-ecs")->metadata().labels().count(kAgentLabel), 0u);
+  r->mutable_registered_resources()->set_cpu(999999);
+  auto taken = backend.Register(reg, "mallory");
+  ASSERT_FALSE(taken.ok());
+  EXPECT_EQ(taken.status().code(), api::Code::kPermissionDenied);
+  EXPECT_EQ(cache.Instance("i-ecs")->spec().registered_resources().cpu(), 1024);
+  v1::HeartbeatRequest hb;
+  hb.add_container_instances("i-ecs");
+  EXPECT_EQ(backend.Heartbeat(hb, "mallory").status().code(), api::Code::kPermissionDenied);
+}
+
+TEST(AgentReadScopeTest, AgentsSeeTheirInstancesTheirTasksAndTheirDefinitions) {
+  store::MemoryStore store;
+  api::FakeClock clock;
+  api::ObjectService objects(store, clock);
+  FleetCache cache(store);
+  ASSERT_TRUE(cache.Start().ok());
+  int revision = 0;  // Observe() takes objects newer than what the cache has seen
+  auto put_instance = [&](const std::string& name, const std::string& agent) {
+    v1::ContainerInstance ci;
+    ci.mutable_metadata()->set_name(name);
+    ci.mutable_metadata()->set_resource_version(std::to_string(++revision));
+    if (!agent.empty()) (*ci.mutable_metadata()->mutable_labels())[kAgentLabel] = agent;
+    cache.Observe(ci);
+    return ci;
+  };
+  auto put_task = [&](const std::string& name, const std::string& instance,
+                      const std::string& definition) {
+    v1::Task t;
+    t.mutable_metadata()->set_name(name);
+    t.mutable_metadata()->set_resource_version(std::to_string(++revision));
+    t.mutable_spec()->set_container_instance(instance);
+    t.mutable_spec()->set_task_definition(definition);
+    cache.Observe(t);
+    return t;
+  };
+  auto mine = put_instance("i-1", "alice");
+  auto theirs = put_instance("i-2", "bob");
+  auto nobodys = put_instance("i-3", "");
+  auto my_task = put_task("t-1", "i-1", "web:1");
+  auto their_task = put_task("t-2", "i-2", "db:1");
+  v1::TaskDefinition web, db;
+  web.mutable_metadata()->set_name("web:1");
+  db.mutable_metadata()->set_name("db:1");
+
+  AgentReadScope scope(cache);
+  api::Principal alice{"alice", api::Role::kAgent};
+  auto instances = scope.FilterFor(alice, *schema::FindKind("ContainerInstance"));
+  ASSERT_TRUE(instances);
+  EXPECT_TRUE(instances(mine));
+  EXPECT_FALSE(instances(theirs));
+  EXPECT_FALSE(instances(nobodys));
+  auto task_filter = scope.FilterFor(alice, *schema::FindKind("Task"));
+  EXPECT_TRUE(task_filter(my_task));
+  EXPECT_FALSE(task_filter(their_task));
+  auto definitions = scope.FilterFor(alice, *schema::FindKind("TaskDefinition"));
+  EXPECT_TRUE(definitions(web));
+  EXPECT_FALSE(definitions(db));
+  v1::Service service;
+  EXPECT_FALSE(scope.FilterFor(alice, *schema::FindKind("Service"))(service));
+  // Everyone else reads without a filter.
+  EXPECT_FALSE(scope.FilterFor({"root", api::Role::kAdmin}, *schema::FindKind("Task")));
+  EXPECT_FALSE(scope.FilterFor({"v", api::Role::kViewer}, *schema::FindKind("Task")));
 }
 
 }  // namespace

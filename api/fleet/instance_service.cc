@@ -43,7 +43,7 @@ void SetAttribute(v1::ContainerInstanceSpec& spec, const std::string& name,
 bool OwnedBy(const v1::ContainerInstance& instance, const std::string& agent_user) {
   if (agent_user.empty()) return true;
   auto it = instance.metadata().labels().find(kAgentLabel);
-  return it == instance.metadata().labels().end() || it->second == agent_user;
+  return it != instance.metadata().labels().end() && it->second == agent_user;
 }
 
 InstanceService::InstanceService(api::ObjectService& objects, FleetCache& cache, TaskService& tasks,

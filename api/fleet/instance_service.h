@@ -32,8 +32,10 @@ struct AttributeChange {
 // The label naming the agent user that registered an instance.
 inline constexpr const char* kAgentLabel = "gantry.dev/agent";
 
-// Whether an agent token's user may act for the instance: "" (no agent-role token) may act for
-// any; a user may act for instances it registered, and claim instances nobody has.
+// Whether an agent identity may act for the instance: "" (not an agent: an admin or editor) may
+// act for any; an agent only for instances labelled gantry.dev/agent=<its user>, which it
+// registered. An unlabelled instance (registered through the ECS API or by an admin) belongs to
+// no agent.
 bool OwnedBy(const v1::ContainerInstance& instance, const std::string& agent_user);
 
 class InstanceService {

@@ -6,9 +6,9 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
-#include <thread>
 
 #include "api/schema/kinds.h"
+#include "api/service/peer_certificate.h"
 #include "gantry/v1/services.grpc.pb.h"
 
 namespace gantry::grpcapi {
@@ -48,6 +48,27 @@ std::string AuthorizationHeader(const grpc::CallbackServerContext& ctx) {
   auto it = ctx.client_metadata().find("authorization");
   if (it == ctx.client_metadata().end()) return "";
   return std::string(it->second.data(), it->second.size());
+}
+
+// The verified client certificate, when TLS with a client CA is on and the client sent one.
+std::optional<api::PeerCertificate> PeerOf(const grpc::CallbackServerContext& ctx) {
+  auto auth = ctx.auth_context();
+  if (!auth || !auth->IsPeerAuthenticated()) return std::nullopt;
+  auto pem = auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
+  if (pem.empty()) return std::nullopt;
+  auto peer = api::PeerCertificateFromPem(std::string_view(pem.front().data(), pem.front().size()));
+  if (!peer.ok()) return std::nullopt;
+  return *peer;
+}
+
+// nullopt when authentication is off.
+api::StatusOr<std::optional<api::Principal>> Authenticate(const api::Authorizer* authorizer,
+                                                          const grpc::CallbackServerContext& ctx) {
+  if (!authorizer) return std::optional<api::Principal>();
+  auto peer = PeerOf(ctx);
+  auto who = authorizer->Authenticate(AuthorizationHeader(ctx), peer ? &*peer : nullptr);
+  if (!who.ok()) return who.status();
+  return std::optional<api::Principal>(std::move(*who));
 }
 
 api::StatusOr<const schema::KindInfo*> Resolve(const std::string& name) {
@@ -116,14 +137,15 @@ class AgentService final : public v1::Agent::CallbackService {
   // Agents write container instances and task status: the agent role (for its own instances:
   // the user is returned), or admin/editor (for any: "" is returned).
   api::StatusOr<std::string> Admit(grpc::CallbackServerContext* ctx) {
-    if (!authorizer_) return std::string();
-    auto who = authorizer_->Authenticate(AuthorizationHeader(*ctx));
+    auto who = Authenticate(authorizer_, *ctx);
     if (!who.ok()) return who.status();
-    if (who->role == api::Role::kViewer) {
+    if (!who->has_value()) return std::string();
+    const api::Principal& p = **who;
+    if (p.role == api::Role::kViewer) {
       return api::Status(api::Code::kPermissionDenied,
-                         "user \"" + who->user + "\" (viewer) may not act as an agent");
+                         "user \"" + p.user + "\" (viewer) may not act as an agent");
     }
-    return who->role == api::Role::kAgent ? who->user : std::string();
+    return p.role == api::Role::kAgent ? p.user : std::string();
   }
 
   fleet::AgentBackend& backend_;
@@ -132,14 +154,31 @@ class AgentService final : public v1::Agent::CallbackService {
 
 class GrpcServer::Impl final : public v1::Objects::CallbackService {
  public:
-  Impl(api::ObjectService& service, const api::Authorizer* authorizer, fleet::AgentBackend* agents)
-      : service_(service), authorizer_(authorizer) {
+  Impl(const GrpcOptions& options, api::ObjectService& service, const api::Authorizer* authorizer,
+       fleet::AgentBackend* agents)
+      : options_(options), service_(service), authorizer_(authorizer) {
     if (agents) agent_service_ = std::make_unique<AgentService>(*agents, authorizer);
+    if (options_.streams) {
+      limiter_ = options_.streams;
+    } else {
+      own_limiter_ = std::make_unique<api::StreamLimiter>(1000, 1000);
+      limiter_ = own_limiter_.get();
+    }
   }
 
   api::Status Open(const GrpcOptions& options) {
     grpc::ServerBuilder builder;
-    builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(), &port_);
+    std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+    if (options.tls) {
+      grpc::SslServerCredentialsOptions ssl(
+          options.tls->client_ca_pem.empty()
+              ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+              : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+      ssl.pem_root_certs = options.tls->client_ca_pem;
+      ssl.pem_key_cert_pairs.push_back({options.tls->key_pem, options.tls->cert_pem});
+      credentials = grpc::SslServerCredentials(ssl);
+    }
+    builder.AddListeningPort(options.address, credentials, &port_);
     // Agents batch: a simulated fleet registers hundreds of instances per call, and output
     // comes in batches of up to 1 MiB.
     builder.SetMaxReceiveMessageSize(16 << 20);
@@ -170,8 +209,8 @@ class GrpcServer::Impl final : public v1::Objects::CallbackService {
     const Message* object = nullptr;
     auto kind = KindOf(req->object(), &object);
     if (!kind.ok()) return Finish(reactor, kind.status());
-    if (auto st = Admit(ctx, api::Access::kWrite, (*kind)->plural, NameOf(*object)); !st.ok())
-      return Finish(reactor, st);
+    if (auto who = Admit(ctx, api::Access::kWrite, (*kind)->plural, NameOf(*object)); !who.ok())
+      return Finish(reactor, who.status());
     std::unique_ptr<Message> copy(object->New());
     copy->CopyFrom(*object);
     schema::SetTypeMeta(*copy, **kind);
@@ -187,10 +226,15 @@ class GrpcServer::Impl final : public v1::Objects::CallbackService {
     auto* reactor = ctx->DefaultReactor();
     auto kind = Resolve(req->kind());
     if (!kind.ok()) return Finish(reactor, kind.status());
-    if (auto st = Admit(ctx, api::Access::kRead, (*kind)->plural, req->name()); !st.ok())
-      return Finish(reactor, st);
+    auto who = Admit(ctx, api::Access::kRead, (*kind)->plural, req->name());
+    if (!who.ok()) return Finish(reactor, who.status());
     auto object = service_.Get(**kind, req->name());
     if (!object.ok()) return Finish(reactor, object.status());
+    if (auto filter = FilterFor(*who, **kind); filter && !filter(**object)) {
+      return Finish(reactor, api::Status(api::Code::kPermissionDenied,
+                                         (*kind)->singular + " \"" + req->name() +
+                                             "\" is not yours to read"));
+    }
     Wrap(**object, resp);
     return Finish(reactor, {});
   }
@@ -200,16 +244,21 @@ class GrpcServer::Impl final : public v1::Objects::CallbackService {
     auto* reactor = ctx->DefaultReactor();
     auto kind = Resolve(req->kind());
     if (!kind.ok()) return Finish(reactor, kind.status());
-    if (auto st = Admit(ctx, api::Access::kRead, (*kind)->plural, ""); !st.ok())
-      return Finish(reactor, st);
+    auto who = Admit(ctx, api::Access::kRead, (*kind)->plural, "");
+    if (!who.ok()) return Finish(reactor, who.status());
     auto selector = api::LabelSelector::Parse(req->label_selector());
     if (!selector.ok()) return Finish(reactor, selector.status());
     if (req->limit() < 0)
       return Finish(reactor, api::InvalidArgument("limit", "must not be negative"));
-    auto list =
-        service_.List(**kind, *selector, static_cast<size_t>(req->limit()), req->continue_token());
+    // One message per page: an unbounded list would be built whole in memory (and exceed the
+    // clients' receive limit), so at most max_page objects and a continue token.
+    size_t limit = static_cast<size_t>(req->limit());
+    if (limit == 0 || limit > options_.max_page) limit = options_.max_page;
+    auto list = service_.List(**kind, *selector, limit, req->continue_token());
     if (!list.ok()) return Finish(reactor, list.status());
-    for (const auto& item : list->items) Wrap(*item, resp->add_items());
+    auto filter = FilterFor(*who, **kind);
+    for (const auto& item : list->items)
+      if (!filter || filter(*item)) Wrap(*item, resp->add_items());
     resp->set_resource_version(std::to_string(list->revision));
     resp->set_continue_token(list->continue_token);
     return Finish(reactor, {});
@@ -220,8 +269,8 @@ class GrpcServer::Impl final : public v1::Objects::CallbackService {
     auto* reactor = ctx->DefaultReactor();
     auto kind = Resolve(req->kind());
     if (!kind.ok()) return Finish(reactor, kind.status());
-    if (auto st = Admit(ctx, api::Access::kWrite, (*kind)->plural, req->name()); !st.ok())
-      return Finish(reactor, st);
+    if (auto who = Admit(ctx, api::Access::kWrite, (*kind)->plural, req->name()); !who.ok())
+      return Finish(reactor, who.status());
     auto deleted =
         service_.Delete(**kind, req->name(), req->resource_version(), {.dry_run = req->dry_run()});
     if (!deleted.ok()) return Finish(reactor, deleted.status());
@@ -229,31 +278,49 @@ class GrpcServer::Impl final : public v1::Objects::CallbackService {
     return Finish(reactor, {});
   }
 
-  // ---- Watch: one thread per stream feeds the reactor one write at a time ----
+  // ---- Watch: no thread; the store watch's notification drives the writes ----
 
   class WatchReactor : public grpc::ServerWriteReactor<v1::WatchEvent> {
    public:
-    WatchReactor(Impl& impl, std::unique_ptr<api::ObjectWatch> watch)
-        : impl_(impl), watch_(std::move(watch)) {
+    WatchReactor(Impl& impl, std::unique_ptr<api::ObjectWatch> watch,
+                 api::StreamLimiter::Slot slot)
+        : impl_(impl), watch_(std::move(watch)), slot_(std::move(slot)) {
       {
         std::lock_guard lock(impl_.mu_);
         ++impl_.open_watches_;
       }
-      std::thread([this] { Run(); }).detach();
+      // The notification may come after this reactor is gone; it finds it through `state_`,
+      // which OnDone empties.
+      state_ = std::make_shared<State>();
+      state_->reactor = this;
+      std::weak_ptr<State> weak = state_;
+      watch_->SetNotify([weak] {
+        auto state = weak.lock();
+        if (!state) return;
+        std::lock_guard lock(state->mu);
+        if (state->reactor) state->reactor->Pump();
+      });
     }
 
     void OnWriteDone(bool ok) override {
-      std::lock_guard lock(mu_);
+      std::lock_guard lock(state_->mu);
       writing_ = false;
-      if (!ok) cancelled_ = true;  // the client went away
-      cv_.notify_all();
+      if (!ok) return End(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
+      if (finish_after_write_) return End(final_status_);
+      Pump();
     }
     void OnCancel() override {
-      std::lock_guard lock(mu_);
-      cancelled_ = true;
-      cv_.notify_all();
+      std::lock_guard lock(state_->mu);
+      End(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
     }
     void OnDone() override {
+      {
+        std::lock_guard lock(state_->mu);
+        state_->reactor = nullptr;
+      }
+      watch_->SetNotify(nullptr);
+      watch_->Cancel();
+      slot_ = {};
       {
         std::lock_guard lock(impl_.mu_);
         --impl_.open_watches_;
@@ -263,48 +330,57 @@ class GrpcServer::Impl final : public v1::Objects::CallbackService {
     }
 
    private:
-    void Run() {
-      grpc::Status final_status = grpc::Status::OK;
-      while (true) {
-        {
-          std::unique_lock lock(mu_);
-          cv_.wait(lock, [&] { return !writing_ || cancelled_; });
-          if (cancelled_ || impl_.stopping_) break;
-        }
-        api::ObjectEvent e;
-        auto poll = watch_->Next(e, std::chrono::milliseconds(200));
-        if (poll == api::ObjectWatch::Poll::kClosed) {
-          final_status = grpc::Status(grpc::StatusCode::OUT_OF_RANGE,
-                                      "watch closed: " + watch_->closed_reason());
+    struct State {
+      // Recursive: gRPC may run a reaction inline from StartWrite or Finish.
+      std::recursive_mutex mu;
+      WatchReactor* reactor = nullptr;
+    };
+
+    // With state_->mu held: the next event, if there is one and no write is in flight.
+    void Pump() {
+      if (writing_ || finished_) return;
+      if (impl_.stopping_) return End(grpc::Status(grpc::StatusCode::UNAVAILABLE, "stopping"));
+      api::ObjectEvent e;
+      switch (watch_->Next(e, std::chrono::milliseconds(0))) {
+        case api::ObjectWatch::Poll::kTimeout:
+          return;
+        case api::ObjectWatch::Poll::kClosed:
+          return End(grpc::Status(grpc::StatusCode::OUT_OF_RANGE,
+                                  "watch closed: " + watch_->closed_reason()));
+        case api::ObjectWatch::Poll::kEvent:
           break;
-        }
-        if (poll == api::ObjectWatch::Poll::kTimeout) continue;
-        event_.Clear();
-        event_.set_type(api::EventTypeName(e.type));
-        Wrap(*e.object, event_.mutable_object());
-        event_.set_resource_version(schema::MetaOf(*e.object).resource_version());
-        {
-          std::lock_guard lock(mu_);
-          writing_ = true;
-        }
-        StartWrite(&event_);
       }
-      watch_->Cancel();
-      {
-        // Finish only after the last write completed.
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return !writing_; });
+      event_.Clear();
+      event_.set_type(api::EventTypeName(e.type));
+      Wrap(*e.object, event_.mutable_object());
+      event_.set_resource_version(schema::MetaOf(*e.object).resource_version());
+      writing_ = true;
+      StartWrite(&event_);
+    }
+
+    // With state_->mu held: finishes once, after the write in flight.
+    void End(const grpc::Status& status) {
+      if (finished_) return;
+      if (writing_) {
+        if (!finish_after_write_) {
+          finish_after_write_ = true;
+          final_status_ = status;
+        }
+        return;
       }
-      Finish(final_status);  // OnDone deletes this; nothing touches it afterwards
+      finished_ = true;
+      Finish(status);  // OnDone follows
     }
 
     Impl& impl_;
     std::unique_ptr<api::ObjectWatch> watch_;
+    api::StreamLimiter::Slot slot_;
+    std::shared_ptr<State> state_;
     v1::WatchEvent event_;
-    std::mutex mu_;
-    std::condition_variable cv_;
     bool writing_ = false;
-    bool cancelled_ = false;
+    bool finished_ = false;
+    bool finish_after_write_ = false;
+    grpc::Status final_status_;
   };
 
   grpc::ServerWriteReactor<v1::WatchEvent>* Watch(grpc::CallbackServerContext* ctx,
@@ -318,12 +394,16 @@ class GrpcServer::Impl final : public v1::Objects::CallbackService {
     };
     auto kind = Resolve(req->kind());
     if (!kind.ok()) return fail(kind.status());
-    if (auto st = Admit(ctx, api::Access::kRead, (*kind)->plural, ""); !st.ok()) return fail(st);
+    auto who = Admit(ctx, api::Access::kRead, (*kind)->plural, "");
+    if (!who.ok()) return fail(who.status());
     auto selector = api::LabelSelector::Parse(req->label_selector());
     if (!selector.ok()) return fail(selector.status());
+    auto slot = limiter_->Acquire(who->has_value() ? (*who)->user : "");
+    if (!slot.ok()) return fail(slot.status());
     auto watch = service_.Watch(**kind, req->resource_version(), *selector);
     if (!watch.ok()) return fail(watch.status());
-    return new WatchReactor(*this, std::move(*watch));
+    if (auto filter = FilterFor(*who, **kind)) (*watch)->SetFilter(std::move(filter));
+    return new WatchReactor(*this, std::move(*watch), std::move(*slot));
   }
 
  private:
@@ -333,16 +413,28 @@ class GrpcServer::Impl final : public v1::Objects::CallbackService {
     return reactor;
   }
 
-  api::Status Admit(grpc::CallbackServerContext* ctx, api::Access access,
-                    const std::string& resource, const std::string& name) {
-    if (!authorizer_) return {};
-    auto who = authorizer_->Authenticate(AuthorizationHeader(*ctx));
-    if (!who.ok()) return who.status();
-    return authorizer_->Authorize(*who, {access, resource, name, "", false});
+  // Who is calling (nullopt with authentication off), if they may do this at all.
+  api::StatusOr<std::optional<api::Principal>> Admit(grpc::CallbackServerContext* ctx,
+                                                     api::Access access,
+                                                     const std::string& resource,
+                                                     const std::string& name) {
+    auto who = Authenticate(authorizer_, *ctx);
+    if (!who.ok() || !who->has_value()) return who;
+    if (auto st = authorizer_->Authorize(**who, {access, resource, name}); !st.ok()) return st;
+    return who;
   }
 
+  api::ObjectFilter FilterFor(const std::optional<api::Principal>& who,
+                              const schema::KindInfo& kind) const {
+    if (!who || !options_.read_scope) return nullptr;
+    return options_.read_scope->FilterFor(*who, kind);
+  }
+
+  const GrpcOptions options_;
   api::ObjectService& service_;
   const api::Authorizer* authorizer_;
+  std::unique_ptr<api::StreamLimiter> own_limiter_;
+  api::StreamLimiter* limiter_ = nullptr;
   std::unique_ptr<AgentService> agent_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
@@ -356,7 +448,7 @@ api::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcOptions& 
                                                              api::ObjectService& service,
                                                              const api::Authorizer* authorizer,
                                                              fleet::AgentBackend* agents) {
-  auto impl = std::make_unique<Impl>(service, authorizer, agents);
+  auto impl = std::make_unique<Impl>(options, service, authorizer, agents);
   if (auto st = impl->Open(options); !st.ok()) return st;
   return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
 }

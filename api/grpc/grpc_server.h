@@ -2,21 +2,39 @@
 
 // The gRPC server (grpcpp stays inside grpc_server.cc): gantry.v1.Objects over the same service
 // layer as REST, and gantry.v1.Agent for gantry-agent, on the callback API. Watch is a server
-// stream that ends when the client cancels, the watch closes or the server stops. Bearer tokens
-// arrive as `authorization` metadata and go through the same Authorizer.
+// stream without a thread of its own: it writes when its store watch notifies, and ends when the
+// client cancels, the watch closes or the server stops; watches take a slot of the shared
+// StreamLimiter. List answers at most `max_page` objects and a continue token. Bearer tokens
+// arrive as `authorization` metadata; with TLS and a client CA, a verified client certificate
+// identifies the caller too; both go through the same Authorizer.
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/fleet/agent_backend.h"
 #include "api/service/authorizer.h"
 #include "api/service/object_service.h"
+#include "api/service/read_scope.h"
+#include "api/service/stream_limiter.h"
 #include "api/status/status.h"
 
 namespace gantry::grpcapi {
 
+struct GrpcTls {
+  std::string cert_pem;       // the server's chain
+  std::string key_pem;        // its private key
+  std::string client_ca_pem;  // optional: request client certificates, verify those presented
+};
+
 struct GrpcOptions {
   std::string address = "127.0.0.1:7701";
+  std::optional<GrpcTls> tls;
+  // Shared with the REST server (not owned). nullptr: a limiter of the server's own (1000 in all
+  // and per user).
+  api::StreamLimiter* streams = nullptr;
+  const api::ReadScope* read_scope = nullptr;  // not owned; narrows what agents read
+  size_t max_page = 500;
 };
 
 class GrpcServer {

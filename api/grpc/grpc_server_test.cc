@@ -26,7 +26,9 @@ v1::Object ServiceObject(const std::string& name, int desired) {
 class GrpcServerTest : public ::testing::Test {
  protected:
   void Start(const api::Authorizer* authorizer = nullptr) {
-    auto server = GrpcServer::Start({"127.0.0.1:0"}, service_, authorizer);
+    GrpcOptions options;
+    options.address = "127.0.0.1:0";
+    auto server = GrpcServer::Start(options, service_, authorizer);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(*server);
     channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),

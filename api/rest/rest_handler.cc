@@ -1,5 +1,6 @@
 #include "api/rest/rest_handler.h"
 
+#include <cerrno>
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
@@ -98,8 +99,66 @@ HttpResponse ObjectResponse(int status, const google::protobuf::Message& m) {
   return Json(status, codec::ToJson(m));
 }
 
+std::string ListHead(const schema::KindInfo& kind, int64_t revision,
+                     const std::string& continue_token) {
+  return "{\"apiVersion\":\"gantry.dev/v1\",\"kind\":\"" + kind.kind +
+         "List\",\"metadata\":{\"resourceVersion\":\"" + std::to_string(revision) + "\"" +
+         (continue_token.empty() ? "" : ",\"continue\":" + codec::JsonString(continue_token)) +
+         "},\"items\":[";
+}
+
+// Appends the items `filter` lets through; `first` says whether a comma is due.
+void AppendItems(const api::ObjectList& list, const api::ObjectFilter& filter, std::string& out,
+                 bool& first) {
+  for (const auto& item : list.items) {
+    if (filter && !filter(*item)) continue;
+    if (!first) out += ",";
+    first = false;
+    out += codec::ToJson(*item);
+  }
+}
+
+// An unpaginated list, streamed a page at a time so twenty clients listing 100k objects hold
+// twenty pages, not twenty copies of everything. The first page fixes the resourceVersion; each
+// page is consistent in itself, so a client that watches from that version sees every change
+// the later pages may already show again, and converges (as with any paginated list).
+HttpResponse StreamedList(api::ObjectService& service, const schema::KindInfo& kind,
+                          api::LabelSelector selector, api::ObjectFilter filter,
+                          api::ObjectList first_page) {
+  struct State {
+    api::ObjectList page;
+    bool started = false;
+    bool first_item = true;
+  };
+  auto state = std::make_shared<State>();
+  state->page = std::move(first_page);
+  HttpResponse r;
+  r.stream = [&service, &kind, selector = std::move(selector), filter = std::move(filter),
+              state](std::string& chunk) {
+    if (!state->started) {
+      state->started = true;
+      chunk += ListHead(kind, state->page.revision, "");
+    } else {
+      auto next = service.List(kind, selector, RestHandler::kMaxPage, state->page.continue_token);
+      if (!next.ok()) {
+        // The status line is gone; end the JSON so the client's parser fails loudly.
+        chunk += "],\"error\":" + codec::JsonString(next.status().ToString()) + "}";
+        return HttpResponse::StreamPoll::kEnd;
+      }
+      state->page.items = std::move(next->items);
+      state->page.continue_token = std::move(next->continue_token);
+    }
+    AppendItems(state->page, filter, chunk, state->first_item);
+    state->page.items.clear();
+    if (!state->page.continue_token.empty()) return HttpResponse::StreamPoll::kData;
+    chunk += "]}";
+    return HttpResponse::StreamPoll::kEnd;
+  };
+  return r;
+}
+
 HttpResponse HandleCollection(api::ObjectService& service, const HttpRequest& req,
-                              const schema::KindInfo& kind) {
+                              const schema::KindInfo& kind, const api::ObjectFilter& filter) {
   if (req.method == "GET") {
     auto selector = api::LabelSelector::Parse(Query(req, "labelSelector"));
     if (!selector.ok()) return ErrorResponse(selector.status());
@@ -107,33 +166,31 @@ HttpResponse HandleCollection(api::ObjectService& service, const HttpRequest& re
     if (watch == "1" || watch == "true") {
       auto w = service.Watch(kind, Query(req, "resourceVersion"), *selector);
       if (!w.ok()) return ErrorResponse(w.status());
+      if (filter) (*w)->SetFilter(filter);
       HttpResponse r;
       r.watch = std::move(*w);
       r.watch_kind = kind.kind;
+      r.long_lived = true;
       return r;
     }
     size_t limit = 0;
     if (std::string l = Query(req, "limit"); !l.empty()) {
       char* end = nullptr;
+      errno = 0;
       unsigned long long v = std::strtoull(l.c_str(), &end, 10);
-      if (*end != '\0' || l[0] == '-') {
+      if (*end != '\0' || l[0] == '-' || l[0] == '+' || errno == ERANGE) {
         return ErrorResponse(api::InvalidArgument("limit", "must be a non-negative integer"));
       }
-      limit = static_cast<size_t>(v);
+      limit = static_cast<size_t>(std::min<unsigned long long>(v, RestHandler::kMaxPage));
     }
-    auto list = service.List(kind, *selector, limit, Query(req, "continue"));
+    auto list = service.List(kind, *selector, limit == 0 ? RestHandler::kMaxPage : limit,
+                             Query(req, "continue"));
     if (!list.ok()) return ErrorResponse(list.status());
-    std::string body = "{\"apiVersion\":\"gantry.dev/v1\",\"kind\":\"" + kind.kind +
-                       "List\",\"metadata\":{\"resourceVersion\":\"" +
-                       std::to_string(list->revision) + "\"" +
-                       (list->continue_token.empty()
-                            ? ""
-                            : ",\"continue\":" + codec::JsonString(list->continue_token)) +
-                       "},\"items\":[";
-    for (size_t k = 0; k < list->items.size(); ++k) {
-      if (k) body += ",";
-      body += codec::ToJson(*list->items[k]);
-    }
+    if (limit == 0 && !list->continue_token.empty())
+      return StreamedList(service, kind, std::move(*selector), filter, std::move(*list));
+    std::string body = ListHead(kind, list->revision, limit == 0 ? "" : list->continue_token);
+    bool first = true;
+    AppendItems(*list, filter, body, first);
     body += "]}";
     return Json(200, std::move(body));
   }
@@ -149,10 +206,15 @@ HttpResponse HandleCollection(api::ObjectService& service, const HttpRequest& re
 }
 
 HttpResponse HandleObject(api::ObjectService& service, const HttpRequest& req,
-                          const schema::KindInfo& kind, const std::string& name) {
+                          const schema::KindInfo& kind, const std::string& name,
+                          const api::ObjectFilter& filter) {
   if (req.method == "GET") {
     auto object = service.Get(kind, name);
     if (!object.ok()) return ErrorResponse(object.status());
+    if (filter && !filter(**object)) {
+      return ErrorResponse(Status(Code::kPermissionDenied,
+                                  kind.singular + " \"" + name + "\" is not yours to read"));
+    }
     return ObjectResponse(200, **object);
   }
   if (req.method == "DELETE") {
@@ -226,38 +288,42 @@ HttpResponse ErrorResponse(const Status& status) {
                         "\",\"message\":" + codec::JsonString(status.ToString()) + "}");
 }
 
-api::Status RestHandler::Admit(const HttpRequest& req) {
-  if (!authorizer_ || req.path == "/healthz" || req.path == "/readyz") return {};
+api::StatusOr<std::optional<api::Principal>> RestHandler::Authenticate(
+    const HttpRequest& req) const {
+  if (!authorizer_) return std::optional<api::Principal>();
   auto header = req.headers.find("authorization");
-  auto who = authorizer_->Authenticate(header == req.headers.end() ? "" : header->second);
+  auto who = authorizer_->Authenticate(header == req.headers.end() ? "" : header->second,
+                                       req.peer_certificate ? &*req.peer_certificate : nullptr);
   if (!who.ok()) return who.status();
+  return std::optional<api::Principal>(std::move(*who));
+}
+
+api::Status RestHandler::Authorize(const api::Principal& who, const HttpRequest& req) const {
+  if (!authorizer_) return {};
   api::AccessRequest what;
   what.access = req.method == "GET" ? api::Access::kRead : api::Access::kWrite;
+  what.resource = "other";
   if (req.path.starts_with(kPrefix)) {
     std::string_view rest = std::string_view(req.path).substr(kPrefix.size());
     size_t slash = rest.find('/');
     what.resource = std::string(rest.substr(0, slash));
     if (slash != std::string_view::npos) {
       std::string_view tail = rest.substr(slash + 1);
-      size_t next = tail.find('/');
-      what.object_name = std::string(tail.substr(0, next));
-      what.status_only = next != std::string_view::npos && tail.substr(next + 1) == "status";
-    }
-    // An agent may write a task's status only if the task is assigned to it.
-    if (what.access == api::Access::kWrite && who->role == api::Role::kAgent &&
-        what.resource == "tasks" && !what.object_name.empty()) {
-      if (auto task = service_.Get(*schema::FindKind("Task"), what.object_name); task.ok()) {
-        const auto* spec_field = (*task)->GetDescriptor()->FindFieldByName("spec");
-        const auto& spec = (*task)->GetReflection()->GetMessage(**task, spec_field);
-        what.owner_instance = spec.GetReflection()->GetString(
-            spec, spec.GetDescriptor()->FindFieldByName("container_instance"));
-      }
+      what.object_name = std::string(tail.substr(0, tail.find('/')));
     }
   }
-  return authorizer_->Authorize(*who, what);
+  return authorizer_->Authorize(who, what);
 }
 
-HttpResponse RestHandler::Handle(const HttpRequest& req) {
+api::StatusOr<std::optional<api::Principal>> RestHandler::Admit(const HttpRequest& req) const {
+  if (req.path == "/healthz" || req.path == "/readyz") return std::optional<api::Principal>();
+  auto who = Authenticate(req);
+  if (!who.ok() || !who->has_value()) return who;
+  if (auto st = Authorize(**who, req); !st.ok()) return st;
+  return who;
+}
+
+HttpResponse RestHandler::Handle(const HttpRequest& req, const api::Principal* who) {
   if (req.path == "/healthz" || req.path == "/readyz") {
     HttpResponse r;
     r.content_type = "text/plain";
@@ -281,9 +347,11 @@ HttpResponse RestHandler::Handle(const HttpRequest& req) {
   for (const auto& k : schema::Kinds())
     if (k.plural == parts[0]) kind = &k;
   if (!kind) return ErrorResponse(Status(Code::kNotFound, "no such resource: " + parts[0]));
-  if (parts.size() == 1) return HandleCollection(service_, req, *kind);
+  api::ObjectFilter filter;
+  if (who && read_scope_) filter = read_scope_->FilterFor(*who, *kind);
+  if (parts.size() == 1) return HandleCollection(service_, req, *kind, filter);
   if (parts[1].empty()) return ErrorResponse(Status(Code::kNotFound, "no such path: " + req.path));
-  if (parts.size() == 2) return HandleObject(service_, req, *kind, parts[1]);
+  if (parts.size() == 2) return HandleObject(service_, req, *kind, parts[1], filter);
   if (parts[2] != "status" || req.method != "PUT") {
     return ErrorResponse(Status(Code::kNotFound, "no such path: " + req.path));
   }

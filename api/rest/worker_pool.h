@@ -1,8 +1,7 @@
 #pragma once
 
-// A fixed pool of threads for request work. cpprest handlers only parse and hand work here, so
-// a slow store write never holds one of cpprest's own threads (which deadlocks it, see
-// ecosystem.md §6).
+// A fixed pool of threads for request work. The server's I/O threads only read, parse and hand
+// work here, so a slow store write never holds a thread that other connections need.
 
 #include <condition_variable>
 #include <deque>
@@ -18,13 +17,16 @@ class WorkerPool {
   explicit WorkerPool(size_t threads) {
     for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
   }
-  ~WorkerPool() {
+  ~WorkerPool() { Shutdown(); }
+  // Runs what is queued, then joins the threads; Post() fails from now on. Idempotent.
+  void Shutdown() {
     {
       std::lock_guard lock(mu_);
       stopping_ = true;
     }
     cv_.notify_all();
     for (auto& t : threads_) t.join();
+    threads_.clear();
   }
   // Returns false once the pool is stopping.
   bool Post(std::function<void()> work) {

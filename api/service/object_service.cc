@@ -488,6 +488,7 @@ ObjectWatch::Poll ObjectWatch::Next(ObjectEvent& event, std::chrono::millisecond
     if (!m->ParseFromString(e.kv.value)) continue;  // not ours to crash on; skip
     MutableMeta(*m)->set_resource_version(std::to_string(e.kv.mod_revision));
     if (!selector_.Matches(Meta(*m).labels())) continue;
+    if (filter_ && !filter_(*m)) continue;
     event.type = e.type == store::WatchEvent::Type::kDelete
                      ? ObjectEvent::Type::kDeleted
                      : (e.created ? ObjectEvent::Type::kAdded : ObjectEvent::Type::kModified);

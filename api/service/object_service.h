@@ -54,7 +54,10 @@ struct ObjectEvent {
 };
 const char* EventTypeName(ObjectEvent::Type type);  // ADDED, MODIFIED, DELETED
 
-// A watch of one kind. Next() waits up to `timeout`.
+// Which objects a reader may see, one object at a time (see read_scope.h).
+using ObjectFilter = std::function<bool(const google::protobuf::Message& object)>;
+
+// A watch of one kind. Next() waits up to `timeout` (0: returns at once).
 class ObjectWatch {
  public:
   enum class Poll { kEvent, kTimeout, kClosed };
@@ -63,11 +66,16 @@ class ObjectWatch {
   Poll Next(ObjectEvent& event, std::chrono::milliseconds timeout);
   void Cancel() { watch_->Cancel(); }
   std::string closed_reason() const { return watch_->closed_reason(); }
+  // Leaves out objects `filter` refuses (set before the first Next()).
+  void SetFilter(ObjectFilter filter) { filter_ = std::move(filter); }
+  // See store::Watch::SetNotify: called when Next() may have something new.
+  void SetNotify(std::function<void()> notify) { watch_->SetNotify(std::move(notify)); }
 
  private:
   const schema::KindInfo& kind_;
   store::WatchPtr watch_;
   LabelSelector selector_;
+  ObjectFilter filter_;
 };
 
 struct WriteOptions {

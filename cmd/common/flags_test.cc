@@ -44,5 +44,31 @@ TEST(FlagsTest, Durations) {
   EXPECT_FALSE(ParseSeconds("500ms", s));
 }
 
+TEST(FlagsTest, LoopbackIsDecidedFromTheAddress) {
+  for (const char* host : {"localhost", "127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"})
+    EXPECT_TRUE(IsLoopbackHost(host)) << host;
+  for (const char* host : {"127.example.com", "127.0.0.1.nip.io", "0.0.0.0", "::", "10.0.0.1",
+                           "128.0.0.1", "localhost.", "LOCALHOST2", "", "::ffff:10.0.0.1",
+                           "[::1]", "127.0.0.1 "})
+    EXPECT_FALSE(IsLoopbackHost(host)) << host;
+}
+
+TEST(FlagsTest, SplitHostPort) {
+  std::string host;
+  int port = 0;
+  ASSERT_TRUE(SplitHostPort("127.0.0.1:7700", host, port));
+  EXPECT_EQ(host, "127.0.0.1");
+  EXPECT_EQ(port, 7700);
+  ASSERT_TRUE(SplitHostPort("[::1]:80", host, port));
+  EXPECT_EQ(host, "::1");
+  EXPECT_FALSE(SplitHostPort("::1:80", host, port));
+  EXPECT_FALSE(SplitHostPort("host:0", host, port));
+  EXPECT_TRUE(SplitHostPort("host:0", host, port, true));
+  EXPECT_FALSE(SplitHostPort("host:65536", host, port));
+  EXPECT_FALSE(SplitHostPort("host:+80", host, port));
+  EXPECT_FALSE(SplitHostPort(":80", host, port));
+  EXPECT_FALSE(SplitHostPort("host", host, port));
+}
+
 }  // namespace
 }  // namespace gantry::cmd

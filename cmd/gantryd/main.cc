@@ -1,8 +1,14 @@
 // gantryd: the control plane in one process.
 //
 //   gantryd [--data-dir DIR] [--listen HOST:PORT] [--grpc-listen HOST:PORT] [--token-file FILE]
-//           [--region R] [--account-id N] [--aws-credentials-file FILE] [--heartbeat-timeout D]
-//           [--instance-lost-after D] [--task-retention D] [--event-retention D]
+//           [--aws-credentials-file FILE] [--tls-cert-file F --tls-key-file F [--client-ca-file F]]
+//           [--insecure-allow-plaintext] [--region R] [--account-id N] [--heartbeat-timeout D]
+//           [--instance-lost-after D] [--task-retention D] [--event-retention D] ...
+//
+// Security (docs/security.md): once any of --token-file, --aws-credentials-file or
+// --client-ca-file is given, every route but /healthz and /readyz authenticates. Without any,
+// gantryd listens on loopback addresses only. Off loopback it also needs TLS, unless
+// --insecure-allow-plaintext says the network is someone else's problem.
 //
 // Opens (or creates) DIR/gantry.db, serves the REST API, the ECS-compatible endpoint (POST /),
 // /metrics, /healthz and /readyz on --listen, the object and agent gRPC services on
@@ -13,6 +19,8 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -23,6 +31,7 @@
 #include "api/ecs/ecs_handler.h"
 #include "api/ecs/event_stream.h"
 #include "api/fleet/agent_backend.h"
+#include "api/fleet/agent_read_scope.h"
 #include "api/fleet/fleet_cache.h"
 #include "api/fleet/instance_service.h"
 #include "api/fleet/task_log_reader.h"
@@ -52,6 +61,13 @@ struct Flags {
   std::chrono::seconds instance_lost_after{60};
   std::chrono::seconds task_retention{3600};
   std::chrono::seconds event_retention{3600};
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string client_ca_file;
+  bool insecure_allow_plaintext = false;
+  size_t max_connections = 0;  // 0: from the open-file limit
+  size_t max_streams = 10000;
+  size_t max_streams_per_user = 500;
 };
 
 constexpr const char* kUsage =
@@ -65,37 +81,51 @@ constexpr const char* kUsage =
     "  --region R              region in ECS ARNs (default us-east-1)\n"
     "  --account-id N          account in ECS ARNs (default 000000000000)\n"
     "  --aws-credentials-file FILE\n"
-    "                          lines of ACCESS_KEY_ID,SECRET: every ECS request must be "
-    "SigV4-signed\n"
-    "                          with one (without it, loopback ECS requests need no signature)\n"
+    "                          lines of ACCESS_KEY_ID,SECRET[,ROLE] (role admin, editor or\n"
+    "                          viewer; default editor): SigV4 keys for the ECS endpoint\n"
+    "  --tls-cert-file FILE    PEM certificate chain: serve REST, ECS and gRPC over TLS\n"
+    "  --tls-key-file FILE     its PEM private key\n"
+    "  --client-ca-file FILE   verify client certificates against these CAs; a verified\n"
+    "                          certificate authenticates as CN with the role its O names\n"
+    "  --insecure-allow-plaintext\n"
+    "                          allow listening off loopback without TLS\n"
+    "  --max-connections N     REST connections at once (default: from the open-file limit)\n"
+    "  --max-streams N         open watches and followed logs in all (default 10000)\n"
+    "  --max-streams-per-user N  ... per authenticated user (default 500)\n"
     "  --heartbeat-timeout DUR agent silence before agentConnected=false (default 15s)\n"
     "  --instance-lost-after DUR  silence before its tasks are STOPPED (default 60s)\n"
     "  --task-retention DUR    how long STOPPED tasks stay visible (default 1h)\n"
     "  --event-retention DUR   how long Event objects are kept (default 1h)\n";
 
-bool SplitHostPort(const std::string& s, std::string& host, int& port) {
-  size_t colon = s.rfind(':');
-  if (colon == std::string::npos || colon == 0) return false;
-  host = s.substr(0, colon);
-  try {
-    size_t used = 0;
-    port = std::stoi(s.substr(colon + 1), &used);
-    return used == s.size() - colon - 1 && port > 0 && port < 65536;
-  } catch (...) {
-    return false;
-  }
+bool ReadFile(const std::string& path, std::string& out) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return false;
+  std::stringstream text;
+  text << f.rdbuf();
+  out = text.str();
+  return true;
 }
 
-bool IsLoopback(const std::string& host) {
-  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" || host == "[::1]";
+bool ParseCount(const std::string& text, size_t& out) {
+  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  out = std::stoul(text);
+  return out > 0;
 }
 
 // GET /apis/gantry.dev/v1/tasks/{id}/log[?container=NAME][&follow=true]: a task's output as
 // plain text; with follow, streamed until the task has stopped.
-bool TaskLogRoute(const gantry::rest::HttpRequest& r, gantry::rest::HttpResponse& out,
-                  const gantry::fleet::TaskLogStore& logs, const gantry::fleet::FleetCache& cache) {
+bool TaskLogRoute(const gantry::rest::HttpRequest& r, const gantry::api::Principal* who,
+                  gantry::rest::HttpResponse& out, const gantry::fleet::TaskLogStore& logs,
+                  const gantry::fleet::FleetCache& cache) {
   static const std::string kPrefix = "/apis/gantry.dev/v1/tasks/";
   if (!r.path.starts_with(kPrefix) || !r.path.ends_with("/log")) return false;
+  if (who && who->role == gantry::api::Role::kAgent) {
+    out = gantry::rest::ErrorResponse(gantry::api::Status(
+        gantry::api::Code::kPermissionDenied,
+        "user \"" + who->user + "\" (agent) ships task output; it does not read it"));
+    return true;
+  }
   std::string id = r.path.substr(kPrefix.size(), r.path.size() - kPrefix.size() - 4);
   if (!gantry::fleet::SafePathComponent(id)) return false;
   if (!cache.Task(id)) {
@@ -112,6 +142,7 @@ bool TaskLogRoute(const gantry::rest::HttpRequest& r, gantry::rest::HttpResponse
                                                                follow == "true" || follow == "1");
   out.status = 200;
   out.content_type = "text/plain; charset=utf-8";
+  out.long_lived = follow == "true" || follow == "1";
   out.stream = [reader](std::string& chunk) {
     switch (reader->Next(chunk)) {
       case gantry::fleet::TaskLogReader::Poll::kData:
@@ -137,6 +168,10 @@ int main(int argc, char** argv) {
   Flags flags;
   std::vector<std::string> args(argv + 1, argv + argc);
   for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--insecure-allow-plaintext") {  // a switch: no value
+      flags.insecure_allow_plaintext = true;
+      continue;
+    }
     std::string a, value;
     switch (gantry::cmd::NextFlag(args, i, a, value)) {
       case gantry::cmd::FlagResult::kHelp:
@@ -164,6 +199,18 @@ int main(int argc, char** argv) {
       flags.account_id = value;
     } else if (a == "--aws-credentials-file") {
       flags.aws_credentials_file = value;
+    } else if (a == "--tls-cert-file") {
+      flags.tls_cert_file = value;
+    } else if (a == "--tls-key-file") {
+      flags.tls_key_file = value;
+    } else if (a == "--client-ca-file") {
+      flags.client_ca_file = value;
+    } else if (a == "--max-connections" || a == "--max-streams" ||
+               a == "--max-streams-per-user") {
+      size_t& target = a == "--max-connections" ? flags.max_connections
+                       : a == "--max-streams"   ? flags.max_streams
+                                                : flags.max_streams_per_user;
+      if (!ParseCount(value, target)) return Fail(a + " must be a positive number, got " + value);
     } else if (a == "--heartbeat-timeout" || a == "--instance-lost-after" ||
                a == "--task-retention" || a == "--event-retention") {
       auto& target = a == "--heartbeat-timeout"     ? flags.heartbeat_timeout
@@ -178,32 +225,68 @@ int main(int argc, char** argv) {
   }
 
   gantry::rest::RestOptions rest;
-  if (!SplitHostPort(flags.listen, rest.host, rest.port))
+  if (!gantry::cmd::SplitHostPort(flags.listen, rest.host, rest.port, true))
     return Fail("--listen must be HOST:PORT, got " + flags.listen);
   std::string grpc_host;
   int grpc_port = 0;
-  if (!SplitHostPort(flags.grpc_listen, grpc_host, grpc_port)) {
+  if (!gantry::cmd::SplitHostPort(flags.grpc_listen, grpc_host, grpc_port, true)) {
     return Fail("--grpc-listen must be HOST:PORT, got " + flags.grpc_listen);
   }
+
+  // Authentication: on as soon as any way to authenticate is configured.
   std::optional<gantry::api::Authorizer> authorizer;
   if (!flags.token_file.empty()) {
     auto loaded = gantry::api::Authorizer::FromFile(flags.token_file);
     if (!loaded.ok()) return Fail("--token-file: " + loaded.status().message());
     authorizer = std::move(*loaded);
   }
-  for (const std::string* host : {&rest.host, &grpc_host}) {
-    if (!authorizer && !IsLoopback(*host)) {
-      return Fail("refusing to listen on " + *host +
-                  " without --token-file (anyone could reach it)");
-    }
-  }
-
   std::optional<gantry::ecs::Credentials> aws_credentials;
   if (!flags.aws_credentials_file.empty()) {
     auto loaded = gantry::ecs::Credentials::FromFile(flags.aws_credentials_file);
     if (!loaded.ok()) return Fail("--aws-credentials-file: " + loaded.status().message());
     aws_credentials = std::move(*loaded);
   }
+  const bool tls = !flags.tls_cert_file.empty() || !flags.tls_key_file.empty();
+  if (tls && (flags.tls_cert_file.empty() || flags.tls_key_file.empty()))
+    return Fail("--tls-cert-file and --tls-key-file go together");
+  if (!flags.client_ca_file.empty()) {
+    if (!tls) return Fail("--client-ca-file needs --tls-cert-file and --tls-key-file");
+    if (!authorizer) authorizer.emplace();
+    authorizer->TrustClientCertificates();
+  }
+  if (aws_credentials && !authorizer) authorizer.emplace();  // refuses every bearer token
+  for (const std::string* host : {&rest.host, &grpc_host}) {
+    if (gantry::cmd::IsLoopbackHost(*host)) continue;
+    if (!authorizer) {
+      return Fail("refusing to listen on " + *host +
+                  " without authentication (--token-file, --aws-credentials-file or "
+                  "--client-ca-file): anyone who can reach it could run commands");
+    }
+    if (!tls && !flags.insecure_allow_plaintext) {
+      return Fail("refusing to listen on " + *host +
+                  " without TLS (--tls-cert-file, --tls-key-file): tokens and signed requests "
+                  "would cross the network in clear text; --insecure-allow-plaintext overrides");
+    }
+  }
+  std::optional<gantry::grpcapi::GrpcTls> grpc_tls;
+  if (tls) {
+    rest.tls = gantry::rest::TlsFiles{flags.tls_cert_file, flags.tls_key_file,
+                                      flags.client_ca_file};
+    grpc_tls.emplace();
+    if (!ReadFile(flags.tls_cert_file, grpc_tls->cert_pem))
+      return Fail("--tls-cert-file " + flags.tls_cert_file + ": cannot read it");
+    if (!ReadFile(flags.tls_key_file, grpc_tls->key_pem))
+      return Fail("--tls-key-file " + flags.tls_key_file + ": cannot read it");
+    if (!flags.client_ca_file.empty() &&
+        !ReadFile(flags.client_ca_file, grpc_tls->client_ca_pem))
+      return Fail("--client-ca-file " + flags.client_ca_file + ": cannot read it");
+  }
+  const size_t open_files = gantry::cmd::RaiseOpenFileLimit();
+  rest.max_connections = flags.max_connections != 0
+                             ? flags.max_connections
+                             : gantry::rest::ConnectionCapFor(open_files);
+  gantry::api::StreamLimiter streams(flags.max_streams, flags.max_streams_per_user);
+  rest.streams = &streams;
 
   std::error_code ec;
   std::filesystem::create_directories(flags.data_dir, ec);
@@ -234,9 +317,9 @@ int main(int argc, char** argv) {
   gantry::ecs::EcsHandler ecs_handler(service, tasks, instances, fleet_cache, ecs_names);
   gantry::ecs::EcsEndpoint ecs_endpoint(
       ecs_handler,
-      {aws_credentials ? &*aws_credentials : nullptr, authorizer ? &*authorizer : nullptr,
-       IsLoopback(rest.host)},
-      clock);
+      {aws_credentials ? &*aws_credentials : nullptr, authorizer ? &*authorizer : nullptr}, clock);
+  gantry::fleet::AgentReadScope agent_read_scope(fleet_cache);
+  rest.read_scope = &agent_read_scope;
   gantry::ecs::EventStream event_stream(**store, service, fleet_cache, ecs_names, clock,
                                         flags.event_retention);
   if (auto st = event_stream.Start(); !st.ok()) return Fail("event stream: " + st.ToString());
@@ -251,8 +334,9 @@ int main(int argc, char** argv) {
                                double seconds) {
     metrics.ObserveRequest(verb, resource, code, seconds);
   };
-  rest.extra_routes = [&](const gantry::rest::HttpRequest& r, gantry::rest::HttpResponse& out) {
-    if (TaskLogRoute(r, out, task_logs, fleet_cache)) return true;
+  rest.extra_routes = [&](const gantry::rest::HttpRequest& r, const gantry::api::Principal* who,
+                          gantry::rest::HttpResponse& out) {
+    if (TaskLogRoute(r, who, out, task_logs, fleet_cache)) return true;
     if (r.path != "/metrics") return false;
     out.content_type = "text/plain; version=0.0.4";
     out.body = metrics.Scrape((*store)->CurrentRevision(), (*store)->DatabaseSizeBytes(),
@@ -262,12 +346,19 @@ int main(int argc, char** argv) {
   auto server = gantry::rest::RestServer::Start(rest, service, authorizer ? &*authorizer : nullptr);
   if (!server.ok()) return Fail(server.status().message());
   server_ptr = server->get();
+  gantry::grpcapi::GrpcOptions grpc_options;
+  grpc_options.address = flags.grpc_listen;
+  grpc_options.tls = grpc_tls;
+  grpc_options.streams = &streams;
+  grpc_options.read_scope = &agent_read_scope;
   auto grpc_server = gantry::grpcapi::GrpcServer::Start(
-      {flags.grpc_listen}, service, authorizer ? &*authorizer : nullptr, &agent_backend);
+      grpc_options, service, authorizer ? &*authorizer : nullptr, &agent_backend);
   if (!grpc_server.ok()) return Fail(grpc_server.status().message());
-  std::cerr << "gantryd: serving REST on " << flags.listen << " and gRPC on " << flags.grpc_listen
-            << (authorizer ? " with bearer-token auth" : "") << " (data in " << flags.data_dir
-            << ", revision " << (*store)->CurrentRevision() << ")" << std::endl;
+  std::cerr << "gantryd: serving REST on " << rest.host << ":" << (*server)->port()
+            << " and gRPC on " << grpc_host << ":" << (*grpc_server)->port()
+            << (tls ? " over TLS" : "") << (authorizer ? " with authentication" : "")
+            << " (data in " << flags.data_dir << ", revision " << (*store)->CurrentRevision()
+            << ", up to " << rest.max_connections << " connections)" << std::endl;
 
   gantry::RetentionCompactor retention(**store, flags.watch_retention);
   auto housekeeping = std::make_unique<gantry::FleetHousekeeping>(instances, tasks, task_logs,

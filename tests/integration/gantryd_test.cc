@@ -315,11 +315,11 @@ TEST_F(GantrydTest, TokenAuthentication) {
   EXPECT_EQ(read.out, "service/web\n") << read.err;
   EXPECT_EQ(Http().Request("GET", "/metrics")->status, 401);
   EXPECT_EQ(Http().Request("GET", "/healthz")->status, 200);
-  // Off loopback without tokens is refused; with them it is allowed.
+  // Off loopback without authentication is refused.
   auto refused = RunCommand(
       {testlib::BinDir() + "/gantryd", "--data-dir", dir_.path() + "/x", "--listen", "0.0.0.0:1"});
   EXPECT_EQ(refused.exit_code, 2);
-  EXPECT_NE(refused.err.find("refusing to listen on 0.0.0.0 without --token-file"),
+  EXPECT_NE(refused.err.find("refusing to listen on 0.0.0.0 without authentication"),
             std::string::npos)
       << refused.err;
   auto bad_tokens = RunCommand({testlib::BinDir() + "/gantryd", "--data-dir", dir_.path() + "/x",
@@ -359,7 +359,7 @@ TEST_F(GantrydTest, WatchesOfDepartedClientsEnd) {
 
 TEST_F(GantrydTest, ExpectContinueRequestsAreServed) {
   // A client that announces `Expect: 100-continue` and sends its body without waiting for the
-  // interim response (cpprest never sends one; curl waits 1 s, then does the same).
+  // interim response (curl waits 1 s for it, then does the same).
   std::string body =
       R"({"apiVersion":"gantry.dev/v1","kind":"Service","metadata":{"name":"web","annotations":{"pad":")" +
       std::string(2000, 'x') + R"("}},"spec":{"taskDefinition":"web","desiredCount":1}})";

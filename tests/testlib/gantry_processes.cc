@@ -36,6 +36,7 @@ Gantryd::Gantryd(std::vector<std::string> extra_args, std::string data_dir)
     : data_dir_(data_dir.empty() ? dir_.path() + "/data" : std::move(data_dir)) {
   port_ = FreePort();
   grpc_port_ = FreePort();
+  endpoint_.port = port_;
   std::vector<std::string> argv{BinDir() + "/gantryd",
                                 "--data-dir",
                                 data_dir_,
@@ -58,7 +59,7 @@ std::string Gantryd::log() const { return Slurp(dir_.path() + "/gantryd.log"); }
 
 client::HttpClient Gantryd::Http(const std::string& token,
                                  std::chrono::milliseconds timeout) const {
-  return client::HttpClient(client::Endpoint{"127.0.0.1", port_, ""}, token, timeout);
+  return client::HttpClient(endpoint_, token, timeout);
 }
 
 api::StatusOr<client::HttpResult> Gantryd::Ecs(

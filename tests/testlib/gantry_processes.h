@@ -39,6 +39,9 @@ class Gantryd {
   // What gantryd wrote to stdout and stderr so far, for failure messages.
   std::string log() const;
 
+  // How Http() and Ecs() reach the REST port; a TLS test sets tls, ca_file and the client
+  // certificate here.
+  client::Endpoint& endpoint() { return endpoint_; }
   // A client of the REST port, with `token` as bearer token when not empty.
   client::HttpClient Http(const std::string& token = "",
                           std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
@@ -63,6 +66,7 @@ class Gantryd {
   std::string data_dir_;
   int port_ = 0;
   int grpc_port_ = 0;
+  client::Endpoint endpoint_;
   bool ready_ = false;
   std::unique_ptr<Process> process_;
   std::vector<std::unique_ptr<Process>> agents_;
