@@ -1,13 +1,10 @@
 #include "api/fleet/launch_tokens.h"
 
+#include <google/protobuf/struct.pb.h>
 #include <openssl/evp.h>
-
-#include <nlohmann/json.hpp>
 
 namespace gantry::fleet {
 namespace {
-
-using Json = nlohmann::json;
 
 // Tokens may hold '/', so the key carries them hex-encoded.
 std::string KeyOf(std::string_view token) {
@@ -25,35 +22,61 @@ api::Status FromStoreError(const store::Error& e) {
                      "clientToken record: " + e.message);
 }
 
+// A record is a protobuf Struct (serialized like every other store value): no schema change for
+// a value nothing but this file reads.
 std::string Encode(const LaunchRecord& r) {
-  Json failures = Json::array();
-  for (const auto& f : r.failures)
-    failures.push_back({{"arn", f.arn}, {"reason", f.reason}, {"detail", f.detail}});
-  Json j = {{"fingerprint", r.fingerprint},
-            {"createdAtMs", r.created_ms},
-            {"cluster", r.cluster},
-            {"tasks", r.task_ids},
-            {"failures", std::move(failures)}};
-  return j.dump();
+  google::protobuf::Struct record;
+  auto& fields = *record.mutable_fields();
+  fields["fingerprint"].set_string_value(r.fingerprint);
+  // Milliseconds since the epoch stay exact in a double until the year 287396.
+  fields["createdAtMs"].set_number_value(static_cast<double>(r.created_ms));
+  fields["cluster"].set_string_value(r.cluster);
+  auto* tasks = fields["tasks"].mutable_list_value();
+  for (const auto& id : r.task_ids) tasks->add_values()->set_string_value(id);
+  auto* failures = fields["failures"].mutable_list_value();
+  for (const auto& f : r.failures) {
+    auto& item = *failures->add_values()->mutable_struct_value()->mutable_fields();
+    item["arn"].set_string_value(f.arn);
+    item["reason"].set_string_value(f.reason);
+    item["detail"].set_string_value(f.detail);
+  }
+  return record.SerializeAsString();
 }
 
 std::optional<LaunchRecord> Decode(std::string_view value) {
-  Json j = Json::parse(value, nullptr, false);
-  if (!j.is_object()) return std::nullopt;
-  try {
-    LaunchRecord r;
-    r.fingerprint = j.at("fingerprint").get<std::string>();
-    r.created_ms = j.at("createdAtMs").get<int64_t>();
-    r.cluster = j.at("cluster").get<std::string>();
-    r.task_ids = j.at("tasks").get<std::vector<std::string>>();
-    for (const auto& f : j.at("failures")) {
-      r.failures.push_back({f.at("arn").get<std::string>(), f.at("reason").get<std::string>(),
-                            f.at("detail").get<std::string>()});
-    }
-    return r;
-  } catch (const Json::exception&) {
-    return std::nullopt;
+  google::protobuf::Struct record;
+  if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) return std::nullopt;
+  const auto& fields = record.fields();
+  auto field = [&](const auto& map, const char* name,
+                   google::protobuf::Value::KindCase kind) -> const google::protobuf::Value* {
+    auto it = map.find(name);
+    return it != map.end() && it->second.kind_case() == kind ? &it->second : nullptr;
+  };
+  using Kind = google::protobuf::Value::KindCase;
+  const auto* fingerprint = field(fields, "fingerprint", Kind::kStringValue);
+  const auto* created = field(fields, "createdAtMs", Kind::kNumberValue);
+  const auto* cluster = field(fields, "cluster", Kind::kStringValue);
+  const auto* tasks = field(fields, "tasks", Kind::kListValue);
+  const auto* failures = field(fields, "failures", Kind::kListValue);
+  if (!fingerprint || !created || !cluster || !tasks || !failures) return std::nullopt;
+  LaunchRecord r;
+  r.fingerprint = fingerprint->string_value();
+  r.created_ms = static_cast<int64_t>(created->number_value());
+  r.cluster = cluster->string_value();
+  for (const auto& id : tasks->list_value().values()) {
+    if (id.kind_case() != Kind::kStringValue) return std::nullopt;
+    r.task_ids.push_back(id.string_value());
   }
+  for (const auto& f : failures->list_value().values()) {
+    if (f.kind_case() != Kind::kStructValue) return std::nullopt;
+    const auto& item = f.struct_value().fields();
+    const auto* arn = field(item, "arn", Kind::kStringValue);
+    const auto* reason = field(item, "reason", Kind::kStringValue);
+    const auto* detail = field(item, "detail", Kind::kStringValue);
+    if (!arn || !reason || !detail) return std::nullopt;
+    r.failures.push_back({arn->string_value(), reason->string_value(), detail->string_value()});
+  }
+  return r;
 }
 
 bool Expired(int64_t created_ms, int64_t now_ms) {

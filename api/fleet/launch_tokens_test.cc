@@ -336,6 +336,25 @@ TEST_F(LaunchTokenTest, ExpiredRecordIsNotAnsweredBeforeItIsCollected) {
   EXPECT_EQ(TaskCount(), 3u);
 }
 
+TEST_F(LaunchTokenTest, UnreadableRecordCountsAsNoneAndIsCollected) {
+  RegisterNine();
+  auto first = tasks_.RunTask(Run(1, "mangled"));
+  ASSERT_TRUE(first.ok());
+  auto listed = store_.List(kLaunchTokenPrefix);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->items.size(), 1u);
+  ASSERT_TRUE(store_.Update(listed->items[0].key, "\xff\xfe not a record", 0).ok());
+  auto restarted = Restart();
+  // Without a readable record the annotated task is what a repeat finds.
+  auto again = restarted->tasks.RunTask(Run(1, "mangled"));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(IdsOf(*again), IdsOf(*first));
+  // A record that cannot be read again at the next start is swept at once.
+  ASSERT_TRUE(store_.Update(listed->items[0].key, "\xff\xfe not a record", 0).ok());
+  auto third = Restart();
+  EXPECT_EQ(third->tasks.CollectExpiredClientTokens(), 1u);
+}
+
 // A crash between writing a task and recounting its instance left the counts one behind; a
 // task written without the recount (as the crash left it) is counted at the next start.
 TEST_F(LaunchTokenTest, RecoverRecountsEveryInstanceFromItsTasks) {
