@@ -420,7 +420,9 @@ class EcsOperations {
   std::string TaskWithZone(const v1::Task& task);
   // Reads what RunTask and StartTask share; rejects what Gantry cannot honour.
   fleet::LaunchRequest ReadLaunch(Input& in, Status& unsupported);
-  EcsResponse Launched(const StatusOr<fleet::LaunchResult>& result);
+  // A clientToken conflict answers ConflictException with the token's tasks as resourceIds.
+  EcsResponse Launched(const StatusOr<fleet::LaunchResult>& result,
+                       const std::string& client_token);
   // Attribute changes of Put/DeleteAttributes, checked and resolved against `cluster`.
   StatusOr<std::vector<fleet::AttributeChange>> ReadAttributeChanges(Input& in, bool with_values,
                                                                      OutJson& echo,
@@ -1248,12 +1250,26 @@ fleet::LaunchRequest EcsOperations::ReadLaunch(Input& in, Status& unsupported) {
       }
     }
   }
-  // tags, propagateTags, enableECSManagedTags, referenceId, clientToken, platformVersion: ignored.
+  // RunTask's clientToken (botocore fills in a UUID when the caller gives none); StartTask has
+  // none in ECS's model, but takes one here too, checked the same way.
+  request.client_token = in.StringOr("clientToken", "");
+  // tags, propagateTags, enableECSManagedTags, referenceId, platformVersion: ignored.
   return request;
 }
 
-EcsResponse EcsOperations::Launched(const StatusOr<fleet::LaunchResult>& result) {
-  if (!result.ok()) return EcsErrorFrom(result.status());
+EcsResponse EcsOperations::Launched(const StatusOr<fleet::LaunchResult>& result,
+                                    const std::string& client_token) {
+  if (!result.ok()) {
+    if (result.status().code() == Code::kAlreadyExists &&
+        result.status().field() == "clientToken") {
+      // ECS: the token is in use by another request; resourceIds are that request's tasks.
+      OutJson body = {{"__type", "ConflictException"},
+                      {"message", result.status().ToString()},
+                      {"resourceIds", tasks_.ClientTokenTaskArns(client_token)}};
+      return EcsResponse{400, Dump(body)};
+    }
+    return EcsErrorFrom(result.status());
+  }
   std::vector<std::string> tasks;
   for (const auto& t : result->tasks) tasks.push_back(TaskWithZone(*t));
   std::vector<Failure> failures;
@@ -1273,11 +1289,9 @@ EcsResponse EcsOperations::RunTask(Input& in) {
   auto cluster = ExistingCluster(request.cluster);
   if (!cluster.ok()) return EcsErrorFrom(cluster.status());
   request.cluster = *cluster;
-  // A bare family runs its latest ACTIVE revision, as ECS does.
-  if (auto def = FindDefinition(request.task_definition); def.ok()) {
-    request.task_definition = (*def)->metadata().name();
-  }
-  return Launched(tasks_.RunTask(request));
+  // TaskService runs a bare family's latest ACTIVE revision, as ECS does; the reference stays as
+  // given, which is what a clientToken repeat is compared by.
+  return Launched(tasks_.RunTask(request), request.client_token);
 }
 
 EcsResponse EcsOperations::StartTask(Input& in) {
@@ -1290,10 +1304,7 @@ EcsResponse EcsOperations::StartTask(Input& in) {
   auto cluster = ExistingCluster(request.cluster);
   if (!cluster.ok()) return EcsErrorFrom(cluster.status());
   request.cluster = *cluster;
-  if (auto def = FindDefinition(request.task_definition); def.ok()) {
-    request.task_definition = (*def)->metadata().name();
-  }
-  return Launched(tasks_.StartTask(request));
+  return Launched(tasks_.StartTask(request), request.client_token);
 }
 
 EcsResponse EcsOperations::StopTask(Input& in) {

@@ -780,3 +780,46 @@ TEST_F(EcsHandlerTest, EventTimesAreIsoStrings) {
 
 }  // namespace
 }  // namespace gantry::ecs
+
+namespace gantry::ecs {
+namespace {
+
+// clientToken: a repeat answers with the first call's tasks; other parameters are a
+// ConflictException whose resourceIds are those tasks; botocore's length rule holds.
+TEST_F(EcsHandlerTest, RunTaskClientToken) {
+  RegisterNine();
+  Json body = {{"cluster", "demo"},
+               {"taskDefinition", "myapp"},
+               {"count", 2},
+               {"clientToken", "0b7c1c9e-3a5e-4e55-9d1f-6f3c7b1e2a44"}};
+  Reply first = Call("RunTask", body);
+  ASSERT_EQ(first.status, 200) << first;
+  ASSERT_EQ(first.body["tasks"].size(), 2u);
+  Reply again = Call("RunTask", body);
+  ASSERT_EQ(again.status, 200) << again;
+  ASSERT_EQ(again.body["tasks"].size(), 2u);
+  for (size_t i = 0; i < 2; ++i)
+    EXPECT_EQ(again.body["tasks"][i]["taskArn"], first.body["tasks"][i]["taskArn"]);
+  EXPECT_EQ(Call("ListTasks", Json{{"cluster", "demo"}}).body["taskArns"].size(), 2u);
+
+  body["count"] = 3;
+  Reply conflict = Call("RunTask", body);
+  EXPECT_EQ(conflict.status, 400) << conflict;
+  EXPECT_EQ(conflict.type(), "ConflictException") << conflict;
+  ASSERT_EQ(conflict.body["resourceIds"].size(), 2u) << conflict;
+  EXPECT_EQ(conflict.body["resourceIds"][0], first.body["tasks"][0]["taskArn"]);
+
+  body["clientToken"] = std::string(65, 'a');
+  Reply too_long = Call("RunTask", body);
+  EXPECT_EQ(too_long.type(), "InvalidParameterException") << too_long;
+  EXPECT_NE(too_long.message().find("clientToken"), std::string::npos) << too_long;
+  Reply start = Call("StartTask", Json{{"cluster", "demo"},
+                                       {"taskDefinition", "myapp"},
+                                       {"containerInstances", {"i-00"}},
+                                       {"clientToken", std::string(65, 'a')}});
+  EXPECT_EQ(start.type(), "InvalidParameterException") << start;
+  EXPECT_EQ(Call("ListTasks", Json{{"cluster", "demo"}}).body["taskArns"].size(), 2u);
+}
+
+}  // namespace
+}  // namespace gantry::ecs

@@ -1,5 +1,8 @@
 #include "api/fleet/agent_backend.h"
 
+#include <algorithm>
+#include <map>
+
 namespace gantry::fleet {
 
 api::Status AgentBackend::CheckOwner(const std::string& instance,
@@ -61,7 +64,11 @@ api::StatusOr<v1::ReportTaskStatesResponse> AgentBackend::Report(
 api::Status AgentBackend::AppendLogs(const v1::AppendTaskLogsRequest& req,
                                      const std::string& agent_user) {
   if (auto st = CheckOwner(req.container_instance(), agent_user); !st.ok()) return st;
-  for (const auto& chunk : req.chunks()) {
+  // Every chunk is checked before any is written, so a refused batch leaves nothing behind.
+  std::vector<bool> keep(static_cast<size_t>(req.chunks_size()), false);
+  std::map<std::string, std::vector<std::string>> containers_of;  // by task
+  for (int i = 0; i < req.chunks_size(); ++i) {
+    const auto& chunk = req.chunks(i);
     // Output only for tasks on the sending instance (the store keeps logs of known tasks).
     TaskPtr task = tasks_.Find(chunk.task());
     // Output of a task gantryd has already collected has nowhere to go: dropped, not an error,
@@ -72,6 +79,28 @@ api::Status AgentBackend::AppendLogs(const v1::AppendTaskLogsRequest& req,
                                                            " does not run on container instance " +
                                                            req.container_instance());
     }
+    auto known = containers_of.find(chunk.task());
+    if (known == containers_of.end()) {
+      auto names = tasks_.ContainerNames(*task);
+      if (!names.ok()) return names.status();
+      known = containers_of.emplace(chunk.task(), std::move(*names)).first;
+    }
+    // Only the definition's containers have output: any other name would be one more file
+    // per name for an agent to fill.
+    const auto& names = known->second;
+    if (std::find(names.begin(), names.end(), chunk.container()) == names.end()) {
+      std::string list;
+      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+      return api::InvalidArgument("chunks[" + std::to_string(i) + "].container",
+                                  "task " + chunk.task() + " has no container '" +
+                                      chunk.container() + "' (its task definition " +
+                                      task->spec().task_definition() + " has " + list + ")");
+    }
+    keep[static_cast<size_t>(i)] = true;
+  }
+  for (int i = 0; i < req.chunks_size(); ++i) {
+    if (!keep[static_cast<size_t>(i)]) continue;
+    const auto& chunk = req.chunks(i);
     auto st =
         logs_.Append(chunk.task(), chunk.container(), chunk.stream(), chunk.offset(), chunk.data());
     if (!st.ok()) return st;

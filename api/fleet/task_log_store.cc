@@ -1,8 +1,16 @@
 #include "api/fleet/task_log_store.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
+
+#include "api/fleet/private_dir.h"
 
 namespace gantry::fleet {
 
@@ -22,6 +30,13 @@ std::string TaskLogStore::PathOf(const std::string& task, const std::string& con
   return dir_ + "/" + task + "/" + container + "." + stream + ".log";
 }
 
+api::Status TaskLogStore::Init() {
+  std::lock_guard lock(mu_);
+  if (auto st = EnsurePrivateDir(dir_); !st.ok()) return st;
+  dir_ready_ = true;
+  return {};
+}
+
 api::Status TaskLogStore::Append(const std::string& task, const std::string& container,
                                  const std::string& stream, int64_t offset, std::string_view data) {
   if (!SafePathComponent(task)) return api::InvalidArgument("task", "not a valid task id");
@@ -32,10 +47,19 @@ api::Status TaskLogStore::Append(const std::string& task, const std::string& con
   if (offset < 0 || offset > (int64_t{1} << 50))
     return api::InvalidArgument("offset", "must be between 0 and 2^50");
   std::lock_guard lock(mu_);
-  std::error_code ec;
-  fs::create_directories(dir_ + "/" + task, ec);
-  if (ec) return api::Status(api::Code::kInternal, "cannot create log dir: " + ec.message());
+  if (!dir_ready_) {
+    if (auto st = EnsurePrivateDir(dir_); !st.ok()) return st;
+    dir_ready_ = true;
+  }
+  const std::string task_dir = dir_ + "/" + task;
+  if (::mkdir(task_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    // DIR itself may have gone (removed under a running gantryd): make it again next time.
+    dir_ready_ = false;
+    return api::Status(api::Code::kInternal,
+                       "cannot create log dir " + task_dir + ": " + std::strerror(errno));
+  }
   const std::string path = PathOf(task, container, stream);
+  std::error_code ec;
   int64_t have = static_cast<int64_t>(fs::file_size(path, ec));
   if (ec) have = 0;
   // The agent's offset counts its own file; ours may have stopped at the cap. What we have up
@@ -47,16 +71,32 @@ api::Status TaskLogStore::Append(const std::string& task, const std::string& con
   }
   std::string_view fresh = data.substr(static_cast<size_t>(std::max<int64_t>(0, have - offset)));
   if (have >= max_bytes_) return {};
-  std::ofstream out(path, std::ios::app | std::ios::binary);
-  if (!out) return api::Status(api::Code::kInternal, "cannot open " + path);
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    return api::Status(api::Code::kInternal, "cannot open " + path + ": " + std::strerror(errno));
+  }
+  auto write_all = [fd](std::string_view bytes) {
+    while (!bytes.empty()) {
+      ssize_t n = ::write(fd, bytes.data(), bytes.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  };
+  bool written;
   int64_t room = max_bytes_ - have;
   if (static_cast<int64_t>(fresh.size()) > room) {
-    out.write(fresh.data(), room);
     static constexpr std::string_view kMarker =
         "\n[gantry: log over its size limit; rest dropped]\n";
-    out.write(kMarker.data(), kMarker.size());
+    written = write_all(fresh.substr(0, static_cast<size_t>(room))) && write_all(kMarker);
   } else {
-    out.write(fresh.data(), static_cast<std::streamsize>(fresh.size()));
+    written = write_all(fresh);
+  }
+  int error = errno;
+  ::close(fd);
+  if (!written) {
+    return api::Status(api::Code::kInternal, "cannot write " + path + ": " + std::strerror(error));
   }
   return {};
 }
@@ -66,9 +106,12 @@ std::vector<std::string> TaskLogStore::Containers(const std::string& task) const
   if (!SafePathComponent(task)) return {};
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir_ + "/" + task, ec)) {
+    // <container>.<stream>.log, where the container name may hold dots itself (app.v2).
     std::string file = entry.path().filename().string();
-    size_t dot = file.find('.');
-    if (dot != std::string::npos) names.insert(file.substr(0, dot));
+    for (std::string_view suffix : {".stdout.log", ".stderr.log"}) {
+      if (file.size() > suffix.size() && file.ends_with(suffix))
+        names.insert(file.substr(0, file.size() - suffix.size()));
+    }
   }
   return {names.begin(), names.end()};
 }

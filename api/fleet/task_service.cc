@@ -53,9 +53,43 @@ TaskResources ResourcesOf(const v1::TaskDefinition& def) {
 
 bool HoldsResources(const v1::Task& task) { return task.status().last_status() != "STOPPED"; }
 
+StatusOr<std::unique_ptr<v1::TaskDefinition>> ResolveTaskDefinition(api::ObjectService& objects,
+                                                                    const std::string& reference) {
+  const std::string name = ShortName(reference);
+  auto as_definition = [](api::ObjectPtr object) {
+    return std::unique_ptr<v1::TaskDefinition>(static_cast<v1::TaskDefinition*>(object.release()));
+  };
+  auto latest = objects.Get(DefinitionKind(), name);
+  if (!latest.ok()) return latest.status();
+  auto definition = as_definition(std::move(*latest));
+  if (name.find(':') != std::string::npos || definition->status().status() != "INACTIVE") {
+    return definition;
+  }
+  for (int revision = definition->status().revision() - 1; revision >= 1; --revision) {
+    auto older = objects.Get(DefinitionKind(), name + ":" + std::to_string(revision));
+    if (!older.ok()) {
+      if (older.status().code() == Code::kNotFound) continue;
+      return older.status();
+    }
+    auto candidate = as_definition(std::move(*older));
+    if (candidate->status().status() != "INACTIVE") return candidate;
+  }
+  return definition;  // no ACTIVE revision: the latest, which a launch refuses as inactive
+}
+
 TaskService::TaskService(api::ObjectService& objects, FleetCache& cache, const api::Clock& clock,
                          EcsNames names, uint64_t seed)
-    : objects_(objects), cache_(cache), clock_(clock), names_(std::move(names)), rng_(seed) {}
+    : objects_(objects),
+      cache_(cache),
+      clock_(clock),
+      names_(std::move(names)),
+      rng_(seed),
+      tokens_(objects.store()) {}
+
+int64_t TaskService::NowMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
+      .count();
+}
 
 StatusOr<LaunchResult> TaskService::RunTask(const LaunchRequest& request) {
   if (request.count < 1 || request.count > kMaxRunTaskCount) {
@@ -73,28 +107,99 @@ StatusOr<LaunchResult> TaskService::StartTask(const LaunchRequest& request) {
   return Launch(request, true);
 }
 
+LaunchResult TaskService::Replay(const LaunchRecord& record) const {
+  LaunchResult result;
+  for (const auto& id : record.task_ids) {
+    if (TaskPtr task = cache_.Task(id)) {
+      result.tasks.push_back(std::move(task));
+    } else {
+      result.failures.push_back({names_.TaskArn(record.cluster, id), "MISSING",
+                                 "the task is no longer stored (collected after it stopped, or "
+                                 "deleted)"});
+    }
+  }
+  result.failures.insert(result.failures.end(), record.failures.begin(), record.failures.end());
+  return result;
+}
+
+Status TaskService::TokenConflict(const std::string& token,
+                                  const std::vector<std::string>& task_ids,
+                                  const std::string& cluster) const {
+  std::string tasks;
+  for (const auto& id : task_ids)
+    tasks += (tasks.empty() ? "" : ", ") + names_.TaskArn(cluster, id);
+  return Status(
+      Code::kAlreadyExists,
+      "'" + token + "' was used within the last 24 hours by a request with other parameters" +
+          (tasks.empty() ? std::string(" (it launched no task)") : " (its tasks: " + tasks + ")") +
+          "; repeat that request unchanged or use a new token",
+      "clientToken");
+}
+
+std::vector<std::string> TaskService::ClientTokenTaskArns(const std::string& token) {
+  std::lock_guard lock(launch_mu_);
+  std::vector<std::string> arns;
+  auto found = tokens_.Find(token, NowMs());
+  if (found.ok() && *found) {
+    for (const auto& id : (*found)->task_ids) arns.push_back(names_.TaskArn((*found)->cluster, id));
+    return arns;
+  }
+  if (auto it = unrecorded_.find(token); it != unrecorded_.end()) {
+    for (const auto& id : it->second.task_ids) {
+      if (TaskPtr task = cache_.Task(id))
+        arns.push_back(names_.TaskArn(task->spec().cluster(), id));
+    }
+  }
+  return arns;
+}
+
 StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool explicit_instances) {
+  if (auto st = ValidateClientToken(request.client_token); !st.ok()) return st;
   if (request.task_definition.empty()) return api::InvalidArgument("taskDefinition", "is required");
   if (request.started_by.size() > 36) {
     return api::InvalidArgument("startedBy", "is at most 36 characters");
   }
   const std::string cluster =
       request.cluster.empty() ? kDefaultCluster : ShortName(request.cluster);
+  const std::string& token = request.client_token;
+  std::unique_lock lock(launch_mu_, std::defer_lock);
+  std::string fingerprint;
+  std::vector<TaskPtr> adopted;  // launched under `token` by a call that saved no record
+  if (!token.empty()) {
+    // Checking the token and launching are one step, so a concurrent repeat waits for this
+    // launch and then finds its record.
+    lock.lock();
+    fingerprint = LaunchFingerprint(explicit_instances ? "StartTask" : "RunTask", request);
+    auto found = tokens_.Find(token, NowMs());
+    if (!found.ok()) return found.status();
+    if (*found) {
+      if ((*found)->fingerprint != fingerprint)
+        return TokenConflict(token, (*found)->task_ids, (*found)->cluster);
+      return Replay(**found);
+    }
+    if (auto it = unrecorded_.find(token); it != unrecorded_.end()) {
+      if (it->second.fingerprint != fingerprint)
+        return TokenConflict(token, it->second.task_ids, cluster);
+      for (const auto& id : it->second.task_ids) {
+        if (TaskPtr task = cache_.Task(id)) adopted.push_back(std::move(task));
+      }
+    }
+  }
   auto cluster_object = objects_.Get(*schema::FindKind("Cluster"), cluster);
   if (!cluster_object.ok()) {
     if (cluster_object.status().code() == Code::kNotFound)
       return Status(Code::kNotFound, "Cluster not found.", "cluster");
     return cluster_object.status();
   }
-  auto def_object = objects_.Get(DefinitionKind(), ShortName(request.task_definition));
-  if (!def_object.ok()) {
-    if (def_object.status().code() == Code::kNotFound) {
+  auto resolved = ResolveTaskDefinition(objects_, request.task_definition);
+  if (!resolved.ok()) {
+    if (resolved.status().code() == Code::kNotFound) {
       return api::InvalidArgument(
           "taskDefinition", "Unable to find task definition '" + request.task_definition + "'");
     }
-    return def_object.status();
+    return resolved.status();
   }
-  const auto& def = static_cast<const v1::TaskDefinition&>(**def_object);
+  const v1::TaskDefinition& def = **resolved;
   if (def.status().status() == "INACTIVE") {
     return api::InvalidArgument("taskDefinition",
                                 "TaskDefinition is inactive: " + request.task_definition);
@@ -115,33 +220,39 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
   place.constraints = request.constraints;
   place.strategies = request.strategies;
 
-  std::lock_guard lock(launch_mu_);
+  if (!lock.owns_lock()) lock.lock();
   place.seed = rng_();
   LaunchResult result;
+  result.tasks = adopted;
   std::vector<std::string> targets;  // instance per task
   if (!explicit_instances) {
-    place.count = request.count;
-    std::vector<InstancePtr> instances = cache_.InstancesIn(cluster);
-    auto snapshot =
-        placement::ClusterSnapshot::BuildFrom(snapshot_input_.Build(cluster, instances, cache_));
-    if (!snapshot.ok()) return Status(Code::kInternal, snapshot.error().message);
-    auto decision = placement::Place(*snapshot, place);
-    if (!decision.ok()) {
-      const auto& e = decision.error();
-      return api::InvalidArgument(e.field, e.message);
-    }
-    for (uint32_t index : decision->placements) targets.emplace_back(snapshot->id(index));
-    for (auto stage : decision->failures) {
-      result.failures.push_back({names_.ClusterArn(cluster), placement::ReasonText(stage),
-                                 instances.empty() ? "No Container Instances were found in your "
-                                                     "cluster."
-                                                   : ""});
+    place.count = request.count - static_cast<int>(adopted.size());
+    if (place.count > 0) {
+      std::vector<InstancePtr> instances = cache_.InstancesIn(cluster);
+      auto snapshot =
+          placement::ClusterSnapshot::BuildFrom(snapshot_input_.Build(cluster, instances, cache_));
+      if (!snapshot.ok()) return Status(Code::kInternal, snapshot.error().message);
+      auto decision = placement::Place(*snapshot, place);
+      if (!decision.ok()) {
+        const auto& e = decision.error();
+        return api::InvalidArgument(e.field, e.message);
+      }
+      for (uint32_t index : decision->placements) targets.emplace_back(snapshot->id(index));
+      for (auto stage : decision->failures) {
+        result.failures.push_back({names_.ClusterArn(cluster), placement::ReasonText(stage),
+                                   instances.empty() ? "No Container Instances were found in "
+                                                       "your cluster."
+                                                     : ""});
+      }
     }
   } else {
     place.count = 1;
     place.strategies.clear();
+    std::set<std::string> covered;  // instances an adopted task already runs on
+    for (const auto& t : adopted) covered.insert(t->spec().container_instance());
     for (const auto& given : request.container_instances) {
       std::string id = ShortName(given);
+      if (covered.count(id) > 0) continue;
       InstancePtr ci = cache_.Instance(id);
       std::string arn = names_.InstanceArn(cluster, id);
       if (!ci || ci->spec().cluster() != cluster) {
@@ -162,7 +273,7 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
         continue;
       }
       // Created at once, so the next instance's snapshot sees it through the cache.
-      auto task = CreateTask(request, def, resources, group, id);
+      auto task = CreateTask(request, def, resources, group, id, fingerprint);
       if (!task.ok()) {
         result.failures.push_back({arn, "STORE", task.status().ToString()});
         continue;
@@ -174,7 +285,7 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
   for (const auto& instance : targets) {
     // A failed write after others succeeded must not hide the tasks already created: they run,
     // and the failed ones are failures like any other.
-    auto task = CreateTask(request, def, resources, group, instance);
+    auto task = CreateTask(request, def, resources, group, instance, fingerprint);
     if (!task.ok()) {
       if (write_error.ok()) write_error = task.status();
       result.failures.push_back(
@@ -184,6 +295,17 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
     result.tasks.push_back(*task);
   }
   if (result.tasks.empty() && !write_error.ok()) return write_error;  // nothing was created
+  if (!token.empty()) {
+    LaunchRecord record{fingerprint, NowMs(), cluster, {}, result.failures};
+    for (const auto& t : result.tasks) record.task_ids.push_back(t->metadata().name());
+    if (tokens_.Save(token, record).ok()) {
+      unrecorded_.erase(token);
+    } else {
+      // The tasks run all the same; a repeat adopts them (after a restart: Recover finds them
+      // by their annotation).
+      unrecorded_[token] = Unrecorded{fingerprint, record.task_ids};
+    }
+  }
   std::set<std::string> touched;
   for (const auto& t : result.tasks) touched.insert(t->spec().container_instance());
   for (const auto& instance : touched) (void)RecountInstance(instance);
@@ -193,7 +315,8 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
 StatusOr<TaskPtr> TaskService::CreateTask(const LaunchRequest& request,
                                           const v1::TaskDefinition& def,
                                           const TaskResources& resources, const std::string& group,
-                                          const std::string& instance) {
+                                          const std::string& instance,
+                                          const std::string& fingerprint) {
   InstancePtr ci = cache_.Instance(instance);
   v1::Task task;
   task.set_api_version("gantry.dev/v1");
@@ -203,6 +326,11 @@ StatusOr<TaskPtr> TaskService::CreateTask(const LaunchRequest& request,
   const std::string cluster = ci ? ci->spec().cluster() : request.cluster;
   (*meta->mutable_labels())["gantry.dev/cluster"] = cluster;
   (*meta->mutable_labels())["gantry.dev/container-instance"] = instance;
+  if (!request.client_token.empty()) {
+    // What a repeat after a crash recognizes these tasks by (launch_tokens.h).
+    (*meta->mutable_annotations())[kClientTokenAnnotation] = request.client_token;
+    (*meta->mutable_annotations())[kLaunchFingerprintAnnotation] = fingerprint;
+  }
   auto* spec = task.mutable_spec();
   spec->set_task_definition(def.metadata().name());
   spec->set_cluster(cluster);
@@ -223,6 +351,19 @@ StatusOr<TaskPtr> TaskService::CreateTask(const LaunchRequest& request,
     cs->set_last_status("PENDING");
   }
   return CreateObserved(objects_, cache_, task);
+}
+
+StatusOr<std::vector<std::string>> TaskService::ContainerNames(const v1::Task& task) const {
+  auto def = objects_.Get(DefinitionKind(), task.spec().task_definition());
+  if (!def.ok()) {
+    return Status(def.status().code(), "task definition " + task.spec().task_definition() +
+                                           " of task " + task.metadata().name() + ": " +
+                                           def.status().message());
+  }
+  std::vector<std::string> names;
+  for (const auto& c : static_cast<const v1::TaskDefinition&>(**def).spec().containers())
+    names.push_back(c.name());
+  return names;
 }
 
 StatusOr<TaskPtr> TaskService::StopTask(const std::string& cluster, const std::string& task,
@@ -399,6 +540,51 @@ std::vector<std::string> TaskService::CollectStoppedBefore(
       collected.push_back(t->metadata().name());
   }
   return collected;
+}
+
+size_t TaskService::CollectExpiredClientTokens() {
+  const int64_t now = NowMs();
+  const int64_t lifetime =
+      std::chrono::duration_cast<std::chrono::milliseconds>(kClientTokenLifetime).count();
+  {
+    std::lock_guard lock(launch_mu_);
+    for (auto it = unrecorded_.begin(); it != unrecorded_.end();) {
+      bool live = false;
+      for (const auto& id : it->second.task_ids) {
+        TaskPtr task = cache_.Task(id);
+        live |= task && now - ParseTimeMs(task->status().created_at()) < lifetime;
+      }
+      it = live ? std::next(it) : unrecorded_.erase(it);
+    }
+  }
+  return tokens_.CollectExpired(now);
+}
+
+Status TaskService::Recover() {
+  // Recounting is idempotent: an instance whose counts match its tasks is not written.
+  Status first_error;
+  for (const auto& instance : cache_.AllInstances()) {
+    Status st = RecountInstance(instance->metadata().name());
+    if (!st.ok() && first_error.ok()) first_error = st;
+  }
+  std::lock_guard lock(launch_mu_);
+  if (Status st = tokens_.Load(); !st.ok()) return st;
+  unrecorded_.clear();
+  const int64_t now = NowMs();
+  const int64_t lifetime =
+      std::chrono::duration_cast<std::chrono::milliseconds>(kClientTokenLifetime).count();
+  for (const auto& task : cache_.AllTasks()) {
+    const auto& annotations = task->metadata().annotations();
+    auto token = annotations.find(kClientTokenAnnotation);
+    if (token == annotations.end() || tokens_.Recorded(token->second, now)) continue;
+    int64_t created = ParseTimeMs(task->status().created_at());
+    if (created < 0 || now - created >= lifetime) continue;
+    auto fingerprint = annotations.find(kLaunchFingerprintAnnotation);
+    Unrecorded& u = unrecorded_[token->second];
+    u.fingerprint = fingerprint == annotations.end() ? "" : fingerprint->second;
+    u.task_ids.push_back(task->metadata().name());
+  }
+  return first_error;
 }
 
 }  // namespace gantry::fleet

@@ -10,8 +10,11 @@
 //   agent report ─▶ PENDING → RUNNING → STOPPED (STOPPED is final) ─▶ instance recount
 //
 // Launches are serialized (one mutex), so two RunTask calls never over-commit an instance.
+// A launch with a clientToken is idempotent for 24 hours (launch_tokens.h).
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -20,6 +23,8 @@
 
 #include "api/fleet/ecs_names.h"
 #include "api/fleet/fleet_cache.h"
+#include "api/fleet/launch_request.h"
+#include "api/fleet/launch_tokens.h"
 #include "api/fleet/snapshot_input.h"
 #include "api/service/clock.h"
 #include "api/service/object_service.h"
@@ -32,28 +37,6 @@ inline constexpr int kMaxRunTaskCount = 10;
 inline constexpr const char* kReasonInstanceLost = "Container instance lost";
 inline constexpr const char* kReasonUserStop = "Task stopped by user";
 inline constexpr const char* kReasonInstanceDeregistered = "Container instance deregistered";
-
-struct LaunchRequest {
-  std::string cluster = kDefaultCluster;
-  std::string task_definition;  // family, family:revision or ARN
-  int count = 1;
-  std::string group;  // default family:<family>
-  std::string started_by;
-  std::vector<placement::ConstraintSpec> constraints;
-  std::vector<placement::StrategySpec> strategies;
-  std::vector<std::string> container_instances;  // StartTask: ids or ARNs, at most 10
-};
-
-struct LaunchFailure {
-  std::string arn;
-  std::string reason;
-  std::string detail;
-};
-
-struct LaunchResult {
-  std::vector<TaskPtr> tasks;
-  std::vector<LaunchFailure> failures;
-};
 
 struct TaskFilter {
   std::string cluster = kDefaultCluster;
@@ -75,18 +58,33 @@ TaskResources ResourcesOf(const v1::TaskDefinition& definition);
 // A task still holds its instance's resources until the agent reports it STOPPED.
 bool HoldsResources(const v1::Task& task);
 
+// The task definition a launch runs: `reference` is family:revision, an ARN, or a bare family,
+// which means its latest ACTIVE revision (its latest revision when none is ACTIVE, which a
+// launch then refuses as inactive). kNotFound when there is none.
+api::StatusOr<std::unique_ptr<v1::TaskDefinition>> ResolveTaskDefinition(
+    api::ObjectService& objects, const std::string& reference);
+
 class TaskService {
  public:
   TaskService(api::ObjectService& objects, FleetCache& cache, const api::Clock& clock,
               EcsNames names, uint64_t seed = std::random_device{}());
 
+  // With request.client_token: a repeat within 24 hours answers with the first call's tasks
+  // (as they are now; those collected since are failures with reason MISSING) and failures;
+  // the same token with other parameters is kAlreadyExists on field clientToken (see
+  // ClientTokenTaskArns).
   api::StatusOr<LaunchResult> RunTask(const LaunchRequest& request);
   api::StatusOr<LaunchResult> StartTask(const LaunchRequest& request);
+  // The ARNs of the tasks a clientToken launched (within its 24 hours), for the conflict answer.
+  std::vector<std::string> ClientTokenTaskArns(const std::string& token);
   // Sets desiredStatus STOPPED; the agent stops the processes and reports STOPPED.
   api::StatusOr<TaskPtr> StopTask(const std::string& cluster, const std::string& task,
                                   const std::string& reason);
   std::vector<TaskPtr> ListTasks(const TaskFilter& filter) const;
   TaskPtr Find(const std::string& id) const { return cache_.Task(id); }
+  // The container names of the task's definition, in its order: what the task may have output
+  // for (not its status, which agents report).
+  api::StatusOr<std::vector<std::string>> ContainerNames(const v1::Task& task) const;
 
   // Agent reports. A report for a task of another instance, or an unknown task, becomes a
   // failure (not to be retried); a store error a failure to retry; the others are applied in
@@ -99,14 +97,32 @@ class TaskService {
   api::Status RecountInstance(const std::string& instance);
   // Deletes STOPPED tasks that stopped before `cutoff`. Returns their ids.
   std::vector<std::string> CollectStoppedBefore(std::chrono::system_clock::time_point cutoff);
+  // Deletes clientToken records older than 24 hours. Returns how many.
+  size_t CollectExpiredClientTokens();
+
+  // At start, before serving: recounts every instance from its tasks (a crash between writing a
+  // task and recounting its instance left the counts stale), loads the clientToken records and
+  // finds the tasks a launch created before a crash kept it from saving its record.
+  api::Status Recover();
 
   const EcsNames& names() const { return names_; }
 
  private:
+  // Tasks of a clientToken whose launch saved no record (a crash, a failed save).
+  struct Unrecorded {
+    std::string fingerprint;
+    std::vector<std::string> task_ids;
+  };
+
   api::StatusOr<LaunchResult> Launch(const LaunchRequest& request, bool explicit_instances);
+  // The answer to a repeat: the recorded tasks as they are now, and the recorded failures.
+  LaunchResult Replay(const LaunchRecord& record) const;
+  api::Status TokenConflict(const std::string& token, const std::vector<std::string>& task_ids,
+                            const std::string& cluster) const;
   api::StatusOr<TaskPtr> CreateTask(const LaunchRequest& request, const v1::TaskDefinition& def,
                                     const TaskResources& resources, const std::string& group,
-                                    const std::string& instance);
+                                    const std::string& instance, const std::string& fingerprint);
+  int64_t NowMs() const;
 
   api::ObjectService& objects_;
   FleetCache& cache_;
@@ -115,6 +131,8 @@ class TaskService {
   std::mutex launch_mu_;
   std::mt19937_64 rng_;                  // guarded by launch_mu_
   SnapshotInputBuilder snapshot_input_;  // guarded by launch_mu_
+  LaunchTokens tokens_;
+  std::map<std::string, Unrecorded> unrecorded_;  // by token; guarded by launch_mu_
 };
 
 }  // namespace gantry::fleet

@@ -31,6 +31,7 @@ void FleetHousekeeping::Run() {
       next_collection = std::chrono::steady_clock::now() + std::chrono::minutes(1);
       for (const auto& id : tasks_.CollectStoppedBefore(clock_.Now() - task_retention_))
         logs_.Remove(id);
+      (void)tasks_.CollectExpiredClientTokens();
     }
     lock.lock();
   }

@@ -10,15 +10,15 @@
 // gantryd listens on loopback addresses only. Off loopback it also needs TLS, unless
 // --insecure-allow-plaintext says the network is someone else's problem.
 //
-// Opens (or creates) DIR/gantry.db, serves the REST API, the ECS-compatible endpoint (POST /),
-// /metrics, /healthz and /readyz on --listen, the object and agent gRPC services on
-// --grpc-listen, and stops cleanly on SIGTERM or SIGINT. Restarting on the same data dir
-// continues where it stopped.
+// Opens (or creates) DIR/gantry.db (DIR 0700, the database files 0600), serves the REST API,
+// the ECS-compatible endpoint (POST /), /metrics, /healthz and /readyz on --listen, the object
+// and agent gRPC services on --grpc-listen, and stops cleanly on SIGTERM or SIGINT. Restarting
+// on the same data dir continues where it stopped.
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <iostream>
@@ -34,6 +34,7 @@
 #include "api/fleet/agent_read_scope.h"
 #include "api/fleet/fleet_cache.h"
 #include "api/fleet/instance_service.h"
+#include "api/fleet/private_dir.h"
 #include "api/fleet/task_log_reader.h"
 #include "api/fleet/task_log_store.h"
 #include "api/fleet/task_service.h"
@@ -73,7 +74,7 @@ struct Flags {
 constexpr const char* kUsage =
     "usage: gantryd [--data-dir DIR] [--listen HOST:PORT] [--grpc-listen HOST:PORT] [--token-file "
     "FILE]\n"
-    "  --data-dir DIR          where the database lives (default ./gantry-data)\n"
+    "  --data-dir DIR          where the database lives (default ./gantry-data); made 0700\n"
     "  --listen HOST:PORT      REST, /healthz, /readyz (default 127.0.0.1:7700)\n"
     "  --grpc-listen HOST:PORT gRPC (default 127.0.0.1:7701)\n"
     "  --token-file FILE       bearer tokens, lines of token,user,role; required off loopback\n"
@@ -114,31 +115,67 @@ bool ParseCount(const std::string& text, size_t& out) {
 }
 
 // GET /apis/gantry.dev/v1/tasks/{id}/log[?container=NAME][&follow=true]: a task's output as
-// plain text; with follow, streamed until the task has stopped.
+// plain text; with follow, streamed until the task has stopped. The id and NAME become path
+// components of the log store, so anything but a plain name ("..", "a/b", "") is refused (400),
+// as is a container the task's definition does not have.
 bool TaskLogRoute(const gantry::rest::HttpRequest& r, const gantry::api::Principal* who,
                   gantry::rest::HttpResponse& out, const gantry::fleet::TaskLogStore& logs,
-                  const gantry::fleet::FleetCache& cache) {
+                  const gantry::fleet::FleetCache& cache, const gantry::fleet::TaskService& tasks) {
   static const std::string kPrefix = "/apis/gantry.dev/v1/tasks/";
-  if (!r.path.starts_with(kPrefix) || !r.path.ends_with("/log")) return false;
+  static const std::string kSuffix = "/log";
+  // r.path is decoded: %2e%2e and %2F arrive here as ".." and "/".
+  if (r.path.size() <= kPrefix.size() + kSuffix.size() || !r.path.starts_with(kPrefix) ||
+      !r.path.ends_with(kSuffix)) {
+    return false;
+  }
+  using gantry::api::Code;
+  using gantry::api::Status;
   if (who && who->role == gantry::api::Role::kAgent) {
-    out = gantry::rest::ErrorResponse(gantry::api::Status(
-        gantry::api::Code::kPermissionDenied,
+    out = gantry::rest::ErrorResponse(Status(
+        Code::kPermissionDenied,
         "user \"" + who->user + "\" (agent) ships task output; it does not read it"));
     return true;
   }
-  std::string id = r.path.substr(kPrefix.size(), r.path.size() - kPrefix.size() - 4);
-  if (!gantry::fleet::SafePathComponent(id)) return false;
-  if (!cache.Task(id)) {
-    out = gantry::rest::ErrorResponse(
-        gantry::api::Status(gantry::api::Code::kNotFound, "task \"" + id + "\" not found"));
+  std::string id = r.path.substr(kPrefix.size(), r.path.size() - kPrefix.size() - kSuffix.size());
+  if (!gantry::fleet::SafePathComponent(id)) {
+    out = gantry::rest::ErrorResponse(gantry::api::InvalidArgument(
+        "task", "not a valid task id (letters, digits, '-', '_' and '.', not \".\" or \"..\")"));
     return true;
   }
-  auto query = [&](const char* k) {
+  gantry::fleet::TaskPtr task = cache.Task(id);
+  if (!task) {
+    out = gantry::rest::ErrorResponse(Status(Code::kNotFound, "task \"" + id + "\" not found"));
+    return true;
+  }
+  auto query = [&](const char* k) -> std::optional<std::string> {
     auto it = r.query.find(k);
-    return it == r.query.end() ? std::string() : it->second;
+    if (it == r.query.end()) return std::nullopt;
+    return it->second;
   };
-  std::string follow = query("follow");
-  auto reader = std::make_shared<gantry::fleet::TaskLogReader>(logs, cache, id, query("container"),
+  std::string container = query("container").value_or("");
+  if (query("container")) {
+    if (!gantry::fleet::SafePathComponent(container)) {
+      out = gantry::rest::ErrorResponse(gantry::api::InvalidArgument(
+          "container",
+          "not a valid container name (letters, digits, '-', '_' and '.', up to "
+          "255 characters, not \".\" or \"..\")"));
+      return true;
+    }
+    // The definition says which containers there are; without it (deleted since) any valid
+    // name is looked up.
+    if (auto names = tasks.ContainerNames(*task); names.ok()) {
+      if (std::find(names->begin(), names->end(), container) == names->end()) {
+        std::string list;
+        for (const auto& n : *names) list += (list.empty() ? "" : ", ") + n;
+        out = gantry::rest::ErrorResponse(gantry::api::InvalidArgument(
+            "container",
+            "task " + id + " has no container '" + container + "' (it has " + list + ")"));
+        return true;
+      }
+    }
+  }
+  std::string follow = query("follow").value_or("");
+  auto reader = std::make_shared<gantry::fleet::TaskLogReader>(logs, cache, id, container,
                                                                follow == "true" || follow == "1");
   out.status = 200;
   out.content_type = "text/plain; charset=utf-8";
@@ -288,9 +325,10 @@ int main(int argc, char** argv) {
   gantry::api::StreamLimiter streams(flags.max_streams, flags.max_streams_per_user);
   rest.streams = &streams;
 
-  std::error_code ec;
-  std::filesystem::create_directories(flags.data_dir, ec);
-  if (ec) return Fail("cannot create " + flags.data_dir + ": " + ec.message());
+  // The database holds every secret: the data dir is 0700 (a wider one is tightened) and the
+  // store creates gantry.db and its -wal/-shm files 0600.
+  if (auto st = gantry::fleet::EnsurePrivateDir(flags.data_dir); !st.ok())
+    return Fail("--data-dir " + st.message());
 
   // Before any thread starts, so only the wait below receives them.
   const sigset_t stop_signals = gantry::cmd::BlockStopSignals();
@@ -312,7 +350,13 @@ int main(int argc, char** argv) {
       service, fleet_cache, tasks, clock,
       {std::chrono::duration_cast<std::chrono::milliseconds>(flags.heartbeat_timeout),
        std::chrono::duration_cast<std::chrono::milliseconds>(flags.instance_lost_after)});
+  // Counts left stale by a crash between a task write and its instance's recount are redone,
+  // and launches a crash kept from recording their clientToken are found again. Not fatal: a
+  // failure here leaves counts to the next change on each instance.
+  if (auto st = tasks.Recover(); !st.ok())
+    std::cerr << "gantryd: warning: recovering the fleet at start: " << st.ToString() << std::endl;
   gantry::fleet::TaskLogStore task_logs(flags.data_dir + "/logs");
+  if (auto st = task_logs.Init(); !st.ok()) return Fail("task logs: " + st.ToString());
   gantry::fleet::AgentBackend agent_backend(instances, tasks, task_logs);
   gantry::ecs::EcsHandler ecs_handler(service, tasks, instances, fleet_cache, ecs_names);
   gantry::ecs::EcsEndpoint ecs_endpoint(
@@ -336,7 +380,7 @@ int main(int argc, char** argv) {
   };
   rest.extra_routes = [&](const gantry::rest::HttpRequest& r, const gantry::api::Principal* who,
                           gantry::rest::HttpResponse& out) {
-    if (TaskLogRoute(r, who, out, task_logs, fleet_cache)) return true;
+    if (TaskLogRoute(r, who, out, task_logs, fleet_cache, tasks)) return true;
     if (r.path != "/metrics") return false;
     out.content_type = "text/plain; version=0.0.4";
     out.body = metrics.Scrape((*store)->CurrentRevision(), (*store)->DatabaseSizeBytes(),

@@ -1,8 +1,14 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -28,6 +34,43 @@ CREATE TABLE IF NOT EXISTS meta(
 ) WITHOUT ROWID;
 CREATE TEMP TABLE IF NOT EXISTS keep(revision INTEGER PRIMARY KEY);
 )sql";
+
+std::string ModeText(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
+
+// The database holds every object, secrets included, so its files are the owner's alone (0600).
+// A new database file is created 0600 before SQLite opens it (SQLite gives -wal and -shm the
+// mode of the database file); existing files with another mode are set to 0600, so a database
+// made before this rule becomes private on its next open.
+std::optional<Error> MakeFilesPrivate(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.starts_with("file:")) return std::nullopt;
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Error{Code::kUnavailable, "cannot open " + path + ": " + std::strerror(errno)};
+  struct stat st {};
+  std::optional<Error> error;
+  if (::fstat(fd, &st) != 0) {
+    error = Error{Code::kUnavailable, "cannot stat " + path + ": " + std::strerror(errno)};
+  } else if ((st.st_mode & 07777) != 0600 && ::fchmod(fd, 0600) != 0) {
+    error = Error{Code::kFailedPrecondition,
+                  path + " has mode " + ModeText(st.st_mode) +
+                      " and cannot be made private (0600): " + std::strerror(errno)};
+  }
+  ::close(fd);
+  if (error) return error;
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+    const std::string side = path + suffix;
+    if (::stat(side.c_str(), &st) != 0 || (st.st_mode & 07777) == 0600) continue;
+    if (::chmod(side.c_str(), 0600) != 0) {
+      return Error{Code::kFailedPrecondition,
+                   side + " has mode " + ModeText(st.st_mode) +
+                       " and cannot be made private (0600): " + std::strerror(errno)};
+    }
+  }
+  return std::nullopt;
+}
 
 // The smallest string greater than every string starting with `prefix`, or "" when none exists
 // (empty prefix, or all 0xFF bytes): then the range has no upper bound.
@@ -309,6 +352,7 @@ SqliteStore::SqliteStore(std::string path, const SqliteOptions& options)
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                                                        const SqliteOptions& options) {
+  if (auto error = MakeFilesPrivate(path)) return *error;
   auto s = std::unique_ptr<SqliteStore>(new SqliteStore(path, options));
   auto writer = Connection::Open(path, options.synchronous_full, kWriterCacheMib);
   if (!writer.ok()) return writer.error();

@@ -46,7 +46,9 @@ struct SqliteOptions {
 
 class SqliteStore : public Store {
  public:
-  // Opens (creating if needed) the database file at `path`.
+  // Opens (creating if needed) the database file at `path`. The database and its -wal, -shm
+  // and -journal files are made 0600 (owner only), also when they exist with a wider mode;
+  // kFailedPrecondition when that is not possible.
   static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path,
                                                    const SqliteOptions& options = {});
   ~SqliteStore() override;
