@@ -3,10 +3,12 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include <algorithm>
+#include <climits>
 #include <set>
 
 #include "api/fleet/observed_write.h"
 #include "api/fleet/snapshot_input.h"
+#include "api/validation/validate.h"
 #include "placement/placement.h"
 
 namespace gantry::fleet {
@@ -31,22 +33,18 @@ int Rank(const std::string& last_status) {
 
 }  // namespace
 
-TaskResources ResourcesOf(const v1::TaskDefinition& def) {
+StatusOr<TaskResources> ResourcesOf(const v1::TaskDefinition& def) {
   TaskResources r;
-  int64_t cpu = 0, memory = 0;
+  auto size = validation::TaskDefinitionSize(def.spec());
+  if (!size.ok()) return size.status();
+  r.cpu = size->cpu;
+  r.memory = size->memory;
   for (const auto& c : def.spec().containers()) {
-    cpu += c.cpu();
-    memory += c.memory();
     for (const auto& pm : c.port_mappings()) {
       if (pm.host_port() > 0 && (pm.protocol().empty() || pm.protocol() == "tcp"))
         r.host_ports.push_back(pm.host_port());
     }
   }
-  // Validation guarantees task-level values are decimal integers.
-  if (!def.spec().cpu().empty()) cpu = std::stoll(def.spec().cpu());
-  if (!def.spec().memory().empty()) memory = std::stoll(def.spec().memory());
-  r.cpu = static_cast<int32_t>(cpu);
-  r.memory = static_cast<int32_t>(memory);
   std::sort(r.host_ports.begin(), r.host_ports.end());
   return r;
 }
@@ -55,7 +53,12 @@ bool HoldsResources(const v1::Task& task) { return task.status().last_status() !
 
 TaskService::TaskService(api::ObjectService& objects, FleetCache& cache, const api::Clock& clock,
                          EcsNames names, uint64_t seed)
-    : objects_(objects), cache_(cache), clock_(clock), names_(std::move(names)), rng_(seed) {}
+    : objects_(objects),
+      cache_(cache),
+      clock_(clock),
+      names_(std::move(names)),
+      rng_(seed),
+      skips_(objects, clock) {}
 
 StatusOr<LaunchResult> TaskService::RunTask(const LaunchRequest& request) {
   if (request.count < 1 || request.count > kMaxRunTaskCount) {
@@ -75,9 +78,10 @@ StatusOr<LaunchResult> TaskService::StartTask(const LaunchRequest& request) {
 
 StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool explicit_instances) {
   if (request.task_definition.empty()) return api::InvalidArgument("taskDefinition", "is required");
-  if (request.started_by.size() > 36) {
+  if (request.started_by.size() > validation::kMaxStartedByLength) {
     return api::InvalidArgument("startedBy", "is at most 36 characters");
   }
+  if (auto st = validation::ValidateTaskGroup(request.group, "group"); !st.ok()) return st;
   const std::string cluster =
       request.cluster.empty() ? kDefaultCluster : ShortName(request.cluster);
   auto cluster_object = objects_.Get(*schema::FindKind("Cluster"), cluster);
@@ -99,7 +103,13 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
     return api::InvalidArgument("taskDefinition",
                                 "TaskDefinition is inactive: " + request.task_definition);
   }
-  TaskResources resources = ResourcesOf(def);
+  // A definition stored before validation checked its sizes fails only its own launches.
+  auto sized = ResourcesOf(def);
+  if (!sized.ok()) {
+    return api::InvalidArgument("taskDefinition", "task definition " + def.metadata().name() +
+                                                      " is invalid: " + sized.status().ToString());
+  }
+  const TaskResources& resources = *sized;
   std::string group = request.group.empty() ? "family:" + def.status().family() : request.group;
 
   placement::TaskRequest place;
@@ -122,8 +132,9 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
   if (!explicit_instances) {
     place.count = request.count;
     std::vector<InstancePtr> instances = cache_.InstancesIn(cluster);
-    auto snapshot =
-        placement::ClusterSnapshot::BuildFrom(snapshot_input_.Build(cluster, instances, cache_));
+    auto input = snapshot_input_.Build(cluster, instances, cache_);
+    skips_.Report(input.skipped);
+    auto snapshot = placement::ClusterSnapshot::BuildFrom(input.specs);
     if (!snapshot.ok()) return Status(Code::kInternal, snapshot.error().message);
     auto decision = placement::Place(*snapshot, place);
     if (!decision.ok()) {
@@ -152,7 +163,15 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
         result.failures.push_back({arn, "INACTIVE", ""});
         continue;
       }
-      auto snapshot = placement::ClusterSnapshot::Build(SnapshotInput({ci}, cache_));
+      auto input = SnapshotInput({ci}, cache_);
+      skips_.Report(input.skipped);
+      if (!input.skipped.empty()) {
+        const SkippedInstance& s = input.skipped.front();
+        result.failures.push_back(
+            {arn, "INVALID", s.kind + " " + s.name + " " + s.field + ": " + s.message});
+        continue;
+      }
+      auto snapshot = placement::ClusterSnapshot::Build(input.specs);
       if (!snapshot.ok()) return Status(Code::kInternal, snapshot.error().message);
       auto decision = placement::Place(*snapshot, place);
       if (!decision.ok())
@@ -372,8 +391,12 @@ api::Status TaskService::RecountInstance(const std::string& instance) {
           (t->status().last_status() == "RUNNING" ? running : pending) += 1;
         }
         v1::ContainerInstanceStatus want = c.status();
-        want.mutable_remaining_resources()->set_cpu(static_cast<int32_t>(cpu));
-        want.mutable_remaining_resources()->set_memory(static_cast<int32_t>(memory));
+        // Clamped: tasks written before validation could over-commit past 32 bits.
+        auto clamp = [](int64_t v) {
+          return static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX));
+        };
+        want.mutable_remaining_resources()->set_cpu(clamp(cpu));
+        want.mutable_remaining_resources()->set_memory(clamp(memory));
         want.mutable_remaining_resources()->clear_ports();
         want.clear_ports_in_use();
         for (int32_t p : ports) want.add_ports_in_use(p);
