@@ -5,10 +5,6 @@
 namespace gantry::placement {
 namespace {
 
-constexpr size_t kMaxGroupLength = 255;
-constexpr size_t kMaxFieldLength = 255;
-constexpr int64_t kMaxResource = INT32_MAX;
-
 std::string Index(const std::string& field, size_t i) {
   return field + "[" + std::to_string(i) + "]";
 }
@@ -44,7 +40,7 @@ Status AddConstraint(const ConstraintSpec& c, const std::string& path, bool in_t
 Result<Strategy> CompileStrategy(const StrategySpec& s, const std::string& path) {
   Strategy out;
   const std::string field = s.field.value_or("");
-  if (field.size() > kMaxFieldLength) {
+  if (field.size() > kMaxStrategyFieldLength) {
     return InvalidArgument(path + ".field", "is longer than 255 characters");
   }
   if (s.type == "random") {
@@ -118,7 +114,7 @@ Result<CompiledRequest> CompileRequest(const TaskRequest& r) {
 
   for (size_t k = 0; k < r.ports.size(); ++k) {
     int32_t p = r.ports[k];
-    if (p < 1 || p > 65535) {
+    if (p < kMinPort || p > kMaxPort) {
       return InvalidArgument(Index("ports", k),
                              "port " + std::to_string(p) + " is outside 1-65535");
     }

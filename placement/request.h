@@ -11,14 +11,11 @@
 #include <vector>
 
 #include "placement/cql/expression.h"
+#include "placement/limits.h"
 #include "placement/status.h"
 #include "placement/types.h"
 
 namespace gantry::placement {
-
-inline constexpr size_t kMaxConstraints = 10;
-inline constexpr size_t kMaxStrategies = 5;
-inline constexpr int64_t kMaxCount = 1'000'000;
 
 struct Strategy {
   enum class Kind : uint8_t {

@@ -3,23 +3,25 @@
 #include <algorithm>
 #include <climits>
 #include <limits>
+#include <string_view>
+
+#include "placement/limits.h"
 
 namespace gantry::placement {
 namespace {
-
-constexpr size_t kMaxIdLength = 255;
-constexpr size_t kMaxAttributeNameLength = 128;
-constexpr size_t kMaxAttributeValueLength = 1024;
-constexpr size_t kMaxGroupLength = 255;
-constexpr int64_t kMaxResource = INT32_MAX;  // 2^31-1 cpu units or MiB: far above any machine
 
 std::string Index(const std::string& field, size_t i) {
   return field + "[" + std::to_string(i) + "]";
 }
 
+// `path.name`, or `name` at the top (ValidateInstance's paths are relative to the instance).
+std::string Join(const std::string& path, const char* name) {
+  return path.empty() ? name : path + "." + name;
+}
+
 Status CheckPorts(const std::vector<int32_t>& ports, const std::string& field) {
   for (size_t k = 0; k < ports.size(); ++k) {
-    if (ports[k] < 1 || ports[k] > 65535) {
+    if (ports[k] < kMinPort || ports[k] > kMaxPort) {
       return InvalidArgument(Index(field, k),
                              "port " + std::to_string(ports[k]) + " is outside 1-65535");
     }
@@ -36,20 +38,20 @@ Status CheckResource(int64_t v, const std::string& field) {
 }
 
 Status Validate(const InstanceSpec& in, const std::string& path) {
-  if (in.id.empty()) return InvalidArgument(path + ".id", "is required");
+  if (in.id.empty()) return InvalidArgument(Join(path, "id"), "is required");
   if (in.id.size() > kMaxIdLength) {
-    return InvalidArgument(path + ".id", "is longer than 255 characters");
+    return InvalidArgument(Join(path, "id"), "is longer than 255 characters");
   }
   if (in.ec2_instance_id.size() > kMaxIdLength) {
-    return InvalidArgument(path + ".ec2InstanceId", "is longer than 255 characters");
+    return InvalidArgument(Join(path, "ec2InstanceId"), "is longer than 255 characters");
   }
-  if (auto st = CheckResource(in.cpu, path + ".cpu"); !st.ok()) return st;
-  if (auto st = CheckResource(in.memory, path + ".memory"); !st.ok()) return st;
-  if (auto st = CheckPorts(in.ports, path + ".ports"); !st.ok()) return st;
+  if (auto st = CheckResource(in.cpu, Join(path, "cpu")); !st.ok()) return st;
+  if (auto st = CheckResource(in.memory, Join(path, "memory")); !st.ok()) return st;
+  if (auto st = CheckPorts(in.ports, Join(path, "ports")); !st.ok()) return st;
   for (size_t k = 0; k < in.attributes.size(); ++k) {
     const auto& [name, value] = in.attributes[k];
-    std::string f = path + ".attributes." + name;
-    if (name.empty()) return InvalidArgument(path + ".attributes", "attribute name is empty");
+    std::string f = Join(path, "attributes") + "." + name;
+    if (name.empty()) return InvalidArgument(Join(path, "attributes"), "attribute name is empty");
     if (name.size() > kMaxAttributeNameLength) {
       return InvalidArgument(f, "attribute name is longer than 128 characters");
     }
@@ -59,7 +61,7 @@ Status Validate(const InstanceSpec& in, const std::string& path) {
   }
   for (size_t t = 0; t < in.tasks.size(); ++t) {
     const TaskSpec& task = in.tasks[t];
-    std::string tp = Index(path + ".tasks", t);
+    std::string tp = Index(Join(path, "tasks"), t);
     if (task.group.empty()) return InvalidArgument(tp + ".group", "is required");
     if (task.group.size() > kMaxGroupLength) {
       return InvalidArgument(tp + ".group", "is longer than 255 characters");
@@ -285,6 +287,21 @@ class SnapshotBuilder {
     return s;
   }
 };
+
+Status ValidateInstance(const InstanceSpec& instance) {
+  if (auto st = Validate(instance, ""); !st.ok()) return st;
+  // Build finds a repeated attribute name while it interns; on its own, sort a copy of the names.
+  std::vector<std::string_view> names;
+  names.reserve(instance.attributes.size());
+  for (const auto& [name, value] : instance.attributes) names.push_back(name);
+  std::sort(names.begin(), names.end());
+  auto twice = std::adjacent_find(names.begin(), names.end());
+  if (twice != names.end()) {
+    return InvalidArgument("attributes",
+                           "attribute '" + std::string(*twice) + "' is given more than once");
+  }
+  return {};
+}
 
 Result<ClusterSnapshot> ClusterSnapshot::Build(const std::vector<InstanceSpec>& instances) {
   return SnapshotBuilder::Build(instances);

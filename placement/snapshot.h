@@ -59,6 +59,12 @@ struct GroupCount {
   uint32_t count;  // non-stopped tasks of that group
 };
 
+// Whether ClusterSnapshot::Build accepts `instance` as far as it alone decides (everything but
+// ids unique across instances), with field paths relative to it: `ec2InstanceId`,
+// `tasks[0].cpu`, `attributes`. Callers whose objects may predate their own validation check
+// each instance and leave out the ones placement would refuse.
+Status ValidateInstance(const InstanceSpec& instance);
+
 class ClusterSnapshot {
  public:
   // Movable, not copyable: the intern tables hold views into the snapshot's own strings.

@@ -112,7 +112,7 @@ TEST(SnapshotTest, SnapshotSurvivesMoves) {
 
 struct BadCase {
   InstanceSpec spec;
-  const char* field;
+  std::string field;
   const char* message;
 };
 
@@ -138,6 +138,42 @@ TEST(SnapshotTest, ValidationNamesTheField) {
     EXPECT_EQ(s.error().field, c.field);
     EXPECT_NE(s.error().message.find(c.message), std::string::npos) << s.error().message;
   }
+}
+
+// ValidateInstance says, per instance, what Build would say, with paths relative to the instance:
+// a server checks each object on its own and leaves out the ones placement would refuse.
+TEST(SnapshotTest, ValidateInstanceAgreesWithBuild) {
+  const BadCase cases[] = {
+      {MakeInstance(""), "id", "is required"},
+      {MakeInstance("x").Ec2(std::string(256, 'i')), "ec2InstanceId", "longer than 255"},
+      {MakeInstance("x").Cpu(-1), "cpu", "must be between 0"},
+      {MakeInstance("x").Ports({0}), "ports[0]", "outside 1-65535"},
+      {MakeInstance("x").Task(""), "tasks[0].group", "is required"},
+      {MakeInstance("x").Task("g").Task("g", -5), "tasks[1].cpu", "must be between 0"},
+      {MakeInstance("x").Task("g", 0, int64_t{1} << 31), "tasks[0].memory", "must be between 0"},
+      {MakeInstance("x").Task("g", 0, 0, {70000}), "tasks[0].ports[0]", "outside"},
+      {MakeInstance("x").Attr("a", "1").Attr("b", "").Attr("a", "2"), "attributes",
+       "attribute 'a' is given more than once"},
+      {MakeInstance("x").Attr("", "1"), "attributes", "attribute name is empty"},
+      {MakeInstance("x").Attr(std::string(129, 'n'), "1"), "attributes." + std::string(129, 'n'),
+       "longer than 128"},
+      {MakeInstance("x").Attr("a", std::string(1025, 'v')), "attributes.a", "longer than 1024"},
+  };
+  for (const auto& c : cases) {
+    Status st = ValidateInstance(c.spec);
+    ASSERT_FALSE(st.ok()) << c.field;
+    EXPECT_EQ(st.error().field, c.field);
+    EXPECT_NE(st.error().message.find(c.message), std::string::npos) << st.error().message;
+    EXPECT_FALSE(ClusterSnapshot::Build({c.spec}).ok()) << c.field;
+  }
+  InstanceSpec good = MakeInstance("x")
+                          .Ec2(std::string(255, 'i'))
+                          .Attr("a", std::string(1024, 'v'))
+                          .Attr("b", "")
+                          .Task("g", 2048, 4096, {80})
+                          .Ports({22});
+  EXPECT_TRUE(ValidateInstance(good).ok());
+  EXPECT_TRUE(ClusterSnapshot::Build({good}).ok());
 }
 
 TEST(SnapshotTest, EmptyCluster) {

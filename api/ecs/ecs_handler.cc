@@ -275,34 +275,6 @@ std::optional<std::string> TaskUnits(std::string_view text, std::string_view uni
   return std::to_string(static_cast<int64_t>(number));
 }
 
-// ECS's character rules for attributes (PutAttributes, RegisterContainerInstance).
-Status CheckAttribute(const std::string& name, const std::optional<std::string>& value,
-                      const std::string& path) {
-  auto name_char = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '/' ||
-           c == '\\' || c == '.';
-  };
-  if (name.empty() || name.size() > 128)
-    return api::InvalidArgument(path + ".name", "must be 1 to 128 characters");
-  if (!std::all_of(name.begin(), name.end(), name_char)) {
-    return api::InvalidArgument(
-        path + ".name",
-        "may contain letters, digits, '-', '_', '/', '\\' and '.', got '" + name + "'");
-  }
-  if (!value) return {};
-  auto value_char = [&](char c) { return name_char(c) || c == '@' || c == ':' || c == ' '; };
-  if (value->empty() || value->size() > 128)
-    return api::InvalidArgument(path + ".value", "must be 1 to 128 characters");
-  if (!std::all_of(value->begin(), value->end(), value_char) || value->front() == ' ' ||
-      value->back() == ' ') {
-    return api::InvalidArgument(path + ".value",
-                                "may contain letters, digits, spaces (not first or last) and "
-                                "'-', '_', '.', '@', '/', '\\', ':', got '" +
-                                    *value + "'");
-  }
-  return {};
-}
-
 struct Failure {
   std::string arn;
   std::string reason;
@@ -930,8 +902,8 @@ EcsResponse EcsOperations::RegisterContainerInstance(Input& in) {
   }
   if (!in.ok()) return EcsErrorFrom(in.status());
   for (size_t i = 0; i < attributes.size(); ++i) {
-    auto st = CheckAttribute(attributes[i].first, attributes[i].second,
-                             "attributes[" + std::to_string(i) + "]");
+    auto st = validation::ValidateAttribute(attributes[i].first, attributes[i].second,
+                                            "attributes[" + std::to_string(i) + "]");
     if (!st.ok()) return EcsErrorFrom(st);
   }
   auto cluster = ExistingCluster(given_cluster);
@@ -970,6 +942,13 @@ EcsResponse EcsOperations::RegisterContainerInstance(Input& in) {
     auto* a = reg.add_attributes();
     a->set_name("ecs.instance-type");
     a->set_value(type);
+  }
+  // The rules every registration follows (the agent's too), checked here so that errors name
+  // the members of this request.
+  if (auto st = validation::ValidateRegistration(reg); !st.ok()) {
+    return EcsErrorFrom(Renamed(st, {{"ec2InstanceId", "instanceIdentityDocument.instanceId"},
+                                     {"registeredResources", "totalResources"},
+                                     {"containerInstance", "containerInstanceArn"}}));
   }
   auto registered = instances_.Register({reg});
   if (!registered.ok()) {
@@ -1096,7 +1075,8 @@ StatusOr<std::vector<fleet::AttributeChange>> EcsOperations::ReadAttributeChange
   for (size_t i = 0; i < items.size(); ++i) {
     const Given& g = items[i];
     const std::string path = "attributes[" + std::to_string(i) + "]";
-    if (auto st = CheckAttribute(g.name, with_values ? g.value : std::nullopt, path); !st.ok())
+    if (auto st = validation::ValidateAttribute(g.name, with_values ? g.value : std::nullopt, path);
+        !st.ok())
       return st;
     if (g.target_type && *g.target_type != kInstanceTarget) {
       return api::InvalidArgument(path + ".targetType",

@@ -8,6 +8,7 @@
 #include "api/fleet/ecs_names.h"
 #include "api/fleet/observed_write.h"
 #include "api/fleet/snapshot_input.h"
+#include "api/validation/validate.h"
 #include "placement/placement.h"
 
 namespace gantry::fleet {
@@ -53,7 +54,8 @@ InstanceService::InstanceService(api::ObjectService& objects, FleetCache& cache,
       tasks_(tasks),
       clock_(clock),
       options_(options),
-      started_(clock.Now()) {}
+      started_(clock.Now()),
+      skips_(objects, clock) {}
 
 Status InstanceService::EnsureCluster(const std::string& cluster) {
   if (objects_.Get(ClusterKind(), cluster).ok()) return {};
@@ -69,6 +71,14 @@ Status InstanceService::EnsureCluster(const std::string& cluster) {
 
 StatusOr<std::vector<InstancePtr>> InstanceService::Register(
     const std::vector<v1::InstanceRegistration>& registrations, const std::string& agent_user) {
+  // All checked before any is written: one bad registration registers nothing.
+  for (size_t i = 0; i < registrations.size(); ++i) {
+    api::Status st = validation::ValidateRegistration(registrations[i]);
+    if (!st.ok()) {
+      return api::InvalidArgument("instances[" + std::to_string(i) + "]." + st.field(),
+                                  st.message());
+    }
+  }
   std::vector<InstancePtr> out;
   out.reserve(registrations.size());
   std::set<std::string> clusters;
@@ -268,7 +278,9 @@ StatusOr<std::vector<InstancePtr>> InstanceService::List(const std::string& clus
     candidates.push_back(std::move(ci));
   }
   if (filter.empty()) return candidates;
-  auto snapshot = placement::ClusterSnapshot::Build(SnapshotInput(candidates, cache_));
+  auto input = SnapshotInput(candidates, cache_);
+  skips_.Report(input.skipped);  // matched by no filter until fixed
+  auto snapshot = placement::ClusterSnapshot::Build(input.specs);
   if (!snapshot.ok()) return Status(Code::kInternal, snapshot.error().message);
   auto matched = placement::Filter(*snapshot, filter);
   if (!matched.ok()) {
@@ -276,15 +288,16 @@ StatusOr<std::vector<InstancePtr>> InstanceService::List(const std::string& clus
   }
   std::vector<InstancePtr> out;
   out.reserve(matched->size());
-  for (uint32_t i : *matched) out.push_back(candidates[i]);
+  for (uint32_t i : *matched) out.push_back(input.instances[i]);
   return out;
 }
 
 Status InstanceService::PutAttributes(const std::string& cluster,
                                       const std::vector<AttributeChange>& changes) {
-  for (const auto& change : changes) {
-    if (change.name.empty() || change.name.size() > 128)
-      return api::InvalidArgument("attributes.name", "must be 1 to 128 characters");
+  for (size_t i = 0; i < changes.size(); ++i) {
+    auto st = validation::ValidateAttribute(changes[i].name, changes[i].value,
+                                            "attributes[" + std::to_string(i) + "]");
+    if (!st.ok()) return st;
   }
   return ChangeAttributes(cluster, changes, /*put=*/true);
 }

@@ -16,6 +16,7 @@
 
 #include "api/fleet/fleet_cache.h"
 #include "api/fleet/lifecycle_plan.h"
+#include "api/fleet/snapshot_input.h"
 #include "api/fleet/task_service.h"
 #include "api/service/clock.h"
 #include "api/service/object_service.h"
@@ -95,6 +96,7 @@ class InstanceService {
   const std::chrono::system_clock::time_point started_;
   mutable std::mutex mu_;
   std::map<std::string, std::chrono::system_clock::time_point> last_heartbeat_;
+  mutable SkipReporter skips_;  // List is const; reporting changes only the reporter
 };
 
 }  // namespace gantry::fleet

@@ -1,12 +1,27 @@
 #pragma once
 
 // Cached instances and tasks as placement's InstanceSpec values.
+//
+// Defence in depth: validation keeps bad values out of new objects, but an object stored before
+// it existed (or written around it) could still make placement refuse the whole snapshot, and
+// with it every RunTask and filtered ListContainerInstances of the cluster. So each instance is
+// checked on its own (placement::ValidateInstance) and one that fails is left out of the
+// snapshot, together with all its tasks. The instance, never just the task: leaving out a bad
+// task would make its instance look emptier than it is, and placement would over-commit it. A
+// left-out instance receives no tasks and matches no filter until it is fixed; each one is logged
+// and recorded as a Warning Event (SkipReporter).
 
+#include <cstdint>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "api/fleet/fleet_cache.h"
+#include "api/service/clock.h"
+#include "api/service/object_service.h"
 #include "placement/types.h"
 
 namespace gantry::fleet {
@@ -14,30 +29,67 @@ namespace gantry::fleet {
 // ACTIVE, DRAINING or INACTIVE as stored (ACTIVE when not yet set).
 std::string InstanceStatusOf(const v1::ContainerInstance& instance);
 
-// One InstanceSpec per instance, in the given order, each carrying the resource-holding tasks
-// that FleetCache has on it.
-std::vector<placement::InstanceSpec> SnapshotInput(const std::vector<InstancePtr>& instances,
-                                                   const FleetCache& cache);
+// An instance left out of a snapshot, and the object that made it so: the instance itself, or a
+// task on it.
+struct SkippedInstance {
+  std::string instance;          // the instance left out
+  std::string kind;              // ContainerInstance or Task: the object at fault
+  std::string name;              // its name
+  std::string uid;               // its metadata.uid
+  std::string resource_version;  // the revision found at fault
+  std::string field;             // the offending field of that object (spec.cpu)
+  std::string message;           // what is wrong with it
+};
 
-// The same, remembering each instance's InstanceSpec until the instance or its tasks change:
-// with thousands of instances, converting attributes and times on every RunTask was most of its
-// cost (docs/benchmarks.md). Not thread-safe; the owner serializes calls.
+struct SnapshotInputs {
+  std::vector<placement::InstanceSpec> specs;
+  std::vector<InstancePtr> instances;  // specs[i] is instances[i]
+  std::vector<SkippedInstance> skipped;
+};
+
+// One InstanceSpec per instance that placement accepts, in the given order, each carrying the
+// resource-holding tasks that FleetCache has on it; the others are left out and listed.
+SnapshotInputs SnapshotInput(const std::vector<InstancePtr>& instances, const FleetCache& cache);
+
+// The same, remembering each instance's InstanceSpec (and whether placement accepts it) until
+// the instance or its tasks change: with thousands of instances, converting attributes and times
+// on every RunTask was most of its cost (docs/benchmarks.md). Not thread-safe; the owner
+// serializes calls.
 class SnapshotInputBuilder {
  public:
-  // Pointers into this builder, valid until the next Build.
-  std::vector<const placement::InstanceSpec*> Build(const std::string& cluster,
-                                                    const std::vector<InstancePtr>& instances,
-                                                    const FleetCache& cache);
+  struct Built {
+    std::vector<const placement::InstanceSpec*> specs;  // into this builder, until the next Build
+    std::vector<SkippedInstance> skipped;
+  };
+  Built Build(const std::string& cluster, const std::vector<InstancePtr>& instances,
+              const FleetCache& cache);
 
  private:
   struct Entry {
     std::string resource_version;         // of the instance the spec was built from
     std::vector<int64_t> task_revisions;  // of the tasks in spec.tasks' source, in order
     placement::InstanceSpec spec;
+    std::optional<SkippedInstance> skipped;  // set when placement would refuse the spec
     bool seen = false;
   };
   // cluster -> instance -> entry: RunTask calls alternating between clusters keep both.
   std::unordered_map<std::string, std::unordered_map<std::string, Entry>> memo_;
+};
+
+// Logs each left-out instance and records a Warning Event (reason InvalidForPlacement) naming
+// the object at fault, once per object revision: a RunTask every second must not write an Event
+// every second. Thread-safe.
+class SkipReporter {
+ public:
+  SkipReporter(api::ObjectService& objects, const api::Clock& clock)
+      : objects_(objects), clock_(clock) {}
+  void Report(const std::vector<SkippedInstance>& skipped);
+
+ private:
+  api::ObjectService& objects_;
+  const api::Clock& clock_;
+  std::mutex mu_;
+  std::unordered_set<std::string> reported_;  // uid/resourceVersion
 };
 
 // Milliseconds since the epoch of an RFC 3339 UTC time ("2026-11-25T07:54:26Z"), or -1.

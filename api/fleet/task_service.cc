@@ -3,10 +3,12 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include <algorithm>
+#include <climits>
 #include <set>
 
 #include "api/fleet/observed_write.h"
 #include "api/fleet/snapshot_input.h"
+#include "api/validation/validate.h"
 #include "placement/placement.h"
 
 namespace gantry::fleet {
@@ -31,22 +33,18 @@ int Rank(const std::string& last_status) {
 
 }  // namespace
 
-TaskResources ResourcesOf(const v1::TaskDefinition& def) {
+StatusOr<TaskResources> ResourcesOf(const v1::TaskDefinition& def) {
   TaskResources r;
-  int64_t cpu = 0, memory = 0;
+  auto size = validation::TaskDefinitionSize(def.spec());
+  if (!size.ok()) return size.status();
+  r.cpu = size->cpu;
+  r.memory = size->memory;
   for (const auto& c : def.spec().containers()) {
-    cpu += c.cpu();
-    memory += c.memory();
     for (const auto& pm : c.port_mappings()) {
       if (pm.host_port() > 0 && (pm.protocol().empty() || pm.protocol() == "tcp"))
         r.host_ports.push_back(pm.host_port());
     }
   }
-  // Validation guarantees task-level values are decimal integers.
-  if (!def.spec().cpu().empty()) cpu = std::stoll(def.spec().cpu());
-  if (!def.spec().memory().empty()) memory = std::stoll(def.spec().memory());
-  r.cpu = static_cast<int32_t>(cpu);
-  r.memory = static_cast<int32_t>(memory);
   std::sort(r.host_ports.begin(), r.host_ports.end());
   return r;
 }
@@ -84,7 +82,8 @@ TaskService::TaskService(api::ObjectService& objects, FleetCache& cache, const a
       clock_(clock),
       names_(std::move(names)),
       rng_(seed),
-      tokens_(objects.store()) {}
+      tokens_(objects.store()),
+      skips_(objects, clock) {}
 
 int64_t TaskService::NowMs() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
@@ -156,9 +155,10 @@ std::vector<std::string> TaskService::ClientTokenTaskArns(const std::string& tok
 StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool explicit_instances) {
   if (auto st = ValidateClientToken(request.client_token); !st.ok()) return st;
   if (request.task_definition.empty()) return api::InvalidArgument("taskDefinition", "is required");
-  if (request.started_by.size() > 36) {
+  if (request.started_by.size() > validation::kMaxStartedByLength) {
     return api::InvalidArgument("startedBy", "is at most 36 characters");
   }
+  if (auto st = validation::ValidateTaskGroup(request.group, "group"); !st.ok()) return st;
   const std::string cluster =
       request.cluster.empty() ? kDefaultCluster : ShortName(request.cluster);
   const std::string& token = request.client_token;
@@ -204,7 +204,13 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
     return api::InvalidArgument("taskDefinition",
                                 "TaskDefinition is inactive: " + request.task_definition);
   }
-  TaskResources resources = ResourcesOf(def);
+  // A definition stored before validation checked its sizes fails only its own launches.
+  auto sized = ResourcesOf(def);
+  if (!sized.ok()) {
+    return api::InvalidArgument("taskDefinition", "task definition " + def.metadata().name() +
+                                                      " is invalid: " + sized.status().ToString());
+  }
+  const TaskResources& resources = *sized;
   std::string group = request.group.empty() ? "family:" + def.status().family() : request.group;
 
   placement::TaskRequest place;
@@ -229,8 +235,9 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
     place.count = request.count - static_cast<int>(adopted.size());
     if (place.count > 0) {
       std::vector<InstancePtr> instances = cache_.InstancesIn(cluster);
-      auto snapshot =
-          placement::ClusterSnapshot::BuildFrom(snapshot_input_.Build(cluster, instances, cache_));
+      auto input = snapshot_input_.Build(cluster, instances, cache_);
+      skips_.Report(input.skipped);
+      auto snapshot = placement::ClusterSnapshot::BuildFrom(input.specs);
       if (!snapshot.ok()) return Status(Code::kInternal, snapshot.error().message);
       auto decision = placement::Place(*snapshot, place);
       if (!decision.ok()) {
@@ -263,7 +270,15 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
         result.failures.push_back({arn, "INACTIVE", ""});
         continue;
       }
-      auto snapshot = placement::ClusterSnapshot::Build(SnapshotInput({ci}, cache_));
+      auto input = SnapshotInput({ci}, cache_);
+      skips_.Report(input.skipped);
+      if (!input.skipped.empty()) {
+        const SkippedInstance& s = input.skipped.front();
+        result.failures.push_back(
+            {arn, "INVALID", s.kind + " " + s.name + " " + s.field + ": " + s.message});
+        continue;
+      }
+      auto snapshot = placement::ClusterSnapshot::Build(input.specs);
       if (!snapshot.ok()) return Status(Code::kInternal, snapshot.error().message);
       auto decision = placement::Place(*snapshot, place);
       if (!decision.ok())
@@ -513,8 +528,12 @@ api::Status TaskService::RecountInstance(const std::string& instance) {
           (t->status().last_status() == "RUNNING" ? running : pending) += 1;
         }
         v1::ContainerInstanceStatus want = c.status();
-        want.mutable_remaining_resources()->set_cpu(static_cast<int32_t>(cpu));
-        want.mutable_remaining_resources()->set_memory(static_cast<int32_t>(memory));
+        // Clamped: tasks written before validation could over-commit past 32 bits.
+        auto clamp = [](int64_t v) {
+          return static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX));
+        };
+        want.mutable_remaining_resources()->set_cpu(clamp(cpu));
+        want.mutable_remaining_resources()->set_memory(clamp(memory));
         want.mutable_remaining_resources()->clear_ports();
         want.clear_ports_in_use();
         for (int32_t p : ports) want.add_ports_in_use(p);

@@ -53,7 +53,9 @@ struct TaskResources {
   int32_t memory = 0;
   std::vector<int32_t> host_ports;
 };
-TaskResources ResourcesOf(const v1::TaskDefinition& definition);
+// Fails (InvalidArgument naming the definition's field) for a definition whose sizes placement
+// cannot take, such as one stored before validation checked them.
+api::StatusOr<TaskResources> ResourcesOf(const v1::TaskDefinition& definition);
 
 // A task still holds its instance's resources until the agent reports it STOPPED.
 bool HoldsResources(const v1::Task& task);
@@ -133,6 +135,7 @@ class TaskService {
   SnapshotInputBuilder snapshot_input_;  // guarded by launch_mu_
   LaunchTokens tokens_;
   std::map<std::string, Unrecorded> unrecorded_;  // by token; guarded by launch_mu_
+  SkipReporter skips_;
 };
 
 }  // namespace gantry::fleet

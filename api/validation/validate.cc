@@ -1,9 +1,10 @@
 #include "api/validation/validate.h"
 
+#include <algorithm>
+#include <charconv>
 #include <set>
 #include <string>
 
-#include "gantry/v1/objects.pb.h"
 #include "placement/cql/expression.h"
 #include "placement/request.h"
 
@@ -13,7 +14,6 @@ namespace {
 using api::InvalidArgument;
 using api::Status;
 
-constexpr size_t kMaxNameLength = 255;
 constexpr size_t kMaxLabelValue = 255;
 constexpr size_t kMaxAnnotationBytes = 256 * 1024;
 
@@ -21,6 +21,93 @@ std::string At(const std::string& field, int i) { return field + "[" + std::to_s
 
 bool IsNameStart(char c) { return std::isalnum(static_cast<unsigned char>(c)); }
 bool IsNameChar(char c) { return IsNameStart(c) || c == '-' || c == '_' || c == '.'; }
+
+std::string Quoted(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+Status CheckPort(int64_t port, const std::string& field) {
+  if (port < kMinPort || port > kMaxPort) {
+    return InvalidArgument(field,
+                           "must be a port between 1 and 65535, got " + std::to_string(port));
+  }
+  return {};
+}
+
+Status CheckNotNegative(int64_t v, const std::string& field) {
+  if (v < 0) return InvalidArgument(field, "must not be negative, got " + std::to_string(v));
+  return {};
+}
+
+// At most `max` bytes of printable characters (no control characters: NUL, newline...).
+Status CheckText(std::string_view text, size_t max, const std::string& field) {
+  if (text.size() > max) {
+    return InvalidArgument(field, "must be at most " + std::to_string(max) + " characters, got " +
+                                      std::to_string(text.size()));
+  }
+  for (char c : text) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      return InvalidArgument(field, "must not contain control characters, got " + Quoted(text));
+    }
+  }
+  return {};
+}
+
+// The parts of a container instance that placement reads, as an agent registers them or a
+// client writes them: ec2InstanceId, attributes (unique names), registered cpu, memory, ports.
+// `prefix` is "" (registration) or "spec." (object).
+Status CheckInstanceFields(const std::string& ec2_instance_id,
+                           const google::protobuf::RepeatedPtrField<v1::Attribute>& attributes,
+                           const v1::Resources& resources, const std::string& prefix,
+                           const char* resources_name) {
+  if (auto st = CheckText(ec2_instance_id, kMaxEc2InstanceIdLength, prefix + "ec2InstanceId");
+      !st.ok())
+    return st;
+  std::set<std::string> seen;
+  for (int i = 0; i < attributes.size(); ++i) {
+    const auto& a = attributes[i];
+    std::string f = At(prefix + "attributes", i);
+    // An empty value is no value (a capability attribute such as ecs.capability.x).
+    auto value = a.value().empty() ? std::nullopt : std::optional<std::string>(a.value());
+    if (auto st = ValidateAttribute(a.name(), value, f); !st.ok()) return st;
+    if (!seen.insert(a.name()).second)
+      return InvalidArgument(f + ".name", "attribute '" + a.name() + "' is given twice");
+  }
+  std::string r = prefix + resources_name;
+  if (auto st = CheckNotNegative(resources.cpu(), r + ".cpu"); !st.ok()) return st;
+  if (auto st = CheckNotNegative(resources.memory(), r + ".memory"); !st.ok()) return st;
+  for (int i = 0; i < resources.ports_size(); ++i) {
+    if (auto st = CheckPort(resources.ports(i), At(r + ".ports", i)); !st.ok()) return st;
+  }
+  return {};
+}
+
+// A task-level cpu or memory value as stored: the decimal integer ECS's "1 vCPU" and "2 GB"
+// become at registration.
+Status ParseTaskLevel(const std::string& text, const std::string& field, int32_t& out) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || text[0] == '-' || text[0] == '+' || ec != std::errc{} ||
+      p != text.data() + text.size() || v > kMaxResource) {
+    return InvalidArgument(field, "must be a whole number between 0 and " +
+                                      std::to_string(kMaxResource) + ", got " + Quoted(text));
+  }
+  out = static_cast<int32_t>(v);
+  return {};
+}
 
 Status CheckExpression(const std::string& expression, const std::string& field) {
   auto parsed = placement::cql::Expression::Parse(expression);
@@ -161,10 +248,18 @@ Status ValidateTaskDefinition(const v1::TaskDefinitionSpec& spec) {
       }
     }
     for (int e = 0; e < c.environment_size(); ++e) {
-      if (c.environment(e).name().empty())
-        return InvalidArgument(At(f + ".environment", e) + ".name", "is required");
+      const std::string& name = c.environment(e).name();
+      std::string ef = At(f + ".environment", e) + ".name";
+      if (name.empty()) return InvalidArgument(ef, "is required");
+      // The agent passes NAME=VALUE to the process: an '=' in the name would set another
+      // variable, a NUL would cut the string.
+      if (name.find('=') != std::string::npos || name.find('\0') != std::string::npos) {
+        return InvalidArgument(
+            ef, "an environment variable name may not contain '=' or NUL, got " + Quoted(name));
+      }
     }
   }
+  if (auto size = TaskDefinitionSize(spec); !size.ok()) return size.status();
   return CheckConstraints(spec.placement_constraints(), "spec.placementConstraints", true);
 }
 
@@ -237,6 +332,15 @@ Status ValidateObject(const schema::KindInfo& kind, const google::protobuf::Mess
         spec.desired_status() != "STOPPED") {
       return InvalidArgument("spec.desiredStatus", "must be RUNNING or STOPPED");
     }
+    // What the task reserves on its instance, as placement reads it.
+    if (auto st = ValidateTaskGroup(spec.group(), "spec.group"); !st.ok()) return st;
+    if (auto st = CheckText(spec.started_by(), kMaxStartedByLength, "spec.startedBy"); !st.ok())
+      return st;
+    if (auto st = CheckNotNegative(spec.cpu(), "spec.cpu"); !st.ok()) return st;
+    if (auto st = CheckNotNegative(spec.memory(), "spec.memory"); !st.ok()) return st;
+    for (int i = 0; i < spec.host_ports_size(); ++i) {
+      if (auto st = CheckPort(spec.host_ports(i), At("spec.hostPorts", i)); !st.ok()) return st;
+    }
     return {};
   }
   if (kind.kind == "ContainerInstance") {
@@ -246,20 +350,90 @@ Status ValidateObject(const schema::KindInfo& kind, const google::protobuf::Mess
         spec.desired_status() != "DRAINING") {
       return InvalidArgument("spec.desiredStatus", "must be ACTIVE or DRAINING");
     }
-    std::set<std::string> seen;
-    for (int i = 0; i < spec.attributes_size(); ++i) {
-      const auto& a = spec.attributes(i);
-      std::string f = At("spec.attributes", i);
-      if (a.name().empty() || a.name().size() > 128)
-        return InvalidArgument(f + ".name", "must be 1-128 characters");
-      if (!seen.insert(a.name()).second)
-        return InvalidArgument(f + ".name", "attribute '" + a.name() + "' is given twice");
-      if (a.value().size() > 128)
-        return InvalidArgument(f + ".value", "must be at most 128 characters");
-    }
-    return {};
+    return CheckInstanceFields(spec.ec2_instance_id(), spec.attributes(),
+                               spec.registered_resources(), "spec.", "registeredResources");
   }
   return {};
+}
+
+Status ValidateAttribute(std::string_view name, const std::optional<std::string>& value,
+                         const std::string& field) {
+  auto name_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '/' ||
+           c == '\\' || c == '.';
+  };
+  if (name.empty() || name.size() > kMaxAttributeNameLength)
+    return InvalidArgument(field + ".name", "must be 1 to 128 characters");
+  if (!std::all_of(name.begin(), name.end(), name_char)) {
+    return InvalidArgument(
+        field + ".name",
+        "may contain letters, digits, '-', '_', '/', '\\' and '.', got " + Quoted(name));
+  }
+  if (!value) return {};
+  auto value_char = [&](char c) { return name_char(c) || c == '@' || c == ':' || c == ' '; };
+  if (value->empty() || value->size() > kMaxAttributeValueLength)
+    return InvalidArgument(field + ".value", "must be 1 to 128 characters");
+  if (!std::all_of(value->begin(), value->end(), value_char) || value->front() == ' ' ||
+      value->back() == ' ') {
+    return InvalidArgument(field + ".value",
+                           "may contain letters, digits, spaces (not first or last) and "
+                           "'-', '_', '.', '@', '/', '\\', ':', got " +
+                               Quoted(*value));
+  }
+  return {};
+}
+
+Status ValidateRegistration(const v1::InstanceRegistration& r) {
+  if (auto st = ValidateName(r.container_instance(), "containerInstance"); !st.ok()) return st;
+  if (!r.cluster().empty()) {
+    if (auto st = ValidateName(r.cluster(), "cluster"); !st.ok()) return st;
+  }
+  if (auto st = CheckInstanceFields(r.ec2_instance_id(), r.attributes(), r.registered_resources(),
+                                    "", "registeredResources");
+      !st.ok())
+    return st;
+  const auto& v = r.version_info();
+  for (auto [text, name] : {std::pair{&v.agent_version(), "versionInfo.agentVersion"},
+                            std::pair{&v.agent_hash(), "versionInfo.agentHash"},
+                            std::pair{&v.docker_version(), "versionInfo.dockerVersion"}}) {
+    if (auto st = CheckText(*text, kMaxVersionInfoLength, name); !st.ok()) return st;
+  }
+  return {};
+}
+
+Status ValidateTaskGroup(std::string_view group, const std::string& field) {
+  return CheckText(group, kMaxTaskGroupLength, field);
+}
+
+api::StatusOr<TaskSize> TaskDefinitionSize(const v1::TaskDefinitionSpec& spec) {
+  // Summed in 64 bits: two containers of 2^31-1 cpu must not wrap around to -2.
+  int64_t cpu = 0, memory = 0;
+  for (int i = 0; i < spec.containers_size(); ++i) {
+    const auto& c = spec.containers(i);
+    std::string f = At("spec.containers", i);
+    if (auto st = CheckNotNegative(c.cpu(), f + ".cpu"); !st.ok()) return st;
+    if (auto st = CheckNotNegative(c.memory(), f + ".memory"); !st.ok()) return st;
+    cpu += c.cpu();
+    memory += c.memory();
+    if (cpu > kMaxResource) {
+      return InvalidArgument(f + ".cpu", "brings the task's cpu to " + std::to_string(cpu) +
+                                             " units; a task may reserve at most " +
+                                             std::to_string(kMaxResource));
+    }
+    if (memory > kMaxResource) {
+      return InvalidArgument(
+          f + ".memory", "brings the task's memory to " + std::to_string(memory) +
+                             " MiB; a task may reserve at most " + std::to_string(kMaxResource));
+    }
+  }
+  TaskSize size{static_cast<int32_t>(cpu), static_cast<int32_t>(memory)};
+  if (!spec.cpu().empty()) {
+    if (auto st = ParseTaskLevel(spec.cpu(), "spec.cpu", size.cpu); !st.ok()) return st;
+  }
+  if (!spec.memory().empty()) {
+    if (auto st = ParseTaskLevel(spec.memory(), "spec.memory", size.memory); !st.ok()) return st;
+  }
+  return size;
 }
 
 }  // namespace gantry::validation

@@ -7,9 +7,10 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
+
+#include "placement/cql/regex.h"
 
 namespace gantry::placement::cql {
 
@@ -54,7 +55,7 @@ struct Predicate {
   // Typed forms of `values`, filled where the subject needs them.
   std::vector<int64_t> integers;  // runningTasksCount counts, registeredAt milliseconds
   std::vector<std::optional<double>> numbers;  // attribute literals that read as numbers
-  std::shared_ptr<const std::regex> regex;     // matches / not_matches
+  std::optional<Regex> regex;                  // matches / not_matches
   uint32_t column = 0;                         // 1-based column of the subject
 };
 

@@ -5,6 +5,8 @@
 namespace gantry::placement::cql {
 namespace {
 
+bool RegexMatches(const Predicate& p, std::string_view value) { return p.regex->FullMatch(value); }
+
 bool IsNegative(Op op) {
   return op == Op::kNe || op == Op::kNotIn || op == Op::kNotMatches || op == Op::kNotExists;
 }
@@ -54,7 +56,7 @@ bool AttributeValueMatches(const Predicate& p, Op op, const std::string& value) 
         if (v == value) return true;
       return false;
     case Op::kMatches:
-      return std::regex_match(value, *p.regex);
+      return RegexMatches(p, value);
     case Op::kGt:
     case Op::kGe:
     case Op::kLt:
@@ -78,7 +80,7 @@ bool VersionMatches(const Predicate& p, Op op, const std::string& value) {
         if (CompareVersions(value, v) == 0) return true;
       return false;
     case Op::kMatches:
-      return std::regex_match(value, *p.regex);
+      return RegexMatches(p, value);
     default:
       return Ordered(op, CompareVersions(value, p.values[0]));
   }
@@ -97,7 +99,7 @@ bool IntegerMatches(const Predicate& p, Op op, int64_t value) {
 }
 
 bool StringMatches(const Predicate& p, Op op, std::string_view value) {
-  if (op == Op::kMatches) return std::regex_match(value.begin(), value.end(), *p.regex);
+  if (op == Op::kMatches) return RegexMatches(p, value);
   for (const auto& v : p.values)
     if (v == value) return true;
   return false;
@@ -274,7 +276,7 @@ Bitset BoundExpression::Positive(const Predicate& p) {
       };
       if (op == Op::kMatches) {
         for (uint32_t g = 0; g < snapshot_->group_count(); ++g)
-          if (std::regex_match(snapshot_->group_name(g), *p.regex)) add_group(g);
+          if (RegexMatches(p, snapshot_->group_name(g))) add_group(g);
       } else {
         for (const auto& v : p.values)
           if (auto g = snapshot_->group_id(v)) add_group(*g);

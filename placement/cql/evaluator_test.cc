@@ -122,6 +122,60 @@ TEST_F(EvaluatorTableTest, RegexMatchesTheWholeValue) {
   EXPECT_EQ(Eval("task:group !~ 'service:.*'"), (V{"i-2", "i-3", "i-5"}));
 }
 
+// Patterns that make a backtracking matcher (std::regex, before RE2) take time exponential in
+// the value's length, or recurse once per character until the stack overflows. RE2 never
+// backtracks: these answer like any other pattern, and correctly.
+TEST(EvaluatorRegexTest, PathologicalPatternsAreMatchedCorrectly) {
+  const std::string a40(40, 'a');
+  std::vector<InstanceSpec> in = {
+      MakeInstance("i-1").Attr("x", a40).AgentVersion(std::string(30000, 'v')).Task(a40),
+      MakeInstance("i-2").Attr("x", a40 + "b").AgentVersion(std::string(29999, 'v') + "w"),
+      MakeInstance("i-3").Attr("x", "b"),
+  };
+  auto snapshot = ClusterSnapshot::Build(in);
+  ASSERT_TRUE(snapshot.ok()) << snapshot.error().ToString();
+  auto eval = [&](const std::string& text) {
+    auto e = Expression::Parse(text);
+    EXPECT_TRUE(e.ok()) << text << ": " << (e.ok() ? "" : e.error().message);
+    if (!e.ok()) return V{"<parse error>"};
+    BoundExpression bound(*e, *snapshot);
+    return Ids(*snapshot, bound.result());
+  };
+  EXPECT_EQ(eval("attribute:x =~ '(a|a)*b'"), (V{"i-2", "i-3"}));
+  EXPECT_EQ(eval("attribute:x !~ '(a|a)*b'"), (V{"i-1"}));
+  EXPECT_EQ(eval("attribute:x =~ '(a*)*c'"), V{});
+  EXPECT_EQ(eval("attribute:x =~ '(a|aa)+'"), (V{"i-1"}));
+  EXPECT_EQ(eval("attribute:x =~ '(x+x+)+y|(a+a+)+'"), (V{"i-1"}));
+  EXPECT_EQ(eval("task:group =~ '(a|a)*b'"), V{});
+  EXPECT_EQ(eval("task:group =~ '(a|a)*'"), (V{"i-1"}));
+  // `.*` and friends over a 30,000-character value.
+  EXPECT_EQ(eval("agentVersion =~ '.*'"), (V{"i-1", "i-2"}));
+  EXPECT_EQ(eval("agentVersion =~ '(.*)*w'"), (V{"i-2"}));
+  EXPECT_EQ(eval("agentVersion =~ '(v|v)*'"), (V{"i-1"}));
+  EXPECT_EQ(eval("agentVersion !~ '(v|vv)*x'"), (V{"i-1", "i-2"}));
+}
+
+TEST(EvaluatorRegexTest, MatchesBytesAsStdRegexDid) {
+  // Latin-1: `.` is one byte, also of a multi-byte UTF-8 character or an invalid one.
+  std::vector<InstanceSpec> in = {
+      MakeInstance("i-1").Attr("x", "caf\xc3\xa9"),
+      MakeInstance("i-2").Attr("x", "ab\xff"),
+      MakeInstance("i-3").Attr("x", "a\nb"),
+  };
+  auto snapshot = ClusterSnapshot::Build(in);
+  ASSERT_TRUE(snapshot.ok());
+  auto eval = [&](const std::string& text) {
+    auto e = Expression::Parse(text);
+    EXPECT_TRUE(e.ok()) << text;
+    if (!e.ok()) return V{"<parse error>"};
+    BoundExpression bound(*e, *snapshot);
+    return Ids(*snapshot, bound.result());
+  };
+  EXPECT_EQ(eval("attribute:x =~ 'caf..'"), (V{"i-1"}));
+  EXPECT_EQ(eval("attribute:x =~ 'ab.'"), (V{"i-2"}));
+  EXPECT_EQ(eval("attribute:x =~ 'a.b'"), V{});  // `.` does not match a newline
+}
+
 TEST_F(EvaluatorTableTest, NumericVersusStringOrdering) {
   // cores: 4, 16, 8. Numerically 16 > 10 and 8 < 10; as strings "16" < "8".
   EXPECT_EQ(Eval("attribute:cores > 10"), (V{"i-2"}));

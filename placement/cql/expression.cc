@@ -1,6 +1,5 @@
 #include "placement/cql/expression.h"
 
-#include <cctype>
 #include <optional>
 
 #include "placement/cql/lexer.h"
@@ -314,48 +313,13 @@ class Parser {
                 column);
   }
 
-  // std::regex expands counted repetition into copies of the automaton, so `(a{999}){999}` would
-  // take gigabytes to compile. Bound it: at most two counted repetitions, each up to 100.
-  static Status CheckRegexCost(const std::string& pattern, uint32_t column) {
-    int counted = 0;
-    for (size_t i = 0; i < pattern.size(); ++i) {
-      if (pattern[i] == '\\') {
-        ++i;
-        continue;
-      }
-      if (pattern[i] != '{') continue;
-      size_t j = i + 1;
-      while (j < pattern.size() &&
-             (std::isdigit(static_cast<unsigned char>(pattern[j])) || pattern[j] == ',')) {
-        if (std::isdigit(static_cast<unsigned char>(pattern[j]))) {
-          size_t k = j;
-          while (k < pattern.size() && std::isdigit(static_cast<unsigned char>(pattern[k]))) ++k;
-          if (k - j > 3 || std::stoi(pattern.substr(j, k - j)) > 100) {
-            return Fail("regular expression '" + pattern + "' repeats more than 100 times", column);
-          }
-          j = k;
-        } else {
-          ++j;
-        }
-      }
-      if (++counted > 2) {
-        return Fail("regular expression '" + pattern + "' has more than two counted repetitions",
-                    column);
-      }
-    }
-    return {};
-  }
-
   // Appends a literal, checking and converting it for the subject.
   static Status AddValue(Predicate& p, const Token& v) {
     const std::string& text = v.text;
     if (IsRegex(p.op)) {
-      if (auto st = CheckRegexCost(text, v.column); !st.ok()) return st;
-      try {
-        p.regex = std::make_shared<const std::regex>(text, std::regex::ECMAScript);
-      } catch (const std::regex_error& e) {
-        return Fail("invalid regular expression '" + text + "': " + e.what(), v.column);
-      }
+      auto re = Regex::Compile(text);
+      if (!re.ok()) return Fail(re.error().message, v.column);
+      p.regex = std::move(re).value();
     } else if (p.subject == Subject::kRegisteredAt) {
       auto ms = ParseTimestamp(text);
       if (!ms) {

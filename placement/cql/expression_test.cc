@@ -63,8 +63,21 @@ TEST(ExpressionParseTest, ErrorsNameThePosition) {
       {"attribute:a in a, b", "expected a list such as [a, b] after 'in', found 'a' at column 16"},
       {"attribute:a in [a b]", "expected ',' or ']' in the list, found 'b' at column 19"},
       {"attribute:a in []", "expected a value in the list, found ']' at column 17"},
-      {"attribute:a =~ '('", "invalid regular expression '('"},
-      {"attribute:a =~ 'a{1000}'", "repeats more than 100 times"},
+      {"attribute:a =~ '('", "invalid regular expression '(': missing ): ( at column 16"},
+      // RE2 syntax: no backreferences, no lookaround.
+      {"attribute:a =~ '(a)\\1'",
+       "invalid regular expression '(a)\\1': invalid escape sequence: "
+       "\\1 at column 16"},
+      {"attribute:a =~ '(?=a)'", "invalid regular expression '(?=a)'"},
+      // The program-size limit, with the pattern's column.
+      {"attribute:a =~ '.{1000}'",
+       "regular expression '.{1000}' is too large: it compiles to 2004 instructions, the limit is "
+       "1000 at column 16"},
+      {"attribute:a == b or ec2InstanceId !~ '[a-z]{999}x'",
+       "regular expression '[a-z]{999}x' is too large: it compiles to 1004 instructions, the limit "
+       "is 1000 at column 38"},
+      {"task:group =~ '(a{100}){100}'",
+       "invalid regular expression '(a{100}){100}': invalid repetition size"},
       {"task:group > a", "operator '>' is not supported for 'task:group' at column 12"},
       {"agentConnected < true", "operator '<' is not supported for 'agentConnected'"},
       {"ec2InstanceId >= i-1", "operator '>=' is not supported for 'ec2InstanceId'"},
@@ -83,6 +96,18 @@ TEST(ExpressionParseTest, ErrorsNameThePosition) {
         << c.text << "\n  got: " << e.error().message << "\n  want: " << c.message;
     EXPECT_TRUE(e.error().field.empty());
   }
+}
+
+TEST(ExpressionParseTest, RegexProgramSizeLimit) {
+  EXPECT_TRUE(Expression::Parse("attribute:a =~ 'a{990}'").ok());  // 994 instructions
+  // Far over the limit: RE2's memory limit stops compiling early, with the same kind of message.
+  std::string many;
+  for (int k = 0; k < 40; ++k) many += "[0-9a-z]{1000}";
+  auto e = Expression::Parse("attribute:a == b or attribute:a =~ '" + many + "'");
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().message, "regular expression '" + many +
+                                   "' is too large to compile (at most 1000 instructions) at "
+                                   "column 36");
 }
 
 TEST(ExpressionParseTest, LengthLimit) {
