@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "tests/testlib/gantry_processes.h"
@@ -141,11 +143,19 @@ TEST_F(AgentLogsTest, BadLimitsAreRefused) {
                                                 {"--log-max-size", "100"},
                                                 {"--log-max-files", "0"},
                                                 {"--log-max-files", "65"}}) {
-    auto r = testlib::RunCommand({testlib::BinDir() + "/gantry-agent", "--server",
-                                  gantryd_.grpc_address(), "--state-dir",
-                                  gantryd_.dir() + "/bad-agent", flags[0], flags[1]});
-    EXPECT_EQ(r.exit_code, 2) << flags[0] << " " << flags[1] << ": " << r.err;
-    EXPECT_NE(r.err.find(flags[0]), std::string::npos) << r.err;
+    const std::string log = gantryd_.dir() + "/bad-agent.log";
+    int code;
+    {
+      testlib::Process agent(
+          {testlib::BinDir() + "/gantry-agent", "--server", gantryd_.grpc_address(), "--state-dir",
+           gantryd_.dir() + "/bad-agent", flags[0], flags[1]},
+          log);
+      code = agent.Wait(10s);
+    }
+    std::ifstream in(log);
+    std::string err((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(code, 2) << flags[0] << " " << flags[1] << ": " << err;
+    EXPECT_NE(err.find(flags[0] + " must"), std::string::npos) << err;
   }
 }
 

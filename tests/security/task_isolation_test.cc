@@ -12,6 +12,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <tuple>
+#include <utility>
 
 #include "tests/testlib/gantry_processes.h"
 
@@ -164,19 +166,33 @@ TEST_F(TaskIsolationTest, TheTokenIsNeitherInTheAgentsArgvNorInATasksEnvironment
   EXPECT_TRUE(Contains(out.output, "PATH=")) << out.output;
 }
 
+// gantry-agent with `flags`, expected to exit at once: its exit code (-1 if it kept running)
+// and what it printed.
+std::pair<int, std::string> RunAgentBriefly(const testlib::Gantryd& gantryd,
+                                            std::vector<std::string> flags) {
+  std::vector<std::string> argv{testlib::BinDir() + "/gantry-agent", "--server",
+                                gantryd.grpc_address(), "--state-dir",
+                                gantryd.dir() + "/brief-agent"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  const std::string log = gantryd.dir() + "/brief-agent.log";
+  int code;
+  {
+    testlib::Process agent(argv, log);
+    code = agent.Wait(10s);
+  }  // killed here if it is still running
+  return {code, Slurp(log)};
+}
+
 TEST_F(TaskIsolationTest, TokenInArgvIsRefused) {
-  auto r = testlib::RunCommand({testlib::BinDir() + "/gantry-agent", "--server",
-                                gantryd_.grpc_address(), "--state-dir",
-                                gantryd_.dir() + "/argv-agent", "--token", "agent-token-0001"});
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_TRUE(Contains(r.err, "--token-file")) << r.err;
-  EXPECT_TRUE(Contains(r.err, "GANTRY_TOKEN")) << r.err;
+  auto [code, err] = RunAgentBriefly(gantryd_, {"--token", "agent-token-0001"});
+  EXPECT_EQ(code, 2) << err;
+  EXPECT_TRUE(Contains(err, "--token-file")) << err;
+  EXPECT_TRUE(Contains(err, "GANTRY_TOKEN")) << err;
 
   const std::string loose = gantryd_.WriteFile("loose.token", "agent-token-0001\n", 0644);
-  r = testlib::RunCommand({testlib::BinDir() + "/gantry-agent", "--server", gantryd_.grpc_address(),
-                           "--state-dir", gantryd_.dir() + "/argv-agent", "--token-file", loose});
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_TRUE(Contains(r.err, "mode 0644")) << r.err;
+  std::tie(code, err) = RunAgentBriefly(gantryd_, {"--token-file", loose});
+  EXPECT_EQ(code, 2) << err;
+  EXPECT_TRUE(Contains(err, "mode 0644")) << err;
 }
 
 TEST_F(TaskIsolationTest, ATaskWithoutUserRunsAsNobodyAndCannotReachTheAgent) {
