@@ -431,6 +431,56 @@ Status MakeDirectory(const std::string& path, mode_t mode) {
   return ErrnoStatus(Code::kInternal, "create " + path, errno);
 }
 
+// Empties a task's work directory with its owner's rights when that owner is not us. The owner
+// can change the tree while we walk it (swap a directory for a symlink to /etc), so an agent
+// running as root must never walk it with root's rights: a child process enters it, drops to
+// the owner and deletes what the owner may delete; the empty directory then goes. A directory we
+// own is left to the caller.
+Status EmptyAsOwner(const std::string& work) {
+  UniqueFd fd(open(work.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) {
+    return errno == ENOENT ? Status() : ErrnoStatus(Code::kInternal, "open " + work, errno);
+  }
+  struct stat st {};
+  if (fstat(fd.get(), &st) != 0) return ErrnoStatus(Code::kInternal, "stat " + work, errno);
+  if (st.st_uid == geteuid()) return Status();
+  const uid_t uid = st.st_uid;
+  const gid_t gid = st.st_gid;
+  static const char* const kArgv[] = {
+      "/bin/sh", "-c", "chmod -R u+rwx . 2>/dev/null; exec find . -xdev -mindepth 1 -delete",
+      nullptr};
+  static const char* const kEnvp[] = {"PATH=/usr/bin:/bin", nullptr};
+  UniqueFd devnull(open("/dev/null", O_RDWR | O_CLOEXEC));
+  pid_t pid = fork();
+  if (pid < 0) return ErrnoStatus(Code::kUnavailable, "fork to empty " + work, errno);
+  if (pid == 0) {
+    // Only async-signal-safe calls until execve: the agent is multi-threaded.
+    if (devnull.valid()) {
+      dup2(devnull.get(), 0);
+      dup2(devnull.get(), 1);
+      dup2(devnull.get(), 2);
+    }
+    if (fchdir(fd.get()) != 0 || syscall(SYS_setgroups, 0, nullptr) != 0 ||
+        syscall(SYS_setresgid, gid, gid, gid) != 0 || syscall(SYS_setresuid, uid, uid, uid) != 0) {
+      _exit(126);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    execve(kArgv[0], const_cast<char* const*>(kArgv), const_cast<char* const*>(kEnvp));
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  // Empty now unless the owner could not delete something (or still writes there).
+  if (rmdir(work.c_str()) != 0 && errno != ENOENT) {
+    return ErrnoStatus(Code::kInternal,
+                       "remove " + work + " (emptied as uid " + std::to_string(uid) + ")", errno);
+  }
+  return Status();
+}
+
 // "stdout.log" or "stdout.log.<n>": the current file of the stream or a rotated one.
 bool IsLogFileOf(const std::string& file, const std::string& stream) {
   const std::string base = stream + ".log";
@@ -928,6 +978,20 @@ Status ProcessDriver::RemoveTask(std::string_view task_id) const {
   }
   for (int attempt = 0; attempt < 10; ++attempt) {
     ec.clear();
+    // The work directories first, with their owners' rights (EmptyAsOwner); what is left is the
+    // agent's own. A work directory that cannot be emptied stops the removal: walking it with
+    // the agent's rights is what must not happen.
+    Status emptied;
+    std::error_code list_ec;
+    for (const auto& entry : fs::directory_iterator(doomed, list_ec)) {
+      if (Status s = EmptyAsOwner(JoinPath(entry.path().string(), "work")); !s.ok()) {
+        emptied = s;
+      }
+    }
+    if (!emptied.ok()) {
+      if (attempt == 9) return emptied;
+      continue;
+    }
     fs::remove_all(doomed, ec);
     if (!ec || !Exists(doomed)) break;
   }

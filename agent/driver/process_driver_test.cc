@@ -178,6 +178,8 @@ TEST_F(ProcessDriverTest, CommandIsLookedUpInTheTasksPath) {
 TEST_F(ProcessDriverTest, WorkingDirectory) {
   MustStart(Shell("t1", "default", "pwd"));
   fs::create_directories(Work("t1", "relative") + "/sub/dir");
+  // Made here as root: the task's user must be able to delete it when the task goes.
+  fs::permissions(Work("t1", "relative") + "/sub", fs::perms::all);
   ContainerSpec relative = Shell("t1", "relative", "pwd");
   relative.working_directory = "sub/dir";
   MustStart(relative);
@@ -424,6 +426,36 @@ TEST_F(ProcessDriverTest, RemoveTaskKillsAndDeletes) {
   EXPECT_TRUE(WaitFor([&] { return Gone(a.pid) && Gone(a.shim_pid); }));
   EXPECT_TRUE(driver_->RemoveTask("t1").ok());  // idempotent
   EXPECT_EQ(driver_->KillTask("t1").code(), api::Code::kNotFound);
+}
+
+// The task's user owns its work directory and can reshape it while the agent removes it, so a
+// root agent deletes its contents with that user's rights only: what the user may not delete
+// stays (here a file root put there), where root's own removal would have deleted it.
+TEST_F(ProcessDriverTest, RemoveTaskDeletesWorkDirectoriesWithTheirOwnersRights) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root: without it tasks run as the agent";
+  MustStart(Shell("t1", "maker", "mkdir -p deep/er && touch deep/er/file && ln -s / root-link"));
+  ASSERT_EQ(WaitEnded("t1", "maker").state, RunState::kExited);
+  // Something the task's user may not delete, placed by root in a root-owned directory.
+  const std::string guarded = Work("t1", "maker") + "/guarded";
+  ASSERT_TRUE(fs::create_directory(guarded));
+  std::ofstream(guarded + "/keep") << "root's\n";
+
+  api::Status removed = driver_->RemoveTask("t1");
+  EXPECT_EQ(removed.code(), api::Code::kInternal) << removed.ToString();
+  EXPECT_THAT(removed.message(), HasSubstr("/work (emptied as uid "));
+  EXPECT_FALSE(fs::exists(root_ + "/t1")) << "moved aside";
+  bool kept = false;
+  for (const auto& entry : fs::directory_iterator(root_)) {
+    const std::string work = entry.path().string() + "/maker/work";
+    if (!fs::exists(work)) continue;
+    EXPECT_TRUE(fs::exists(work + "/guarded/keep"));
+    EXPECT_FALSE(fs::exists(work + "/deep")) << "the task's own files went";
+    EXPECT_FALSE(fs::is_symlink(fs::symlink_status(work + "/root-link")));
+    kept = true;
+    fs::remove_all(work + "/guarded");
+  }
+  EXPECT_TRUE(kept);
+  EXPECT_TRUE(fs::exists("/etc/passwd"));
 }
 
 TEST_F(ProcessDriverTest, RecordedListsEveryContainer) {
