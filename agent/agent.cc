@@ -1,9 +1,12 @@
 #include "agent/agent.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -29,30 +32,65 @@ int64_t RevisionOf(const v1::Task& t) {
 
 }  // namespace
 
-api::StatusOr<std::string> LoadOrCreateIdentity(const std::string& state_dir) {
+api::Status SecureStateDir(const std::string& state_dir) {
   std::error_code ec;
-  fs::create_directories(state_dir, ec);
-  if (ec)
+  if (!fs::exists(state_dir, ec)) {
+    fs::create_directories(state_dir, ec);
+    if (ec) {
+      return api::Status(api::Code::kFailedPrecondition,
+                         "cannot create " + state_dir + ": " + ec.message());
+    }
+    if (::chmod(state_dir.c_str(), 0700) != 0) {
+      return api::Status(api::Code::kFailedPrecondition,
+                         "cannot chmod 700 " + state_dir + ": " + std::strerror(errno));
+    }
+    return {};
+  }
+  struct stat st {};
+  if (::stat(state_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return api::Status(api::Code::kFailedPrecondition,
-                       "cannot create " + state_dir + ": " + ec.message());
+                       "--state-dir " + state_dir + " is not a directory");
+  }
+  if (st.st_uid != ::geteuid()) {
+    return api::Status(api::Code::kFailedPrecondition,
+                       "--state-dir " + state_dir + " belongs to uid " + std::to_string(st.st_uid) +
+                           ", not to the agent's user (uid " + std::to_string(::geteuid()) + ")");
+  }
+  // A shared directory such as /tmp is no place for the agent's secrets, and tightening it
+  // would break everyone else.
+  if ((st.st_mode & S_ISVTX) != 0 || (st.st_mode & S_IWOTH) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return api::Status(api::Code::kFailedPrecondition,
+                       "--state-dir " + state_dir + " is a shared directory (mode " + mode +
+                           "); give the agent a directory of its own");
+  }
+  if ((st.st_mode & 077) != 0) {
+    if (::chmod(state_dir.c_str(), 0700) != 0) {
+      return api::Status(api::Code::kFailedPrecondition,
+                         "cannot chmod 700 " + state_dir + ": " + std::strerror(errno));
+    }
+    Log("made " + state_dir + " private (mode 0700): tasks must not read the agent's state");
+  }
+  return {};
+}
+
+api::StatusOr<std::string> LoadOrCreateIdentity(const std::string& state_dir) {
+  if (auto st = SecureStateDir(state_dir); !st.ok()) return st;
   const std::string path = state_dir + "/instance-id";
   std::ifstream in(path);
   std::string id;
   if (in >> id && !id.empty()) return id;
   id = uid::NewRandomUuid();
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << id << "\n";
-    out.flush();
-    if (!out) return api::Status(api::Code::kFailedPrecondition, "cannot write " + tmp);
-  }
   // Durable before we register under it: a crash must not give us a second identity.
-  int fd = ::open(tmp.c_str(), O_RDONLY);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const std::string line = id + "\n";
+  bool ok = fd >= 0 && ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+            ::fsync(fd) == 0;
+  if (fd >= 0) ::close(fd);
+  if (!ok) return api::Status(api::Code::kFailedPrecondition, "cannot write " + tmp);
+  std::error_code ec;
   fs::rename(tmp, path, ec);
   if (ec)
     return api::Status(api::Code::kFailedPrecondition,
@@ -69,7 +107,12 @@ api::Status Agent::Init() {
   auto id = LoadOrCreateIdentity(options_.state_dir);
   if (!id.ok()) return id.status();
   instance_id_ = *id;
-  driver_ = std::make_unique<ProcessDriver>(options_.state_dir + "/tasks");
+  ProcessDriverOptions driver_options;
+  driver_options.task_user = options_.task_user;
+  driver_options.allow_root_tasks = options_.allow_root_tasks;
+  driver_options.log_max_size = options_.log_max_size;
+  driver_options.log_max_files = options_.log_max_files;
+  driver_ = std::make_unique<ProcessDriver>(options_.state_dir + "/tasks", driver_options);
   auto recorded = driver_->Recorded();
   if (!recorded.ok()) return recorded.status();
   std::set<std::string> tasks;
@@ -325,24 +368,19 @@ void Agent::ShipLogs() {
       if (bytes >= kMaxLogBatch) break;
       for (const char* stream : {"stdout", "stderr"}) {
         if (bytes >= kMaxLogBatch) break;
-        std::string path = driver_->LogPath(id, container, stream);
         std::string key = id + "/" + container + "/" + stream;
-        int64_t offset = log_offsets_[key];
-        std::ifstream in(path, std::ios::binary);
-        if (!in) continue;
-        in.seekg(offset);
-        std::string data(kMaxLogChunk, '\0');
-        in.read(data.data(), static_cast<std::streamsize>(data.size()));
-        data.resize(static_cast<size_t>(in.gcount()));
-        if (data.empty()) continue;
+        // Offsets count the whole stream, rotated files included. Output rotated away before it
+        // was shipped is lost: the read then starts at the oldest byte still on disk.
+        auto read = driver_->ReadLog(id, container, stream, log_offsets_[key], kMaxLogChunk);
+        if (!read.ok() || read->data.empty()) continue;
         auto* chunk = req.add_chunks();
         chunk->set_task(id);
         chunk->set_container(container);
         chunk->set_stream(stream);
-        chunk->set_offset(offset);
-        advances.emplace_back(key, offset + static_cast<int64_t>(data.size()));
-        bytes += data.size();
-        chunk->set_data(std::move(data));
+        chunk->set_offset(read->offset);
+        advances.emplace_back(key, read->offset + static_cast<int64_t>(read->data.size()));
+        bytes += read->data.size();
+        chunk->set_data(std::move(read->data));
       }
     }
   }

@@ -28,8 +28,13 @@
 
 namespace gantry::agent {
 
-// The instance id kept in DIR/instance-id, created on first start: a restart is the same
-// instance.
+// Makes the state dir the agent's alone (created 0700, a wider existing one tightened to 0700):
+// tasks never read the identity, the records or the logs. Refuses a directory another user owns
+// and a shared one (sticky or world-writable, such as /tmp).
+api::Status SecureStateDir(const std::string& state_dir);
+
+// The instance id kept in DIR/instance-id (0600), created on first start: a restart is the same
+// instance. Secures DIR first.
 api::StatusOr<std::string> LoadOrCreateIdentity(const std::string& state_dir);
 
 class Agent {

@@ -3,6 +3,7 @@
 // gantry-agent's settings, as the command line gives them.
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,8 +13,15 @@ namespace gantry::agent {
 struct AgentOptions {
   std::string server;  // gantryd's gRPC HOST:PORT
   std::string cluster = "default";
-  std::string state_dir;
-  std::string token;
+  std::string state_dir;  // made 0700: tasks never read the agent's identity, records or logs
+  std::string token;      // from --token-file or GANTRY_TOKEN, never from argv
+  // Whom tasks without a `user` run as when the agent is root, and whether a definition may ask
+  // for root (--task-user, --allow-root-tasks).
+  std::string task_user = "nobody";
+  bool allow_root_tasks = false;
+  // Per container and stream, the output kept on this machine (--log-max-size, --log-max-files).
+  int64_t log_max_size = int64_t{10} << 20;
+  int log_max_files = 2;
   std::vector<std::pair<std::string, std::string>> attributes;  // --attribute NAME=VALUE
   int cpu = 0;                                                  // 0: 1024 per core
   int memory = 0;          // MiB; 0: the machine's memory less a reserve

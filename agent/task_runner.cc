@@ -85,6 +85,7 @@ std::optional<v1::TaskStateReport> TaskRunner::Start(const v1::TaskDefinition& d
     spec.command.insert(spec.command.end(), c.command().begin(), c.command().end());
     for (const auto& e : c.environment()) spec.environment.emplace_back(e.name(), e.value());
     spec.working_directory = c.working_directory();
+    spec.user = c.user();
     spec.memory_mib = c.memory();
     spec.cpu_units = c.cpu();
     auto started = driver_.Start(spec);

@@ -24,6 +24,7 @@
 #include "agent/driver/internal/proc.h"
 #include "agent/driver/internal/records.h"
 #include "agent/driver/internal/shim.h"
+#include "agent/driver/task_user.h"
 
 namespace gantry::agent {
 namespace {
@@ -144,11 +145,12 @@ bool Exists(const std::string& path) {
   return lstat(path.c_str(), &st) == 0;
 }
 
+// Readable by the agent only (the directories above are too): tasks never read the records.
 Status WriteFileAtomically(const std::string& dir, const std::string& name,
-                           const std::string& content) {
+                           const std::string& content, bool sync = true) {
   const std::string tmp = JoinPath(dir, name + ".tmp");
   const std::string final_path = JoinPath(dir, name);
-  UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!fd.valid()) return ErrnoStatus(Code::kInternal, "create " + tmp, errno);
   size_t done = 0;
   while (done < content.size()) {
@@ -157,7 +159,7 @@ Status WriteFileAtomically(const std::string& dir, const std::string& name,
     if (n < 0) return ErrnoStatus(Code::kInternal, "write " + tmp, errno);
     done += static_cast<size_t>(n);
   }
-  if (fsync(fd.get()) != 0) return ErrnoStatus(Code::kInternal, "fsync " + tmp, errno);
+  if (sync && fsync(fd.get()) != 0) return ErrnoStatus(Code::kInternal, "fsync " + tmp, errno);
   fd.Reset();
   if (rename(tmp.c_str(), final_path.c_str()) != 0) {
     return ErrnoStatus(Code::kInternal, "rename " + tmp, errno);
@@ -409,7 +411,84 @@ struct LaunchStrings {
   std::string cgroup_dir, cgroup_procs, cgroup_kill;
   std::array<std::string, internal::kStageCount> during;
   std::vector<char> exit_buffer = std::vector<char>(4096);
+  std::vector<char> pump_buffer = std::vector<char>(64 << 10);
+  struct Stream {
+    std::vector<std::string> names;
+    std::vector<const char*> name_ptrs;
+    std::string new_name, index_name, index_tmp;
+    std::vector<uint64_t> inodes;
+    std::vector<int64_t> offsets;
+    std::vector<char> index_buffer;
+  };
+  std::array<Stream, 2> streams;
 };
+
+constexpr std::array<const char*, 2> kStreams = {"stdout", "stderr"};
+
+// mkdir with `mode`; an existing directory is fine.
+Status MakeDirectory(const std::string& path, mode_t mode) {
+  if (mkdir(path.c_str(), mode) == 0 || (errno == EEXIST && IsDirectory(path))) return Status();
+  return ErrnoStatus(Code::kInternal, "create " + path, errno);
+}
+
+// Empties a task's work directory with its owner's rights when that owner is not us. The owner
+// can change the tree while we walk it (swap a directory for a symlink to /etc), so an agent
+// running as root must never walk it with root's rights: a child process enters it, drops to
+// the owner and deletes what the owner may delete; the empty directory then goes. A directory we
+// own is left to the caller.
+Status EmptyAsOwner(const std::string& work) {
+  UniqueFd fd(open(work.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) {
+    return errno == ENOENT ? Status() : ErrnoStatus(Code::kInternal, "open " + work, errno);
+  }
+  struct stat st {};
+  if (fstat(fd.get(), &st) != 0) return ErrnoStatus(Code::kInternal, "stat " + work, errno);
+  if (st.st_uid == geteuid()) return Status();
+  const uid_t uid = st.st_uid;
+  const gid_t gid = st.st_gid;
+  static const char* const kArgv[] = {
+      "/bin/sh", "-c", "chmod -R u+rwx . 2>/dev/null; exec find . -xdev -mindepth 1 -delete",
+      nullptr};
+  static const char* const kEnvp[] = {"PATH=/usr/bin:/bin", nullptr};
+  UniqueFd devnull(open("/dev/null", O_RDWR | O_CLOEXEC));
+  pid_t pid = fork();
+  if (pid < 0) return ErrnoStatus(Code::kUnavailable, "fork to empty " + work, errno);
+  if (pid == 0) {
+    // Only async-signal-safe calls until execve: the agent is multi-threaded.
+    if (devnull.valid()) {
+      dup2(devnull.get(), 0);
+      dup2(devnull.get(), 1);
+      dup2(devnull.get(), 2);
+    }
+    if (fchdir(fd.get()) != 0 || syscall(SYS_setgroups, 0, nullptr) != 0 ||
+        syscall(SYS_setresgid, gid, gid, gid) != 0 || syscall(SYS_setresuid, uid, uid, uid) != 0) {
+      _exit(126);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    execve(kArgv[0], const_cast<char* const*>(kArgv), const_cast<char* const*>(kEnvp));
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  // Empty now unless the owner could not delete something (or still writes there).
+  if (rmdir(work.c_str()) != 0 && errno != ENOENT) {
+    return ErrnoStatus(Code::kInternal,
+                       "remove " + work + " (emptied as uid " + std::to_string(uid) + ")", errno);
+  }
+  return Status();
+}
+
+// "stdout.log" or "stdout.log.<n>": the current file of the stream or a rotated one.
+bool IsLogFileOf(const std::string& file, const std::string& stream) {
+  const std::string base = stream + ".log";
+  if (file == base) return true;
+  if (!file.starts_with(base + ".") || file.size() == base.size() + 1) return false;
+  return std::all_of(file.begin() + static_cast<std::ptrdiff_t>(base.size() + 1), file.end(),
+                     [](char c) { return c >= '0' && c <= '9'; });
+}
 
 }  // namespace
 
@@ -450,6 +529,8 @@ StatusOr<StartedContainer> ProcessDriver::Start(const ContainerSpec& spec) {
       return api::InvalidArgument("command[" + std::to_string(i) + "]", "contains a NUL byte");
     }
   }
+  // Validation upstream refuses these too; an '=' in a name would otherwise reach execve as a
+  // different variable (A=B=x sets A), so the driver checks again.
   for (size_t i = 0; i < spec.environment.size(); ++i) {
     const auto& [key, value] = spec.environment[i];
     const std::string field = "environment[" + std::to_string(i) + "]";
@@ -467,16 +548,50 @@ StatusOr<StartedContainer> ProcessDriver::Start(const ContainerSpec& spec) {
   if (spec.cpu_units < 0 || spec.cpu_units > (int64_t{1} << 30)) {
     return api::InvalidArgument("cpu_units", "must be between 0 and 2^30");
   }
+  if (options_.log_max_size < kMinLogMaxSize || options_.log_max_size > kMaxLogMaxSize) {
+    return api::InvalidArgument("log_max_size", "must be between 1 KiB and 1 TiB");
+  }
+  if (options_.log_max_files < 1 || options_.log_max_files > kMaxLogMaxFiles) {
+    return api::InvalidArgument("log_max_files",
+                                "must be between 1 and " + std::to_string(kMaxLogMaxFiles));
+  }
+  const std::string label = ContainerLabel(spec.task_id, spec.name);
+  auto identity = ResolveTaskUser(
+      spec.user, CurrentTaskUserPolicy(options_.task_user, options_.allow_root_tasks));
+  if (!identity.ok()) {
+    return Status(identity.status().code(),
+                  "container " + spec.name + ": " + identity.status().ToString());
+  }
 
   std::lock_guard<std::mutex> lock(StartMutex());
-  const std::string label = ContainerLabel(spec.task_id, spec.name);
-  const std::string dir = JoinPath(JoinPath(root_dir_, spec.task_id), spec.name);
+  // Every directory above the container's own is the agent's alone (0700): tasks can neither
+  // read the records nor forge them. The container's directory holds the records and logs;
+  // its `work` subdirectory belongs to the task's user.
+  const std::string task_dir = JoinPath(root_dir_, spec.task_id);
+  const std::string dir = JoinPath(task_dir, spec.name);
+  const std::string work = JoinPath(dir, "work");
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return Status(Code::kInternal, "create " + dir + ": " + ec.message());
+  if (!IsDirectory(root_dir_)) {
+    fs::create_directories(root_dir_, ec);
+    if (ec) return Status(Code::kInternal, "create " + root_dir_ + ": " + ec.message());
+    chmod(root_dir_.c_str(), 0700);
+  }
+  for (const std::string& d : {task_dir, dir}) {
+    if (Status s = MakeDirectory(d, 0700); !s.ok()) return s;
+  }
   if (Exists(JoinPath(dir, "state")) || Exists(JoinPath(dir, "exit"))) {
     return Status(Code::kAlreadyExists,
                   "container " + label + " was already started; remove the task first");
+  }
+  if (Status s = MakeDirectory(work, 0700); !s.ok()) return s;
+  UniqueFd work_fd =
+      AboveStdio(open(work.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!work_fd.valid()) return ErrnoStatus(Code::kInternal, "open " + work, errno);
+  if (identity->change && fchown(work_fd.get(), identity->uid, identity->gid) != 0) {
+    return ErrnoStatus(Code::kInternal, "give " + work + " to " + identity->description, errno);
+  }
+  if (fchmod(work_fd.get(), 0700) != 0) {
+    return ErrnoStatus(Code::kInternal, "chmod " + work, errno);
   }
 
   // Every string the forked code needs.
@@ -500,12 +615,15 @@ StatusOr<StartedContainer> ProcessDriver::Start(const ContainerSpec& spec) {
   for (std::string& s : strings.envp) strings.envp_ptrs.push_back(s.data());
   strings.envp_ptrs.push_back(nullptr);
 
+  std::string chdir_path;  // after fchdir into `work`
   if (spec.working_directory.empty()) {
-    strings.work_dir = dir;
+    strings.work_dir = work;
   } else if (spec.working_directory[0] == '/') {
     strings.work_dir = spec.working_directory;
+    chdir_path = spec.working_directory;
   } else {
-    strings.work_dir = JoinPath(dir, spec.working_directory);
+    strings.work_dir = JoinPath(work, spec.working_directory);
+    chdir_path = spec.working_directory;
   }
   strings.exec_path = ResolveExecutable(spec.command[0], path_value, strings.work_dir);
 
@@ -518,6 +636,7 @@ StatusOr<StartedContainer> ProcessDriver::Start(const ContainerSpec& spec) {
   strings.during[internal::kStageStdio] = "redirect stdin, stdout and stderr";
   strings.during[internal::kStageAborted] = "start";
   strings.during[internal::kStageFork] = "fork the container process";
+  strings.during[internal::kStageUser] = EscapeValue("switch to user " + identity->description);
 
   // Limits: cgroup v2 when usable, else RLIMIT_DATA for memory and no cpu weight.
   StartedContainer started;
@@ -556,14 +675,47 @@ StatusOr<StartedContainer> ProcessDriver::Start(const ContainerSpec& spec) {
   if (!dir_fd.valid()) return ErrnoStatus(Code::kInternal, "open " + dir, errno);
   UniqueFd devnull = AboveStdio(open("/dev/null", O_RDWR | O_CLOEXEC));
   if (!devnull.valid()) return ErrnoStatus(Code::kInternal, "open /dev/null", errno);
-  const std::string stdout_path = JoinPath(dir, "stdout.log");
-  const std::string stderr_path = JoinPath(dir, "stderr.log");
-  UniqueFd out =
-      AboveStdio(open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-  if (!out.valid()) return ErrnoStatus(Code::kInternal, "open " + stdout_path, errno);
-  UniqueFd err =
-      AboveStdio(open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-  if (!err.valid()) return ErrnoStatus(Code::kInternal, "open " + stderr_path, errno);
+  // Per stream: a pipe the container writes and the shim drains, the first log file and its
+  // index (the file starts at offset 0 of the stream).
+  std::array<UniqueFd, 2> pipe_read, pipe_write, log_file;
+  for (size_t i = 0; i < kStreams.size(); ++i) {
+    const std::string stream = kStreams[i];
+    LaunchStrings::Stream& names = strings.streams[i];
+    for (int n = 0; n < options_.log_max_files; ++n) {
+      names.names.push_back(stream + ".log" + (n == 0 ? "" : "." + std::to_string(n)));
+    }
+    for (const std::string& n : names.names) names.name_ptrs.push_back(n.c_str());
+    names.new_name = stream + ".log.new";
+    names.index_name = stream + ".index";
+    names.index_tmp = stream + ".index.tmp";
+    names.inodes.assign(static_cast<size_t>(options_.log_max_files), 0);
+    names.offsets.assign(static_cast<size_t>(options_.log_max_files), 0);
+    names.index_buffer.resize(static_cast<size_t>(options_.log_max_files) * 96 + 64);
+
+    const std::string path = JoinPath(dir, names.names[0]);
+    log_file[i] = AboveStdio(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!log_file[i].valid()) return ErrnoStatus(Code::kInternal, "open " + path, errno);
+    struct stat st {};
+    if (fstat(log_file[i].get(), &st) != 0) {
+      return ErrnoStatus(Code::kInternal, "stat " + path, errno);
+    }
+    names.inodes[0] = static_cast<uint64_t>(st.st_ino);
+    if (Status s = WriteFileAtomically(
+            dir, names.index_name, internal::FormatLogIndex({{names.names[0], names.inodes[0], 0}}),
+            /*sync=*/false);
+        !s.ok()) {
+      return s;
+    }
+    int ends[2];
+    if (pipe2(ends, O_CLOEXEC) != 0) {
+      return ErrnoStatus(Code::kUnavailable, "create " + stream + " pipe", errno);
+    }
+    pipe_read[i] = AboveStdio(ends[0]);
+    pipe_write[i] = AboveStdio(ends[1]);
+    if (!pipe_read[i].valid() || !pipe_write[i].valid()) {
+      return ErrnoStatus(Code::kUnavailable, "move descriptors above 2", errno);
+    }
+  }
   int report_pair[2];
   if (pipe2(report_pair, O_CLOEXEC) != 0) {
     return ErrnoStatus(Code::kUnavailable, "create report pipe", errno);
@@ -586,17 +738,39 @@ StatusOr<StartedContainer> ProcessDriver::Start(const ContainerSpec& spec) {
   plan.exec_path = strings.exec_path ? strings.exec_path->c_str() : nullptr;
   plan.argv = strings.argv_ptrs.data();
   plan.envp = strings.envp_ptrs.data();
-  plan.work_dir = strings.work_dir.c_str();
   if (!strings.cgroup_dir.empty()) {
     plan.cgroup_dir = strings.cgroup_dir.c_str();
     plan.cgroup_procs = strings.cgroup_procs.c_str();
     plan.cgroup_kill = strings.cgroup_kill.c_str();
   }
   plan.data_limit = data_limit;
+  plan.change_user = identity->change;
+  plan.uid = identity->uid;
+  plan.gid = identity->gid;
+  plan.work_fd = work_fd.get();
+  plan.chdir_path = chdir_path.empty() ? nullptr : chdir_path.c_str();
   plan.dir_fd = dir_fd.get();
   plan.devnull_fd = devnull.get();
-  plan.stdout_fd = out.get();
-  plan.stderr_fd = err.get();
+  for (size_t i = 0; i < kStreams.size(); ++i) {
+    internal::LogStream& stream = plan.streams[i];
+    LaunchStrings::Stream& names = strings.streams[i];
+    stream.read_fd = pipe_read[i].get();
+    stream.write_fd = pipe_write[i].get();
+    stream.file_fd = log_file[i].get();
+    stream.names = names.name_ptrs.data();
+    stream.new_name = names.new_name.c_str();
+    stream.index_name = names.index_name.c_str();
+    stream.index_tmp = names.index_tmp.c_str();
+    stream.inodes = names.inodes.data();
+    stream.offsets = names.offsets.data();
+    stream.files = 1;
+    stream.index_buffer = names.index_buffer.data();
+    stream.index_buffer_size = names.index_buffer.size();
+  }
+  plan.log_max_size = options_.log_max_size;
+  plan.log_max_files = options_.log_max_files;
+  plan.pump_buffer = strings.pump_buffer.data();
+  plan.pump_buffer_size = strings.pump_buffer.size();
   plan.report_fd = report_write.get();
   plan.go_fd = go_read.get();
   plan.control_signal = SIGRTMIN + 3;
@@ -621,8 +795,12 @@ StatusOr<StartedContainer> ProcessDriver::Start(const ContainerSpec& spec) {
   go_read.Reset();
   dir_fd.Reset();
   devnull.Reset();
-  out.Reset();
-  err.Reset();
+  work_fd.Reset();
+  for (size_t i = 0; i < kStreams.size(); ++i) {
+    pipe_read[i].Reset();
+    pipe_write[i].Reset();
+    log_file[i].Reset();
+  }
   int status = 0;
   pid_t waited;
   do {
@@ -800,6 +978,20 @@ Status ProcessDriver::RemoveTask(std::string_view task_id) const {
   }
   for (int attempt = 0; attempt < 10; ++attempt) {
     ec.clear();
+    // The work directories first, with their owners' rights (EmptyAsOwner); what is left is the
+    // agent's own. A work directory that cannot be emptied stops the removal: walking it with
+    // the agent's rights is what must not happen.
+    Status emptied;
+    std::error_code list_ec;
+    for (const auto& entry : fs::directory_iterator(doomed, list_ec)) {
+      if (Status s = EmptyAsOwner(JoinPath(entry.path().string(), "work")); !s.ok()) {
+        emptied = s;
+      }
+    }
+    if (!emptied.ok()) {
+      if (attempt == 9) return emptied;
+      continue;
+    }
     fs::remove_all(doomed, ec);
     if (!ec || !Exists(doomed)) break;
   }
@@ -850,6 +1042,82 @@ StatusOr<std::vector<RecordedContainer>> ProcessDriver::Recorded() const {
   }
   if (ec) return Status(Code::kInternal, "list " + root_dir_ + ": " + ec.message());
   return out;
+}
+
+StatusOr<LogRead> ProcessDriver::ReadLog(std::string_view task_id, std::string_view name,
+                                         std::string_view stream, int64_t from, size_t max) const {
+  if (Status s = ValidateIds(task_id, name); !s.ok()) return s;
+  if (stream != "stdout" && stream != "stderr") {
+    return api::InvalidArgument("stream", "must be stdout or stderr");
+  }
+  const std::string dir = JoinPath(JoinPath(root_dir_, task_id), name);
+  if (!IsDirectory(dir)) {
+    return Status(Code::kNotFound, "container " + ContainerLabel(task_id, name) + " not found");
+  }
+  // The files first, then the index: an inode held open cannot be reused, so when the index
+  // names it, it names this very file (the shim writes the index before it deletes anything).
+  struct File {
+    UniqueFd fd;
+    std::string name;
+    uint64_t inode = 0;
+    int64_t size = 0;
+    int64_t offset = -1;
+  };
+  std::vector<File> files;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::string file = entry.path().filename().string();
+    if (!IsLogFileOf(file, std::string(stream))) continue;
+    UniqueFd fd(open(entry.path().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st {};
+    if (!fd.valid() || fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    files.push_back(File{std::move(fd), std::move(file), static_cast<uint64_t>(st.st_ino),
+                         static_cast<int64_t>(st.st_size)});
+  }
+  if (ec) return Status(Code::kInternal, "list " + dir + ": " + ec.message());
+  const std::string current = std::string(stream) + ".log";
+  if (auto text = internal::ReadSmallFile(JoinPath(dir, std::string(stream) + ".index"))) {
+    auto index = internal::ParseLogIndex(*text);
+    if (!index.ok()) {
+      return Status(Code::kInternal,
+                    dir + "/" + std::string(stream) + ".index: " + index.status().message());
+    }
+    for (File& f : files) {
+      for (const internal::LogSegment& segment : *index) {
+        if (segment.inode == f.inode) f.offset = segment.offset;
+      }
+    }
+  } else {
+    // Started by an agent that did not rotate: one file, from the start of the stream.
+    for (File& f : files) {
+      if (f.name == current) f.offset = 0;
+    }
+  }
+  std::erase_if(files, [](const File& f) { return f.offset < 0; });
+  std::sort(files.begin(), files.end(),
+            [](const File& a, const File& b) { return a.offset < b.offset; });
+  for (const File& f : files) {
+    if (f.offset + f.size <= from) continue;
+    LogRead out;
+    out.offset = std::max(from, f.offset);
+    size_t want = static_cast<size_t>(
+        std::min<int64_t>(static_cast<int64_t>(max), f.offset + f.size - out.offset));
+    out.data.resize(want);
+    size_t got = 0;
+    while (got < want) {
+      ssize_t n = pread(f.fd.get(), out.data.data() + got, want - got,
+                        static_cast<off_t>(out.offset - f.offset + static_cast<int64_t>(got)));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return ErrnoStatus(Code::kInternal, "read " + JoinPath(dir, f.name), errno);
+      if (n == 0) break;
+      got += static_cast<size_t>(n);
+    }
+    out.data.resize(got);
+    return out;
+  }
+  LogRead nothing;
+  nothing.offset = from;
+  return nothing;
 }
 
 std::string ProcessDriver::LogPath(std::string_view task_id, std::string_view name,

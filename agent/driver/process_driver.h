@@ -32,8 +32,12 @@ struct ContainerSpec {
   // The process's whole environment (nothing of the agent's is inherited); a later entry wins
   // over an earlier one of the same name. PATH=/usr/local/bin:/usr/bin:/bin is added if missing.
   std::vector<std::pair<std::string, std::string>> environment;
-  // "" runs in the container directory; a relative path is relative to it.
+  // "" runs in the container's own directory (<root>/<task>/<container>/work, owned by the task's
+  // user); a relative path is relative to it. Entered as the task's user.
   std::string working_directory;
+  // The container definition's `user` ("name", "uid", "uid:gid", "name:group", ...); "" for the
+  // driver's default task user. See task_user.h for who may run as whom.
+  std::string user;
   int64_t memory_mib = 0;  // hard limit; 0 means none
   int64_t cpu_units = 0;   // 1024 per core, a relative weight; 0 means the default weight
 };
@@ -81,6 +85,27 @@ struct ProcessDriverOptions {
   std::string cgroup_root = "/sys/fs/cgroup";
   // How long Start waits for the shim's reports (the fork and the exec) before giving up.
   std::chrono::seconds start_timeout{30};
+  // Whom containers without a `user` run as when the driver runs as root (--task-user), and
+  // whether a container may ask for root (--allow-root-tasks).
+  std::string task_user = "nobody";
+  bool allow_root_tasks = false;
+  // Each output stream is rotated at log_max_size bytes into log_max_files files in all
+  // (stdout.log, stdout.log.1, ...), as Docker's json-file driver does with max-size/max-file.
+  int64_t log_max_size = int64_t{10} << 20;
+  int log_max_files = 2;
+};
+
+inline constexpr int64_t kMinLogMaxSize = 1024;
+inline constexpr int64_t kMaxLogMaxSize = int64_t{1} << 40;
+inline constexpr int kMaxLogMaxFiles = 64;
+
+// A piece of a container's output stream, by offset in the stream (every byte the container
+// wrote to it since it started, rotated files included).
+struct LogRead {
+  // Where `data` starts: the offset asked for, or a later one when the bytes from there on were
+  // rotated away before anyone read them (they are lost).
+  int64_t offset = 0;
+  std::string data;  // empty when there is nothing new
 };
 
 class ProcessDriver {
@@ -121,8 +146,14 @@ class ProcessDriver {
   // restarted agent re-adopts.
   api::StatusOr<std::vector<RecordedContainer>> Recorded() const;
 
-  // <root>/<task>/<container>/stdout.log or stderr.log (stream is "stdout" or "stderr"); "" for
-  // an invalid id or stream.
+  // Up to `max` bytes of the container's stdout or stderr from stream offset `from` on, from the
+  // current log file or a rotated one; never more than one file's worth per call. kNotFound if
+  // the container was never started.
+  api::StatusOr<LogRead> ReadLog(std::string_view task_id, std::string_view name,
+                                 std::string_view stream, int64_t from, size_t max) const;
+
+  // <root>/<task>/<container>/stdout.log or stderr.log (stream is "stdout" or "stderr"), the
+  // current file of the stream; "" for an invalid id or stream.
   std::string LogPath(std::string_view task_id, std::string_view name,
                       std::string_view stream) const;
 

@@ -667,6 +667,7 @@ EcsResponse EcsOperations::RegisterTaskDefinition(Input& in) {
       c->set_stop_timeout(static_cast<int32_t>(*t));
     }
     c->set_working_directory(d.StringOr("workingDirectory", ""));
+    c->set_user(d.StringOr("user", ""));
   }
   for (auto& p : in.Objects("placementConstraints")) {
     auto* constraint = spec->add_placement_constraints();

@@ -244,7 +244,7 @@ TEST_F(EcsHandlerTest, TaskDefinitions) {
                        {"containerPort": 9000}],
       "essential": true, "entryPoint": ["/bin/sh", "-c"], "command": ["exec nginx"],
       "environment": [{"name": "MODE", "value": "prod"}],
-      "stopTimeout": 20, "workingDirectory": "/srv",
+      "stopTimeout": 20, "workingDirectory": "/srv", "user": "101:101",
       "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "web"}},
       "mountPoints": [], "ulimits": [{"name": "nofile", "softLimit": 1024, "hardLimit": 4096}]
     }],
@@ -279,6 +279,7 @@ TEST_F(EcsHandlerTest, TaskDefinitions) {
   EXPECT_EQ(c["essential"], true);
   EXPECT_EQ(c["stopTimeout"], 20);
   EXPECT_EQ(c["workingDirectory"], "/srv");
+  EXPECT_EQ(c["user"], "101:101");
 
   // Every registration is a new revision.
   clock_.Advance(seconds(10));

@@ -119,6 +119,7 @@ json ContainerDefinition(const v1::ContainerDefinition& c) {
   j["volumesFrom"] = json::array();
   if (c.stop_timeout() > 0) j["stopTimeout"] = c.stop_timeout();
   PutIfSet(j, "workingDirectory", c.working_directory());
+  PutIfSet(j, "user", c.user());
   return j;
 }
 

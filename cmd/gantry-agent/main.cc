@@ -1,14 +1,19 @@
 // gantry-agent: one per machine (or --simulate N for a virtual fleet).
 //
 //   gantry-agent --server HOST:PORT --cluster NAME --state-dir DIR [--attribute NAME=VALUE]...
-//                [--cpu UNITS] [--memory MIB] [--ports LIST] [--token T]
+//                [--cpu UNITS] [--memory MIB] [--ports LIST] [--token-file FILE]
+//                [--task-user USER[:GROUP]] [--allow-root-tasks]
+//                [--log-max-size SIZE] [--log-max-files N]
 //                [--simulate N [--simulate-zones a,b,c] [--simulate-types t2.small,m5.large]]
 //
 // Stops on SIGTERM or SIGINT; the tasks it runs keep running and the next start re-adopts them.
 
 #include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -17,7 +22,9 @@
 #include <vector>
 
 #include "agent/agent.h"
+#include "agent/driver/task_user.h"
 #include "agent/simulated_fleet.h"
+#include "agent/token_file.h"
 #include "api/grpc/agent_client.h"
 #include "cmd/common/flags.h"
 
@@ -26,17 +33,26 @@ namespace {
 constexpr const char* kUsage =
     "usage: gantry-agent --server HOST:PORT --cluster NAME --state-dir DIR [--attribute "
     "NAME=VALUE]...\n"
-    "                    [--cpu UNITS] [--memory MIB] [--ports LIST] [--token T]\n"
+    "                    [--cpu UNITS] [--memory MIB] [--ports LIST] [--token-file FILE]\n"
+    "                    [--task-user USER[:GROUP]] [--allow-root-tasks]\n"
+    "                    [--log-max-size SIZE] [--log-max-files N]\n"
     "                    [--simulate N [--simulate-zones a,b,c] [--simulate-types t,u]]\n"
     "  --server HOST:PORT       gantryd's gRPC address (required)\n"
     "  --cluster NAME           cluster to join, created if missing (default: default)\n"
-    "  --state-dir DIR          identity and task directories (required)\n"
+    "  --state-dir DIR          identity, task records and logs; made private (0700) (required)\n"
     "  --attribute NAME=VALUE   an instance attribute (ecs.availability-zone, ecs.instance-type,\n"
     "                           ecs.ami-id or any custom name); repeatable\n"
     "  --cpu UNITS              cpu to offer (default 1024 per core)\n"
     "  --memory MIB             memory to offer (default: the machine's less a reserve)\n"
     "  --ports LIST             host ports reserved for other uses, e.g. 22,8080\n"
-    "  --token T                bearer token for gantryd\n"
+    "  --token-file FILE        bearer token for gantryd, one line in a file only the agent's\n"
+    "                           user may read (mode 0600); or set GANTRY_TOKEN\n"
+    "  --task-user USER[:GROUP] whom tasks without a `user` run as when the agent runs as root\n"
+    "                           (name or uid, default nobody); never root\n"
+    "  --allow-root-tasks       let a task definition ask for `user: root` (or 0) explicitly\n"
+    "  --log-max-size SIZE      rotate each container's stdout/stderr at SIZE (default 10m;\n"
+    "                           k, m, g are KiB, MiB, GiB)\n"
+    "  --log-max-files N        files kept per stream, the current one included (default 2)\n"
     "  --heartbeat-interval DUR how often to heartbeat (default 5s; e.g. 500ms, 2s)\n"
     "  --simulate N             run N virtual instances instead of real tasks\n"
     "  --simulate-zones LIST    zones the virtual instances rotate over\n"
@@ -57,6 +73,30 @@ std::vector<std::string> SplitList(const std::string& s) {
   return out;
 }
 
+// "10m", "512k", "1g", "1048576" (bytes); k, m and g are binary (KiB, MiB, GiB), as Docker's
+// max-size; "MiB", "mb" and the like are accepted too.
+bool ParseSize(const std::string& text, int64_t& out) {
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits == 0 || digits > 13) return false;
+  std::string unit;
+  for (char c : text.substr(digits)) unit.push_back(static_cast<char>(std::tolower(c)));
+  if (unit.ends_with("ib")) {
+    unit.resize(unit.size() - 2);
+    if (unit.empty()) return false;
+  } else if (unit.size() == 2 && unit[1] == 'b') {
+    unit.pop_back();
+  } else if (unit == "b") {
+    unit.clear();
+  }
+  int shift = unit.empty() ? 0 : unit == "k" ? 10 : unit == "m" ? 20 : unit == "g" ? 30 : -1;
+  if (shift < 0) return false;
+  long long n = std::stoll(text.substr(0, digits));
+  if (n > (int64_t{1} << 50)) return false;  // shifted, still far from overflowing
+  out = static_cast<int64_t>(n) << shift;
+  return true;
+}
+
 bool ParseInt(const std::string& s, int lo, int hi, int& out) {
   try {
     size_t used = 0;
@@ -73,8 +113,14 @@ bool ParseInt(const std::string& s, int lo, int hi, int& out) {
 
 int main(int argc, char** argv) {
   gantry::agent::AgentOptions o;
+  std::string token_file;
+  bool task_user_given = false;
   std::vector<std::string> args(argv + 1, argv + argc);
   for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--allow-root-tasks") {  // the one flag without a value
+      o.allow_root_tasks = true;
+      continue;
+    }
     std::string a, value;
     switch (gantry::cmd::NextFlag(args, i, a, value)) {
       case gantry::cmd::FlagResult::kHelp:
@@ -92,7 +138,31 @@ int main(int argc, char** argv) {
     } else if (a == "--state-dir") {
       o.state_dir = value;
     } else if (a == "--token") {
-      o.token = value;
+      return Fail(
+          "--token is no longer accepted: a token in the command line shows in /proc/PID/cmdline "
+          "to every local user and task; put it in a file only the agent's user can read (mode "
+          "0600) and pass --token-file FILE, or set GANTRY_TOKEN");
+    } else if (a == "--token-file") {
+      if (value.empty()) return Fail("--token-file needs a file name");
+      token_file = value;
+    } else if (a == "--task-user") {
+      auto spec = gantry::agent::ParseUserSpec(value, "--task-user");
+      if (!spec.ok()) return Fail(spec.status().ToString());
+      o.task_user = value;
+      task_user_given = true;
+    } else if (a == "--allow-root-tasks") {
+      if (value != "true" && value != "false")
+        return Fail("--allow-root-tasks takes no value (or =true, =false), got '" + value + "'");
+      o.allow_root_tasks = value == "true";
+    } else if (a == "--log-max-size") {
+      if (!ParseSize(value, o.log_max_size) || o.log_max_size < gantry::agent::kMinLogMaxSize ||
+          o.log_max_size > gantry::agent::kMaxLogMaxSize)
+        return Fail("--log-max-size must be a size between 1k and 1024g, like 10m, got '" + value +
+                    "'");
+    } else if (a == "--log-max-files") {
+      if (!ParseInt(value, 1, gantry::agent::kMaxLogMaxFiles, o.log_max_files))
+        return Fail("--log-max-files must be between 1 and " +
+                    std::to_string(gantry::agent::kMaxLogMaxFiles) + ", got '" + value + "'");
     } else if (a == "--attribute") {
       size_t eq = value.find('=');
       if (eq == std::string::npos || eq == 0)
@@ -126,6 +196,21 @@ int main(int argc, char** argv) {
   if (o.server.empty()) return Fail("--server is required (gantryd's gRPC HOST:PORT)");
   if (o.state_dir.empty()) return Fail("--state-dir is required");
   if (o.cluster.empty()) return Fail("--cluster must not be empty");
+  auto token = gantry::agent::LoadAgentToken(token_file, getenv("GANTRY_TOKEN"));
+  if (!token.ok()) return Fail(token.status().ToString());
+  o.token = token->value_or("");
+  unsetenv("GANTRY_TOKEN");  // nothing the agent starts inherits it
+  if (o.simulate == 0) {
+    if (geteuid() == 0) {
+      // Checked now, not when the first task fails to start.
+      auto identity = gantry::agent::ResolveTaskUser(
+          "", gantry::agent::CurrentTaskUserPolicy(o.task_user, o.allow_root_tasks));
+      if (!identity.ok()) return Fail(identity.status().ToString());
+    } else if (task_user_given) {
+      return Fail("--task-user needs an agent running as root; an agent running as uid " +
+                  std::to_string(geteuid()) + " runs its tasks as itself");
+    }
+  }
 
   const sigset_t stop_signals = gantry::cmd::BlockStopSignals();
 

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -141,9 +142,9 @@ class FleetTest : public ::testing::Test {
     return testlib::RunCommand(args);
   }
 
-  // The pid the sleeper wrote into its task directory on agent i.
+  // The pid the sleeper wrote into its working directory on agent i.
   pid_t PidOf(int agent, const std::string& task_arn) {
-    std::ifstream in(StateDir(agent) + "/tasks/" + IdOf(task_arn) + "/app/pid");
+    std::ifstream in(StateDir(agent) + "/tasks/" + IdOf(task_arn) + "/app/work/pid");
     pid_t pid = 0;
     in >> pid;
     return pid;
@@ -165,7 +166,7 @@ class FleetTest : public ::testing::Test {
     for (int i = 0; i < 3; ++i) {
       std::error_code ec;
       for (const auto& t : std::filesystem::directory_iterator(StateDir(i) + "/tasks", ec)) {
-        std::ifstream in(t.path() / "app" / "pid");
+        std::ifstream in(t.path() / "app" / "work" / "pid");
         pid_t pid = 0;
         if (in >> pid && pid > 0 && ::kill(pid, 0) == 0) ++n;
       }
@@ -433,10 +434,14 @@ TEST(FleetAuthTest, AgentTokensRegisterAndRunTasks) {
   client::HttpClient admin(client::Endpoint{"127.0.0.1", port, ""}, "admin-token", 10s);
   ASSERT_TRUE(testlib::Eventually([&] { return admin.Request("GET", "/readyz").ok(); }, 10s));
   auto agent = [&](const std::string& name, const std::string& token) {
+    // The token in a file only the agent may read, never in argv.
+    const std::string token_file = dir.path() + "/" + name + ".token";
+    std::ofstream(token_file) << token << "\n";
+    ::chmod(token_file.c_str(), 0600);
     return std::make_unique<testlib::Process>(
         std::vector<std::string>{testlib::BinDir() + "/gantry-agent", "--server",
                                  "127.0.0.1:" + std::to_string(grpc_port), "--cluster", "auth",
-                                 "--state-dir", dir.path() + "/" + name, "--token", token,
+                                 "--state-dir", dir.path() + "/" + name, "--token-file", token_file,
                                  "--heartbeat-interval", "300ms"},
         dir.path() + "/" + name + ".log");
   };

@@ -182,6 +182,48 @@ api::StatusOr<ExitRecord> ParseExit(std::string_view text) {
   return r;
 }
 
+std::string FormatLogIndex(const std::vector<LogSegment>& segments) {
+  std::string out;
+  for (const LogSegment& s : segments) {
+    out += s.name + ": inode=" + std::to_string(s.inode) + " offset=" + std::to_string(s.offset) +
+           "\n";
+  }
+  return out;
+}
+
+api::StatusOr<std::vector<LogSegment>> ParseLogIndex(std::string_view text) {
+  std::vector<LogSegment> out;
+  int number = 0;
+  while (!text.empty()) {
+    ++number;
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    if (line.empty()) continue;
+    auto bad = [&](std::string_view why) {
+      return Status(Code::kInternal,
+                    "log index line " + std::to_string(number) + ": " + std::string(why));
+    };
+    size_t colon = line.find(": ");
+    if (colon == std::string_view::npos || colon == 0) return bad("expected \"name: ...\"");
+    LogSegment segment;
+    segment.name = std::string(line.substr(0, colon));
+    std::string_view rest = line.substr(colon + 2);
+    constexpr std::string_view kInode = "inode=", kOffset = " offset=";
+    size_t offset_at = rest.find(kOffset);
+    if (!rest.starts_with(kInode) || offset_at == std::string_view::npos) {
+      return bad("expected \"inode=N offset=N\"");
+    }
+    if (!ParseNumber(rest.substr(kInode.size(), offset_at - kInode.size()), segment.inode) ||
+        !ParseNumber(rest.substr(offset_at + kOffset.size()), segment.offset) ||
+        segment.offset < 0) {
+      return bad("inode and offset must be numbers");
+    }
+    out.push_back(std::move(segment));
+  }
+  return out;
+}
+
 std::string ExecFailureMessage(std::string_view during, std::string_view error) {
   if (during.empty()) return std::string(error);
   return std::string(during) + ": " + std::string(error);

@@ -1,6 +1,6 @@
 #pragma once
 
-// The two files of a container directory and the /proc line the pid-reuse guard reads. Both files
+// The record files of a container directory and the /proc line the pid-reuse guard reads. They
 // are "key: value" lines, one fact per line, so a person can read them and an older agent skips
 // keys it does not know. Values are escaped (\\ and \n) so a path cannot break a line.
 //
@@ -22,11 +22,19 @@
 //                                            |  errno: 2
 //                                            |  during: exec "nosuch"
 //     finished-unix-ms: 1700000000123
+//
+//   stdout.index, stderr.index (written by the agent before the container starts, then by the shim
+//   at each rotation, temp file + rename, before any file is renamed or deleted): where each log
+//   file of the stream starts in the stream, newest first. A file is known by its inode, not its
+//   name, because names shift at each rotation while a file's start never changes:
+//     stdout.log: inode=1839 offset=62914560
+//     stdout.log.1: inode=1838 offset=52428800
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/status/status.h"
 
@@ -63,6 +71,15 @@ struct ExitRecord {
 };
 
 api::StatusOr<ExitRecord> ParseExit(std::string_view text);
+
+struct LogSegment {
+  std::string name;  // when the index was written
+  uint64_t inode = 0;
+  int64_t offset = 0;  // where the file's first byte is in the stream
+};
+
+std::string FormatLogIndex(const std::vector<LogSegment>& segments);
+api::StatusOr<std::vector<LogSegment>> ParseLogIndex(std::string_view text);
 
 // The message ContainerState carries for an exec error: `exec "nosuch": No such file or
 // directory`.

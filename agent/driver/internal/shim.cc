@@ -2,9 +2,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>  // renameat
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -46,6 +48,9 @@ void OnForward(int sig) {
   if (g_pgid > 0) kill(-g_pgid, sig);
   errno = saved;
 }
+
+// SIGCHLD only has to interrupt ppoll: the loop then asks waitid whether the main process ended.
+void OnChild(int) {}
 
 bool WriteAll(int fd, const void* data, size_t size) {
   const char* p = static_cast<const char*>(data);
@@ -95,21 +100,25 @@ class Text {
   }
 
   void AppendInt(long long value) {
+    bool negative = value < 0;
+    if (negative && size_ < capacity_) buffer_[size_++] = '-';
+    AppendUnsigned(negative ? 0ull - static_cast<unsigned long long>(value)
+                            : static_cast<unsigned long long>(value));
+  }
+
+  void AppendUnsigned(unsigned long long v) {
     char digits[24];
     int n = 0;
-    bool negative = value < 0;
-    unsigned long long v = negative ? 0ull - static_cast<unsigned long long>(value)
-                                    : static_cast<unsigned long long>(value);
     do {
       digits[n++] = static_cast<char>('0' + v % 10);
       v /= 10;
     } while (v != 0);
-    if (negative && size_ < capacity_) buffer_[size_++] = '-';
     while (n > 0 && size_ < capacity_) buffer_[size_++] = digits[--n];
   }
 
   const char* data() const { return buffer_; }
   size_t size() const { return size_; }
+  bool full() const { return size_ >= capacity_; }
 
  private:
   char* buffer_;
@@ -128,7 +137,7 @@ void AppendFinished(Text& text) {
 // exit.tmp then rename, relative to the directory opened before fork: if the task directory was
 // removed meanwhile, this fails instead of writing into a new directory of the same name.
 void WriteExitFile(const LaunchPlan& p, const Text& text) {
-  int fd = openat(p.dir_fd, "exit.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = openat(p.dir_fd, "exit.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return;
   bool ok = WriteAll(fd, text.data(), text.size());
   ok = fsync(fd) == 0 && ok;
@@ -170,6 +179,107 @@ void WriteExitStatus(const LaunchPlan& p, bool signaled, int value) {
   text.Append("\n");
   AppendFinished(text);
   WriteExitFile(p, text);
+}
+
+// The index of a stream as it will be once `fresh` (inode, offset) is the newest file and the
+// `keep` newest files now in use have moved down one name: temp file, then rename.
+bool WriteIndex(const LaunchPlan& p, const LogStream& s, uint64_t fresh_inode, int64_t fresh_offset,
+                int keep) {
+  Text text(s.index_buffer, s.index_buffer_size);
+  for (int i = 0; i <= keep; ++i) {
+    text.Append(s.names[i]);
+    text.Append(": inode=");
+    text.AppendUnsigned(i == 0 ? fresh_inode : s.inodes[i - 1]);
+    text.Append(" offset=");
+    text.AppendInt(i == 0 ? fresh_offset : s.offsets[i - 1]);
+    text.Append("\n");
+  }
+  if (text.full()) return false;
+  int fd = openat(p.dir_fd, s.index_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  bool ok = WriteAll(fd, text.data(), text.size());
+  close(fd);
+  if (ok && renameat(p.dir_fd, s.index_tmp, p.dir_fd, s.index_name) == 0) return true;
+  unlinkat(p.dir_fd, s.index_tmp, 0);
+  return false;
+}
+
+// The current file is full: a new one takes its name and the others move down one
+// (stdout.log -> stdout.log.1 -> ...), the oldest beyond log_max_files going away. The index is
+// written first, so no index ever names an inode that was deleted (and could be reused); a reader
+// that sees a file the index does not know yet skips it for now. False (and nothing changed) when
+// the new file or the index cannot be written.
+bool Rotate(const LaunchPlan& p, LogStream& s) {
+  int fd = openat(p.dir_fd, s.new_name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  struct stat st {};
+  const int keep = s.files < p.log_max_files - 1 ? s.files : p.log_max_files - 1;
+  const int64_t fresh_offset = s.offsets[0] + s.size;
+  if (fstat(fd, &st) != 0 ||
+      !WriteIndex(p, s, static_cast<uint64_t>(st.st_ino), fresh_offset, keep)) {
+    close(fd);
+    unlinkat(p.dir_fd, s.new_name, 0);
+    return false;
+  }
+  for (int i = keep; i >= 1; --i) {
+    renameat(p.dir_fd, s.names[i - 1], p.dir_fd, s.names[i]);
+    s.inodes[i] = s.inodes[i - 1];
+    s.offsets[i] = s.offsets[i - 1];
+  }
+  renameat(p.dir_fd, s.new_name, p.dir_fd, s.names[0]);
+  s.inodes[0] = static_cast<uint64_t>(st.st_ino);
+  s.offsets[0] = fresh_offset;
+  s.files = keep + 1;
+  close(s.file_fd);
+  s.file_fd = fd;
+  s.size = 0;
+  return true;
+}
+
+// Appends to the stream's log, rotating at log_max_size. What cannot be written (a full disk, a
+// rotation that failed) is dropped: the container must never block on its logs.
+void WriteLog(const LaunchPlan& p, LogStream& s, const char* data, size_t size) {
+  while (size > 0) {
+    if (s.size >= p.log_max_size && !Rotate(p, s)) return;
+    size_t room = static_cast<size_t>(p.log_max_size - s.size);
+    ssize_t n = write(s.file_fd, data, size < room ? size : room);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    s.size += n;
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+}
+
+// One read from the stream's pipe into its log; closes the pipe at end of file. The bytes read,
+// 0 at end of file, -1 when nothing was there.
+ssize_t Pump(const LaunchPlan& p, LogStream& s) {
+  if (s.read_fd < 0) return 0;
+  ssize_t n = read(s.read_fd, p.pump_buffer, p.pump_buffer_size);
+  if (n > 0) {
+    WriteLog(p, s, p.pump_buffer, static_cast<size_t>(n));
+    return n;
+  }
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return -1;
+  close(s.read_fd);
+  s.read_fd = -1;
+  return 0;
+}
+
+// What is left in the pipe once the container's processes are gone. Bounded: a process that
+// escaped the group (without a cgroup) may still hold the pipe and keep writing; once the shim
+// closes its end, that process gets EPIPE.
+void Drain(const LaunchPlan& p, LogStream& s) {
+  size_t drained = 0;
+  while (drained < (size_t{4} << 20)) {
+    ssize_t n = Pump(p, s);
+    if (n <= 0) break;
+    drained += static_cast<size_t>(n);
+  }
+  if (s.read_fd >= 0) close(s.read_fd);
+  s.read_fd = -1;
+  close(s.file_fd);
+  s.file_fd = -1;
 }
 
 void Send(const LaunchPlan& p, int32_t kind, pid_t shim, pid_t child, int32_t stage,
@@ -237,6 +347,9 @@ void InstallHandlers(int control_signal) {
   sa.sa_handler = OnStopDeadline;
   sigaction(SIGALRM, &sa, nullptr);
 
+  sa.sa_handler = OnChild;
+  sigaction(SIGCHLD, &sa, nullptr);
+
   struct sigaction rq {};
   sigfillset(&rq.sa_mask);
   rq.sa_flags = SA_RESTART | SA_SIGINFO;
@@ -272,6 +385,11 @@ void CleanupCgroup(const LaunchPlan& p, bool killed) {
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (getppid() != shim) _exit(127);
   close(p.report_fd);
+  close(p.dir_fd);
+  for (const LogStream& s : p.streams) {  // the shim's ends
+    close(s.read_fd);
+    close(s.file_fd);
+  }
 
   char go = 0;
   ssize_t n;
@@ -281,7 +399,7 @@ void CleanupCgroup(const LaunchPlan& p, bool killed) {
   if (n != 1) FailChild(exec_fd, kStageAborted, 0);
   close(p.go_fd);
 
-  if (chdir(p.work_dir) != 0) FailChild(exec_fd, kStageChdir, errno);
+  // Joining the cgroup and lowering limits need the agent's privileges; they come first.
   if (p.cgroup_procs != nullptr && !WriteString(p.cgroup_procs, "0", 1)) {
     FailChild(exec_fd, kStageCgroup, errno);
   }
@@ -291,9 +409,24 @@ void CleanupCgroup(const LaunchPlan& p, bool killed) {
     };
     if (setrlimit(RLIMIT_DATA, &limit) != 0) FailChild(exec_fd, kStageRlimit, errno);
   }
-  if (dup2(p.devnull_fd, 0) < 0 || dup2(p.stdout_fd, 1) < 0 || dup2(p.stderr_fd, 2) < 0) {
+  if (dup2(p.devnull_fd, 0) < 0 || dup2(p.streams[0].write_fd, 1) < 0 ||
+      dup2(p.streams[1].write_fd, 2) < 0) {
     FailChild(exec_fd, kStageStdio, errno);
   }
+  if (p.change_user) {
+    // Supplementary groups first: once the uid is not root, they could no longer be dropped.
+    // Raw system calls: glibc's wrappers would try to signal the agent's other threads.
+    if (syscall(SYS_setgroups, 0, nullptr) != 0) FailChild(exec_fd, kStageUser, errno);
+    if (syscall(SYS_setresgid, p.gid, p.gid, p.gid) != 0) FailChild(exec_fd, kStageUser, errno);
+    if (syscall(SYS_setresuid, p.uid, p.uid, p.uid) != 0) FailChild(exec_fd, kStageUser, errno);
+    // A change of credentials clears the parent-death signal.
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (getppid() != shim) _exit(127);
+  }
+  // As the task's user, so it enters only directories that user may enter. fchdir needs no
+  // access to the (agent-only) directories above its own.
+  if (fchdir(p.work_fd) != 0) FailChild(exec_fd, kStageChdir, errno);
+  if (p.chdir_path != nullptr && chdir(p.chdir_path) != 0) FailChild(exec_fd, kStageChdir, errno);
   ResetSignals();
   sigset_t none;
   sigemptyset(&none);
@@ -303,14 +436,18 @@ void CleanupCgroup(const LaunchPlan& p, bool killed) {
   FailChild(exec_fd, kStageExec, errno);
 }
 
-[[noreturn]] void RunShim(const LaunchPlan& p) {
+[[noreturn]] void RunShim(const LaunchPlan& plan) {
+  LaunchPlan p = plan;  // the shim's log streams change as it writes
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_SETMASK, &all, nullptr);
   ResetSignals();  // the agent's handlers and ignored signals are not the shim's
 
-  int keep[] = {p.dir_fd, p.devnull_fd, p.stdout_fd, p.stderr_fd, p.report_fd, p.go_fd};
-  CloseAllExcept(keep, 6, p.fd_limit);
+  LogStream& out = p.streams[0];
+  LogStream& err = p.streams[1];
+  int keep[] = {p.dir_fd,     p.devnull_fd, p.work_fd,   p.report_fd,  p.go_fd,    out.read_fd,
+                out.write_fd, out.file_fd,  err.read_fd, err.write_fd, err.file_fd};
+  CloseAllExcept(keep, static_cast<int>(sizeof keep / sizeof keep[0]), p.fd_limit);
   // The agent's stdio may be a terminal or a test runner's pipe that must see EOF.
   dup2(p.devnull_fd, 0);
   dup2(p.devnull_fd, 1);
@@ -342,6 +479,12 @@ void CleanupCgroup(const LaunchPlan& p, bool killed) {
   g_pgid = child;
   close(exec_pipe[1]);
   close(p.go_fd);
+  close(p.work_fd);
+  // Only the container's processes hold the write ends now: end of file means they are gone.
+  close(out.write_fd);
+  close(err.write_fd);
+  fcntl(out.read_fd, F_SETFL, O_NONBLOCK);
+  fcntl(err.read_fd, F_SETFL, O_NONBLOCK);
   Send(p, kPids, self, child, kStageNone, 0);
 
   int32_t result[2] = {kStageNone, 0};
@@ -352,6 +495,8 @@ void CleanupCgroup(const LaunchPlan& p, bool killed) {
     while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
     }
     CleanupCgroup(p, false);
+    Drain(p, out);
+    Drain(p, err);
     WriteExecError(p, result[0], result[1]);
     Send(p, kExecResult, self, child, result[0], result[1]);
     _exit(0);
@@ -359,24 +504,42 @@ void CleanupCgroup(const LaunchPlan& p, bool killed) {
   Send(p, kExecResult, self, child, kStageNone, 0);
   close(p.report_fd);
 
-  // Wait with the request signals deliverable. WNOWAIT keeps the main process a zombie, so its
-  // pid, which is the process group id, cannot be reused while the group is still signalled.
+  // Copy the output into the logs until the main process ends, with the request signals (and
+  // SIGCHLD) deliverable only inside ppoll, so none slips in between the check and the wait.
+  // WNOWAIT keeps the main process a zombie, so its pid, which is the process group id, cannot
+  // be reused while the group is still signalled.
   sigset_t waiting = all;
   sigdelset(&waiting, p.control_signal);
   sigdelset(&waiting, SIGALRM);
   sigdelset(&waiting, SIGTERM);
   sigdelset(&waiting, SIGINT);
   sigdelset(&waiting, SIGHUP);
-  sigprocmask(SIG_SETMASK, &waiting, nullptr);
+  sigdelset(&waiting, SIGCHLD);
   siginfo_t info{};
   bool have_info = false;
   for (;;) {
     info = siginfo_t{};
-    if (waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT) == 0) {
-      have_info = true;
+    if (waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOHANG | WNOWAIT) == 0) {
+      if (info.si_pid == child) {
+        have_info = true;
+        break;
+      }
+    } else if (errno != EINTR) {
       break;
     }
-    if (errno != EINTR) break;
+    struct pollfd fds[2];
+    LogStream* streams[2];
+    nfds_t count = 0;
+    for (LogStream* s : {&out, &err}) {
+      if (s->read_fd < 0) continue;
+      fds[count] = pollfd{s->read_fd, POLLIN, 0};
+      streams[count++] = s;
+    }
+    if (ppoll(count > 0 ? fds : nullptr, count, nullptr, &waiting) > 0) {
+      for (nfds_t i = 0; i < count; ++i) {
+        if (fds[i].revents != 0) Pump(p, *streams[i]);
+      }
+    }
   }
   sigprocmask(SIG_SETMASK, &all, nullptr);
   alarm(0);
@@ -396,6 +559,9 @@ void CleanupCgroup(const LaunchPlan& p, bool killed) {
     if (reaped > 0 || errno == EINTR) continue;
     break;
   }
+  // The logs are complete before the exit is recorded.
+  Drain(p, out);
+  Drain(p, err);
   CleanupCgroup(p, cgroup_killed);
 
   if (have_info && (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED)) {
