@@ -4,6 +4,7 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <yaml-cpp/emitter.h>
+#include <yaml-cpp/null.h>
 
 #include <charconv>
 #include <cmath>
@@ -46,6 +47,13 @@ template <typename T>
 bool ParseInteger(const std::string& s, T& out) {
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return !s.empty() && ec == std::errc{} && ptr == s.data() + s.size();
+}
+
+// A plain scalar that reads as a number in free-form YAML (an Event's detail): what from_chars
+// takes, if finite. "inf" and "nan" stay strings (JSON has no such numbers, so ToJson could not
+// print them); YAML 1.2 spells those .inf and .nan anyway.
+bool ParseNumber(const std::string& s, double& out) {
+  return ParseInteger(s, out) && std::isfinite(out);
 }
 
 bool ParseBool(const YamlNode& n, bool& out) {
@@ -92,7 +100,7 @@ api::Status ToValue(const Context& ctx, const YamlNode& n, const std::string& pa
         v->set_null_value(google::protobuf::NULL_VALUE);
       } else if (ParseBool(n, b)) {
         v->set_bool_value(b);
-      } else if (!n.quoted && ParseInteger(n.scalar, d)) {
+      } else if (!n.quoted && ParseNumber(n.scalar, d)) {
         v->set_number_value(d);
       } else {
         v->set_string_value(n.scalar);
@@ -241,7 +249,9 @@ void EmitValue(YAML::Emitter& out, const google::protobuf::Value& v) {
       break;
     case google::protobuf::Value::kNumberValue: {
       double d = v.number_value();
-      if (d == static_cast<double>(static_cast<int64_t>(d)) && std::abs(d) < 9.007199254740992e15) {
+      // Whole numbers up to 2^53 print as integers; the range check comes first, as casting a
+      // double outside int64's range is undefined.
+      if (std::abs(d) < 9.007199254740992e15 && d == std::trunc(d)) {
         out << static_cast<int64_t>(d);
       } else {
         out << d;
@@ -249,15 +259,14 @@ void EmitValue(YAML::Emitter& out, const google::protobuf::Value& v) {
       break;
     }
     case google::protobuf::Value::kStringValue: {
-      // Quote strings that would read back as another type (true, 123, null, "").
+      // Quote strings that would read back as another type (true, 123, 2.5, null, Null, "").
       const std::string& s = v.string_value();
       bool b;
-      int64_t i;
+      double d;
       YamlNode probe;
       probe.kind = YamlNode::Kind::kScalar;
       probe.scalar = s;
-      bool ambiguous =
-          s.empty() || s == "null" || s == "~" || ParseBool(probe, b) || ParseInteger(s, i);
+      bool ambiguous = YAML::IsNullString(s) || ParseBool(probe, b) || ParseNumber(s, d);
       if (ambiguous) out << YAML::DoubleQuoted;
       out << s;
       break;
@@ -426,6 +435,7 @@ std::string ToJson(const Message& message, bool pretty) {
 std::string ToYaml(const Message& message) {
   YAML::Emitter out;
   out.SetIndent(2);
+  out.SetDoublePrecision(std::numeric_limits<double>::max_digits10);  // reads back exactly
   EmitMessage(out, message);
   return std::string(out.c_str()) + "\n";
 }

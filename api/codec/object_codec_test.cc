@@ -166,6 +166,37 @@ TEST(ObjectCodecTest, EventDetailIsFreeForm) {
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*(*again)[0].object, ev)) << yaml;
 }
 
+// Found by manifest_fuzzer: an Event detail of inf or nan decoded as a number JSON cannot hold,
+// 1e300 was cast to int64 (undefined) when printed as YAML, and a string such as "1.5" was
+// printed plain, so it read back as a number. (Null-like strings and keys stay quoted.)
+TEST(ObjectCodecTest, FreeFormScalarsReadBackAsWhatTheyWere) {
+  auto r = DecodeManifests(
+      "apiVersion: gantry.dev/v1\nkind: Event\nspec:\n  detail:\n    inf: inf\n    nan: nan\n"
+      "    big: 1e300\n    tiny: -2.5e-300\n    half: 0.5\n    s: \"1.5\"\n    n: \"Null\"\n"
+      "    e: \"\"\n    \"null\": x\n    \"~\": y\n    \"\": z\n"
+      "metadata: {labels: {\"NULL\": v, k: \"~\"}}\n",
+      "ev.yaml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const auto& ev = static_cast<const v1::Event&>(*(*r)[0].object);
+  const auto& fields = ev.spec().detail().fields();
+  EXPECT_EQ(fields.at("inf").string_value(), "inf");
+  EXPECT_EQ(fields.at("nan").string_value(), "nan");
+  EXPECT_EQ(fields.at("big").number_value(), 1e300);
+  EXPECT_EQ(fields.at("tiny").number_value(), -2.5e-300);
+  EXPECT_EQ(fields.at("s").string_value(), "1.5");
+  EXPECT_EQ(fields.at("n").string_value(), "Null");
+  EXPECT_EQ(fields.at("null").string_value(), "x");
+  EXPECT_EQ(fields.at("").string_value(), "z");
+  for (const std::string& text : {ToYaml(ev), ToJson(ev), ToJson(ev, true)}) {
+    ASSERT_FALSE(text.empty());
+    auto again = DecodeManifests(text, "out");
+    ASSERT_TRUE(again.ok()) << again.status().ToString() << "\n" << text;
+    ASSERT_EQ(again->size(), 1u);
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*(*again)[0].object, ev))
+        << text;
+  }
+}
+
 TEST(ObjectCodecTest, NullLeavesFieldsUnsetAndEmptyStreamIsEmpty) {
   auto r =
       DecodeManifests("apiVersion: gantry.dev/v1\nkind: Service\nspec:\n  cluster: ~\n---\n", "x");
