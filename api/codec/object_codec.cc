@@ -6,6 +6,7 @@
 #include <yaml-cpp/emitter.h>
 #include <yaml-cpp/null.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -267,7 +268,12 @@ void EmitValue(YAML::Emitter& out, const google::protobuf::Value& v) {
       probe.kind = YamlNode::Kind::kScalar;
       probe.scalar = s;
       bool ambiguous = YAML::IsNullString(s) || ParseBool(probe, b) || ParseNumber(s, d);
-      if (ambiguous) out << YAML::DoubleQuoted;
+      // yaml-cpp writes control characters such as '\r' into plain scalars as they are, and
+      // the reader then takes them for line breaks; in double quotes they are escaped.
+      bool control = std::any_of(s.begin(), s.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+      });
+      if (ambiguous || control) out << YAML::DoubleQuoted;
       out << s;
       break;
     }

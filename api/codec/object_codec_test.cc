@@ -197,6 +197,25 @@ TEST(ObjectCodecTest, FreeFormScalarsReadBackAsWhatTheyWere) {
   }
 }
 
+// Found by manifest_fuzzer: yaml-cpp printed a '\r' inside a string as it was, in a plain
+// scalar, and read it back as a line break, so `bindIp: "0.0.0.\r"` came back as "0.0.0.".
+TEST(ObjectCodecTest, ControlCharactersInStringsSurviveYaml) {
+  v1::Task task;
+  task.set_api_version("gantry.dev/v1");
+  task.set_kind("Task");
+  task.mutable_metadata()->set_name("t-1");
+  for (const std::string& s : {std::string("0.0.0.\r"), std::string("a\rb"), std::string("\x01x"),
+                               std::string("x\x7f"), std::string("tab\t"), std::string("\r")}) {
+    task.mutable_status()->add_containers()->add_network_bindings()->set_bind_ip(s);
+    (*task.mutable_metadata()->mutable_labels())["k" + std::to_string(s.size())] += s;
+  }
+  std::string yaml = ToYaml(task);
+  auto again = DecodeManifests(yaml, "out");
+  ASSERT_TRUE(again.ok()) << again.status().ToString() << "\n" << yaml;
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*(*again)[0].object, task))
+      << yaml;
+}
+
 TEST(ObjectCodecTest, NullLeavesFieldsUnsetAndEmptyStreamIsEmpty) {
   auto r =
       DecodeManifests("apiVersion: gantry.dev/v1\nkind: Service\nspec:\n  cluster: ~\n---\n", "x");
