@@ -65,6 +65,24 @@ bool ParseBool(const YamlNode& n, bool& out) {
   return false;
 }
 
+// YAML 1.2 limits an implicit key to 1024 characters, and yaml-cpp refuses some longer ones (a
+// flow key whose escapes cross that mark), so a key whose JSON form is longer would make ToJson
+// print text that does not read back. The JSON form is protobuf's own (it writes '<' as \u003c).
+constexpr size_t kMaxJsonKeyChars = 1024;
+
+api::Status CheckKeyLength(const Context& ctx, const YamlNode& key, const std::string& path) {
+  if (key.scalar.size() * 6 + 2 <= kMaxJsonKeyChars) return {};  // short whatever it escapes to
+  google::protobuf::Value v;
+  v.set_string_value(key.scalar);
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(v, &json);
+  if (json.size() <= kMaxJsonKeyChars) return {};
+  return Fail(ctx, key, path,
+              "keys may be at most " + std::to_string(kMaxJsonKeyChars) +
+                  " characters long as JSON (YAML's limit for implicit keys), got " +
+                  std::to_string(json.size()));
+}
+
 api::Status ToValue(const Context& ctx, const YamlNode& n, const std::string& path,
                     google::protobuf::Value* v, int depth);
 
@@ -73,6 +91,7 @@ api::Status ToStruct(const Context& ctx, const YamlNode& n, const std::string& p
   if (!n.IsMap()) return Fail(ctx, n, path, std::string("must be a mapping, got ") + n.KindName());
   for (const auto& e : n.entries) {
     if (!e.key.IsScalar()) return Fail(ctx, e.key, path, "keys must be strings");
+    if (auto st = CheckKeyLength(ctx, e.key, path); !st.ok()) return st;
     auto& fields = *s->mutable_fields();
     if (fields.count(e.key.scalar)) {
       return Fail(ctx, e.key, Join(path, e.key.scalar), "field is given more than once");
@@ -180,6 +199,7 @@ api::Status SetMap(const Context& ctx, const YamlNode& n, const std::string& pat
   std::set<std::string> seen;
   for (const auto& e : n.entries) {
     if (!e.key.IsScalar()) return Fail(ctx, e.key, path, "keys must be strings");
+    if (auto st = CheckKeyLength(ctx, e.key, path); !st.ok()) return st;
     std::string child = path + "." + e.key.scalar;
     if (!seen.insert(e.key.scalar).second)
       return Fail(ctx, e.key, child, "key is given more than once");

@@ -216,6 +216,40 @@ TEST(ObjectCodecTest, ControlCharactersInStringsSurviveYaml) {
       << yaml;
 }
 
+// Found by manifest_fuzzer: an Event detail key of 1017 'a' and a '<' decoded from block YAML,
+// but ToJson writes '<' as \u003c and yaml-cpp could not read the 1023-character key back.
+TEST(ObjectCodecTest, KeysLongerThanYamlAllowsAsJsonAreRefused) {
+  auto event = [](const std::string& key) {
+    return "apiVersion: gantry.dev/v1\nkind: Event\nspec:\n  detail:\n    " + key + ": 1\n";
+  };
+  for (const std::string& key :
+       {std::string(1017, 'a') + "<", std::string(171, '<'), std::string(1023, 'a')}) {
+    auto r = DecodeManifests(event(key), "ev.yaml");
+    ASSERT_FALSE(r.ok()) << key.size();
+    EXPECT_EQ(r.status().field(), "spec.detail");
+    EXPECT_NE(r.status().message().find("keys may be at most 1024 characters long as JSON"),
+              std::string::npos)
+        << r.status().message();
+  }
+  auto labels = DecodeManifests("apiVersion: gantry.dev/v1\nkind: Service\nmetadata: {labels: {\"" +
+                                    std::string(200, '<') + "\": v}}\n",
+                                "svc.yaml");
+  ASSERT_FALSE(labels.ok());
+  EXPECT_EQ(labels.status().field(), "metadata.labels");
+  // Up to the limit, keys read back from JSON and YAML.
+  for (const std::string& key :
+       {std::string(1016, 'a') + "<", std::string(170, '<'), std::string(1022, 'a')}) {
+    auto r = DecodeManifests(event(key), "ev.yaml");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    for (const std::string& text : {ToJson(*(*r)[0].object), ToYaml(*(*r)[0].object)}) {
+      auto again = DecodeManifests(text, "out");
+      ASSERT_TRUE(again.ok()) << again.status().ToString();
+      EXPECT_TRUE(
+          google::protobuf::util::MessageDifferencer::Equals(*(*again)[0].object, *(*r)[0].object));
+    }
+  }
+}
+
 TEST(ObjectCodecTest, NullLeavesFieldsUnsetAndEmptyStreamIsEmpty) {
   auto r =
       DecodeManifests("apiVersion: gantry.dev/v1\nkind: Service\nspec:\n  cluster: ~\n---\n", "x");
