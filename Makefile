@@ -43,13 +43,28 @@ $(FUZZ_DIR)/build.ninja:
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DGANTRY_FUZZ=ON -DGANTRY_SANITIZE=ON -DGANTRY_BUILD_TESTS=OFF -DGANTRY_BUILD_BENCHMARKS=OFF
 
-fuzz-smoke: deps $(FUZZ_DIR)/build.ninja ## Run each fuzzer (query language, simulate input) for FUZZ_SECONDS (default 30)
-	ninja -C $(FUZZ_DIR) -j $(JOBS) cql_fuzzer simulate_fuzzer
-	mkdir -p $(FUZZ_DIR)/corpus-cql $(FUZZ_DIR)/corpus-simulate
-	$(FUZZ_DIR)/fuzz/cql_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=2100 -timeout=10 \
-	  -rss_limit_mb=2048 -print_final_stats=1 $(FUZZ_DIR)/corpus-cql placement/cql/fuzz_corpus
-	$(FUZZ_DIR)/fuzz/simulate_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
-	  -rss_limit_mb=2048 -print_final_stats=1 $(FUZZ_DIR)/corpus-simulate cli/simulate/fuzz_corpus
+# Every fuzzer, its writable corpus in $(FUZZ_DIR) and its seeds in the source tree (reproducers
+# of bugs it found stay there). Each is bounded: input size, time per input, memory.
+FUZZERS := cql_fuzzer simulate_fuzzer label_selector_fuzzer sigv4_fuzzer manifest_fuzzer \
+  ecs_request_fuzzer
+FUZZ_FLAGS = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+
+fuzz-smoke: deps $(FUZZ_DIR)/build.ninja ## Run each fuzzer (query language, simulate input, label selector, SigV4 header, manifests, ECS requests) for FUZZ_SECONDS (default 30)
+	ninja -C $(FUZZ_DIR) -j $(JOBS) $(FUZZERS)
+	mkdir -p $(FUZZ_DIR)/corpus-cql $(FUZZ_DIR)/corpus-simulate $(FUZZ_DIR)/corpus-label-selector \
+	  $(FUZZ_DIR)/corpus-sigv4 $(FUZZ_DIR)/corpus-manifest $(FUZZ_DIR)/corpus-ecs-request
+	$(FUZZ_DIR)/fuzz/cql_fuzzer $(FUZZ_FLAGS) -max_len=2100 \
+	  $(FUZZ_DIR)/corpus-cql placement/cql/fuzz_corpus
+	$(FUZZ_DIR)/fuzz/simulate_fuzzer $(FUZZ_FLAGS) -max_len=8192 \
+	  $(FUZZ_DIR)/corpus-simulate cli/simulate/fuzz_corpus
+	$(FUZZ_DIR)/fuzz/label_selector_fuzzer $(FUZZ_FLAGS) -max_len=4096 \
+	  $(FUZZ_DIR)/corpus-label-selector api/service/fuzz_corpus
+	$(FUZZ_DIR)/fuzz/sigv4_fuzzer $(FUZZ_FLAGS) -max_len=4096 \
+	  $(FUZZ_DIR)/corpus-sigv4 api/ecs/fuzz_corpus/sigv4
+	$(FUZZ_DIR)/fuzz/manifest_fuzzer $(FUZZ_FLAGS) -max_len=32768 \
+	  $(FUZZ_DIR)/corpus-manifest api/codec/fuzz_corpus
+	$(FUZZ_DIR)/fuzz/ecs_request_fuzzer $(FUZZ_FLAGS) -max_len=16384 \
+	  $(FUZZ_DIR)/corpus-ecs-request api/ecs/fuzz_corpus/ecs_request
 
 fuzz: FUZZ_SECONDS=600
 fuzz: fuzz-smoke ## Run each fuzzer for 10 minutes

@@ -4,7 +4,9 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <yaml-cpp/emitter.h>
+#include <yaml-cpp/null.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -48,12 +50,37 @@ bool ParseInteger(const std::string& s, T& out) {
   return !s.empty() && ec == std::errc{} && ptr == s.data() + s.size();
 }
 
+// A plain scalar that reads as a number in free-form YAML (an Event's detail): what from_chars
+// takes, if finite. "inf" and "nan" stay strings (JSON has no such numbers, so ToJson could not
+// print them); YAML 1.2 spells those .inf and .nan anyway.
+bool ParseNumber(const std::string& s, double& out) {
+  return ParseInteger(s, out) && std::isfinite(out);
+}
+
 bool ParseBool(const YamlNode& n, bool& out) {
   if (!n.IsScalar() || n.quoted) return false;
   const std::string& s = n.scalar;
   if (s == "true" || s == "True" || s == "TRUE") return out = true, true;
   if (s == "false" || s == "False" || s == "FALSE") return out = false, true;
   return false;
+}
+
+// YAML 1.2 limits an implicit key to 1024 characters, and yaml-cpp refuses some longer ones (a
+// flow key whose escapes cross that mark), so a key whose JSON form is longer would make ToJson
+// print text that does not read back. The JSON form is protobuf's own (it writes '<' as \u003c).
+constexpr size_t kMaxJsonKeyChars = 1024;
+
+api::Status CheckKeyLength(const Context& ctx, const YamlNode& key, const std::string& path) {
+  if (key.scalar.size() * 6 + 2 <= kMaxJsonKeyChars) return {};  // short whatever it escapes to
+  google::protobuf::Value v;
+  v.set_string_value(key.scalar);
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(v, &json);
+  if (json.size() <= kMaxJsonKeyChars) return {};
+  return Fail(ctx, key, path,
+              "keys may be at most " + std::to_string(kMaxJsonKeyChars) +
+                  " characters long as JSON (YAML's limit for implicit keys), got " +
+                  std::to_string(json.size()));
 }
 
 api::Status ToValue(const Context& ctx, const YamlNode& n, const std::string& path,
@@ -64,6 +91,7 @@ api::Status ToStruct(const Context& ctx, const YamlNode& n, const std::string& p
   if (!n.IsMap()) return Fail(ctx, n, path, std::string("must be a mapping, got ") + n.KindName());
   for (const auto& e : n.entries) {
     if (!e.key.IsScalar()) return Fail(ctx, e.key, path, "keys must be strings");
+    if (auto st = CheckKeyLength(ctx, e.key, path); !st.ok()) return st;
     auto& fields = *s->mutable_fields();
     if (fields.count(e.key.scalar)) {
       return Fail(ctx, e.key, Join(path, e.key.scalar), "field is given more than once");
@@ -92,7 +120,7 @@ api::Status ToValue(const Context& ctx, const YamlNode& n, const std::string& pa
         v->set_null_value(google::protobuf::NULL_VALUE);
       } else if (ParseBool(n, b)) {
         v->set_bool_value(b);
-      } else if (!n.quoted && ParseInteger(n.scalar, d)) {
+      } else if (!n.quoted && ParseNumber(n.scalar, d)) {
         v->set_number_value(d);
       } else {
         v->set_string_value(n.scalar);
@@ -171,6 +199,7 @@ api::Status SetMap(const Context& ctx, const YamlNode& n, const std::string& pat
   std::set<std::string> seen;
   for (const auto& e : n.entries) {
     if (!e.key.IsScalar()) return Fail(ctx, e.key, path, "keys must be strings");
+    if (auto st = CheckKeyLength(ctx, e.key, path); !st.ok()) return st;
     std::string child = path + "." + e.key.scalar;
     if (!seen.insert(e.key.scalar).second)
       return Fail(ctx, e.key, child, "key is given more than once");
@@ -241,7 +270,9 @@ void EmitValue(YAML::Emitter& out, const google::protobuf::Value& v) {
       break;
     case google::protobuf::Value::kNumberValue: {
       double d = v.number_value();
-      if (d == static_cast<double>(static_cast<int64_t>(d)) && std::abs(d) < 9.007199254740992e15) {
+      // Whole numbers up to 2^53 print as integers; the range check comes first, as casting a
+      // double outside int64's range is undefined.
+      if (std::abs(d) < 9.007199254740992e15 && d == std::trunc(d)) {
         out << static_cast<int64_t>(d);
       } else {
         out << d;
@@ -249,16 +280,20 @@ void EmitValue(YAML::Emitter& out, const google::protobuf::Value& v) {
       break;
     }
     case google::protobuf::Value::kStringValue: {
-      // Quote strings that would read back as another type (true, 123, null, "").
+      // Quote strings that would read back as another type (true, 123, 2.5, null, Null, "").
       const std::string& s = v.string_value();
       bool b;
-      int64_t i;
+      double d;
       YamlNode probe;
       probe.kind = YamlNode::Kind::kScalar;
       probe.scalar = s;
-      bool ambiguous =
-          s.empty() || s == "null" || s == "~" || ParseBool(probe, b) || ParseInteger(s, i);
-      if (ambiguous) out << YAML::DoubleQuoted;
+      bool ambiguous = YAML::IsNullString(s) || ParseBool(probe, b) || ParseNumber(s, d);
+      // yaml-cpp writes control characters such as '\r' into plain scalars as they are, and
+      // the reader then takes them for line breaks; in double quotes they are escaped.
+      bool control = std::any_of(s.begin(), s.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+      });
+      if (ambiguous || control) out << YAML::DoubleQuoted;
       out << s;
       break;
     }
@@ -426,6 +461,7 @@ std::string ToJson(const Message& message, bool pretty) {
 std::string ToYaml(const Message& message) {
   YAML::Emitter out;
   out.SetIndent(2);
+  out.SetDoublePrecision(std::numeric_limits<double>::max_digits10);  // reads back exactly
   EmitMessage(out, message);
   return std::string(out.c_str()) + "\n";
 }

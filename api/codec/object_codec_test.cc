@@ -166,6 +166,90 @@ TEST(ObjectCodecTest, EventDetailIsFreeForm) {
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*(*again)[0].object, ev)) << yaml;
 }
 
+// Found by manifest_fuzzer: an Event detail of inf or nan decoded as a number JSON cannot hold,
+// 1e300 was cast to int64 (undefined) when printed as YAML, and a string such as "1.5" was
+// printed plain, so it read back as a number. (Null-like strings and keys stay quoted.)
+TEST(ObjectCodecTest, FreeFormScalarsReadBackAsWhatTheyWere) {
+  auto r = DecodeManifests(
+      "apiVersion: gantry.dev/v1\nkind: Event\nspec:\n  detail:\n    inf: inf\n    nan: nan\n"
+      "    big: 1e300\n    tiny: -2.5e-300\n    half: 0.5\n    s: \"1.5\"\n    n: \"Null\"\n"
+      "    e: \"\"\n    \"null\": x\n    \"~\": y\n    \"\": z\n"
+      "metadata: {labels: {\"NULL\": v, k: \"~\"}}\n",
+      "ev.yaml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const auto& ev = static_cast<const v1::Event&>(*(*r)[0].object);
+  const auto& fields = ev.spec().detail().fields();
+  EXPECT_EQ(fields.at("inf").string_value(), "inf");
+  EXPECT_EQ(fields.at("nan").string_value(), "nan");
+  EXPECT_EQ(fields.at("big").number_value(), 1e300);
+  EXPECT_EQ(fields.at("tiny").number_value(), -2.5e-300);
+  EXPECT_EQ(fields.at("s").string_value(), "1.5");
+  EXPECT_EQ(fields.at("n").string_value(), "Null");
+  EXPECT_EQ(fields.at("null").string_value(), "x");
+  EXPECT_EQ(fields.at("").string_value(), "z");
+  for (const std::string& text : {ToYaml(ev), ToJson(ev), ToJson(ev, true)}) {
+    ASSERT_FALSE(text.empty());
+    auto again = DecodeManifests(text, "out");
+    ASSERT_TRUE(again.ok()) << again.status().ToString() << "\n" << text;
+    ASSERT_EQ(again->size(), 1u);
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*(*again)[0].object, ev))
+        << text;
+  }
+}
+
+// Found by manifest_fuzzer: yaml-cpp printed a '\r' inside a string as it was, in a plain
+// scalar, and read it back as a line break, so `bindIp: "0.0.0.\r"` came back as "0.0.0.".
+TEST(ObjectCodecTest, ControlCharactersInStringsSurviveYaml) {
+  v1::Task task;
+  task.set_api_version("gantry.dev/v1");
+  task.set_kind("Task");
+  task.mutable_metadata()->set_name("t-1");
+  for (const std::string& s : {std::string("0.0.0.\r"), std::string("a\rb"), std::string("\x01x"),
+                               std::string("x\x7f"), std::string("tab\t"), std::string("\r")}) {
+    task.mutable_status()->add_containers()->add_network_bindings()->set_bind_ip(s);
+    (*task.mutable_metadata()->mutable_labels())["k" + std::to_string(s.size())] += s;
+  }
+  std::string yaml = ToYaml(task);
+  auto again = DecodeManifests(yaml, "out");
+  ASSERT_TRUE(again.ok()) << again.status().ToString() << "\n" << yaml;
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*(*again)[0].object, task))
+      << yaml;
+}
+
+// Found by manifest_fuzzer: an Event detail key of 1017 'a' and a '<' decoded from block YAML,
+// but ToJson writes '<' as \u003c and yaml-cpp could not read the 1023-character key back.
+TEST(ObjectCodecTest, KeysLongerThanYamlAllowsAsJsonAreRefused) {
+  auto event = [](const std::string& key) {
+    return "apiVersion: gantry.dev/v1\nkind: Event\nspec:\n  detail:\n    " + key + ": 1\n";
+  };
+  for (const std::string& key :
+       {std::string(1017, 'a') + "<", std::string(171, '<'), std::string(1023, 'a')}) {
+    auto r = DecodeManifests(event(key), "ev.yaml");
+    ASSERT_FALSE(r.ok()) << key.size();
+    EXPECT_EQ(r.status().field(), "spec.detail");
+    EXPECT_NE(r.status().message().find("keys may be at most 1024 characters long as JSON"),
+              std::string::npos)
+        << r.status().message();
+  }
+  auto labels = DecodeManifests("apiVersion: gantry.dev/v1\nkind: Service\nmetadata: {labels: {\"" +
+                                    std::string(200, '<') + "\": v}}\n",
+                                "svc.yaml");
+  ASSERT_FALSE(labels.ok());
+  EXPECT_EQ(labels.status().field(), "metadata.labels");
+  // Up to the limit, keys read back from JSON and YAML.
+  for (const std::string& key :
+       {std::string(1016, 'a') + "<", std::string(170, '<'), std::string(1022, 'a')}) {
+    auto r = DecodeManifests(event(key), "ev.yaml");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    for (const std::string& text : {ToJson(*(*r)[0].object), ToYaml(*(*r)[0].object)}) {
+      auto again = DecodeManifests(text, "out");
+      ASSERT_TRUE(again.ok()) << again.status().ToString();
+      EXPECT_TRUE(
+          google::protobuf::util::MessageDifferencer::Equals(*(*again)[0].object, *(*r)[0].object));
+    }
+  }
+}
+
 TEST(ObjectCodecTest, NullLeavesFieldsUnsetAndEmptyStreamIsEmpty) {
   auto r =
       DecodeManifests("apiVersion: gantry.dev/v1\nkind: Service\nspec:\n  cluster: ~\n---\n", "x");

@@ -27,6 +27,44 @@ namespace {
 
 Mark ToMark(const YAML::Mark& m) { return Mark{m.line + 1, m.column + 1}; }
 
+// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing past U+10FFFF. yaml-cpp
+// passes other bytes through, and protobuf's JSON printer and the YAML emitter then mangle or
+// refuse them, so such a text would not read back as what was stored.
+bool ValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (s.size() - i < len) return false;
+    for (size_t k = 1; k < len; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += len;
+  }
+  return true;
+}
+
 size_t CountNodes(const YamlNode& n) {
   size_t count = 1;
   for (const auto& item : n.items) count += CountNodes(item);
@@ -62,6 +100,7 @@ class Builder : public YAML::EventHandler {
 
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                 const std::string& value) override {
+    if (!ValidUtf8(value)) return Fail("malformed YAML: a scalar is not valid UTF-8", mark);
     YamlNode n;
     n.kind = YamlNode::Kind::kScalar;
     n.mark = ToMark(mark);

@@ -113,5 +113,27 @@ TEST(YamlDocumentTest, DeepNestingIsAnErrorNotACrash) {
   EXPECT_EQ(e.message.rfind("malformed YAML", 0), 0u);
 }
 
+TEST(YamlDocumentTest, ScalarsMustBeValidUtf8) {
+  // Found by manifest_fuzzer: a raw 0x92 byte in an Event's detail decoded, then ToJson and
+  // ToYaml could not reproduce it.
+  for (const std::string& text : {std::string("a: RUNNING\x92\n"), std::string("b\xff: 1\n"),
+                                  std::string("c: [x, \"\xc0\xaf\"]\n"),  // overlong '/'
+                                  std::string("d: \"\xed\xa0\x80\"\n"),   // a lone surrogate
+                                  std::string("e: \xf4\x90\x80\x80\n"),   // past U+10FFFF
+                                  std::string("f: \xe2\x82\n")}) {        // cut short
+    YamlError e = MustFail(text);
+    EXPECT_EQ(e.message, "malformed YAML: a scalar is not valid UTF-8") << text;
+    EXPECT_EQ(e.mark.line, 1) << text;
+  }
+  YamlError e = MustFail("ok: fine\nbad: [1, \"x\xe9y\"]\n");
+  EXPECT_EQ(e.mark.line, 2);
+  EXPECT_EQ(e.mark.column, 10);
+  auto docs =
+      MustParse("name: \"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9a\x80\"\nescaped: \"\\u00e9\"\n");
+  ASSERT_EQ(docs.size(), 1u);
+  EXPECT_EQ(docs[0].entries[0].value.scalar, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9a\x80");
+  EXPECT_EQ(docs[0].entries[1].value.scalar, "\xc3\xa9");
+}
+
 }  // namespace
 }  // namespace gantry::codec

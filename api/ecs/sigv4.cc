@@ -210,14 +210,13 @@ SigV4Error Invalid(std::string message) {
   return {403, "InvalidSignatureException", std::move(message)};
 }
 
-struct ParsedAuthorization {
-  std::string access_key_id, date, region, service, terminator;
-  std::vector<std::string> signed_headers;
-  std::string signature;
-};
+using sigv4::ParseAuthorization;
+using sigv4::ParsedAuthorization;
 
-// "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/ecs/aws4_request,
-//  SignedHeaders=host;x-amz-date, Signature=hex"
+}  // namespace
+
+namespace sigv4 {
+
 std::variant<ParsedAuthorization, SigV4Error> ParseAuthorization(std::string_view header) {
   size_t space = header.find_first_of(" \t");
   std::string_view algorithm = header.substr(0, space);
@@ -276,10 +275,6 @@ std::variant<ParsedAuthorization, SigV4Error> ParseAuthorization(std::string_vie
   a.signature = *signature;
   return a;
 }
-
-}  // namespace
-
-namespace sigv4 {
 
 std::string CanonicalUri(std::string_view raw_path) {
   // RFC 3986 dot-segment removal, plus dropping empty segments ("//"), as AWS's SDKs do.

@@ -128,6 +128,20 @@ std::string HexHmacSha256(std::string_view key, std::string_view data);
 // hex SHA-256 of the body.
 std::string PayloadHash(const SignedRequest& r);
 
+// The parts of an Authorization header, as ParseAuthorization found them.
+struct ParsedAuthorization {
+  std::string access_key_id, date, region, service, terminator;  // the Credential scope
+  std::vector<std::string> signed_headers;                       // as listed, never empty
+  std::string signature;
+};
+
+// "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/ecs/aws4_request,
+//  SignedHeaders=host;x-amz-date, Signature=hex", the first step of Verify. Only the form is
+// checked: the algorithm, the three parameters present once each and not empty, a Credential of
+// five non-empty '/'-separated parts, SignedHeaders a ';'-separated list of non-empty names.
+// Unknown parameters are ignored, as AWS does. A failure is IncompleteSignatureException.
+std::variant<ParsedAuthorization, SigV4Error> ParseAuthorization(std::string_view header);
+
 // The hex signature of `r` (the payload hash as PayloadHash says).
 std::string ComputeSignature(const SignedRequest& r, const SigningParams& p);
 // "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/ecs/aws4_request,

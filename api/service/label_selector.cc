@@ -89,4 +89,36 @@ StatusOr<LabelSelector> LabelSelector::Parse(std::string_view s) {
   return out;
 }
 
+std::string LabelSelector::String() const {
+  std::string out;
+  for (const Term& t : terms_) {
+    if (!out.empty()) out += ',';
+    switch (t.op) {
+      case Op::kEquals:
+        out += t.key + "=" + t.values[0];
+        break;
+      case Op::kNotEquals:
+        out += t.key + "!=" + t.values[0];
+        break;
+      case Op::kIn:
+      case Op::kNotIn: {
+        out += t.key + (t.op == Op::kIn ? " in (" : " notin (");
+        for (size_t i = 0; i < t.values.size(); ++i) {
+          if (i > 0) out += ',';
+          out += t.values[i];
+        }
+        out += ')';
+        break;
+      }
+      case Op::kExists:
+        out += t.key;
+        break;
+      case Op::kNotExists:
+        out += "!" + t.key;
+        break;
+    }
+  }
+  return out;
+}
+
 }  // namespace gantry::api

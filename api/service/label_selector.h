@@ -46,6 +46,10 @@ class LabelSelector {
     return true;
   }
   bool empty() const { return terms_.empty(); }
+  // The canonical text, as Kubernetes prints it (`app=web,env in (prod,staging),!legacy`);
+  // Parse(String()) gives back an equal selector.
+  std::string String() const;
+  bool operator==(const LabelSelector&) const = default;
 
  private:
   enum class Op { kEquals, kNotEquals, kIn, kNotIn, kExists, kNotExists };
@@ -53,6 +57,7 @@ class LabelSelector {
     std::string key;
     Op op;
     std::vector<std::string> values;
+    bool operator==(const Term&) const = default;
   };
   static bool Contains(const std::vector<std::string>& v, const std::string& s) {
     for (const auto& x : v)

@@ -40,5 +40,25 @@ TEST(LabelSelectorTest, ErrorsNameThePosition) {
   }
 }
 
+TEST(LabelSelectorTest, PrintsBackToTheSameSelector) {
+  struct Case {
+    const char* text;
+    const char* printed;
+  };
+  for (const Case& c : {Case{"", ""}, Case{"app==web", "app=web"}, Case{" app = web ", "app=web"},
+                        Case{"a!=", "a!="}, Case{"env in (prod, staging)", "env in (prod,staging)"},
+                        Case{"team notin ( x )", "team notin (x)"},
+                        Case{"canary , ! legacy", "canary,!legacy"}, Case{"in", "in"}}) {
+    auto s = LabelSelector::Parse(c.text);
+    ASSERT_TRUE(s.ok()) << c.text << ": " << s.status().ToString();
+    EXPECT_EQ(s->String(), c.printed) << c.text;
+    auto again = LabelSelector::Parse(s->String());
+    ASSERT_TRUE(again.ok()) << s->String();
+    EXPECT_TRUE(*again == *s) << c.text;
+  }
+  EXPECT_FALSE(*LabelSelector::Parse("a=b") == *LabelSelector::Parse("a!=b"));
+  EXPECT_FALSE(*LabelSelector::Parse("a in (b,c)") == *LabelSelector::Parse("a in (c,b)"));
+}
+
 }  // namespace
 }  // namespace gantry::api
