@@ -45,7 +45,10 @@ constexpr const char* kUsage =
     "  describe-tasks TASK... [--cluster C]               the DescribeTasks JSON\n"
     "\n"
     "global flags: --server URL (or GANTRY_SERVER; default http://127.0.0.1:7700),\n"
-    "              --token TOKEN (or GANTRY_TOKEN)\n";
+    "              --token TOKEN (or GANTRY_TOKEN),\n"
+    "              --certificate-authority FILE (or GANTRY_CA) for an https:// server,\n"
+    "              --client-certificate FILE --client-key FILE (or GANTRY_CLIENT_CERT,\n"
+    "              GANTRY_CLIENT_KEY) to authenticate with a certificate\n";
 
 }  // namespace
 

@@ -21,10 +21,19 @@ struct TaskWatchEvent {
   v1::Task task;
 };
 
+// How the channel to gantryd is secured. PEM text, not file names: the caller reads the files and
+// reports a missing one by name.
+struct ChannelTls {
+  bool enabled = false;
+  std::string root_certs_pem;  // empty: the system trust store
+  std::string cert_chain_pem;  // a client certificate, with private_key_pem
+  std::string private_key_pem;
+};
+
 class AgentClient {
  public:
   // `address` is HOST:PORT; `token` (optional) is sent as a bearer token.
-  AgentClient(const std::string& address, const std::string& token);
+  AgentClient(const std::string& address, const std::string& token, const ChannelTls& tls = {});
   ~AgentClient();
 
   api::StatusOr<v1::RegisterInstancesResponse> Register(const v1::RegisterInstancesRequest& req);

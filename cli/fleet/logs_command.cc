@@ -34,7 +34,7 @@ int RunLogs(const std::vector<std::string>& args, const CommandContext& ctx) {
   if (tasks.size() != 1) return ReportError(ctx, kUsage);
   const std::string id = fleet_internal::IdOf(tasks[0]);
 
-  auto endpoint = client::ParseUrl(ctx.global.server);
+  auto endpoint = ctx.global.ServerEndpoint();
   if (!endpoint.ok()) return ReportError(ctx, endpoint.status().message());
   fleet_internal::HttpRequestSpec request;
   request.path_and_query = "/apis/gantry.dev/v1/tasks/" + client::UrlEncode(id) + "/log";

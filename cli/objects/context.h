@@ -14,9 +14,18 @@ namespace gantry::cli {
 struct GlobalOptions {
   std::string server;  // --server, else GANTRY_SERVER, else http://127.0.0.1:7700
   std::string token;   // --token, else GANTRY_TOKEN
+  // kubectl's names for an https:// server: the CA that signed its certificate (else the system
+  // trust store) and an optional client certificate with its key.
+  std::string certificate_authority{};  // --certificate-authority, else GANTRY_CA
+  std::string client_certificate{};     // --client-certificate, else GANTRY_CLIENT_CERT
+  std::string client_key{};             // --client-key, else GANTRY_CLIENT_KEY
+
+  // The server URL with the TLS files applied.
+  api::StatusOr<client::Endpoint> ServerEndpoint() const;
 };
 
-// Removes --server/--token (anywhere on the line) from `args` into the result.
+// Removes the global flags (--server, --token, --certificate-authority, --client-certificate,
+// --client-key; anywhere on the line) from `args` into the result.
 api::StatusOr<GlobalOptions> TakeGlobalOptions(std::vector<std::string>& args);
 
 struct CommandContext {

@@ -3,6 +3,7 @@
 //   gantry-agent --server HOST:PORT --cluster NAME --state-dir DIR [--attribute NAME=VALUE]...
 //                [--cpu UNITS] [--memory MIB] [--ports LIST] [--token-file FILE]
 //                [--task-user USER[:GROUP]] [--allow-root-tasks]
+//                [--tls] [--ca-file FILE] [--cert-file FILE --key-file FILE]
 //                [--log-max-size SIZE] [--log-max-files N]
 //                [--simulate N [--simulate-zones a,b,c] [--simulate-types t2.small,m5.large]]
 //
@@ -14,6 +15,9 @@
 
 #include <atomic>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -35,6 +39,7 @@ constexpr const char* kUsage =
     "NAME=VALUE]...\n"
     "                    [--cpu UNITS] [--memory MIB] [--ports LIST] [--token-file FILE]\n"
     "                    [--task-user USER[:GROUP]] [--allow-root-tasks]\n"
+    "                    [--tls] [--ca-file FILE] [--cert-file FILE --key-file FILE]\n"
     "                    [--log-max-size SIZE] [--log-max-files N]\n"
     "                    [--simulate N [--simulate-zones a,b,c] [--simulate-types t,u]]\n"
     "  --server HOST:PORT       gantryd's gRPC address (required)\n"
@@ -53,6 +58,11 @@ constexpr const char* kUsage =
     "  --log-max-size SIZE      rotate each container's stdout/stderr at SIZE (default 10m;\n"
     "                           k, m, g are KiB, MiB, GiB)\n"
     "  --log-max-files N        files kept per stream, the current one included (default 2)\n"
+    "  --tls                    reach gantryd over TLS, trusting the system's CAs\n"
+    "  --ca-file FILE           reach gantryd over TLS, trusting the CA certificates in FILE\n"
+    "  --cert-file FILE         a client certificate (PEM) to authenticate with, with --key-file;\n"
+    "                           its subject's O names the role (agent)\n"
+    "  --key-file FILE          the client certificate's private key (PEM)\n"
     "  --heartbeat-interval DUR how often to heartbeat (default 5s; e.g. 500ms, 2s)\n"
     "  --simulate N             run N virtual instances instead of real tasks\n"
     "  --simulate-zones LIST    zones the virtual instances rotate over\n"
@@ -109,16 +119,44 @@ bool ParseInt(const std::string& s, int lo, int hi, int& out) {
   }
 }
 
+// A certificate or key file, read whole; PEM files are small, so anything past 1 MiB is a mistake.
+gantry::api::StatusOr<std::string> ReadPemFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return gantry::api::Status(gantry::api::Code::kFailedPrecondition,
+                               "cannot read " + path + ": " + std::strerror(errno));
+  }
+  constexpr size_t kMaxPem = 1 << 20;
+  std::string text(kMaxPem + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > kMaxPem) {
+    return gantry::api::Status(gantry::api::Code::kFailedPrecondition,
+                               path + " is larger than 1 MiB; expected a PEM file");
+  }
+  if (text.find("-----BEGIN ") == std::string::npos) {
+    return gantry::api::Status(gantry::api::Code::kFailedPrecondition,
+                               path + " holds no PEM block (-----BEGIN ...)");
+  }
+  return text;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   gantry::agent::AgentOptions o;
   std::string token_file;
+  bool tls = false;
+  std::string ca_file, cert_file, key_file;
   bool task_user_given = false;
   std::vector<std::string> args(argv + 1, argv + argc);
   for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--allow-root-tasks") {  // the one flag without a value
+    if (args[i] == "--allow-root-tasks") {  // the flags without a value
       o.allow_root_tasks = true;
+      continue;
+    }
+    if (args[i] == "--tls") {
+      tls = true;
       continue;
     }
     std::string a, value;
@@ -189,6 +227,12 @@ int main(int argc, char** argv) {
       o.simulate_zones = SplitList(value);
     } else if (a == "--simulate-types") {
       o.simulate_types = SplitList(value);
+    } else if (a == "--ca-file") {
+      ca_file = value;
+    } else if (a == "--cert-file") {
+      cert_file = value;
+    } else if (a == "--key-file") {
+      key_file = value;
     } else {
       return Fail("unknown flag " + a + " (see gantry-agent --help)");
     }
@@ -214,7 +258,19 @@ int main(int argc, char** argv) {
 
   const sigset_t stop_signals = gantry::cmd::BlockStopSignals();
 
-  gantry::grpcapi::AgentClient client(o.server, o.token);
+  if (cert_file.empty() != key_file.empty()) return Fail("--cert-file and --key-file go together");
+  gantry::grpcapi::ChannelTls channel_tls;
+  channel_tls.enabled = tls || !ca_file.empty() || !cert_file.empty();
+  for (auto [path, pem] : {std::pair{&ca_file, &channel_tls.root_certs_pem},
+                           std::pair{&cert_file, &channel_tls.cert_chain_pem},
+                           std::pair{&key_file, &channel_tls.private_key_pem}}) {
+    if (path->empty()) continue;
+    auto text = ReadPemFile(*path);
+    if (!text.ok()) return Fail(text.status().ToString());
+    *pem = std::move(*text);
+  }
+
+  gantry::grpcapi::AgentClient client(o.server, o.token, channel_tls);
   std::unique_ptr<gantry::agent::SimulatedFleet> fleet;
   std::unique_ptr<gantry::agent::Agent> agent;
   // Everything that can fail runs before the signal thread exists.

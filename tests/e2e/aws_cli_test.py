@@ -66,12 +66,20 @@ def main():
     creds = os.path.join(work, "aws-credentials.csv")
     with open(creds, "w") as f:
         f.write("# access key id, secret\nAKIDGANTRYE2E,gantry-e2e-secret\n")
+    # Once any authentication is configured every listener requires it, gRPC included: the
+    # agents present an agent-role bearer token from a private file.
+    tokens = os.path.join(work, "tokens.csv")
+    agent_token = os.path.join(work, "agent-token")
+    for path, text in ((tokens, "gantry-e2e-agent-token,agents,agent\n"),
+                       (agent_token, "gantry-e2e-agent-token\n")):
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write(text)
     procs = []
     log = lambda name: open(os.path.join(work, name + ".log"), "w")
     procs.append(subprocess.Popen(
         [os.path.join(BIN, "gantryd"), "--data-dir", os.path.join(work, "data"),
          "--listen", f"127.0.0.1:{port}", "--grpc-listen", f"127.0.0.1:{grpc_port}",
-         "--aws-credentials-file", creds, "--region", "us-east-1", "--account-id", "123456789000"],
+         "--aws-credentials-file", creds, "--token-file", tokens, "--region", "us-east-1", "--account-id", "123456789000"],
         stdout=log("gantryd"), stderr=subprocess.STDOUT))
     endpoint = f"http://127.0.0.1:{port}"
     env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDGANTRYE2E",
@@ -99,6 +107,7 @@ def main():
             procs.append(subprocess.Popen(
                 [os.path.join(BIN, "gantry-agent"), "--server", f"127.0.0.1:{grpc_port}",
                  "--cluster", "ecs-demo", "--state-dir", os.path.join(work, f"agent{i}"),
+                 "--token-file", agent_token,
                  "--attribute", f"ecs.availability-zone={zones[i]}",
                  "--attribute", f"ecs.instance-type={types[i]}",
                  "--attribute", "ecs.ami-id=ami-eca289fb",

@@ -23,7 +23,7 @@ Code CodeFor(int http_status) {
 
 api::StatusOr<Json> CallEcs(const GlobalOptions& global, std::string_view operation,
                             const Json& request) {
-  auto endpoint = client::ParseUrl(global.server);
+  auto endpoint = global.ServerEndpoint();
   if (!endpoint.ok()) return endpoint.status();
   HttpRequestSpec spec;
   spec.method = "POST";
