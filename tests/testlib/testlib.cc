@@ -43,7 +43,7 @@ Process::Process(const std::vector<std::string>& argv, const std::string& log_pa
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
-    ::execv(args[0], args.data());
+    ::execvp(args[0], args.data());  // a bare name (openssl, env) is looked up in PATH
     ::_exit(127);
   }
 }
@@ -91,7 +91,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::string
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
-    ::execv(args[0], args.data());
+    ::execvp(args[0], args.data());  // a bare name (openssl, env) is looked up in PATH
     ::_exit(127);
   }
   int status = 0;

@@ -41,7 +41,7 @@ struct CommandResult {
   std::string err;
 };
 
-// Runs argv to completion, feeding `input` on stdin.
+// Runs argv to completion (argv[0] a path, or a name looked up in PATH), feeding `input` on stdin.
 CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& input = "");
 
 // Polls `condition` every 20 ms until it holds or `timeout` passes.
