@@ -252,10 +252,16 @@ Status ValidateTaskDefinition(const v1::TaskDefinitionSpec& spec) {
       std::string ef = At(f + ".environment", e) + ".name";
       if (name.empty()) return InvalidArgument(ef, "is required");
       // The agent passes NAME=VALUE to the process: an '=' in the name would set another
-      // variable, a NUL would cut the string.
-      if (name.find('=') != std::string::npos || name.find('\0') != std::string::npos) {
-        return InvalidArgument(
-            ef, "an environment variable name may not contain '=' or NUL, got " + Quoted(name));
+      // variable, a NUL would cut the string, and a newline or other control character breaks
+      // every env-file and log format that shows the name.
+      const bool control = std::any_of(name.begin(), name.end(), [](char ch) {
+        return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f;
+      });
+      if (control || name.find('=') != std::string::npos) {
+        return InvalidArgument(ef,
+                               "an environment variable name may not contain '=' or a control "
+                               "character, got " +
+                                   Quoted(name));
       }
     }
   }
