@@ -20,9 +20,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -44,6 +44,7 @@
 #include "cmd/common/flags.h"
 #include "cmd/gantryd/fleet_housekeeping.h"
 #include "cmd/gantryd/gantryd_metrics.h"
+#include "cmd/gantryd/memory_release.h"
 #include "cmd/gantryd/retention.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -131,9 +132,9 @@ bool TaskLogRoute(const gantry::rest::HttpRequest& r, const gantry::api::Princip
   using gantry::api::Code;
   using gantry::api::Status;
   if (who && who->role == gantry::api::Role::kAgent) {
-    out = gantry::rest::ErrorResponse(Status(
-        Code::kPermissionDenied,
-        "user \"" + who->user + "\" (agent) ships task output; it does not read it"));
+    out = gantry::rest::ErrorResponse(
+        Status(Code::kPermissionDenied,
+               "user \"" + who->user + "\" (agent) ships task output; it does not read it"));
     return true;
   }
   std::string id = r.path.substr(kPrefix.size(), r.path.size() - kPrefix.size() - kSuffix.size());
@@ -242,8 +243,7 @@ int main(int argc, char** argv) {
       flags.tls_key_file = value;
     } else if (a == "--client-ca-file") {
       flags.client_ca_file = value;
-    } else if (a == "--max-connections" || a == "--max-streams" ||
-               a == "--max-streams-per-user") {
+    } else if (a == "--max-connections" || a == "--max-streams" || a == "--max-streams-per-user") {
       size_t& target = a == "--max-connections" ? flags.max_connections
                        : a == "--max-streams"   ? flags.max_streams
                                                 : flags.max_streams_per_user;
@@ -307,21 +307,19 @@ int main(int argc, char** argv) {
   }
   std::optional<gantry::grpcapi::GrpcTls> grpc_tls;
   if (tls) {
-    rest.tls = gantry::rest::TlsFiles{flags.tls_cert_file, flags.tls_key_file,
-                                      flags.client_ca_file};
+    rest.tls =
+        gantry::rest::TlsFiles{flags.tls_cert_file, flags.tls_key_file, flags.client_ca_file};
     grpc_tls.emplace();
     if (!ReadFile(flags.tls_cert_file, grpc_tls->cert_pem))
       return Fail("--tls-cert-file " + flags.tls_cert_file + ": cannot read it");
     if (!ReadFile(flags.tls_key_file, grpc_tls->key_pem))
       return Fail("--tls-key-file " + flags.tls_key_file + ": cannot read it");
-    if (!flags.client_ca_file.empty() &&
-        !ReadFile(flags.client_ca_file, grpc_tls->client_ca_pem))
+    if (!flags.client_ca_file.empty() && !ReadFile(flags.client_ca_file, grpc_tls->client_ca_pem))
       return Fail("--client-ca-file " + flags.client_ca_file + ": cannot read it");
   }
   const size_t open_files = gantry::cmd::RaiseOpenFileLimit();
-  rest.max_connections = flags.max_connections != 0
-                             ? flags.max_connections
-                             : gantry::rest::ConnectionCapFor(open_files);
+  rest.max_connections = flags.max_connections != 0 ? flags.max_connections
+                                                    : gantry::rest::ConnectionCapFor(open_files);
   gantry::api::StreamLimiter streams(flags.max_streams, flags.max_streams_per_user);
   rest.streams = &streams;
 
@@ -405,6 +403,7 @@ int main(int argc, char** argv) {
             << ", up to " << rest.max_connections << " connections)" << std::endl;
 
   gantry::RetentionCompactor retention(**store, flags.watch_retention);
+  gantry::MemoryRelease memory_release;
   auto housekeeping = std::make_unique<gantry::FleetHousekeeping>(instances, tasks, task_logs,
                                                                   clock, flags.task_retention);
 
