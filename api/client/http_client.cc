@@ -191,8 +191,9 @@ api::StatusOr<HttpResult> HttpClient::Exchange(const std::string& method, const 
                                                std::chrono::milliseconds idle_timeout) const {
   auto connection = Connection::Open(endpoint_, timeout_);
   if (!connection.ok()) return connection.status();
-  Status sent = (*connection)->SendAll(
-      RequestText(endpoint_, token_, method, path, body, content_type, headers));
+  Status sent =
+      (*connection)
+          ->SendAll(RequestText(endpoint_, token_, method, path, body, content_type, headers));
   Reader reader(**connection, idle_timeout.count() > 0 ? idle_timeout : timeout_);
   HttpResult out;
   if (auto st = ReadHead(reader, out); !st.ok()) {

@@ -78,8 +78,9 @@ api::StatusOr<Credentials> Credentials::FromText(std::string_view text, const st
       auto parsed = api::ParseRole(fields[2]);
       if (!parsed || *parsed == api::Role::kAgent)
         return Status(Code::kInvalidArgument,
-                      where + "the role must be admin, editor or viewer (agents authenticate "
-                              "with a token or a client certificate)");
+                      where +
+                          "the role must be admin, editor or viewer (agents authenticate "
+                          "with a token or a client certificate)");
       role = *parsed;
     }
     auto [it, inserted] = first_line.emplace(std::string(id), number);

@@ -19,8 +19,8 @@ namespace gantry::ecs {
 class Credentials {
  public:
   // Errors (kInvalidArgument) name the file and line: "creds.csv line 3: expected
-  // ACCESS_KEY_ID,SECRET[,ROLE]". A file without any key, or with an access key id listed twice, is an
-  // error.
+  // ACCESS_KEY_ID,SECRET[,ROLE]". A file without any key, or with an access key id listed twice, is
+  // an error.
   static api::StatusOr<Credentials> FromFile(const std::string& path);
   // `source` names the text in messages, as the path does for FromFile.
   static api::StatusOr<Credentials> FromText(std::string_view text, const std::string& source);

@@ -57,8 +57,7 @@ TEST(CredentialsTest, ErrorsNameFileAndLineAndNeverTheSecret) {
        "token or a client certificate)"},
       {"\n , topsecret\n",
        "creds.csv line 2: expected ACCESS_KEY_ID,SECRET[,ROLE] (the access key id is empty)"},
-      {"AKID,  \n",
-       "creds.csv line 1: expected ACCESS_KEY_ID,SECRET[,ROLE] (the secret is empty)"},
+      {"AKID,  \n", "creds.csv line 1: expected ACCESS_KEY_ID,SECRET[,ROLE] (the secret is empty)"},
       {"AKID topsecret/x,y\n",
        "creds.csv line 1: the access key id may not contain spaces, control characters, '/', "
        "',', ';' or '='"},
@@ -68,7 +67,8 @@ TEST(CredentialsTest, ErrorsNameFileAndLineAndNeverTheSecret) {
       {"AKID,topsecret\nB,x\n AKID , othersecret\n",
        "creds.csv line 3: access key id 'AKID' is already listed on line 1"},
       {"", "creds.csv: no credentials (expected ACCESS_KEY_ID,SECRET[,ROLE] lines)"},
-      {"# only a comment\n\n", "creds.csv: no credentials (expected ACCESS_KEY_ID,SECRET[,ROLE] lines)"},
+      {"# only a comment\n\n",
+       "creds.csv: no credentials (expected ACCESS_KEY_ID,SECRET[,ROLE] lines)"},
   };
   for (const BadCase& c : cases) {
     auto creds = Credentials::FromText(c.text, "creds.csv");

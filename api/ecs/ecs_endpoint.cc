@@ -69,8 +69,9 @@ std::optional<EcsResponse> EcsEndpoint::Authenticate(const rest::HttpRequest& re
       const auto& e = verified.error();
       return EcsError(e.http_status, e.aws_type, e.message);
     }
-    if (auto incomplete = CheckSignedHeaders(signed_request, verified.caller(),
-                                             {"host", "x-amz-date", "x-amz-target", "content-type"})) {
+    if (auto incomplete =
+            CheckSignedHeaders(signed_request, verified.caller(),
+                               {"host", "x-amz-date", "x-amz-target", "content-type"})) {
       return EcsError(incomplete->http_status, incomplete->aws_type, incomplete->message);
     }
     who = {verified.caller().access_key_id,
@@ -102,9 +103,9 @@ std::optional<EcsResponse> EcsEndpoint::Authenticate(const rest::HttpRequest& re
     case api::Role::kAgent:
       break;
   }
-  return EcsError(400, "AccessDeniedException",
-                  "user \"" + who.user +
-                      "\" (agent) may not call the ECS API; agents use the Agent service");
+  return EcsError(
+      400, "AccessDeniedException",
+      "user \"" + who.user + "\" (agent) may not call the ECS API; agents use the Agent service");
 }
 
 }  // namespace gantry::ecs

@@ -509,8 +509,9 @@ std::optional<SigV4Error> CheckSignedHeaders(const SignedRequest& r, const SigV4
     return false;
   };
   auto missing = [](std::string_view name) {
-    return SigV4Error{400, "IncompleteSignatureException",
-                      "'" + std::string(name) + "' must be a 'SignedHeader' in the AWS Authorization."};
+    return SigV4Error{
+        400, "IncompleteSignatureException",
+        "'" + std::string(name) + "' must be a 'SignedHeader' in the AWS Authorization."};
   };
   for (const std::string& name : required)
     if (!signed_header(name)) return missing(name);

@@ -43,7 +43,7 @@ struct SigV4Error {
 // Who signed a request that verified.
 struct SigV4Caller {
   std::string access_key_id;
-  std::string region;  // from the credential scope; any region is accepted
+  std::string region;                       // from the credential scope; any region is accepted
   std::vector<std::string> signed_headers;  // lower-case names, as the signature lists them
 };
 

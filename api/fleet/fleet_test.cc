@@ -4,8 +4,8 @@
 
 #include <map>
 
-#include "api/fleet/agent_read_scope.h"
 #include "api/fleet/agent_backend.h"
+#include "api/fleet/agent_read_scope.h"
 #include "api/fleet/instance_service.h"
 #include "api/fleet/task_service.h"
 #include "api/fleet/testing/fleet_harness.h"

@@ -170,10 +170,9 @@ class GrpcServer::Impl final : public v1::Objects::CallbackService {
     grpc::ServerBuilder builder;
     std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
     if (options.tls) {
-      grpc::SslServerCredentialsOptions ssl(
-          options.tls->client_ca_pem.empty()
-              ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
-              : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+      grpc::SslServerCredentialsOptions ssl(options.tls->client_ca_pem.empty()
+                                                ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                                                : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
       ssl.pem_root_certs = options.tls->client_ca_pem;
       ssl.pem_key_cert_pairs.push_back({options.tls->key_pem, options.tls->cert_pem});
       credentials = grpc::SslServerCredentials(ssl);
@@ -282,8 +281,7 @@ class GrpcServer::Impl final : public v1::Objects::CallbackService {
 
   class WatchReactor : public grpc::ServerWriteReactor<v1::WatchEvent> {
    public:
-    WatchReactor(Impl& impl, std::unique_ptr<api::ObjectWatch> watch,
-                 api::StreamLimiter::Slot slot)
+    WatchReactor(Impl& impl, std::unique_ptr<api::ObjectWatch> watch, api::StreamLimiter::Slot slot)
         : impl_(impl), watch_(std::move(watch)), slot_(std::move(slot)) {
       {
         std::lock_guard lock(impl_.mu_);

@@ -1,8 +1,9 @@
 #include "api/rest/rest_handler.h"
 
-#include <cerrno>
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
+
+#include <cerrno>
 
 #include "api/codec/json_string.h"
 #include "api/codec/object_codec.h"

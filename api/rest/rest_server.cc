@@ -289,13 +289,12 @@ class Connection : public ConnectionBase {
     evictable_ = true;
     if (buffer_.size() > 0) return ReadHeader();
     Lowest().expires_after(timeout);
-    stream_.async_read_some(buffer_.prepare(4096), [self = Self()](
-                                                       const boost::system::error_code& ec,
-                                                       size_t n) {
-      self->buffer_.commit(n);
-      if (ec) return self->Shutdown();
-      self->ReadHeader();
-    });
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = Self()](const boost::system::error_code& ec, size_t n) {
+                              self->buffer_.commit(n);
+                              if (ec) return self->Shutdown();
+                              self->ReadHeader();
+                            });
   }
 
   void ReadHeader() {
@@ -317,8 +316,8 @@ class Connection : public ConnectionBase {
     }
     if (ec == http::error::body_limit) {
       return Refuse(413, "RequestEntityTooLarge",
-                    "request body is over the limit of " +
-                        std::to_string(options_.max_body_bytes) + " bytes");
+                    "request body is over the limit of " + std::to_string(options_.max_body_bytes) +
+                        " bytes");
     }
     if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
         ec != http::error::end_of_stream && ec != http::error::partial_message) {
@@ -378,7 +377,8 @@ class Connection : public ConnectionBase {
     if (!PercentDecode(r.raw_path, r.path) || !ParseQuery(r.raw_query, r.query))
       return Refuse(400, "BadRequest", "the request target has a malformed %-escape");
     for (const auto& field : req) {
-      std::string name = Lower(std::string_view(field.name_string().data(), field.name_string().size()));
+      std::string name =
+          Lower(std::string_view(field.name_string().data(), field.name_string().size()));
       std::string_view value(field.value().data(), field.value().size());
       auto [it, inserted] = r.headers.try_emplace(std::move(name), value);
       if (!inserted) it->second.append(",").append(value);
@@ -430,8 +430,9 @@ class Connection : public ConnectionBase {
     msg->keep_alive(false);
     msg->prepare_payload();
     Lowest().expires_after(options_.write_timeout);
-    http::async_write(stream_, *msg, [self = Self(), msg](const boost::system::error_code& ec,
-                                                          size_t) { self->Linger(ec); });
+    http::async_write(
+        stream_, *msg,
+        [self = Self(), msg](const boost::system::error_code& ec, size_t) { self->Linger(ec); });
   }
 
   // Closing a socket with unread input resets it, and the reset can destroy the answer before
@@ -467,8 +468,8 @@ class Connection : public ConnectionBase {
     auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*header);
     Lowest().expires_after(options_.write_timeout);
     http::async_write_header(stream_, *serializer,
-                             [self = Self(), header, serializer,
-                              then = std::move(then)](const boost::system::error_code& ec, size_t) {
+                             [self = Self(), header, serializer, then = std::move(then)](
+                                 const boost::system::error_code& ec, size_t) {
                                if (ec) return self->EndStream();
                                self->Lowest().expires_never();
                                // A client of an endless stream leaves by closing; reading is
@@ -479,10 +480,8 @@ class Connection : public ConnectionBase {
   }
 
   void WatchForHangUp() {
-    stream_.async_read_some(net::buffer(drain_),
-                            [self = Self()](const boost::system::error_code&, size_t) {
-                              self->EndStream();
-                            });
+    stream_.async_read_some(net::buffer(drain_), [self = Self()](const boost::system::error_code&,
+                                                                 size_t) { self->EndStream(); });
   }
 
   template <class Then>
@@ -490,13 +489,13 @@ class Connection : public ConnectionBase {
     out_ = std::move(data);
     writing_ = true;
     Lowest().expires_after(options_.write_timeout);
-    net::async_write(stream_, http::make_chunk(net::buffer(out_)),
-                     [self = Self(), then = std::move(then)](const boost::system::error_code& ec,
-                                                             size_t) {
-                       self->writing_ = false;
-                       if (ec || self->closed_) return self->EndStream();
-                       then();
-                     });
+    net::async_write(
+        stream_, http::make_chunk(net::buffer(out_)),
+        [self = Self(), then = std::move(then)](const boost::system::error_code& ec, size_t) {
+          self->writing_ = false;
+          if (ec || self->closed_) return self->EndStream();
+          then();
+        });
   }
 
   // The last chunk; then the next request, or the end for endless streams.
@@ -571,9 +570,8 @@ class Connection : public ConnectionBase {
       auto poll = watch_->Next(e, std::chrono::milliseconds(0));
       if (poll == api::ObjectWatch::Poll::kTimeout) break;
       if (poll == api::ObjectWatch::Poll::kClosed) {
-        chunk +=
-            "{\"type\":\"ERROR\",\"object\":{\"code\":410,\"reason\":\"Gone\",\"message\":" +
-            codec::JsonString("watch closed: " + watch_->closed_reason()) + "}}\n";
+        chunk += "{\"type\":\"ERROR\",\"object\":{\"code\":410,\"reason\":\"Gone\",\"message\":" +
+                 codec::JsonString("watch closed: " + watch_->closed_reason()) + "}}\n";
         last = true;
         break;
       }
@@ -584,8 +582,7 @@ class Connection : public ConnectionBase {
     if (bookmark_due_ && !last) {
       bookmark_due_ = false;
       chunk += "{\"type\":\"BOOKMARK\",\"object\":{\"apiVersion\":\"gantry.dev/v1\",\"kind\":\"" +
-               watch_kind_ + "\",\"metadata\":{\"resourceVersion\":\"" + last_revision_ +
-               "\"}}}\n";
+               watch_kind_ + "\",\"metadata\":{\"resourceVersion\":\"" + last_revision_ + "\"}}}\n";
     }
     if (chunk.empty()) return;
     WriteChunk(std::move(chunk), [self = Self(), last] {
@@ -679,8 +676,8 @@ api::Status RestServer::Impl::Open() {
     try {
       ssl_.emplace(ssl::context::tls_server);
       ssl_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                        ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                        ssl::context::single_dh_use);
     } catch (const boost::system::system_error& e) {
       return api::Status(api::Code::kInternal, std::string("cannot set up TLS: ") + e.what());
     }
@@ -716,8 +713,8 @@ api::Status RestServer::Impl::Open() {
   }
   boost::system::error_code ec;
   tcp::endpoint endpoint;
-  auto address = net::ip::make_address(options_.host == "localhost" ? "127.0.0.1" : options_.host,
-                                       ec);
+  auto address =
+      net::ip::make_address(options_.host == "localhost" ? "127.0.0.1" : options_.host, ec);
   if (ec) {
     tcp::resolver resolver(ioc_);
     auto results = resolver.resolve(options_.host, std::to_string(options_.port), ec);
@@ -729,10 +726,9 @@ api::Status RestServer::Impl::Open() {
     endpoint = tcp::endpoint(address, static_cast<unsigned short>(options_.port));
   }
   auto fail = [&](const char* what) {
-    return api::Status(api::Code::kUnavailable, std::string("cannot ") + what + " " +
-                                                    options_.host + ":" +
-                                                    std::to_string(options_.port) + ": " +
-                                                    ec.message());
+    return api::Status(api::Code::kUnavailable,
+                       std::string("cannot ") + what + " " + options_.host + ":" +
+                           std::to_string(options_.port) + ": " + ec.message());
   };
   if (acceptor_.open(endpoint.protocol(), ec)) return fail("open a socket for");
   if (acceptor_.set_option(net::socket_base::reuse_address(true), ec)) return fail("configure");
@@ -791,8 +787,7 @@ void RestServer::Impl::OnAccept(const boost::system::error_code& ec, tcp::socket
     connection = std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(
         *this, std::move(socket), &*ssl_);
   } else {
-    connection =
-        std::make_shared<Connection<beast::tcp_stream>>(*this, std::move(socket), nullptr);
+    connection = std::make_shared<Connection<beast::tcp_stream>>(*this, std::move(socket), nullptr);
   }
   {
     std::lock_guard lock(connections_mu_);

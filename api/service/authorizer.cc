@@ -101,9 +101,8 @@ StatusOr<Authorizer> Authorizer::FromText(std::string_view text, const std::stri
     if (parts[1].empty()) return Status(Code::kInvalidArgument, where + "the user is empty");
     auto role = ParseRole(parts[2]);
     if (!role) {
-      return Status(Code::kInvalidArgument,
-                    where + "unknown role '" + std::string(parts[2]) +
-                        "' (expected admin, editor, viewer or agent)");
+      return Status(Code::kInvalidArgument, where + "unknown role '" + std::string(parts[2]) +
+                                                "' (expected admin, editor, viewer or agent)");
     }
     auto hash = Sha256(token);
     for (const Entry& e : a.tokens_) {

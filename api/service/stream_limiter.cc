@@ -20,9 +20,9 @@ void StreamLimiter::Slot::Release() {
 StatusOr<StreamLimiter::Slot> StreamLimiter::Acquire(const std::string& user) {
   std::lock_guard lock(mu_);
   if (open_ >= max_total_) {
-    return Status(Code::kResourceExhausted,
-                  "too many open streams (the server allows " + std::to_string(max_total_) +
-                      " in all); retry later");
+    return Status(Code::kResourceExhausted, "too many open streams (the server allows " +
+                                                std::to_string(max_total_) +
+                                                " in all); retry later");
   }
   if (!user.empty()) {
     size_t& mine = per_user_[user];

@@ -3,9 +3,8 @@
 #include <arpa/inet.h>
 #include <sys/resource.h>
 
-#include <cstring>
-
 #include <cctype>
+#include <cstring>
 
 namespace gantry::cmd {
 

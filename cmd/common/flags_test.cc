@@ -47,9 +47,9 @@ TEST(FlagsTest, Durations) {
 TEST(FlagsTest, LoopbackIsDecidedFromTheAddress) {
   for (const char* host : {"localhost", "127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"})
     EXPECT_TRUE(IsLoopbackHost(host)) << host;
-  for (const char* host : {"127.example.com", "127.0.0.1.nip.io", "0.0.0.0", "::", "10.0.0.1",
-                           "128.0.0.1", "localhost.", "LOCALHOST2", "", "::ffff:10.0.0.1",
-                           "[::1]", "127.0.0.1 "})
+  for (const char* host :
+       {"127.example.com", "127.0.0.1.nip.io", "0.0.0.0", "::", "10.0.0.1", "128.0.0.1",
+        "localhost.", "LOCALHOST2", "", "::ffff:10.0.0.1", "[::1]", "127.0.0.1 "})
     EXPECT_FALSE(IsLoopbackHost(host)) << host;
 }
 
