@@ -58,7 +58,7 @@ class TempDir {
   std::string path_;
 };
 
-// Where the built binaries are (build/bin).
+// Where the built binaries are (build/bin), or $GANTRY_TEST_BIN_DIR when set.
 std::string BinDir();
 
 }  // namespace gantry::testlib
