@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Enforces the module edges of design.md ("Modules and what each may use"): placement/ and store/
-# include nothing of Gantry's but themselves, placement/ nothing outside the standard library,
-# and heavy headers (Asio/Beast, cpprest, grpcpp, sqlite3, prometheus-cpp) stay in their one folder or file.
+# Enforces the module edges of design.md ("Modules and what each may use"): placement/, store/ and
+# api/clock include nothing of Gantry's but themselves, placement/ nothing outside the standard
+# library, controllers/ only the client, schema, status, clock, protos and placement, and heavy
+# headers (Asio/Beast, cpprest, grpcpp, sqlite3, prometheus-cpp) stay in their one folder or file.
 # Fails listing every offending include.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,11 @@ done < <(grep -rnE '^\s*#\s*include\s*<[^>]*[/.][^>]*>' placement --include='*.h
            | grep -vE '_test\.cc|_fuzzer\.cc|testing/' \
            | grep -vE '^[^:]*\.cc:[0-9]+:\s*#\s*include\s*<re2/re2\.h>' || true)
 check store 'store/' 'store may only include itself'
+check api/clock 'api/clock/' 'api/clock may only include itself'
+# Controllers see the cluster through the client interface and decide with placement, so they can
+# run in gantryd or in a process of their own.
+check controllers 'controllers/|api/clock/|api/client/|api/schema/|api/status/|gantry/v1/|placement/' \
+  'controllers may use api/clock, api/client, api/schema, api/status, the protos and placement'
 
 # Heavy headers live in one place each, so the build stays fast and a library can be swapped.
 confine() {  # confine PATTERN ALLOWED_PATH_REGEX WHAT
@@ -36,7 +42,7 @@ confine() {  # confine PATTERN ALLOWED_PATH_REGEX WHAT
     echo "check-deps: $line  ($what)" >&2
     status=1
   done < <(grep -rnE "^\s*#\s*include\s*<$pattern" --include='*.h' --include='*.cc' \
-             api cli cmd placement store tests bench 2>/dev/null | grep -vE "^($allowed)" || true)
+             api cli cmd controllers placement store tests bench 2>/dev/null | grep -vE "^($allowed)" || true)
 }
 confine 'boost/(asio|beast)' 'api/rest/rest_server\.cc' 'Asio/Beast only in api/rest/rest_server.cc'
 confine 'cpprest/|pplx/' 'tests/security/tls_test\.cc' 'cpprest only as the independent client of tests/security/tls_test.cc'

@@ -1,8 +1,8 @@
-#include "api/service/clock.h"
+#include "api/clock/format_time.h"
 
 #include <ctime>
 
-namespace gantry::api {
+namespace gantry::clock {
 
 std::string FormatTime(std::chrono::system_clock::time_point t) {
   std::time_t secs = std::chrono::system_clock::to_time_t(t);
@@ -13,4 +13,4 @@ std::string FormatTime(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
-}  // namespace gantry::api
+}  // namespace gantry::clock
