@@ -462,6 +462,9 @@ TEST_F(WatchCapTest, OneUserCannotTakeEverySlot) {
 // ---- finding 11: unpaginated lists ----
 
 TEST(ListMemoryTest, TwentyConcurrentFullListsStayWithinBounds) {
+  if (testlib::kAddressSanitizer) {
+    GTEST_SKIP() << "RSS bounds are figures of the release build (see testlib::kAddressSanitizer)";
+  }
   // Size: 10,000 Events of ~2 KB each, a 21 MB list body, the size of the reproducer.
   // The old server built each answer whole: at the very least one 21 MB string per list (it
   // also held the decoded objects, and measured 2.65 GB for twenty), so twenty concurrent

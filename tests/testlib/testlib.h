@@ -12,6 +12,15 @@
 
 namespace gantry::testlib {
 
+// True in AddressSanitizer builds (make test-asan), where a process's memory figures mean little:
+// freed memory waits in ASan's quarantine (256 MiB by default), there is shadow memory, and
+// gantryd runs without tcmalloc. Memory bounds are product figures of the release build.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kAddressSanitizer = true;
+#else
+inline constexpr bool kAddressSanitizer = false;
+#endif
+
 // A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
 int FreePort();
 
