@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/fleet/snapshot_input.h"
+#include "api/fleet/task_state.h"
 
 namespace gantry::ecs {
 namespace {
@@ -229,7 +230,7 @@ std::string TaskJson(const v1::Task& task, const fleet::EcsNames& names, TimeSty
   j["overrides"] = {{"containerOverrides", std::move(overrides)},
                     {"inferenceAcceleratorOverrides", json::array()}};
   j["lastStatus"] = st.last_status().empty() ? "PENDING" : st.last_status();
-  j["desiredStatus"] = spec.desired_status().empty() ? "RUNNING" : spec.desired_status();
+  j["desiredStatus"] = fleet::DesiredStatusOf(task);
   j["cpu"] = std::to_string(spec.cpu());
   j["memory"] = std::to_string(spec.memory());
   PutIfSet(j, "group", spec.group());

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "api/ecs/ecs_shapes.h"
+#include "api/fleet/task_state.h"
 
 namespace gantry::ecs {
 namespace {
@@ -137,7 +138,7 @@ std::unique_ptr<v1::Event> EventStream::EventFor(const store::KeyValue& kv) cons
     name = task.metadata().name();
     uid = task.metadata().uid();
     message = "task " + name + " " + task.status().last_status() + " (desired " +
-              task.spec().desired_status() + ") on " + task.spec().container_instance();
+              fleet::DesiredStatusOf(task) + ") on " + task.spec().container_instance();
     if (!task.status().stopped_reason().empty()) message += ": " + task.status().stopped_reason();
   } else {
     v1::ContainerInstance ci;

@@ -2,12 +2,14 @@
 // the task state machine, draining, the ListContainerInstances filter and the lifecycle.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "api/fleet/agent_backend.h"
 #include "api/fleet/agent_read_scope.h"
 #include "api/fleet/instance_service.h"
 #include "api/fleet/task_service.h"
+#include "api/fleet/task_state.h"
 #include "api/fleet/testing/fleet_harness.h"
 #include "store/memory/memory_store.h"
 
@@ -191,11 +193,37 @@ TEST_F(FleetTest, TaskStateMachine) {
   // ListTasks: default RUNNING excludes it, STOPPED lists it.
   EXPECT_TRUE(tasks_.ListTasks(Tasks("demo")).empty());
   EXPECT_EQ(tasks_.ListTasks(Tasks("demo", "", "STOPPED")).size(), 1u);
+  // A task that stops by itself: the agent's report writes status only (the generation, which
+  // counts spec changes, stays), and the task is still desired STOPPED, as ECS shows it.
+  auto second = tasks_.RunTask(req);
+  ASSERT_TRUE(second.ok());
+  TaskPtr exits = second->tasks.at(0);
+  const int64_t generation = exits->metadata().generation();
+  v1::TaskStateReport exited;
+  exited.set_task(exits->metadata().name());
+  exited.set_container_instance(exits->spec().container_instance());
+  exited.set_last_status("STOPPED");
+  exited.set_stopped_reason("Essential container in task exited");
+  reported = tasks_.Report({exited}, failures);
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_EQ(reported[0]->metadata().generation(), generation);
+  EXPECT_EQ(reported[0]->spec().desired_status(), exits->spec().desired_status());
+  EXPECT_EQ(DesiredStatusOf(*reported[0]), "STOPPED");
+  EXPECT_EQ(reported[0]->status().stopped_reason(), "Essential container in task exited");
+  EXPECT_EQ(tasks_.ListTasks(Tasks("demo", "", "STOPPED")).size(), 2u);
+  EXPECT_TRUE(tasks_.ListTasks(Tasks("demo")).empty());
+  // StopTask on it changes nothing.
+  auto stopped_again = tasks_.StopTask("demo", exits->metadata().name(), "too late");
+  ASSERT_TRUE(stopped_again.ok());
+  EXPECT_EQ((*stopped_again)->metadata().generation(), generation);
   // Collected after the retention window only.
   EXPECT_TRUE(tasks_.CollectStoppedBefore(clock_.Now() - seconds(3600)).empty());
   clock_.Advance(seconds(3601));
-  EXPECT_EQ(tasks_.CollectStoppedBefore(clock_.Now() - seconds(3600)),
-            std::vector<std::string>{id});
+  auto collected = tasks_.CollectStoppedBefore(clock_.Now() - seconds(3600));
+  std::sort(collected.begin(), collected.end());
+  std::vector<std::string> both{id, exits->metadata().name()};
+  std::sort(both.begin(), both.end());
+  EXPECT_EQ(collected, both);
 }
 
 TEST_F(FleetTest, DrainingGetsNoNewTasks) {

@@ -8,6 +8,7 @@
 
 #include "api/fleet/observed_write.h"
 #include "api/fleet/snapshot_input.h"
+#include "api/fleet/task_state.h"
 #include "api/validation/validate.h"
 #include "placement/placement.h"
 
@@ -389,7 +390,7 @@ StatusOr<TaskPtr> TaskService::StopTask(const std::string& cluster, const std::s
   if (!current || current->spec().cluster() != want_cluster)
     return api::InvalidArgument("task", "The referenced task was not found.");
   return MutateObserved<v1::Task>(objects_, cache_, id, [&](v1::Task& t) -> StatusOr<bool> {
-    if (t.spec().desired_status() == "STOPPED") return false;
+    if (DesiredStatusOf(t) == "STOPPED") return false;
     t.mutable_spec()->set_desired_status("STOPPED");
     t.mutable_spec()->set_stopped_reason(reason.empty() ? kReasonUserStop : reason);
     if (t.status().stopping_at().empty())
@@ -407,8 +408,7 @@ std::vector<TaskPtr> TaskService::ListTasks(const TaskFilter& filter) const {
     if (t->spec().cluster() != cluster) continue;
     if (!filter.family.empty() && FamilyOf(t->spec().task_definition()) != filter.family) continue;
     if (!filter.started_by.empty() && t->spec().started_by() != filter.started_by) continue;
-    const std::string& desired = t->spec().desired_status();
-    if (!filter.desired_status.empty() && desired != filter.desired_status) continue;
+    if (!filter.desired_status.empty() && DesiredStatusOf(*t) != filter.desired_status) continue;
     out.push_back(std::move(t));
   }
   return out;
@@ -466,7 +466,6 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
             st->set_stop_code(given.empty()                  ? r.stop_code()
                               : given == kReasonInstanceLost ? std::string()
                                                              : std::string("UserInitiated"));
-            t.mutable_spec()->set_desired_status("STOPPED");
           }
           st->set_last_status(r.last_status());
           if (r.containers_size() > 0) *st->mutable_containers() = r.containers();
