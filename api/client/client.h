@@ -1,0 +1,93 @@
+#pragma once
+
+// The one way a controller reads and writes the cluster. Controllers see only this interface,
+// api/schema, api/status, the protos and placement (scripts/check-deps.sh), so a controller can
+// run inside gantryd (api/service/local_client: straight calls into the service layer) or, later,
+// in a process of its own over gRPC, and a test hands it a LocalClient on a memory store.
+//
+// Semantics are the service layer's (api/service/object_service.h): Apply replaces spec, labels
+// and annotations; a stale metadata.resourceVersion is kAborted (409); a watch from a compacted
+// revision is kOutOfRange (410 Gone: list again and watch from the list's revision).
+// Launching tasks joins this interface with the launcher (issue 9); until then nothing here
+// places tasks.
+
+#include <google/protobuf/message.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/schema/kinds.h"
+#include "api/status/status.h"
+
+namespace gantry::client {
+
+using Object = std::unique_ptr<google::protobuf::Message>;
+
+enum class ApplyOutcome { kCreated, kConfigured, kUnchanged };
+
+struct Applied {
+  Object object;
+  ApplyOutcome outcome = ApplyOutcome::kUnchanged;
+};
+
+struct ListOptions {
+  std::string label_selector;  // Kubernetes syntax: "app=web,tier in (a,b)"; empty: everything
+  size_t limit = 0;            // at most this many per page; 0: all
+  std::string continue_token;  // from the previous page
+};
+
+struct ListPage {
+  std::vector<Object> items;
+  int64_t revision = 0;        // the revision this page is consistent with: watch from here
+  std::string continue_token;  // non-empty when more may follow
+};
+
+struct WatchEvent {
+  enum class Type { kAdded, kModified, kDeleted };
+  Type type = Type::kAdded;
+  Object object;  // for kDeleted: the object as it was
+};
+
+// A stream of one kind's changes, in revision order.
+class WatchStream {
+ public:
+  enum class Poll { kEvent, kTimeout, kClosed };
+  virtual ~WatchStream() = default;
+  // Waits up to `timeout` (0: returns at once) for the next change.
+  virtual Poll Next(WatchEvent& event, std::chrono::milliseconds timeout) = 0;
+  virtual void Cancel() = 0;
+  // Why Next() returned kClosed (cancelled, server shutting down, fell too far behind).
+  virtual std::string closed_reason() const = 0;
+  // Called whenever Next() may have something new, so one thread can serve many watches; it
+  // must be cheap and may run on any thread. nullptr removes it.
+  virtual void SetNotify(std::function<void()> notify) = 0;
+};
+
+class Client {
+ public:
+  virtual ~Client() = default;
+
+  virtual api::StatusOr<Object> Get(const schema::KindInfo& kind, std::string_view name) = 0;
+  virtual api::StatusOr<ListPage> List(const schema::KindInfo& kind,
+                                       const ListOptions& options) = 0;
+  // Changes after `resource_version` (a list's revision, or "" for from now on).
+  virtual api::StatusOr<std::unique_ptr<WatchStream>> Watch(const schema::KindInfo& kind,
+                                                            std::string_view resource_version,
+                                                            std::string_view label_selector) = 0;
+  virtual api::StatusOr<Applied> Apply(const google::protobuf::Message& manifest) = 0;
+  // kAlreadyExists when the object exists.
+  virtual api::StatusOr<Object> Create(const google::protobuf::Message& object) = 0;
+  // Returns the object as it was; a non-empty `resource_version` must match.
+  virtual api::StatusOr<Object> Delete(const schema::KindInfo& kind, std::string_view name,
+                                       std::string_view resource_version) = 0;
+  // Replaces the status only (the status subresource); the object's resourceVersion, when set,
+  // must match.
+  virtual api::StatusOr<Object> UpdateStatus(const google::protobuf::Message& object) = 0;
+};
+
+}  // namespace gantry::client

@@ -1,0 +1,33 @@
+#pragma once
+
+// client::Client inside gantryd: each call goes straight to the ObjectService, with no transport
+// and no authorization (controllers are gantryd's own). On a MemoryStore it is also the fake
+// that controller tests use.
+
+#include "api/client/client.h"
+#include "api/service/object_service.h"
+
+namespace gantry::api {
+
+class LocalClient : public client::Client {
+ public:
+  // `objects` must outlive the client and every watch it returns.
+  explicit LocalClient(ObjectService& objects) : objects_(objects) {}
+
+  StatusOr<client::Object> Get(const schema::KindInfo& kind, std::string_view name) override;
+  StatusOr<client::ListPage> List(const schema::KindInfo& kind,
+                                  const client::ListOptions& options) override;
+  StatusOr<std::unique_ptr<client::WatchStream>> Watch(const schema::KindInfo& kind,
+                                                       std::string_view resource_version,
+                                                       std::string_view label_selector) override;
+  StatusOr<client::Applied> Apply(const google::protobuf::Message& manifest) override;
+  StatusOr<client::Object> Create(const google::protobuf::Message& object) override;
+  StatusOr<client::Object> Delete(const schema::KindInfo& kind, std::string_view name,
+                                  std::string_view resource_version) override;
+  StatusOr<client::Object> UpdateStatus(const google::protobuf::Message& object) override;
+
+ private:
+  ObjectService& objects_;
+};
+
+}  // namespace gantry::api
