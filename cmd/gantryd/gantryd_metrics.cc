@@ -10,8 +10,12 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
+#include <utility>
 
 namespace gantry {
 namespace {
@@ -22,74 +26,126 @@ prometheus::Histogram::BucketBoundaries LatencyBuckets() {
           0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 }
 
+// client-go's ExponentialBuckets(10e-9, 10, 10), 10 ns to 10 s, computed by the same repeated
+// multiplication so the bounds and their `le` labels (le="9.999999999999999e-06") are the ones
+// Kubernetes components expose.
+prometheus::Histogram::BucketBoundaries WorkQueueBuckets() {
+  prometheus::Histogram::BucketBoundaries buckets;
+  double bound = 10e-9;
+  for (int i = 0; i < 10; ++i, bound *= 10) buckets.push_back(bound);
+  return buckets;
+}
+
+// controller-runtime's, fine-grained where reconciles usually end (under a second).
+prometheus::Histogram::BucketBoundaries ReconcileBuckets() {
+  return {0.005, 0.01, 0.025, 0.05, 0.1,  0.15, 0.2,  0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6,
+          0.7,   0.8,  0.9,   1.0,  1.25, 1.5,  1.75, 2.0,  2.5, 3.0,  3.5, 4.0,  4.5, 5,
+          6,     7,    8,     9,    10,   15,   20,   25,   30,  40,   50,  60};
+}
+
 }  // namespace
 
+struct MetricsRegistry::Impl {
+  // Runs every poller; they set gauges that nothing else keeps current.
+  void Poll() {
+    std::lock_guard lock(pollers_mu);
+    for (const auto& [id, poll] : pollers) poll();
+  }
+  uint64_t AddPoller(std::function<void()> poll) {
+    std::lock_guard lock(pollers_mu);
+    pollers.emplace(next_poller, std::move(poll));
+    return next_poller++;
+  }
+  // Once this returns the poller is not running and never runs again.
+  void RemovePoller(uint64_t id) {
+    std::lock_guard lock(pollers_mu);
+    pollers.erase(id);
+  }
+
+  prometheus::Registry registry;
+  std::mutex pollers_mu;  // held while pollers run, so RemovePoller waits for a running one
+  std::map<uint64_t, std::function<void()>> pollers;
+  uint64_t next_poller = 0;
+};
+
+MetricsRegistry::MetricsRegistry() : impl_(std::make_unique<Impl>()) {}
+MetricsRegistry::~MetricsRegistry() = default;
+
+std::string MetricsRegistry::Scrape() {
+  impl_->Poll();
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, impl_->registry.Collect());
+  return out.str();
+}
+
 struct GantrydMetrics::Impl {
-  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  explicit Impl(prometheus::Registry& r) : registry(r) {}
+
+  prometheus::Registry& registry;
   prometheus::Family<prometheus::Counter>& requests =
       prometheus::BuildCounter()
           .Name("gantry_api_requests_total")
           .Help("API requests by verb, resource and HTTP code")
-          .Register(*registry);
+          .Register(registry);
   prometheus::Family<prometheus::Histogram>& request_duration =
       prometheus::BuildHistogram()
           .Name("gantry_api_request_duration_seconds")
           .Help("API request latency")
-          .Register(*registry);
+          .Register(registry);
   prometheus::Histogram& commit_duration =
       prometheus::BuildHistogram()
           .Name("gantry_store_commit_duration_seconds")
           .Help("Store transaction commit latency, fsync included")
-          .Register(*registry)
+          .Register(registry)
           .Add({}, LatencyBuckets());
   prometheus::Histogram& commit_writes =
       prometheus::BuildHistogram()
           .Name("gantry_store_commit_writes")
           .Help("Writes per committed transaction (group commit)")
-          .Register(*registry)
+          .Register(registry)
           .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128, 256, 512,
                                                            1024});
   prometheus::Gauge& revision = prometheus::BuildGauge()
                                     .Name("gantry_store_revision")
                                     .Help("Current store revision")
-                                    .Register(*registry)
+                                    .Register(registry)
                                     .Add({});
   prometheus::Gauge& db_size = prometheus::BuildGauge()
                                    .Name("gantry_store_db_size_bytes")
                                    .Help("Size of the SQLite database file")
-                                   .Register(*registry)
+                                   .Register(registry)
                                    .Add({});
   prometheus::Gauge& watches = prometheus::BuildGauge()
                                    .Name("gantry_watch_streams")
                                    .Help("Open watch streams")
-                                   .Register(*registry)
+                                   .Register(registry)
                                    .Add({});
   // A counter by convention; prometheus-cpp counters only rise, so each scrape adds the delta.
   prometheus::Counter& cpu = prometheus::BuildCounter()
                                  .Name("process_cpu_seconds_total")
                                  .Help("User and system CPU time")
-                                 .Register(*registry)
+                                 .Register(registry)
                                  .Add({});
   double cpu_reported = 0;
   prometheus::Gauge& rss = prometheus::BuildGauge()
                                .Name("process_resident_memory_bytes")
                                .Help("Resident memory")
-                               .Register(*registry)
+                               .Register(registry)
                                .Add({});
   prometheus::Gauge& vsize = prometheus::BuildGauge()
                                  .Name("process_virtual_memory_bytes")
                                  .Help("Virtual memory")
-                                 .Register(*registry)
+                                 .Register(registry)
                                  .Add({});
   prometheus::Gauge& fds = prometheus::BuildGauge()
                                .Name("process_open_fds")
                                .Help("Open file descriptors")
-                               .Register(*registry)
+                               .Register(registry)
                                .Add({});
   prometheus::Gauge& start_time = prometheus::BuildGauge()
                                       .Name("process_start_time_seconds")
                                       .Help("Start time since the Unix epoch")
-                                      .Register(*registry)
+                                      .Register(registry)
                                       .Add({});
 
   std::mutex scrape_mu;
@@ -131,7 +187,8 @@ struct GantrydMetrics::Impl {
   }
 };
 
-GantrydMetrics::GantrydMetrics() : impl_(std::make_unique<Impl>()) {}
+GantrydMetrics::GantrydMetrics(MetricsRegistry& registry)
+    : impl_(std::make_unique<Impl>(registry.impl_->registry)) {}
 GantrydMetrics::~GantrydMetrics() = default;
 
 void GantrydMetrics::ObserveRequest(const std::string& verb, const std::string& resource, int code,
@@ -147,16 +204,202 @@ void GantrydMetrics::ObserveCommit(double seconds, size_t writes) {
   impl_->commit_writes.Observe(static_cast<double>(writes));
 }
 
-std::string GantrydMetrics::Scrape(int64_t store_revision, int64_t db_size_bytes,
-                                   size_t watch_streams) {
+void GantrydMetrics::Refresh(int64_t store_revision, int64_t db_size_bytes, size_t watch_streams) {
   std::lock_guard lock(impl_->scrape_mu);  // scrapes may overlap; the process readings must not
   impl_->revision.Set(static_cast<double>(store_revision));
   impl_->db_size.Set(static_cast<double>(db_size_bytes));
   impl_->watches.Set(static_cast<double>(watch_streams));
   impl_->ReadProcess();
-  std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, impl_->registry->Collect());
-  return out.str();
+}
+
+// Help texts are client-go's and controller-runtime's.
+struct ControllerMetricsFactory::Families {
+  explicit Families(prometheus::Registry& r) : registry(r) {}
+
+  prometheus::Registry& registry;
+  prometheus::Family<prometheus::Gauge>& depth = prometheus::BuildGauge()
+                                                     .Name("workqueue_depth")
+                                                     .Help("Current depth of workqueue")
+                                                     .Register(registry);
+  prometheus::Family<prometheus::Counter>& adds =
+      prometheus::BuildCounter()
+          .Name("workqueue_adds_total")
+          .Help("Total number of adds handled by workqueue")
+          .Register(registry);
+  prometheus::Family<prometheus::Histogram>& queue_duration =
+      prometheus::BuildHistogram()
+          .Name("workqueue_queue_duration_seconds")
+          .Help("How long in seconds an item stays in workqueue before being requested")
+          .Register(registry);
+  prometheus::Family<prometheus::Histogram>& work_duration =
+      prometheus::BuildHistogram()
+          .Name("workqueue_work_duration_seconds")
+          .Help("How long in seconds processing an item from workqueue takes")
+          .Register(registry);
+  prometheus::Family<prometheus::Counter>& retries =
+      prometheus::BuildCounter()
+          .Name("workqueue_retries_total")
+          .Help("Total number of retries handled by workqueue")
+          .Register(registry);
+  prometheus::Family<prometheus::Gauge>& unfinished_work =
+      prometheus::BuildGauge()
+          .Name("workqueue_unfinished_work_seconds")
+          .Help(
+              "How many seconds of work has been done that is in progress and hasn't been "
+              "observed by work_duration. Large values indicate stuck threads. One can deduce "
+              "the number of stuck threads by observing the rate at which this increases.")
+          .Register(registry);
+  prometheus::Family<prometheus::Gauge>& longest_running =
+      prometheus::BuildGauge()
+          .Name("workqueue_longest_running_processor_seconds")
+          .Help("How many seconds has the longest running processor for workqueue been running.")
+          .Register(registry);
+
+  prometheus::Family<prometheus::Counter>& reconcile_total =
+      prometheus::BuildCounter()
+          .Name("controller_runtime_reconcile_total")
+          .Help("Total number of reconciliations per controller")
+          .Register(registry);
+  prometheus::Family<prometheus::Counter>& reconcile_errors =
+      prometheus::BuildCounter()
+          .Name("controller_runtime_reconcile_errors_total")
+          .Help("Total number of reconciliation errors per controller")
+          .Register(registry);
+  prometheus::Family<prometheus::Histogram>& reconcile_time =
+      prometheus::BuildHistogram()
+          .Name("controller_runtime_reconcile_time_seconds")
+          .Help("Length of time per reconciliation per controller")
+          .Register(registry);
+  prometheus::Family<prometheus::Gauge>& active_workers =
+      prometheus::BuildGauge()
+          .Name("controller_runtime_active_workers")
+          .Help("Number of currently used workers per controller")
+          .Register(registry);
+};
+
+namespace {
+
+using controllers::runtime::InFlightWork;
+using controllers::runtime::ReconcileResult;
+
+class PrometheusQueueMetrics final : public controllers::runtime::QueueMetrics {
+ public:
+  PrometheusQueueMetrics(MetricsRegistry::Impl& registry, ControllerMetricsFactory::Families& f,
+                         const std::string& name)
+      : registry_(registry),
+        depth_(f.depth.Add({{"name", name}})),
+        adds_(f.adds.Add({{"name", name}})),
+        queue_duration_(f.queue_duration.Add({{"name", name}}, WorkQueueBuckets())),
+        work_duration_(f.work_duration.Add({{"name", name}}, WorkQueueBuckets())),
+        retries_(f.retries.Add({{"name", name}})),
+        unfinished_work_(f.unfinished_work.Add({{"name", name}})),
+        longest_running_(f.longest_running.Add({{"name", name}})) {}
+
+  // The queue is gone, so nothing of it is in flight; without the poller the gauges would keep
+  // their last reading.
+  ~PrometheusQueueMetrics() override {
+    StopPolling();
+    unfinished_work_.Set(0);
+    longest_running_.Set(0);
+  }
+
+  void SetDepth(size_t depth) override { depth_.Set(static_cast<double>(depth)); }
+  void CountAdd() override { adds_.Increment(); }
+  void ObserveQueueDuration(double seconds) override { queue_duration_.Observe(seconds); }
+  void ObserveWorkDuration(double seconds) override { work_duration_.Observe(seconds); }
+  void CountRetry() override { retries_.Increment(); }
+
+  // Polled on each scrape rather than on a timer as client-go does: the reading is exact when
+  // served, needs no thread or timer, and costs one short hold of the queue's lock per scrape.
+  void PollInFlightWith(std::function<InFlightWork()> poll) override {
+    StopPolling();
+    poller_ = registry_.AddPoller([this, poll = std::move(poll)] {
+      const InFlightWork work = poll();
+      unfinished_work_.Set(work.unfinished_work_seconds);
+      longest_running_.Set(work.longest_running_processor_seconds);
+    });
+  }
+
+ private:
+  void StopPolling() {
+    if (poller_) registry_.RemovePoller(*poller_);
+    poller_.reset();
+  }
+
+  MetricsRegistry::Impl& registry_;
+  prometheus::Gauge& depth_;
+  prometheus::Counter& adds_;
+  prometheus::Histogram& queue_duration_;
+  prometheus::Histogram& work_duration_;
+  prometheus::Counter& retries_;
+  prometheus::Gauge& unfinished_work_;
+  prometheus::Gauge& longest_running_;
+  std::optional<uint64_t> poller_;
+};
+
+class PrometheusControllerMetrics final : public controllers::runtime::ControllerMetrics {
+ public:
+  PrometheusControllerMetrics(ControllerMetricsFactory::Families& f, const std::string& name)
+      : success_(Total(f, name, ReconcileResult::kSuccess)),
+        error_(Total(f, name, ReconcileResult::kError)),
+        requeue_(Total(f, name, ReconcileResult::kRequeue)),
+        requeue_after_(Total(f, name, ReconcileResult::kRequeueAfter)),
+        errors_(f.reconcile_errors.Add({{"controller", name}})),
+        time_(f.reconcile_time.Add({{"controller", name}}, ReconcileBuckets())),
+        active_workers_(f.active_workers.Add({{"controller", name}})) {}
+
+  void ReconcileStarted() override { active_workers_.Increment(); }
+
+  void ReconcileFinished(ReconcileResult result, double seconds) override {
+    time_.Observe(seconds);
+    switch (result) {
+      case ReconcileResult::kSuccess:
+        success_.Increment();
+        break;
+      case ReconcileResult::kError:
+        error_.Increment();
+        errors_.Increment();
+        break;
+      case ReconcileResult::kRequeue:
+        requeue_.Increment();
+        break;
+      case ReconcileResult::kRequeueAfter:
+        requeue_after_.Increment();
+        break;
+    }
+    active_workers_.Decrement();
+  }
+
+ private:
+  static prometheus::Counter& Total(ControllerMetricsFactory::Families& f, const std::string& name,
+                                    ReconcileResult result) {
+    return f.reconcile_total.Add(
+        {{"controller", name}, {"result", std::string(ReconcileResultLabel(result))}});
+  }
+
+  prometheus::Counter& success_;
+  prometheus::Counter& error_;
+  prometheus::Counter& requeue_;
+  prometheus::Counter& requeue_after_;
+  prometheus::Counter& errors_;
+  prometheus::Histogram& time_;
+  prometheus::Gauge& active_workers_;
+};
+
+}  // namespace
+
+ControllerMetricsFactory::ControllerMetricsFactory(MetricsRegistry& registry)
+    : registry_(*registry.impl_), families_(std::make_unique<Families>(registry_.registry)) {}
+ControllerMetricsFactory::~ControllerMetricsFactory() = default;
+
+std::unique_ptr<controllers::runtime::QueueMetrics> ControllerMetricsFactory::ForQueue(
+    const std::string& name) {
+  return std::make_unique<PrometheusQueueMetrics>(registry_, *families_, name);
+}
+
+std::unique_ptr<controllers::runtime::ControllerMetrics> ControllerMetricsFactory::ForController(
+    const std::string& name) {
+  return std::make_unique<PrometheusControllerMetrics>(*families_, name);
 }
 
 }  // namespace gantry

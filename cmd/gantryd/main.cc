@@ -331,7 +331,11 @@ int main(int argc, char** argv) {
   // Before any thread starts, so only the wait below receives them.
   const sigset_t stop_signals = gantry::cmd::BlockStopSignals();
 
-  gantry::GantrydMetrics metrics;
+  // One registry for the process: gantryd's own metrics now, each controller's through the
+  // factory as controllers arrive; /metrics serves it whole.
+  gantry::MetricsRegistry metrics_registry;
+  gantry::GantrydMetrics metrics(metrics_registry);
+  gantry::ControllerMetricsFactory controller_metrics(metrics_registry);
   gantry::store::SqliteOptions store_options;
   store_options.on_commit = [&metrics](double seconds, size_t writes) {
     metrics.ObserveCommit(seconds, writes);
@@ -381,8 +385,9 @@ int main(int argc, char** argv) {
     if (TaskLogRoute(r, who, out, task_logs, fleet_cache, tasks)) return true;
     if (r.path != "/metrics") return false;
     out.content_type = "text/plain; version=0.0.4";
-    out.body = metrics.Scrape((*store)->CurrentRevision(), (*store)->DatabaseSizeBytes(),
-                              server_ptr ? server_ptr->open_watches() : 0);
+    metrics.Refresh((*store)->CurrentRevision(), (*store)->DatabaseSizeBytes(),
+                    server_ptr ? server_ptr->open_watches() : 0);
+    out.body = metrics_registry.Scrape();
     return true;
   };
   auto server = gantry::rest::RestServer::Start(rest, service, authorizer ? &*authorizer : nullptr);
