@@ -10,6 +10,7 @@
 
 #include "api/clock/fake_clock.h"
 #include "api/service/local_client.h"
+#include "controllers/runtime/informer_factory.h"
 #include "gantry/v1/objects.pb.h"
 #include "store/memory/memory_store.h"
 
@@ -223,6 +224,31 @@ TEST_F(InformerTest, StopEndsTheThreadPromptly) {
   ASSERT_TRUE(informer.WaitForSync(kDeadline));
   informer.Stop();  // joins; a hang here fails the test by its ctest timeout
   EXPECT_TRUE(informer.HasSynced());
+}
+
+TEST_F(InformerTest, TheFactoryHandsEveryControllerTheSameInformer) {
+  ASSERT_TRUE(local_.Create(TaskOn("t1", "i-1")).ok());
+  InformerFactory factory(client_, clock_);
+  Informer& first = factory.For(tasks_);
+  Informer& second = factory.For(*schema::FindKind("Task"));
+  EXPECT_EQ(&first, &second);
+  Recorder other;
+  first.AddEventHandlers(recorder_.Handlers());
+  second.AddEventHandlers(other.Handlers());
+  factory.Start();
+  ASSERT_TRUE(factory.WaitForCacheSync(kDeadline));
+  EXPECT_EQ(recorder_.AtLeast(1), std::vector<std::string>{"add t1"});
+  EXPECT_EQ(other.AtLeast(1), std::vector<std::string>{"add t1"});
+  ASSERT_TRUE(client_.WaitForWatchCalls(1));
+  EXPECT_EQ(client_.watch_calls.load(), 1) << "one list and one watch serve both controllers";
+
+  // A kind asked for after Start waits for the next Start.
+  Informer& services = factory.For(*schema::FindKind("Service"));
+  EXPECT_FALSE(services.HasSynced());
+  factory.Start();
+  ASSERT_TRUE(factory.WaitForCacheSync(kDeadline));
+  EXPECT_TRUE(services.HasSynced());
+  factory.Stop();
 }
 
 }  // namespace
