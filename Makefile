@@ -6,7 +6,7 @@ BUILD_DIR ?= build
 ASAN_DIR  ?= build-asan
 FUZZ_DIR  ?= build-fuzz
 JOBS      ?= $(shell nproc)
-FUZZ_SECONDS ?= 30
+FUZZ_SECONDS ?= 15
 CMAKE_FLAGS ?=
 
 .DEFAULT_GOAL := help
@@ -49,7 +49,7 @@ FUZZERS := cql_fuzzer simulate_fuzzer label_selector_fuzzer sigv4_fuzzer manifes
   ecs_request_fuzzer
 FUZZ_FLAGS = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 
-fuzz-smoke: deps $(FUZZ_DIR)/build.ninja ## Run each fuzzer (query language, simulate input, label selector, SigV4 header, manifests, ECS requests) for FUZZ_SECONDS (default 30)
+fuzz-smoke: deps $(FUZZ_DIR)/build.ninja ## Run each fuzzer (query language, simulate input, label selector, SigV4 header, manifests, ECS requests) for FUZZ_SECONDS (default 15)
 	ninja -C $(FUZZ_DIR) -j $(JOBS) $(FUZZERS)
 	mkdir -p $(FUZZ_DIR)/corpus-cql $(FUZZ_DIR)/corpus-simulate $(FUZZ_DIR)/corpus-label-selector \
 	  $(FUZZ_DIR)/corpus-sigv4 $(FUZZ_DIR)/corpus-manifest $(FUZZ_DIR)/corpus-ecs-request

@@ -40,15 +40,44 @@ function(gantry_cc_binary)
   gantry_apply_options(${ARG_NAME})
 endfunction()
 
+# Test sources are most of the build (65 translation units, each 15-30 s at -O2 -g on CI's two
+# cores). They are compiled at -Og with line tables only, which halves their time, and share one
+# precompiled header of the heavy third-party headers nearly all of them use. The code under test
+# is built like the rest of the tree; the sanitizer build compiles everything at -O0 anyway.
+set(GANTRY_TEST_COMPILE_OPTIONS "")
+if(NOT CMAKE_BUILD_TYPE STREQUAL "Debug")
+  set(GANTRY_TEST_COMPILE_OPTIONS -Og -g1)
+endif()
+
+function(gantry_test_options target)
+  gantry_apply_options(${target})
+  target_compile_options(${target} PRIVATE ${GANTRY_TEST_COMPILE_OPTIONS})
+endfunction()
+
+function(gantry_test_precompiled_header)
+  if(TARGET gantry_test_pch)
+    return()
+  endif()
+  add_library(gantry_test_pch OBJECT ${PROJECT_SOURCE_DIR}/tests/testlib/precompiled.cc)
+  target_link_libraries(gantry_test_pch PRIVATE GTest::gtest GTest::gmock gRPC::grpc++
+                                                 nlohmann_json::nlohmann_json)
+  target_precompile_headers(gantry_test_pch PRIVATE <gtest/gtest.h> <gmock/gmock.h>
+                            <nlohmann/json.hpp> <grpcpp/grpcpp.h>)
+  gantry_test_options(gantry_test_pch)
+endfunction()
+
 function(gantry_cc_test)
   if(NOT GANTRY_BUILD_TESTS)
     return()
   endif()
   cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
+  gantry_test_precompiled_header()
   add_executable(${ARG_NAME} ${ARG_SRCS})
-  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main
+                                            gRPC::grpc++ nlohmann_json::nlohmann_json)
   set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
-  gantry_apply_options(${ARG_NAME})
+  gantry_test_options(${ARG_NAME})
+  target_precompile_headers(${ARG_NAME} REUSE_FROM gantry_test_pch)
   if(NOT ARG_LABELS)
     set(ARG_LABELS unit)
   endif()

@@ -25,6 +25,8 @@ enum class Code : int {
 struct Error {
   Code code = Code::kInternal;
   std::string message;
+  // Txn: the index of the op that failed; -1 when the failure is not one op's.
+  int op = -1;
 };
 
 template <typename T>

@@ -4,8 +4,9 @@
 // It knows keys, bytes and revisions, never kinds.
 //
 // Contract, for every backend (store/conformance checks it against each):
-// - Every successful write (Create, Update, Delete) returns the new revision; revisions rise by
-//   exactly one per write and are never reused.
+// - Every successful write (Create, Update, Delete, Txn) returns the new revision; revisions
+//   rise by exactly one per write and are never reused. A Txn is one write: all its keys get
+//   the same revision, its events reach watchers together, and a list sees all of it or none.
 // - Update and Delete take the expected mod_revision of the key (compare-and-swap); 0 means
 //   "whatever it is now". A stale expectation fails with kAborted and writes nothing.
 // - A write is acknowledged only once it is durable (SQLite: committed with synchronous=FULL).
@@ -21,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "store/status.h"
 #include "store/types.h"
@@ -45,6 +47,8 @@ class Watch {
 };
 using WatchPtr = std::unique_ptr<Watch>;
 
+inline constexpr size_t kMaxTxnOps = 1000;
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -58,6 +62,11 @@ class Store {
   virtual Result<int64_t> Update(std::string_view key, std::string_view value,
                                  int64_t expected_revision) = 0;
   virtual Result<int64_t> Delete(std::string_view key, int64_t expected_revision) = 0;
+
+  // Applies every op or none, as one write with one revision and one commit. A failing op fails
+  // the transaction with that op's error (Error::op is its index, the message names its key)
+  // and writes nothing. kInvalidArgument for no ops, more than kMaxTxnOps, or a key twice.
+  virtual Result<int64_t> Txn(std::vector<TxnOp> ops) = 0;
 
   // Changes to keys under `prefix` after revision `after` (0: from now on).
   virtual Result<WatchPtr> Watch(std::string_view prefix, int64_t after) = 0;

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gantry::store {
@@ -32,6 +33,26 @@ struct WatchEvent {
   Type type = Type::kPut;
   KeyValue kv;  // for kDelete: the key, its last value, and mod_revision = the delete's revision
   bool created = false;  // kPut that created the key
+};
+
+// One write of a transaction (Store::Txn). `expected_revision` as for Update and Delete: 0 means
+// "whatever it is now", anything else must be the key's mod_revision.
+struct TxnOp {
+  enum class Type : uint8_t { kCreate, kUpdate, kDelete };
+  Type type = Type::kCreate;
+  std::string key;
+  std::string value;  // kCreate, kUpdate
+  int64_t expected_revision = 0;
+
+  static TxnOp Create(std::string key, std::string value) {
+    return {Type::kCreate, std::move(key), std::move(value), 0};
+  }
+  static TxnOp Update(std::string key, std::string value, int64_t expected_revision) {
+    return {Type::kUpdate, std::move(key), std::move(value), expected_revision};
+  }
+  static TxnOp Delete(std::string key, int64_t expected_revision) {
+    return {Type::kDelete, std::move(key), "", expected_revision};
+  }
 };
 
 }  // namespace gantry::store

@@ -297,20 +297,23 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
       result.tasks.push_back(*task);
     }
   }
-  Status write_error;
-  for (const auto& instance : targets) {
-    // A failed write after others succeeded must not hide the tasks already created: they run,
-    // and the failed ones are failures like any other.
-    auto task = CreateTask(request, def, resources, group, instance, fingerprint);
-    if (!task.ok()) {
-      if (write_error.ok()) write_error = task.status();
-      result.failures.push_back(
-          {names_.InstanceArn(cluster, instance), "STORE", task.status().ToString()});
-      continue;
+  if (!targets.empty()) {
+    // Every task of the call in one store transaction: all of them or none.
+    std::vector<v1::Task> tasks;
+    tasks.reserve(targets.size());
+    for (const auto& instance : targets)
+      tasks.push_back(NewTask(request, def, resources, group, instance, fingerprint));
+    auto created = CreateTasks(tasks);
+    if (!created.ok()) {
+      if (result.tasks.empty()) return created.status();  // nothing was created
+      for (const auto& instance : targets) {
+        result.failures.push_back(
+            {names_.InstanceArn(cluster, instance), "STORE", created.status().ToString()});
+      }
+    } else {
+      result.tasks.insert(result.tasks.end(), created->begin(), created->end());
     }
-    result.tasks.push_back(*task);
   }
-  if (result.tasks.empty() && !write_error.ok()) return write_error;  // nothing was created
   if (!token.empty()) {
     LaunchRecord record{fingerprint, NowMs(), cluster, {}, result.failures};
     for (const auto& t : result.tasks) record.task_ids.push_back(t->metadata().name());
@@ -328,11 +331,9 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
   return result;
 }
 
-StatusOr<TaskPtr> TaskService::CreateTask(const LaunchRequest& request,
-                                          const v1::TaskDefinition& def,
-                                          const TaskResources& resources, const std::string& group,
-                                          const std::string& instance,
-                                          const std::string& fingerprint) {
+v1::Task TaskService::NewTask(const LaunchRequest& request, const v1::TaskDefinition& def,
+                              const TaskResources& resources, const std::string& group,
+                              const std::string& instance, const std::string& fingerprint) const {
   InstancePtr ci = cache_.Instance(instance);
   v1::Task task;
   task.set_api_version("gantry.dev/v1");
@@ -366,7 +367,32 @@ StatusOr<TaskPtr> TaskService::CreateTask(const LaunchRequest& request,
     cs->set_name(c.name());
     cs->set_last_status("PENDING");
   }
-  return CreateObserved(objects_, cache_, task);
+  return task;
+}
+
+StatusOr<TaskPtr> TaskService::CreateTask(const LaunchRequest& request,
+                                          const v1::TaskDefinition& def,
+                                          const TaskResources& resources, const std::string& group,
+                                          const std::string& instance,
+                                          const std::string& fingerprint) {
+  return CreateObserved(objects_, cache_,
+                        NewTask(request, def, resources, group, instance, fingerprint));
+}
+
+StatusOr<std::vector<TaskPtr>> TaskService::CreateTasks(const std::vector<v1::Task>& tasks) {
+  std::vector<api::ObjectWrite> writes;
+  writes.reserve(tasks.size());
+  for (const auto& t : tasks) writes.push_back(api::ObjectWrite::Create(t, /*keep_status=*/true));
+  auto committed = objects_.Commit(writes);
+  if (!committed.ok()) return committed.status();
+  std::vector<TaskPtr> created;
+  created.reserve(tasks.size());
+  for (auto& object : committed->objects) {
+    auto stored = std::make_shared<v1::Task>(static_cast<const v1::Task&>(*object));
+    cache_.Observe(*stored);
+    created.push_back(std::move(stored));
+  }
+  return created;
 }
 
 StatusOr<std::vector<std::string>> TaskService::ContainerNames(const v1::Task& task) const {

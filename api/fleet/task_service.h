@@ -121,6 +121,11 @@ class TaskService {
   LaunchResult Replay(const LaunchRecord& record) const;
   api::Status TokenConflict(const std::string& token, const std::vector<std::string>& task_ids,
                             const std::string& cluster) const;
+  v1::Task NewTask(const LaunchRequest& request, const v1::TaskDefinition& def,
+                   const TaskResources& resources, const std::string& group,
+                   const std::string& instance, const std::string& fingerprint) const;
+  // Creates `tasks` in one store transaction (all or none) and shows them to the cache.
+  api::StatusOr<std::vector<TaskPtr>> CreateTasks(const std::vector<v1::Task>& tasks);
   api::StatusOr<TaskPtr> CreateTask(const LaunchRequest& request, const v1::TaskDefinition& def,
                                     const TaskResources& resources, const std::string& group,
                                     const std::string& instance, const std::string& fingerprint);

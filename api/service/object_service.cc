@@ -456,6 +456,87 @@ StatusOr<ObjectPtr> ObjectService::UpdateStatus(const Message& object) {
   return Status(Code::kAborted, kind->singular + " \"" + want.name() + "\" kept changing; retry");
 }
 
+StatusOr<CommitResult> ObjectService::Commit(const std::vector<ObjectWrite>& writes) {
+  if (writes.empty()) return InvalidArgument("writes", "a commit needs at least one write");
+  if (writes.size() > store::kMaxTxnOps) {
+    return InvalidArgument("writes", "a commit has at most " + std::to_string(store::kMaxTxnOps) +
+                                         " writes, got " + std::to_string(writes.size()));
+  }
+  struct Prepared {
+    const schema::KindInfo* kind;
+    std::string name;
+    int64_t pinned = 0;
+  };
+  std::vector<Prepared> prepared;
+  prepared.reserve(writes.size());
+  for (size_t i = 0; i < writes.size(); ++i) {
+    const ObjectWrite& w = writes[i];
+    const std::string field = "writes[" + std::to_string(i) + "]";
+    const schema::KindInfo* kind = w.object ? schema::KindOf(*w.object) : nullptr;
+    if (!kind) return InvalidArgument(field, "not an object of a known kind");
+    if (kind->kind == "TaskDefinition") {
+      return InvalidArgument(field, "task definitions are registered one at a time");
+    }
+    Prepared p{kind, Meta(*w.object).name(), 0};
+    if (!ParseRevision(Meta(*w.object).resource_version(), p.pinned)) {
+      return InvalidArgument(field + ".metadata.resourceVersion", "must be a revision number");
+    }
+    if (w.type == ObjectWrite::Type::kCreate) {
+      if (auto st = validation::ValidateObject(*kind, *w.object); !st.ok()) return st;
+    }
+    prepared.push_back(std::move(p));
+  }
+  for (int attempt = 0; attempt < kApplyAttempts; ++attempt) {
+    CommitResult result;
+    std::vector<store::TxnOp> ops;
+    ops.reserve(writes.size());
+    for (size_t i = 0; i < writes.size(); ++i) {
+      const ObjectWrite& w = writes[i];
+      const Prepared& p = prepared[i];
+      std::string key = ObjectKey(*p.kind, p.name);
+      if (w.type == ObjectWrite::Type::kCreate) {
+        ObjectPtr created = NewObjectFrom(*p.kind, *w.object, w.keep_status);
+        ops.push_back(store::TxnOp::Create(std::move(key), Encode(*created)));
+        result.objects.push_back(std::move(created));
+        continue;
+      }
+      auto kv = store_.Get(key);
+      if (!kv.ok()) return FromStore(kv.error(), *p.kind, p.name);
+      if (p.pinned != 0 && p.pinned != kv->mod_revision) {
+        return Stale(*p.kind, p.name, Meta(*w.object).resource_version(), kv->mod_revision);
+      }
+      auto current = Load(*p.kind, *kv);
+      if (!current.ok()) return current.status();
+      if (w.type == ObjectWrite::Type::kDelete) {
+        ops.push_back(store::TxnOp::Delete(std::move(key), kv->mod_revision));
+      } else {
+        MutableStatus(**current)->CopyFrom(StatusOf(*w.object));
+        ops.push_back(store::TxnOp::Update(std::move(key), Encode(**current), kv->mod_revision));
+      }
+      result.objects.push_back(std::move(*current));
+    }
+    auto rev = store_.Txn(std::move(ops));
+    if (!rev.ok()) {
+      const int failed = rev.error().op;
+      const bool retry = rev.error().code == store::Code::kAborted && failed >= 0 &&
+                         prepared[static_cast<size_t>(failed)].pinned == 0;
+      if (retry) continue;
+      if (failed >= 0) {
+        const Prepared& p = prepared[static_cast<size_t>(failed)];
+        return FromStore(rev.error(), *p.kind, p.name);
+      }
+      return FromStore(rev.error(), *prepared.front().kind, "");
+    }
+    result.revision = *rev;
+    for (size_t i = 0; i < writes.size(); ++i) {
+      if (writes[i].type != ObjectWrite::Type::kDelete)
+        MutableMeta(*result.objects[i])->set_resource_version(std::to_string(*rev));
+    }
+    return result;
+  }
+  return Status(Code::kAborted, "the objects of the commit kept changing; retry");
+}
+
 StatusOr<std::unique_ptr<ObjectWatch>> ObjectService::Watch(const schema::KindInfo& kind,
                                                             std::string_view resource_version,
                                                             const LabelSelector& selector) {

@@ -86,6 +86,36 @@ struct WriteOptions {
   bool keep_status = false;
 };
 
+// One write of ObjectService::Commit.
+struct ObjectWrite {
+  enum class Type : uint8_t {
+    kCreate,        // `object` is new (validated; uid, generation, creationTimestamp set)
+    kUpdateStatus,  // `object`'s status replaces the stored one's (its resourceVersion, when
+                    // set, must be the stored one's)
+    kDelete,        // `object` names what goes (its resourceVersion, when set, must match)
+  };
+  Type type = Type::kCreate;
+  const google::protobuf::Message* object = nullptr;
+  bool keep_status = false;  // kCreate: as WriteOptions::keep_status
+
+  static ObjectWrite Create(const google::protobuf::Message& object, bool keep_status = false) {
+    return {Type::kCreate, &object, keep_status};
+  }
+  static ObjectWrite UpdateStatus(const google::protobuf::Message& object) {
+    return {Type::kUpdateStatus, &object, false};
+  }
+  static ObjectWrite Delete(const google::protobuf::Message& object) {
+    return {Type::kDelete, &object, false};
+  }
+};
+
+// What Commit wrote: the objects as stored (deleted ones as they were), in the order given, all
+// at one resourceVersion.
+struct CommitResult {
+  std::vector<ObjectPtr> objects;
+  int64_t revision = 0;
+};
+
 // Edits an object in place for ObjectService::Mutate. Returns false to leave it unchanged (no
 // write), or an error to abort.
 using Mutation = std::function<StatusOr<bool>(google::protobuf::Message& object)>;
@@ -120,6 +150,12 @@ class ObjectService {
                              const Mutation& mutate);
   // Replaces the status only (the status subresource).
   StatusOr<ObjectPtr> UpdateStatus(const google::protobuf::Message& object);
+  // Several writes as one store transaction: all or none, one revision, one commit. Writes
+  // without a pinned resourceVersion are retried when another writer got in between; a pinned
+  // one that is stale fails the whole commit with kAborted naming its object. Not for
+  // TaskDefinitions (their revisions are numbered on create). At most store::kMaxTxnOps writes.
+  StatusOr<CommitResult> Commit(const std::vector<ObjectWrite>& writes);
+
   // Changes after `resource_version` ("" or "0": from now). A compacted revision is kOutOfRange.
   StatusOr<std::unique_ptr<ObjectWatch>> Watch(const schema::KindInfo& kind,
                                                std::string_view resource_version,

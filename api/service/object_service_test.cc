@@ -291,3 +291,80 @@ TEST_F(ObjectServiceTest, WatchDeliversTypedEvents) {
 
 }  // namespace
 }  // namespace gantry::api
+
+namespace gantry::api {
+namespace {
+
+v1::Service NamedService(const std::string& name, const std::string& resource_version = "") {
+  v1::Service svc;
+  svc.set_api_version("gantry.dev/v1");
+  svc.set_kind("Service");
+  svc.mutable_metadata()->set_name(name);
+  svc.mutable_metadata()->set_resource_version(resource_version);
+  svc.mutable_spec()->set_cluster("default");
+  svc.mutable_spec()->set_task_definition("web");
+  svc.mutable_spec()->set_desired_count(1);
+  return svc;
+}
+
+TEST_F(ObjectServiceTest, CommitWritesEveryObjectAtOneRevision) {
+  ASSERT_TRUE(service_.Create(NamedService("old")).ok());
+  ASSERT_TRUE(service_.Create(NamedService("gone")).ok());
+  v1::Service a = NamedService("a"), b = NamedService("b");
+  v1::Service status_change = NamedService("old");
+  status_change.mutable_status()->set_running_count(4);
+  v1::Service deleted = NamedService("gone", "2");
+  auto committed =
+      service_.Commit({ObjectWrite::Create(a), ObjectWrite::Create(b),
+                       ObjectWrite::UpdateStatus(status_change), ObjectWrite::Delete(deleted)});
+  ASSERT_TRUE(committed.ok()) << committed.status().ToString();
+  EXPECT_EQ(committed->revision, 3);
+  EXPECT_EQ(store_.CurrentRevision(), 3);
+  ASSERT_EQ(committed->objects.size(), 4u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(schema::MetaOf(*committed->objects[i]).resource_version(), "3");
+  }
+  EXPECT_FALSE(schema::MetaOf(*committed->objects[0]).uid().empty());
+  auto old = service_.Get(Kind("Service"), "old");
+  ASSERT_TRUE(old.ok());
+  const auto& stored = static_cast<const v1::Service&>(**old);
+  EXPECT_EQ(stored.status().running_count(), 4);
+  EXPECT_EQ(stored.metadata().generation(), 1);  // a status write leaves generation alone
+  EXPECT_EQ(service_.Get(Kind("Service"), "gone").status().code(), Code::kNotFound);
+}
+
+TEST_F(ObjectServiceTest, CommitWithAStaleOrInvalidWriteWritesNothing) {
+  ASSERT_TRUE(service_.Create(NamedService("old")).ok());
+  ASSERT_TRUE(service_
+                  .Mutate(Kind("Service"), "old",
+                          [](google::protobuf::Message& m) {
+                            static_cast<v1::Service&>(m).mutable_spec()->set_desired_count(2);
+                            return StatusOr<bool>(true);
+                          })
+                  .ok());
+  v1::Service fresh = NamedService("fresh");
+  v1::Service stale = NamedService("old", "1");
+  auto conflict = service_.Commit({ObjectWrite::Create(fresh), ObjectWrite::UpdateStatus(stale)});
+  ASSERT_FALSE(conflict.ok());
+  EXPECT_EQ(conflict.status().code(), Code::kAborted);
+  EXPECT_NE(conflict.status().message().find("\"old\""), std::string::npos)
+      << conflict.status().ToString();
+
+  v1::Service invalid = NamedService("bad name!");
+  auto refused = service_.Commit({ObjectWrite::Create(fresh), ObjectWrite::Create(invalid)});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Code::kInvalidArgument);
+
+  v1::Service again = NamedService("old");
+  auto exists = service_.Commit({ObjectWrite::Create(fresh), ObjectWrite::Create(again)});
+  ASSERT_FALSE(exists.ok());
+  EXPECT_EQ(exists.status().code(), Code::kAlreadyExists);
+  EXPECT_NE(exists.status().message().find("\"old\""), std::string::npos);
+
+  EXPECT_EQ(store_.CurrentRevision(), 2);
+  EXPECT_EQ(service_.Get(Kind("Service"), "fresh").status().code(), Code::kNotFound);
+  EXPECT_EQ(service_.Commit({}).status().code(), Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace gantry::api

@@ -338,6 +338,142 @@ TYPED_TEST(StoreConformanceTest, CancelClosesTheWatch) {
 
 // ---- SQLite only: what survives a restart, and group commit ----
 
+TYPED_TEST(StoreConformanceTest, TxnIsOneWriteWithOneRevision) {
+  Store& s = *this->store_;
+  ASSERT_TRUE(s.Create("/t/a", "a1").ok());
+  ASSERT_TRUE(s.Create("/t/b", "b1").ok());
+  auto w = s.Watch("/t/", 2);
+  ASSERT_TRUE(w.ok());
+  auto rev = s.Txn(
+      {TxnOp::Create("/t/c", "c1"), TxnOp::Update("/t/a", "a2", 1), TxnOp::Delete("/t/b", 2)});
+  ASSERT_TRUE(rev.ok()) << rev.error().message;
+  EXPECT_EQ(*rev, 3);
+  EXPECT_EQ(s.CurrentRevision(), 3);
+  auto a = s.Get("/t/a");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->value, "a2");
+  EXPECT_EQ(a->create_revision, 1);
+  EXPECT_EQ(a->mod_revision, 3);
+  auto c = s.Get("/t/c");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->create_revision, 3);
+  EXPECT_EQ(c->mod_revision, 3);
+  EXPECT_EQ(s.Get("/t/b").code(), Code::kNotFound);
+
+  auto events = Drain(**w, 3);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].kv.key, "/t/c");
+  EXPECT_TRUE(events[0].created);
+  EXPECT_EQ(events[1].kv.key, "/t/a");
+  EXPECT_FALSE(events[1].created);
+  EXPECT_EQ(events[2].type, WatchEvent::Type::kDelete);
+  EXPECT_EQ(events[2].kv.value, "b1");  // a delete carries the last value
+  for (const auto& e : events) EXPECT_EQ(e.kv.mod_revision, 3);
+
+  // A watch resuming from before the transaction replays all of it; from it, none.
+  auto replay = s.Watch("/t/", 2);
+  ASSERT_TRUE(replay.ok());
+  EXPECT_EQ(Drain(**replay, 3).size(), 3u);
+  auto after = s.Watch("/t/", 3);
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(Drain(**after, 1, milliseconds(50)).empty());
+  ASSERT_TRUE(s.Create("/t/d", "d1").ok());
+  EXPECT_EQ(*s.Create("/t/e", "e1"), 5);
+}
+
+TYPED_TEST(StoreConformanceTest, TxnWithAFailingOpWritesNothing) {
+  Store& s = *this->store_;
+  ASSERT_TRUE(s.Create("/t/a", "a1").ok());
+  ASSERT_TRUE(s.Create("/t/b", "b1").ok());
+  auto stale = s.Txn({TxnOp::Create("/t/new", "x"), TxnOp::Update("/t/b", "b2", 1)});
+  ASSERT_EQ(stale.code(), Code::kAborted);
+  EXPECT_EQ(stale.error().op, 1);
+  EXPECT_NE(stale.error().message.find("/t/b"), std::string::npos) << stale.error().message;
+  EXPECT_NE(stale.error().message.find("stale"), std::string::npos) << stale.error().message;
+
+  auto exists = s.Txn({TxnOp::Update("/t/a", "a2", 0), TxnOp::Create("/t/b", "again")});
+  EXPECT_EQ(exists.code(), Code::kAlreadyExists);
+  EXPECT_EQ(exists.error().op, 1);
+  auto missing = s.Txn({TxnOp::Delete("/t/missing", 0)});
+  EXPECT_EQ(missing.code(), Code::kNotFound);
+  EXPECT_EQ(missing.error().op, 0);
+
+  EXPECT_EQ(s.CurrentRevision(), 2);
+  EXPECT_EQ(s.Get("/t/new").code(), Code::kNotFound);
+  EXPECT_EQ(s.Get("/t/a")->value, "a1");
+  EXPECT_EQ(s.Get("/t/b")->value, "b1");
+}
+
+TYPED_TEST(StoreConformanceTest, TxnShapeIsCheckedFirst) {
+  Store& s = *this->store_;
+  EXPECT_EQ(s.Txn({}).code(), Code::kInvalidArgument);
+  auto twice = s.Txn({TxnOp::Create("/t/a", "1"), TxnOp::Create("/t/a", "2")});
+  ASSERT_EQ(twice.code(), Code::kInvalidArgument);
+  EXPECT_EQ(twice.error().op, 1);
+  std::vector<TxnOp> many;
+  for (size_t i = 0; i <= kMaxTxnOps; ++i)
+    many.push_back(TxnOp::Create("/t/" + std::to_string(i), ""));
+  EXPECT_EQ(s.Txn(many).code(), Code::kInvalidArgument);
+  many.pop_back();
+  auto full = s.Txn(std::move(many));
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(*full, 1);
+  auto list = s.List("/t/");
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->items.size(), kMaxTxnOps);
+}
+
+// Readers never see part of a transaction: every list of the five keys finds one generation.
+TYPED_TEST(StoreConformanceTest, ListsSeeAllOfATransactionOrNone) {
+  Store& s = *this->store_;
+  constexpr int kKeys = 5;
+  std::vector<TxnOp> first;
+  for (int k = 0; k < kKeys; ++k) first.push_back(TxnOp::Create("/x/" + std::to_string(k), "0"));
+  ASSERT_TRUE(s.Txn(std::move(first)).ok());
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int generation = 1; generation <= 200; ++generation) {
+      std::vector<TxnOp> ops;
+      for (int k = 0; k < kKeys; ++k)
+        ops.push_back(TxnOp::Update("/x/" + std::to_string(k), std::to_string(generation), 0));
+      ASSERT_TRUE(s.Txn(std::move(ops)).ok());
+      // Plain writes between transactions keep the revisions one per write.
+      ASSERT_TRUE(s.Create("/y/" + std::to_string(generation), "").ok());
+    }
+    done = true;
+  });
+  int lists = 0;
+  while (!done.load() || lists == 0) {
+    auto list = s.List("/x/");
+    ASSERT_TRUE(list.ok());
+    ASSERT_EQ(list->items.size(), static_cast<size_t>(kKeys));
+    for (const auto& kv : list->items) {
+      ASSERT_EQ(kv.value, list->items.front().value) << "a list saw part of a transaction";
+      ASSERT_EQ(kv.mod_revision, list->items.front().mod_revision);
+    }
+    ++lists;
+  }
+  writer.join();
+  EXPECT_EQ(s.CurrentRevision(), 1 + 2 * 200);
+  EXPECT_GT(lists, 0);
+}
+
+TYPED_TEST(StoreConformanceTest, CompactionKeepsTheLiveKeysOfATransaction) {
+  Store& s = *this->store_;
+  ASSERT_TRUE(s.Txn({TxnOp::Create("/c/a", "a1"), TxnOp::Create("/c/b", "b1")}).ok());
+  ASSERT_TRUE(s.Txn({TxnOp::Update("/c/a", "a2", 0), TxnOp::Create("/c/c", "c1")}).ok());
+  ASSERT_TRUE(s.Txn({TxnOp::Delete("/c/c", 0)}).ok());
+  ASSERT_TRUE(s.Compact(3).ok());
+  EXPECT_EQ(s.Get("/c/a")->value, "a2");
+  EXPECT_EQ(s.Get("/c/b")->value, "b1");
+  EXPECT_EQ(s.Get("/c/b")->mod_revision, 1);
+  EXPECT_EQ(s.Get("/c/c").code(), Code::kNotFound);
+  auto list = s.List("/c/");
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->items.size(), 2u);
+  EXPECT_EQ(s.Watch("/c/", 1).code(), Code::kOutOfRange);
+}
+
 TEST(SqliteStoreTest, ReopenContinuesWhereItStopped) {
   std::string path = TempPath("reopen.db");
   {
@@ -358,6 +494,32 @@ TEST(SqliteStoreTest, ReopenContinuesWhereItStopped) {
   EXPECT_EQ(Drain(**w, 4).size(), 4u);  // revisions 4..7 from the log
   EXPECT_EQ((*s)->IntegrityCheck(), "ok");
   EXPECT_GT((*s)->DatabaseSizeBytes(), 0);
+}
+
+TEST(SqliteStoreTest, ReopenRebuildsTransactionsFromTheLog) {
+  std::string path = TempPath("reopen-txn.db");
+  {
+    auto s = SqliteStore::Open(path);
+    ASSERT_TRUE(s.ok());
+    ASSERT_TRUE((*s)->Txn({TxnOp::Create("/k/a", "a1"), TxnOp::Create("/k/b", "b1")}).ok());
+    ASSERT_TRUE((*s)->Txn({TxnOp::Update("/k/a", "a2", 1), TxnOp::Delete("/k/b", 1)}).ok());
+  }
+  auto s = SqliteStore::Open(path);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ((*s)->CurrentRevision(), 2);
+  auto a = (*s)->Get("/k/a");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->value, "a2");
+  EXPECT_EQ(a->create_revision, 1);
+  EXPECT_EQ(a->mod_revision, 2);
+  EXPECT_EQ((*s)->Get("/k/b").code(), Code::kNotFound);
+  auto w = (*s)->Watch("/k/", 1);
+  ASSERT_TRUE(w.ok());
+  auto events = Drain(**w, 2);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].type, WatchEvent::Type::kDelete);
+  EXPECT_EQ(events[1].kv.value, "b1");
+  EXPECT_EQ(*(*s)->Create("/k/c", "c"), 3);
 }
 
 TEST(SqliteStoreTest, ConcurrentWritesShareTransactions) {

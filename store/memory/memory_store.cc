@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "store/txn_checks.h"
+
 namespace gantry::store {
 namespace {
 
@@ -80,6 +82,46 @@ Result<int64_t> MemoryStore::Delete(std::string_view key, int64_t expected_revis
   data_.erase(it);
   log_.push_back(e);
   hub_.Publish({e});
+  return rev;
+}
+
+Result<int64_t> MemoryStore::Txn(std::vector<TxnOp> ops) {
+  if (auto error = CheckTxnShape(ops)) return *error;
+  std::lock_guard lock(mu_);
+  for (size_t i = 0; i < ops.size(); ++i) {
+    auto it = data_.find(ops[i].key);
+    std::optional<int64_t> current;
+    if (it != data_.end()) current = it->second.mod_revision;
+    if (auto error = CheckTxnOp(ops[i], static_cast<int>(i), current)) return *error;
+  }
+  const int64_t rev = ++revision_;
+  std::vector<WatchEvent> events;
+  events.reserve(ops.size());
+  for (TxnOp& op : ops) {
+    auto it = data_.find(op.key);
+    switch (op.type) {
+      case TxnOp::Type::kCreate: {
+        KeyValue kv{op.key, std::move(op.value), rev, rev};
+        data_.emplace(op.key, kv);
+        events.push_back(WatchEvent{WatchEvent::Type::kPut, std::move(kv), true});
+        break;
+      }
+      case TxnOp::Type::kUpdate:
+        it->second.value = std::move(op.value);
+        it->second.mod_revision = rev;
+        events.push_back(WatchEvent{WatchEvent::Type::kPut, it->second, false});
+        break;
+      case TxnOp::Type::kDelete: {
+        WatchEvent e{WatchEvent::Type::kDelete, std::move(it->second), false};
+        e.kv.mod_revision = rev;
+        data_.erase(it);
+        events.push_back(std::move(e));
+        break;
+      }
+    }
+  }
+  log_.insert(log_.end(), events.begin(), events.end());
+  hub_.Publish(events);
   return rev;
 }
 

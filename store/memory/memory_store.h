@@ -23,6 +23,7 @@ class MemoryStore : public Store {
   Result<int64_t> Update(std::string_view key, std::string_view value,
                          int64_t expected_revision) override;
   Result<int64_t> Delete(std::string_view key, int64_t expected_revision) override;
+  Result<int64_t> Txn(std::vector<TxnOp> ops) override;
   Result<WatchPtr> Watch(std::string_view prefix, int64_t after) override;
   Result<int64_t> Compact(int64_t revision) override;
   int64_t CurrentRevision() override;

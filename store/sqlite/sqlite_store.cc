@@ -14,25 +14,47 @@
 #include <optional>
 #include <shared_mutex>
 
+#include "store/txn_checks.h"
+
 namespace gantry::store {
 namespace {
 
-// One row per write: the log is both the data and the watch history. Which row is each live
-// key's current value is kept in memory (rebuilt from the log at open), so a write appends one
-// row and touches no other page. Compaction deletes rows no live key points at.
+// One row per key written: the log is both the data and the watch history. A transaction's rows
+// share its revision; `id` orders rows and is what the in-memory index points at. Which row is
+// each live key's current value is kept in memory (rebuilt from the log at open), so a write
+// appends rows and touches no other page. Compaction deletes rows no live key points at.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS log(
-  revision INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY,
+  revision INTEGER NOT NULL,
   key TEXT NOT NULL,
   type INTEGER NOT NULL,
   value BLOB NOT NULL,
   create_revision INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS log_by_revision ON log(revision);
 CREATE TABLE IF NOT EXISTS meta(
   name TEXT PRIMARY KEY,
   value INTEGER NOT NULL
 ) WITHOUT ROWID;
-CREATE TEMP TABLE IF NOT EXISTS keep(revision INTEGER PRIMARY KEY);
+CREATE TEMP TABLE IF NOT EXISTS keep(id INTEGER PRIMARY KEY);
+)sql";
+
+// Databases written before transactions had one row per revision, the revision being the row's
+// key. Their rows keep their ids (the old revisions), so the migration is one copy.
+constexpr const char* kMigrateRevisionKeyedLog = R"sql(
+ALTER TABLE log RENAME TO log_v1;
+CREATE TABLE log(
+  id INTEGER PRIMARY KEY,
+  revision INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  type INTEGER NOT NULL,
+  value BLOB NOT NULL,
+  create_revision INTEGER NOT NULL
+);
+INSERT INTO log(id, revision, key, type, value, create_revision)
+  SELECT revision, revision, key, type, value, create_revision FROM log_v1;
+DROP TABLE log_v1;
 )sql";
 
 std::string ModeText(mode_t mode) {
@@ -90,9 +112,18 @@ std::string PrefixEnd(std::string_view prefix) {
 constexpr int kWriterCacheMib = 64;
 constexpr int kReaderCacheMib = 8;
 
-std::string Stale(int64_t expected, int64_t actual) {
-  return "revision " + std::to_string(expected) + " is stale; the key is at " +
-         std::to_string(actual);
+// Create, Update and Delete answer as they did before transactions: errors without an op index.
+std::optional<Error> CheckSingleWrite(const TxnOp& write, std::optional<int64_t> current) {
+  if (write.type == TxnOp::Type::kCreate) {
+    if (current) return Error{Code::kAlreadyExists, "key already exists"};
+    return std::nullopt;
+  }
+  if (!current) return Error{Code::kNotFound, "key not found"};
+  if (write.expected_revision != 0 && *current != write.expected_revision) {
+    return Error{Code::kAborted, "revision " + std::to_string(write.expected_revision) +
+                                     " is stale; the key is at " + std::to_string(*current)};
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -108,8 +139,9 @@ class SqliteStore::Connection {
 
   // `cache_mib`: this connection's page cache. The writer's is large, so B-tree pages it keeps
   // touching stay out of read() syscalls; readers fetch single rows by key and need little.
+  // The writer (opened first) migrates an older log table.
   static Result<std::unique_ptr<Connection>> Open(const std::string& path, bool synchronous_full,
-                                                  int cache_mib) {
+                                                  int cache_mib, bool writer = false) {
     auto c = std::unique_ptr<Connection>(new Connection());
     int rc =
         sqlite3_open_v2(path.c_str(), &c->db_,
@@ -123,15 +155,19 @@ class SqliteStore::Connection {
         std::to_string(cache_mib * 1024) + "; " +
         (synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;");
     if (auto st = c->Exec(pragmas); !st.ok()) return st.error();
+    if (writer) {
+      if (auto st = c->MigrateLog(); !st.ok()) return st.error();
+    }
     if (auto st = c->Exec(kSchema); !st.ok()) return st.error();
     struct {
       sqlite3_stmt** stmt;
       const char* sql;
     } statements[] = {
-        {&c->value_, "SELECT value FROM log WHERE revision = ?1"},
-        {&c->scan_, "SELECT revision, key, type, create_revision FROM log ORDER BY revision"},
+        {&c->value_, "SELECT value FROM log WHERE id = ?1"},
+        {&c->scan_, "SELECT id, revision, key, type, create_revision FROM log ORDER BY id"},
         {&c->log_,
-         "INSERT INTO log(revision, key, type, value, create_revision) VALUES(?1, ?2, ?3, ?4, ?5)"},
+         "INSERT INTO log(id, revision, key, type, value, create_revision) "
+         "VALUES(?1, ?2, ?3, ?4, ?5, ?6)"},
         {&c->meta_set_,
          "INSERT INTO meta(name, value) VALUES(?1, ?2) "
          "ON CONFLICT(name) DO UPDATE SET value = excluded.value"},
@@ -139,11 +175,11 @@ class SqliteStore::Connection {
         {&c->history_,
          "SELECT revision, key, type, value, create_revision FROM log "
          "WHERE revision > ?1 AND revision <= ?2 AND key >= ?3 AND (?4 IS NULL OR key < ?4) "
-         "ORDER BY revision"},
+         "ORDER BY id"},
         {&c->compact_,
          "DELETE FROM log WHERE revision > ?1 AND revision <= ?2 "
-         "AND revision NOT IN (SELECT revision FROM temp.keep)"},
-        {&c->keep_, "INSERT OR IGNORE INTO temp.keep(revision) VALUES(?1)"},
+         "AND id NOT IN (SELECT id FROM temp.keep)"},
+        {&c->keep_, "INSERT OR IGNORE INTO temp.keep(id) VALUES(?1)"},
     };
     for (auto& s : statements) {
       if (sqlite3_prepare_v3(c->db_, s.sql, -1, SQLITE_PREPARE_PERSISTENT, s.stmt, nullptr) !=
@@ -166,36 +202,60 @@ class SqliteStore::Connection {
 
   std::string LastError() const { return sqlite3_errmsg(db_); }
 
-  // The value written at `revision`; nullopt when that row is gone (compacted).
-  Result<std::optional<std::string>> Value(int64_t revision) {
+  // Moves a log table keyed by revision (written before transactions) to the current form.
+  Status MigrateLog() {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db_, "SELECT name FROM pragma_table_info('log')", -1, &s, nullptr) !=
+        SQLITE_OK) {
+      return Error{Code::kUnavailable, "sqlite: " + LastError()};
+    }
+    bool exists = false;
+    bool has_id = false;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      exists = true;
+      if (Text(s, 0) == "id") has_id = true;
+    }
+    sqlite3_finalize(s);
+    if (!exists || has_id) return {};
+    if (auto st = Exec("BEGIN IMMEDIATE"); !st.ok()) return st;
+    if (auto st = Exec(kMigrateRevisionKeyedLog); !st.ok()) {
+      (void)Exec("ROLLBACK");
+      return Error{Code::kUnavailable, "migrating the log table: " + st.error().message};
+    }
+    return Exec("COMMIT");
+  }
+
+  // The value in log row `row`; nullopt when that row is gone (compacted).
+  Result<std::optional<std::string>> Value(int64_t row) {
     Reset r(value_);
-    sqlite3_bind_int64(value_, 1, revision);
+    sqlite3_bind_int64(value_, 1, row);
     int rc = sqlite3_step(value_);
     if (rc == SQLITE_DONE) return std::optional<std::string>();
     if (rc != SQLITE_ROW) return Error{Code::kUnavailable, "sqlite: " + LastError()};
     return std::optional<std::string>(Blob(value_, 0));
   }
 
-  // Replays the log in revision order: f(revision, key, is_delete, create_revision).
+  // Replays the log in order: f(row, revision, key, is_delete, create_revision).
   template <typename F>
   Status Scan(F&& f) {
     Reset r(scan_);
     int rc;
     while ((rc = sqlite3_step(scan_)) == SQLITE_ROW) {
-      f(sqlite3_column_int64(scan_, 0), Text(scan_, 1), sqlite3_column_int(scan_, 2) != 0,
-        sqlite3_column_int64(scan_, 3));
+      f(sqlite3_column_int64(scan_, 0), sqlite3_column_int64(scan_, 1), Text(scan_, 2),
+        sqlite3_column_int(scan_, 3) != 0, sqlite3_column_int64(scan_, 4));
     }
     if (rc != SQLITE_DONE) return Error{Code::kUnavailable, "sqlite: " + LastError()};
     return {};
   }
 
-  bool AppendLog(const WatchEvent& e) {
+  bool AppendLog(int64_t row, const WatchEvent& e) {
     Reset r(log_);
-    sqlite3_bind_int64(log_, 1, e.kv.mod_revision);
-    BindText(log_, 2, e.kv.key);
-    sqlite3_bind_int(log_, 3, e.type == WatchEvent::Type::kPut ? 0 : 1);
-    BindBlob(log_, 4, e.kv.value);
-    sqlite3_bind_int64(log_, 5, e.kv.create_revision);
+    sqlite3_bind_int64(log_, 1, row);
+    sqlite3_bind_int64(log_, 2, e.kv.mod_revision);
+    BindText(log_, 3, e.kv.key);
+    sqlite3_bind_int(log_, 4, e.type == WatchEvent::Type::kPut ? 0 : 1);
+    BindBlob(log_, 5, e.kv.value);
+    sqlite3_bind_int64(log_, 6, e.kv.create_revision);
     return sqlite3_step(log_) == SQLITE_DONE;
   }
 
@@ -212,12 +272,13 @@ class SqliteStore::Connection {
     return sqlite3_step(meta_get_) == SQLITE_ROW ? sqlite3_column_int64(meta_get_, 0) : 0;
   }
 
-  // Deletes log rows in (from, to] except `keep` (the rows live keys point at).
+  // Deletes log rows of revisions in (from, to] except the rows `keep` (those live keys point
+  // at).
   bool Compact(int64_t from, int64_t to, const std::vector<int64_t>& keep) {
     if (!Exec("DELETE FROM temp.keep").ok()) return false;
-    for (int64_t revision : keep) {
+    for (int64_t row : keep) {
       Reset r(keep_);
-      sqlite3_bind_int64(keep_, 1, revision);
+      sqlite3_bind_int64(keep_, 1, row);
       if (sqlite3_step(keep_) != SQLITE_DONE) return false;
     }
     Reset r(compact_);
@@ -226,12 +287,13 @@ class SqliteStore::Connection {
     return sqlite3_step(compact_) == SQLITE_DONE;
   }
 
-  // Values for `items` (whose revisions are set), in one read transaction. False when a row was
-  // compacted away meanwhile (the caller retries with a fresh index snapshot).
-  Result<bool> FillValues(std::vector<KeyValue>& items) {
+  // Values for `items` from log rows `rows` (one per item), in one read transaction. False when
+  // a row was compacted away meanwhile (the caller retries with a fresh index snapshot).
+  Result<bool> FillValues(std::vector<KeyValue>& items, const std::vector<int64_t>& rows) {
     if (auto st = Exec("BEGIN"); !st.ok()) return st.error();
-    for (KeyValue& kv : items) {
-      auto v = Value(kv.mod_revision);
+    for (size_t k = 0; k < items.size(); ++k) {
+      KeyValue& kv = items[k];
+      auto v = Value(rows[k]);
       if (!v.ok()) {
         (void)Exec("ROLLBACK");
         return v.error();
@@ -340,10 +402,10 @@ class SqliteStore::Connection {
 };
 
 struct SqliteStore::Op {
-  enum class Kind { kCreate, kUpdate, kDelete, kCompact } kind;
-  std::string key;
-  std::string value;
-  int64_t expected = 0;  // expected mod_revision, or the compaction revision
+  enum class Kind { kWrite, kCompact } kind;
+  std::vector<TxnOp> writes;  // kWrite: one for Create/Update/Delete, several for a Txn
+  bool is_txn = false;        // errors name the op (Txn) or not (a single write)
+  int64_t compact_to = 0;     // kCompact
   std::promise<Result<int64_t>> done;
 };
 
@@ -354,17 +416,18 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                                                        const SqliteOptions& options) {
   if (auto error = MakeFilesPrivate(path)) return *error;
   auto s = std::unique_ptr<SqliteStore>(new SqliteStore(path, options));
-  auto writer = Connection::Open(path, options.synchronous_full, kWriterCacheMib);
+  auto writer = Connection::Open(path, options.synchronous_full, kWriterCacheMib, true);
   if (!writer.ok()) return writer.error();
   s->writer_ = std::move(writer).value();
   s->revision_ = s->writer_->GetMeta("revision");
   s->compacted_ = s->writer_->GetMeta("compacted");
-  auto rebuilt =
-      s->writer_->Scan([&](int64_t revision, std::string key, bool deleted, int64_t created) {
+  auto rebuilt = s->writer_->Scan(
+      [&](int64_t row, int64_t revision, std::string key, bool deleted, int64_t created) {
+        s->last_row_ = std::max(s->last_row_, row);
         if (deleted) {
           s->index_.erase(key);
         } else {
-          s->index_[std::move(key)] = IndexEntry{created, revision};
+          s->index_[std::move(key)] = IndexEntry{created, revision, row};
         }
       });
   if (!rebuilt.ok()) return rebuilt.error();
@@ -442,67 +505,72 @@ void SqliteStore::CommitBatch(std::vector<Op>& batch) {
   };
   if (auto st = c.Exec("BEGIN IMMEDIATE"); !st.ok()) return fail_all(st.error().message);
 
+  int64_t row = last_row_;
   for (Op& op : batch) {
     if (op.kind == Op::Kind::kCompact) {
-      if (op.expected > revision) {
+      if (op.compact_to > revision) {
         results.push_back(Error{Code::kOutOfRange, "cannot compact beyond the current revision " +
                                                        std::to_string(revision)});
-      } else if (op.expected <= compacted) {
+      } else if (op.compact_to <= compacted) {
         results.push_back(compacted);
-      } else if (!c.Compact(compacted, op.expected,
-                            LiveRevisions(overlay, compacted, op.expected)) ||
-                 !c.SetMeta("compacted", op.expected)) {
+      } else if (!c.Compact(compacted, op.compact_to,
+                            LiveRows(overlay, compacted, op.compact_to)) ||
+                 !c.SetMeta("compacted", op.compact_to)) {
         failure = c.LastError();
         break;
       } else {
-        compacted = op.expected;
+        compacted = op.compact_to;
         results.push_back(compacted);
       }
       continue;
     }
-    const std::optional<IndexEntry> current = current_entry(op.key);
-    if (op.kind == Op::Kind::kCreate && current) {
-      results.push_back(Error{Code::kAlreadyExists, "key already exists"});
+    // Every write of the op is checked before any is applied: all or none.
+    std::optional<Error> refused;
+    std::vector<std::optional<IndexEntry>> current(op.writes.size());
+    for (size_t k = 0; k < op.writes.size() && !refused; ++k) {
+      current[k] = current_entry(op.writes[k].key);
+      std::optional<int64_t> at;
+      if (current[k]) at = current[k]->mod_revision;
+      refused = op.is_txn ? CheckTxnOp(op.writes[k], static_cast<int>(k), at)
+                          : CheckSingleWrite(op.writes[k], at);
+    }
+    if (refused) {
+      results.push_back(std::move(*refused));
       continue;
     }
-    if (op.kind != Op::Kind::kCreate) {
-      if (!current) {
-        results.push_back(Error{Code::kNotFound, "key not found"});
-        continue;
+    const int64_t rev = revision + 1;
+    for (size_t k = 0; k < op.writes.size() && failure.empty(); ++k) {
+      TxnOp& w = op.writes[k];
+      WatchEvent e;
+      if (w.type == TxnOp::Type::kDelete) {
+        // The event carries the last value, read from the row the key points at.
+        auto last = c.Value(current[k]->row);
+        if (!last.ok() || !*last) {
+          failure = last.ok() ? "log row of a live key is missing" : last.error().message;
+          break;
+        }
+        e = WatchEvent{WatchEvent::Type::kDelete,
+                       KeyValue{w.key, std::move(**last), current[k]->create_revision, rev}, false};
+      } else {
+        e.type = WatchEvent::Type::kPut;
+        e.created = !current[k];
+        const int64_t created = current[k] ? current[k]->create_revision : rev;
+        e.kv = KeyValue{w.key, std::move(w.value), created, rev};
       }
-      if (op.expected != 0 && current->mod_revision != op.expected) {
-        results.push_back(Error{Code::kAborted, Stale(op.expected, current->mod_revision)});
-        continue;
-      }
-    }
-    int64_t rev = revision + 1;
-    WatchEvent e;
-    bool ok;
-    if (op.kind == Op::Kind::kDelete) {
-      // The event carries the last value, read from the row the key points at.
-      auto last = c.Value(current->mod_revision);
-      if (!last.ok() || !*last) {
-        failure = last.ok() ? "log row of a live key is missing" : last.error().message;
+      ++row;
+      if (!c.AppendLog(row, e)) {
+        failure = c.LastError();
         break;
       }
-      e = WatchEvent{WatchEvent::Type::kDelete,
-                     KeyValue{op.key, std::move(**last), current->create_revision, rev}, false};
-      ok = c.AppendLog(e);
-      if (ok) overlay[op.key] = std::nullopt;
-    } else {
-      e.type = WatchEvent::Type::kPut;
-      e.created = !current;
-      int64_t created = current ? current->create_revision : rev;
-      e.kv = KeyValue{op.key, std::move(op.value), created, rev};
-      ok = c.AppendLog(e);
-      if (ok) overlay[op.key] = IndexEntry{created, rev};
+      if (e.type == WatchEvent::Type::kDelete) {
+        overlay[w.key] = std::nullopt;
+      } else {
+        overlay[w.key] = IndexEntry{e.kv.create_revision, rev, row};
+      }
+      events.push_back(std::move(e));
     }
-    if (!ok) {
-      failure = c.LastError();
-      break;
-    }
+    if (!failure.empty()) break;
     revision = rev;
-    events.push_back(std::move(e));
     results.push_back(rev);
   }
 
@@ -533,6 +601,7 @@ void SqliteStore::CommitBatch(std::vector<Op>& batch) {
     revision_.store(revision);
     compacted_.store(compacted);
   }
+  last_row_ = row;
   // Watchers hear about the batch only once it is durable.
   hub_.Publish(events);
   for (size_t k = 0; k < batch.size(); ++k) batch[k].done.set_value(std::move(results[k]));
@@ -565,12 +634,12 @@ void SqliteStore::ReleaseReader(std::unique_ptr<Connection> c) {
   readers_cv_.notify_one();
 }
 
-std::vector<int64_t> SqliteStore::LiveRevisions(
+std::vector<int64_t> SqliteStore::LiveRows(
     const std::map<std::string, std::optional<IndexEntry>, std::less<>>& overlay, int64_t from,
     int64_t to) const {
   std::vector<int64_t> out;
   auto take = [&](const IndexEntry& e) {
-    if (e.mod_revision > from && e.mod_revision <= to) out.push_back(e.mod_revision);
+    if (e.mod_revision > from && e.mod_revision <= to) out.push_back(e.row);
   };
   for (const auto& [key, entry] : index_) {
     auto o = overlay.find(key);
@@ -586,15 +655,17 @@ Result<KeyValue> SqliteStore::Get(std::string_view key) {
   // compacted meanwhile; the next lookup then sees the new row.
   for (int attempt = 0; attempt < 5; ++attempt) {
     KeyValue kv;
+    int64_t row = 0;
     {
       std::shared_lock lock(index_mu_);
       auto it = index_.find(key);
       if (it == index_.end()) return Error{Code::kNotFound, "key not found"};
       kv = KeyValue{std::string(key), "", it->second.create_revision, it->second.mod_revision};
+      row = it->second.row;
     }
     auto c = AcquireReader();
     if (!c) return Error{Code::kUnavailable, "cannot open a read connection"};
-    auto value = c->Value(kv.mod_revision);
+    auto value = c->Value(row);
     ReleaseReader(std::move(c));
     if (!value.ok()) return value.error();
     if (*value) {
@@ -608,6 +679,7 @@ Result<KeyValue> SqliteStore::Get(std::string_view key) {
 Result<ListResult> SqliteStore::List(std::string_view prefix, const ListOptions& options) {
   for (int attempt = 0; attempt < 5; ++attempt) {
     ListResult out;
+    std::vector<int64_t> rows;
     {
       std::shared_lock lock(index_mu_);
       out.revision = revision_.load();
@@ -621,11 +693,12 @@ Result<ListResult> SqliteStore::List(std::string_view prefix, const ListOptions&
         }
         out.items.push_back(
             KeyValue{it->first, "", it->second.create_revision, it->second.mod_revision});
+        rows.push_back(it->second.row);
       }
     }
     auto c = AcquireReader();
     if (!c) return Error{Code::kUnavailable, "cannot open a read connection"};
-    auto filled = c->FillValues(out.items);
+    auto filled = c->FillValues(out.items, rows);
     ReleaseReader(std::move(c));
     if (!filled.ok()) return filled.error();
     if (*filled) return out;
@@ -633,21 +706,32 @@ Result<ListResult> SqliteStore::List(std::string_view prefix, const ListOptions&
   return Error{Code::kUnavailable, "keys kept changing while being listed; retry"};
 }
 
+Result<int64_t> SqliteStore::Write(TxnOp write) {
+  Op op{Op::Kind::kWrite, {}, false, 0, {}};
+  op.writes.push_back(std::move(write));
+  return Submit(std::move(op));
+}
+
 Result<int64_t> SqliteStore::Create(std::string_view key, std::string_view value) {
-  return Submit(Op{Op::Kind::kCreate, std::string(key), std::string(value), 0, {}});
+  return Write(TxnOp::Create(std::string(key), std::string(value)));
 }
 
 Result<int64_t> SqliteStore::Update(std::string_view key, std::string_view value,
                                     int64_t expected_revision) {
-  return Submit(Op{Op::Kind::kUpdate, std::string(key), std::string(value), expected_revision, {}});
+  return Write(TxnOp::Update(std::string(key), std::string(value), expected_revision));
 }
 
 Result<int64_t> SqliteStore::Delete(std::string_view key, int64_t expected_revision) {
-  return Submit(Op{Op::Kind::kDelete, std::string(key), "", expected_revision, {}});
+  return Write(TxnOp::Delete(std::string(key), expected_revision));
+}
+
+Result<int64_t> SqliteStore::Txn(std::vector<TxnOp> ops) {
+  if (auto error = CheckTxnShape(ops)) return *error;
+  return Submit(Op{Op::Kind::kWrite, std::move(ops), true, 0, {}});
 }
 
 Result<int64_t> SqliteStore::Compact(int64_t revision) {
-  return Submit(Op{Op::Kind::kCompact, "", "", revision, {}});
+  return Submit(Op{Op::Kind::kCompact, {}, false, revision, {}});
 }
 
 Result<WatchPtr> SqliteStore::Watch(std::string_view prefix, int64_t after) {

@@ -7,7 +7,8 @@
 //                      whole batch: group commit) ──▶ acknowledge ──▶ publish to watchers
 //   readers ──▶ a pool of read connections (WAL: readers never block the writer)
 //
-// Tables: log (one row per write with its value: data and watch history), meta (revision,
+// Tables: log (one row per key written, with its value and the revision of the write or
+// transaction: data and watch history), meta (revision,
 // compacted revision). Which row is each live key's value is kept in memory (rebuilt from the
 // log at open), so a write appends one row and touches no random B-tree page. Compaction
 // deletes log rows that no live key points at. WAL journal; synchronous=FULL by
@@ -59,6 +60,7 @@ class SqliteStore : public Store {
   Result<int64_t> Update(std::string_view key, std::string_view value,
                          int64_t expected_revision) override;
   Result<int64_t> Delete(std::string_view key, int64_t expected_revision) override;
+  Result<int64_t> Txn(std::vector<TxnOp> ops) override;
   Result<WatchPtr> Watch(std::string_view prefix, int64_t after) override;
   Result<int64_t> Compact(int64_t revision) override;
   int64_t CurrentRevision() override;
@@ -77,13 +79,16 @@ class SqliteStore : public Store {
   struct IndexEntry {
     int64_t create_revision = 0;
     int64_t mod_revision = 0;
+    int64_t row = 0;  // the log row holding the value
   };
-  // Revisions in (from, to] that live keys point at, with the batch's pending changes.
-  std::vector<int64_t> LiveRevisions(
+  // Log rows of revisions in (from, to] that live keys point at, with the batch's pending
+  // changes.
+  std::vector<int64_t> LiveRows(
       const std::map<std::string, std::optional<IndexEntry>, std::less<>>& overlay, int64_t from,
       int64_t to) const;
   SqliteStore(std::string path, const SqliteOptions& options);
   Result<int64_t> Submit(Op op);
+  Result<int64_t> Write(TxnOp write);
   void WriterLoop();
   void CommitBatch(std::vector<Op>& batch);
   std::unique_ptr<Connection> AcquireReader();
@@ -109,6 +114,7 @@ class SqliteStore : public Store {
   mutable std::shared_mutex index_mu_;
   std::map<std::string, IndexEntry, std::less<>> index_;
 
+  int64_t last_row_ = 0;  // the highest log row id; the writer thread's (after Open)
   std::atomic<int64_t> revision_{0};
   std::atomic<int64_t> compacted_{0};
   std::atomic<uint64_t> transactions_{0};
