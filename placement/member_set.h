@@ -5,6 +5,7 @@
 // word at a time; rare ones as a sorted list of instance indices, so that an attribute with a
 // distinct value per instance costs 4 bytes per instance rather than N bits per value.
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -72,6 +73,37 @@ class MemberSet {
     } else {
       for (uint32_t i : postings_) f(i);
     }
+  }
+
+  bool Contains(uint32_t i) const {
+    if (dense_) return bits_.Test(i);
+    return std::binary_search(postings_.begin(), postings_.end(), i);
+  }
+  // Adds or removes one member; false when it already was (or was not) one. The representation
+  // stays as built: a snapshot changed this way is rebuilt before the difference matters.
+  bool Insert(uint32_t i) {
+    if (dense_) {
+      if (bits_.Test(i)) return false;
+      bits_.Set(i);
+    } else {
+      auto it = std::lower_bound(postings_.begin(), postings_.end(), i);
+      if (it != postings_.end() && *it == i) return false;
+      postings_.insert(it, i);
+    }
+    ++count_;
+    return true;
+  }
+  bool Erase(uint32_t i) {
+    if (dense_) {
+      if (!bits_.Test(i)) return false;
+      bits_.Reset(i);
+    } else {
+      auto it = std::lower_bound(postings_.begin(), postings_.end(), i);
+      if (it == postings_.end() || *it != i) return false;
+      postings_.erase(it);
+    }
+    --count_;
+    return true;
   }
 
   size_t MemoryBytes() const { return bits_.MemoryBytes() + postings_.capacity() * 4; }

@@ -248,3 +248,87 @@ TEST(PlacementPropertyTest, SpreadStaysWithinOneWhenCapacityAllows) {
 
 }  // namespace
 }  // namespace gantry::placement
+
+namespace gantry::placement {
+namespace {
+
+// What a snapshot shows of its tasks, by name rather than interned id (a rebuilt snapshot
+// numbers groups in its own order).
+struct TaskState {
+  std::vector<int32_t> cpu, memory, running;
+  std::map<int32_t, std::set<uint32_t>> port_users;
+  std::map<std::string, std::map<uint32_t, uint32_t>> groups;  // non-empty groups only
+  bool operator==(const TaskState&) const = default;
+};
+
+TaskState StateOf(const ClusterSnapshot& s, const std::set<int32_t>& ports) {
+  TaskState out{s.cpu_remaining(), s.memory_remaining(), s.running_tasks_count(), {}, {}};
+  for (int32_t p : ports) {
+    if (const MemberSet* users = s.port_users(p)) {
+      users->ForEach([&](uint32_t i) { out.port_users[p].insert(i); });
+      EXPECT_EQ(users->count(), out.port_users[p].size());
+    }
+  }
+  for (uint32_t g = 0; g < s.group_count(); ++g) {
+    for (const GroupCount& gc : s.group_members(g)) out.groups[s.group_name(g)][gc.key] = gc.count;
+  }
+  return out;
+}
+
+// Tasks starting and stopping change a kept snapshot exactly as rebuilding it from the changed
+// instances would: the same remaining resources, ports, group counts and decisions.
+TEST(PlacementPropertyTest, AddedAndRemovedTasksEqualARebuild) {
+  for (uint32_t seed = 1; seed <= 300; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Generator gen(seed);
+    std::vector<InstanceSpec> specs = gen.Cluster();
+    if (specs.empty()) continue;
+    auto kept = ClusterSnapshot::Build(specs);
+    ASSERT_TRUE(kept.ok());
+    std::mt19937 rng(seed);
+    const std::set<int32_t> ports = {22, 80, 443, 8080};
+    for (int step = 0; step < 40; ++step) {
+      const uint32_t i = rng() % specs.size();
+      auto& tasks = specs[i].tasks;
+      if (!tasks.empty() && rng() % 2 == 0) {
+        const size_t k = rng() % tasks.size();
+        ASSERT_TRUE(kept->RemoveTask(i, tasks[k]).ok());
+        tasks.erase(tasks.begin() + static_cast<std::ptrdiff_t>(k));
+      } else {
+        TaskSpec t{
+            gen.Pick<std::string>({"family:web", "service:api", "new:" + std::to_string(step % 3)}),
+            gen.Uniform(0, 2) * 128, gen.Uniform(0, 2) * 256,
+            gen.Chance(0.3) ? std::vector<int32_t>{gen.Pick<int32_t>({22, 80, 8080})}
+                            : std::vector<int32_t>{}};
+        ASSERT_TRUE(kept->AddTask(i, t).ok());
+        tasks.push_back(t);
+      }
+      auto rebuilt = ClusterSnapshot::Build(specs);
+      ASSERT_TRUE(rebuilt.ok());
+      ASSERT_EQ(StateOf(*kept, ports), StateOf(*rebuilt, ports)) << "after step " << step;
+      TaskRequest request = gen.Request();
+      auto a = Place(*kept, request);
+      auto b = Place(*rebuilt, request);
+      ASSERT_EQ(a.ok(), b.ok());
+      if (a.ok()) {
+        ASSERT_EQ(a->placements, b->placements) << "after step " << step;
+        ASSERT_EQ(a->failures, b->failures);
+      }
+    }
+  }
+}
+
+TEST(PlacementPropertyTest, TaskChangesRejectBadInput) {
+  auto s = ClusterSnapshot::Build({MakeInstance("a").Cpu(1024).Memory(1024)});
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->AddTask(1, TaskSpec{"g", 1, 1, {}}).error().field, "instance");
+  EXPECT_EQ(s->AddTask(0, TaskSpec{"", 1, 1, {}}).error().field, "task.group");
+  EXPECT_EQ(s->AddTask(0, TaskSpec{"g", -1, 1, {}}).error().field, "task.cpu");
+  EXPECT_EQ(s->AddTask(0, TaskSpec{"g", 1, 1, {70000}}).error().field, "task.ports[0]");
+  EXPECT_EQ(s->RemoveTask(0, TaskSpec{"g", 1, 1, {}}).error().field, "task.group");
+  EXPECT_EQ(s->cpu_remaining()[0], 1024);  // nothing changed
+  EXPECT_EQ(s->running_tasks_count()[0], 0);
+}
+
+}  // namespace
+}  // namespace gantry::placement

@@ -37,6 +37,20 @@ Status CheckResource(int64_t v, const std::string& field) {
   return {};
 }
 
+}  // namespace
+
+Status ValidateTask(const TaskSpec& task, const std::string& path) {
+  if (task.group.empty()) return InvalidArgument(path + ".group", "is required");
+  if (task.group.size() > kMaxGroupLength) {
+    return InvalidArgument(path + ".group", "is longer than 255 characters");
+  }
+  if (auto st = CheckResource(task.cpu, path + ".cpu"); !st.ok()) return st;
+  if (auto st = CheckResource(task.memory, path + ".memory"); !st.ok()) return st;
+  return CheckPorts(task.ports, path + ".ports");
+}
+
+namespace {
+
 Status Validate(const InstanceSpec& in, const std::string& path) {
   if (in.id.empty()) return InvalidArgument(Join(path, "id"), "is required");
   if (in.id.size() > kMaxIdLength) {
@@ -60,15 +74,7 @@ Status Validate(const InstanceSpec& in, const std::string& path) {
     }
   }
   for (size_t t = 0; t < in.tasks.size(); ++t) {
-    const TaskSpec& task = in.tasks[t];
-    std::string tp = Index(Join(path, "tasks"), t);
-    if (task.group.empty()) return InvalidArgument(tp + ".group", "is required");
-    if (task.group.size() > kMaxGroupLength) {
-      return InvalidArgument(tp + ".group", "is longer than 255 characters");
-    }
-    if (auto st = CheckResource(task.cpu, tp + ".cpu"); !st.ok()) return st;
-    if (auto st = CheckResource(task.memory, tp + ".memory"); !st.ok()) return st;
-    if (auto st = CheckPorts(task.ports, tp + ".ports"); !st.ok()) return st;
+    if (auto st = ValidateTask(in.tasks[t], Index(Join(path, "tasks"), t)); !st.ok()) return st;
   }
   return {};
 }
@@ -90,9 +96,9 @@ class SnapshotBuilder {
   };
 
   // Moves interned strings into `names` and points `index` at them.
-  static void Freeze(Interner& in, std::vector<std::string>& names,
+  template <typename Names>
+  static void Freeze(Interner& in, Names& names,
                      std::unordered_map<std::string_view, uint32_t>& index) {
-    names.reserve(in.order.size());
     for (const std::string* s : in.order) names.push_back(*s);
     index.reserve(names.size());
     for (uint32_t k = 0; k < names.size(); ++k) index.emplace(names[k], k);
@@ -148,9 +154,7 @@ class SnapshotBuilder {
     s.memory_remaining_.reserve(n);
     s.running_tasks_.reserve(n);
     s.registered_at_.reserve(n);
-    s.port_offsets_.reserve(n + 1);
     s.attribute_offsets_.reserve(n + 1);
-    s.instance_group_offsets_.reserve(n + 1);
 
     Interner attribute_names, groups, versions;
     std::vector<Interner> attribute_values;
@@ -159,11 +163,8 @@ class SnapshotBuilder {
     std::unordered_map<int32_t, std::vector<uint32_t>> port_users;
     std::vector<std::pair<uint32_t, uint32_t>> group_pairs;  // (group, instance), one per task
 
-    s.port_offsets_.push_back(0);
     s.attribute_offsets_.push_back(0);
-    s.instance_group_offsets_.push_back(0);
     std::vector<int32_t> ports;
-    std::vector<GroupCount> groups_here;
     for (uint32_t i = 0; i < n; ++i) {
       const InstanceSpec& in = instances[i];
       auto put = [&s](const std::string& str, std::vector<uint32_t>& offsets) {
@@ -189,14 +190,11 @@ class SnapshotBuilder {
       // Resources and ports used by the tasks already here.
       int64_t cpu = in.cpu, memory = in.memory;
       ports.assign(in.ports.begin(), in.ports.end());
-      groups_here.clear();
       for (const TaskSpec& t : in.tasks) {
         cpu -= t.cpu;
         memory -= t.memory;
         ports.insert(ports.end(), t.ports.begin(), t.ports.end());
-        uint32_t g = groups.Intern(t.group);
-        group_pairs.emplace_back(g, i);
-        groups_here.push_back({g, 1});
+        group_pairs.emplace_back(groups.Intern(t.group), i);
       }
       // Tasks can over-commit an instance; clamp so a huge deficit still fits in 32 bits.
       s.cpu_remaining_.push_back(static_cast<int32_t>(std::max<int64_t>(cpu, INT32_MIN)));
@@ -204,24 +202,13 @@ class SnapshotBuilder {
       s.running_tasks_.push_back(static_cast<int32_t>(in.tasks.size()));
 
       std::sort(ports.begin(), ports.end());
-      ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
-      for (int32_t p : ports) port_users[p].push_back(i);
-      s.ports_.insert(s.ports_.end(), ports.begin(), ports.end());
-      s.port_offsets_.push_back(static_cast<uint32_t>(s.ports_.size()));
-
-      // Per-instance (group, count), merged by group id.
-      std::sort(groups_here.begin(), groups_here.end(),
-                [](const GroupCount& a, const GroupCount& b) { return a.key < b.key; });
-      for (size_t k = 0; k < groups_here.size(); ++k) {
-        if (!s.instance_groups_.empty() &&
-            s.instance_groups_.size() > s.instance_group_offsets_.back() &&
-            s.instance_groups_.back().key == groups_here[k].key) {
-          ++s.instance_groups_.back().count;
+      for (size_t k = 0; k < ports.size(); ++k) {
+        if (k > 0 && ports[k] == ports[k - 1]) {
+          ++s.port_extra_holders_[ClusterSnapshot::PortKey(i, ports[k])];
         } else {
-          s.instance_groups_.push_back(groups_here[k]);
+          port_users[ports[k]].push_back(i);
         }
       }
-      s.instance_group_offsets_.push_back(static_cast<uint32_t>(s.instance_groups_.size()));
 
       // Attributes, sorted by attribute id so lookups can binary-search.
       size_t first = s.attribute_refs_.size();
@@ -266,23 +253,17 @@ class SnapshotBuilder {
     // Group -> (instance, count), by instance.
     Freeze(groups, s.group_names_, s.group_ids_);
     std::sort(group_pairs.begin(), group_pairs.end());
-    s.group_member_offsets_.assign(s.group_names_.size() + 1, 0);
+    s.group_members_.resize(s.group_names_.size());
     for (size_t k = 0; k < group_pairs.size(); ++k) {
       auto [g, i] = group_pairs[k];
       if (k > 0 && group_pairs[k - 1] == group_pairs[k]) {
-        ++s.group_members_.back().count;
-        continue;
+        ++s.group_members_[g].back().count;
+      } else {
+        s.group_members_[g].push_back({i, 1});
       }
-      s.group_members_.push_back({i, 1});
-      ++s.group_member_offsets_[g + 1];
     }
-    for (size_t g = 0; g < s.group_names_.size(); ++g) {
-      s.group_member_offsets_[g + 1] += s.group_member_offsets_[g];
-    }
-    s.group_members_.shrink_to_fit();
-    s.instance_groups_.shrink_to_fit();
+    for (auto& members : s.group_members_) members.shrink_to_fit();
     s.attribute_refs_.shrink_to_fit();
-    s.ports_.shrink_to_fit();
     s.strings_.shrink_to_fit();
     return s;
   }
@@ -354,15 +335,82 @@ uint32_t ClusterSnapshot::AttributeValue(uint32_t i, uint32_t id) const {
   return it != refs.end() && it->attribute == id ? it->value : kNoValue;
 }
 
+Status ClusterSnapshot::AddTask(uint32_t i, const TaskSpec& task) {
+  if (i >= size())
+    return InvalidArgument("instance", "index " + std::to_string(i) + " is out of range");
+  if (auto st = ValidateTask(task, "task"); !st.ok()) return st;
+  cpu_remaining_[i] =
+      static_cast<int32_t>(std::max<int64_t>(cpu_remaining_[i] - task.cpu, INT32_MIN));
+  memory_remaining_[i] =
+      static_cast<int32_t>(std::max<int64_t>(memory_remaining_[i] - task.memory, INT32_MIN));
+  ++running_tasks_[i];
+  for (int32_t p : task.ports) {
+    auto [users, created] = port_users_.try_emplace(p);
+    if (created) users->second = MemberSet({}, size());
+    if (!users->second.Insert(i)) ++port_extra_holders_[PortKey(i, p)];
+  }
+  auto [it, inserted] =
+      group_ids_.try_emplace(task.group, static_cast<uint32_t>(group_names_.size()));
+  if (inserted) {
+    // Re-key the new entry on the stored name: the map must not view the caller's string.
+    group_ids_.erase(it);
+    group_names_.push_back(task.group);
+    group_ids_.emplace(group_names_.back(), static_cast<uint32_t>(group_names_.size() - 1));
+    group_members_.emplace_back();
+    it = group_ids_.find(group_names_.back());
+  }
+  auto& members = group_members_[it->second];
+  auto at = std::lower_bound(members.begin(), members.end(), i,
+                             [](const GroupCount& gc, uint32_t key) { return gc.key < key; });
+  if (at != members.end() && at->key == i) {
+    ++at->count;
+  } else {
+    members.insert(at, GroupCount{i, 1});
+  }
+  return {};
+}
+
+Status ClusterSnapshot::RemoveTask(uint32_t i, const TaskSpec& task) {
+  if (i >= size())
+    return InvalidArgument("instance", "index " + std::to_string(i) + " is out of range");
+  if (auto st = ValidateTask(task, "task"); !st.ok()) return st;
+  auto g = group_id(task.group);
+  if (!g) return InvalidArgument("task.group", "no task of group '" + task.group + "' is here");
+  auto& members = group_members_[*g];
+  auto at = std::lower_bound(members.begin(), members.end(), i,
+                             [](const GroupCount& gc, uint32_t key) { return gc.key < key; });
+  if (at == members.end() || at->key != i) {
+    return InvalidArgument("task.group",
+                           "no task of group '" + task.group + "' is on " + std::string(id(i)));
+  }
+  if (--at->count == 0) members.erase(at);
+  cpu_remaining_[i] = static_cast<int32_t>(
+      std::min<int64_t>(int64_t{cpu_remaining_[i]} + task.cpu, cpu_registered_[i]));
+  memory_remaining_[i] = static_cast<int32_t>(
+      std::min<int64_t>(int64_t{memory_remaining_[i]} + task.memory, memory_registered_[i]));
+  --running_tasks_[i];
+  for (int32_t p : task.ports) {
+    if (auto extra = port_extra_holders_.find(PortKey(i, p)); extra != port_extra_holders_.end()) {
+      if (--extra->second == 0) port_extra_holders_.erase(extra);
+      continue;
+    }
+    if (auto users = port_users_.find(p); users != port_users_.end()) {
+      users->second.Erase(i);
+      if (users->second.count() == 0) port_users_.erase(users);
+    }
+  }
+  return {};
+}
+
 size_t ClusterSnapshot::MemoryBytes() const {
   auto vec = [](const auto& v) { return v.capacity() * sizeof(v[0]); };
   size_t bytes = sizeof(*this) + strings_.capacity() + vec(id_offsets_) + vec(ec2_offsets_) +
                  vec(status_) + connected_.MemoryBytes() + eligible_.MemoryBytes() +
                  vec(cpu_registered_) + vec(memory_registered_) + vec(cpu_remaining_) +
                  vec(memory_remaining_) + vec(running_tasks_) + vec(registered_at_) +
-                 vec(port_offsets_) + vec(ports_) + vec(attribute_offsets_) + vec(attribute_refs_) +
-                 vec(group_member_offsets_) + vec(group_members_) + vec(instance_group_offsets_) +
-                 vec(instance_groups_);
+                 vec(attribute_offsets_) + vec(attribute_refs_) + vec(group_members_);
+  for (const auto& members : group_members_) bytes += vec(members);
+  bytes += port_extra_holders_.size() * (8 + 4 + 2 * sizeof(void*));
   for (const auto& [port, users] : port_users_)
     bytes += sizeof(port) + sizeof(users) + users.MemoryBytes() + 2 * sizeof(void*);
   for (const auto& a : attributes_) bytes += a.MemoryBytes();

@@ -1,13 +1,17 @@
 #pragma once
 
-// ClusterSnapshot: an immutable, compact view of the cluster that placement decides over.
+// ClusterSnapshot: a compact view of the cluster that placement decides over.
 //
 // Instances are stored column-wise (struct of arrays) and every string that repeats (attribute
 // names and values, task groups, agent versions) is interned, so a filter compares integers and
-// combines bitsets instead of comparing strings per instance. Built once per cluster state and
-// shared by any number of concurrent Place() calls.
+// combines bitsets instead of comparing strings per instance. Built once per set of instances
+// and shared by any number of concurrent Place() calls. Tasks starting and stopping change it in
+// place (AddTask, RemoveTask: remaining resources, ports, group counts), so a caller that keeps
+// one snapshot per cluster (the launcher) does not rebuild it per placement; changes to the
+// instances themselves (added, removed, attributes, status) need a rebuild.
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <span>
 #include <string>
@@ -65,6 +69,9 @@ struct GroupCount {
 // each instance and leave out the ones placement would refuse.
 Status ValidateInstance(const InstanceSpec& instance);
 
+// Checks one task's values (group, cpu, memory, ports); errors name `path`.<field>.
+Status ValidateTask(const TaskSpec& task, const std::string& path);
+
 class ClusterSnapshot {
  public:
   // Movable, not copyable: the intern tables hold views into the snapshot's own strings.
@@ -102,10 +109,7 @@ class ClusterSnapshot {
   const std::vector<int64_t>& registered_at_column() const { return registered_at_; }
   static constexpr int64_t kNoTime = INT64_MIN;
 
-  // Host ports in use on instance i (sorted), and the instances using one port.
-  std::span<const int32_t> ports(uint32_t i) const {
-    return {ports_.data() + port_offsets_[i], ports_.data() + port_offsets_[i + 1]};
-  }
+  // The instances using a host port; nullptr when none does.
   const MemberSet* port_users(int32_t port) const;
 
   // Attributes. Ids are dense; Attribute() is nullptr when no instance has the name.
@@ -126,21 +130,27 @@ class ClusterSnapshot {
   std::optional<uint32_t> group_id(std::string_view name) const;
   uint32_t group_count() const { return static_cast<uint32_t>(group_names_.size()); }
   const std::string& group_name(uint32_t g) const { return group_names_[g]; }
-  // (instance, count) for every instance hosting group g, by instance index.
-  std::span<const GroupCount> group_members(uint32_t g) const {
-    return {group_members_.data() + group_member_offsets_[g],
-            group_members_.data() + group_member_offsets_[g + 1]};
-  }
-  // (group, count) for every group on instance i, by group id.
-  std::span<const GroupCount> instance_groups(uint32_t i) const {
-    return {instance_groups_.data() + instance_group_offsets_[i],
-            instance_groups_.data() + instance_group_offsets_[i + 1]};
-  }
+  // (instance, count) for every instance hosting group g, by instance index. A group whose
+  // tasks all went keeps its id with no members.
+  std::span<const GroupCount> group_members(uint32_t g) const { return group_members_[g]; }
+
+  // A task starts on instance i (it holds resources from now on) or is gone from it (`task`
+  // as it was added, at build or by AddTask). Equal to rebuilding from the changed instances
+  // (placement_property_test checks so), except that remaining resources clamp at INT32_MIN.
+  // The caller serialises these with Place() calls on the same snapshot. Errors name the
+  // task's field: invalid values, an instance index out of range, removing a task whose group
+  // is not on the instance.
+  Status AddTask(uint32_t i, const TaskSpec& task);
+  Status RemoveTask(uint32_t i, const TaskSpec& task);
 
   // Bytes held by the snapshot, for the memory benchmark.
   size_t MemoryBytes() const;
 
  private:
+  static uint64_t PortKey(uint32_t i, int32_t port) {
+    return (uint64_t{i} << 32) | static_cast<uint32_t>(port);
+  }
+
   friend class SnapshotBuilder;
   ClusterSnapshot() = default;
   std::string_view Str(const std::vector<uint32_t>& offsets, uint32_t i) const {
@@ -158,9 +168,10 @@ class ClusterSnapshot {
   std::vector<int32_t> running_tasks_;
   std::vector<int64_t> registered_at_;
 
-  std::vector<uint32_t> port_offsets_;  // size N+1
-  std::vector<int32_t> ports_;
   std::unordered_map<int32_t, MemberSet> port_users_;
+  // (instance << 32 | port) -> holders beyond the first (the instance's own reservation and a
+  // task, or tasks, naming the same port), so removing one holder keeps the port in use.
+  std::unordered_map<uint64_t, uint32_t> port_extra_holders_;
 
   std::vector<std::string> attribute_names_;
   std::unordered_map<std::string_view, uint32_t> attribute_ids_;  // views into attribute_names_
@@ -169,12 +180,9 @@ class ClusterSnapshot {
   std::vector<AttributeRef> attribute_refs_;
   ValueIndex agent_versions_;
 
-  std::vector<std::string> group_names_;
+  std::deque<std::string> group_names_;  // a deque: group_ids_ views stay valid as it grows
   std::unordered_map<std::string_view, uint32_t> group_ids_;
-  std::vector<uint32_t> group_member_offsets_;  // size G+1
-  std::vector<GroupCount> group_members_;
-  std::vector<uint32_t> instance_group_offsets_;  // size N+1
-  std::vector<GroupCount> instance_groups_;
+  std::vector<std::vector<GroupCount>> group_members_;  // per group, by instance index
 };
 
 }  // namespace gantry::placement
