@@ -9,32 +9,7 @@
 
 namespace gantry::fleet {
 
-std::string InstanceStatusOf(const v1::ContainerInstance& instance) {
-  return instance.status().status().empty() ? "ACTIVE" : instance.status().status();
-}
-
 namespace {
-
-placement::InstanceSpec BaseSpec(const v1::ContainerInstance& instance) {
-  const auto* ci = &instance;
-  placement::InstanceSpec spec;
-  spec.id = ci->metadata().name();
-  spec.ec2_instance_id = ci->spec().ec2_instance_id();
-  std::string status = InstanceStatusOf(*ci);
-  spec.status = status == "DRAINING"   ? placement::InstanceStatus::kDraining
-                : status == "INACTIVE" ? placement::InstanceStatus::kInactive
-                                       : placement::InstanceStatus::kActive;
-  spec.agent_connected = ci->status().agent_connected();
-  if (!ci->status().version_info().agent_version().empty())
-    spec.agent_version = ci->status().version_info().agent_version();
-  if (int64_t ms = ParseTimeMs(ci->status().registered_at()); ms >= 0) spec.registered_at_ms = ms;
-  for (const auto& a : ci->spec().attributes()) spec.attributes.emplace_back(a.name(), a.value());
-  spec.cpu = ci->spec().registered_resources().cpu();
-  spec.memory = ci->spec().registered_resources().memory();
-  spec.ports.assign(ci->spec().registered_resources().ports().begin(),
-                    ci->spec().registered_resources().ports().end());
-  return spec;
-}
 
 // Adds the tasks that hold resources; `held` gets them in the same order (spec.tasks[k] is
 // held[k]), to name the one at fault.
@@ -42,17 +17,7 @@ void AddTasks(placement::InstanceSpec& spec, const std::vector<TaskPtr>& tasks,
               std::vector<const v1::Task*>& held) {
   for (const auto& task : tasks) {
     if (!HoldsResources(*task)) continue;
-    placement::TaskSpec t;
-    t.group = task->spec().group();
-    // A Task written without a group is in its family's, as ECS's RunTask default says.
-    if (t.group.empty()) {
-      const std::string& td = task->spec().task_definition();
-      t.group = "family:" + td.substr(0, td.find(':'));
-    }
-    t.cpu = task->spec().cpu();
-    t.memory = task->spec().memory();
-    t.ports.assign(task->spec().host_ports().begin(), task->spec().host_ports().end());
-    spec.tasks.push_back(std::move(t));
+    spec.tasks.push_back(api::TaskSpecOf(*task));
     held.push_back(task.get());
   }
 }
@@ -113,7 +78,7 @@ SnapshotInputs SnapshotInput(const std::vector<InstancePtr>& instances, const Fl
   out.instances.reserve(instances.size());
   std::vector<const v1::Task*> held;
   for (const auto& ci : instances) {
-    placement::InstanceSpec spec = BaseSpec(*ci);
+    placement::InstanceSpec spec = api::InstanceSpecOf(*ci);
     held.clear();
     auto tasks = cache.TasksOn(spec.id);
     AddTasks(spec, tasks, held);
@@ -150,7 +115,7 @@ SnapshotInputBuilder::Built SnapshotInputBuilder::Build(const std::string& clust
     const bool instance_changed = entry.resource_version.empty() ||
                                   entry.resource_version != ci->metadata().resource_version();
     if (instance_changed || entry.task_revisions != revisions) {
-      entry.spec = BaseSpec(*ci);
+      entry.spec = api::InstanceSpecOf(*ci);
       entry.resource_version = ci->metadata().resource_version();
       held.clear();
       AddTasks(entry.spec, on, held);
@@ -201,26 +166,6 @@ void SkipReporter::Report(const std::vector<SkippedInstance>& skipped) {
                 << created.status().ToString() << std::endl;
     }
   }
-}
-
-int64_t ParseTimeMs(const std::string& s) {
-  std::tm tm{};
-  int fraction_ms = 0;
-  if (s.size() < 20) return -1;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
-    return -1;
-  if (s[19] == '.') {
-    int digits = 0;
-    for (size_t i = 20; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i) {
-      if (digits < 3) fraction_ms = fraction_ms * 10 + (s[i] - '0');
-      ++digits;
-    }
-    for (int d = digits; d < 3; ++d) fraction_ms *= 10;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<int64_t>(timegm(&tm)) * 1000 + fraction_ms;
 }
 
 }  // namespace gantry::fleet

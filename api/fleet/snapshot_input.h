@@ -22,12 +22,13 @@
 #include "api/fleet/fleet_cache.h"
 #include "api/service/clock.h"
 #include "api/service/object_service.h"
+#include "api/service/placement_specs.h"
 #include "placement/types.h"
 
 namespace gantry::fleet {
 
-// ACTIVE, DRAINING or INACTIVE as stored (ACTIVE when not yet set).
-std::string InstanceStatusOf(const v1::ContainerInstance& instance);
+using api::InstanceStatusOf;
+using api::ParseTimeMs;
 
 // An instance left out of a snapshot, and the object that made it so: the instance itself, or a
 // task on it.
@@ -91,8 +92,5 @@ class SkipReporter {
   std::mutex mu_;
   std::unordered_set<std::string> reported_;  // uid/resourceVersion
 };
-
-// Milliseconds since the epoch of an RFC 3339 UTC time ("2026-11-25T07:54:26Z"), or -1.
-int64_t ParseTimeMs(const std::string& rfc3339);
 
 }  // namespace gantry::fleet

@@ -50,8 +50,6 @@ StatusOr<TaskResources> ResourcesOf(const v1::TaskDefinition& def) {
   return r;
 }
 
-bool HoldsResources(const v1::Task& task) { return task.status().last_status() != "STOPPED"; }
-
 StatusOr<std::unique_ptr<v1::TaskDefinition>> ResolveTaskDefinition(api::ObjectService& objects,
                                                                     const std::string& reference) {
   const std::string name = ShortName(reference);

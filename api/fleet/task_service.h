@@ -57,8 +57,7 @@ struct TaskResources {
 // cannot take, such as one stored before validation checked them.
 api::StatusOr<TaskResources> ResourcesOf(const v1::TaskDefinition& definition);
 
-// A task still holds its instance's resources until the agent reports it STOPPED.
-bool HoldsResources(const v1::Task& task);
+using api::HoldsResources;
 
 // The task definition a launch runs: `reference` is family:revision, an ARN, or a bare family,
 // which means its latest ACTIVE revision (its latest revision when none is ACTIVE, which a

@@ -1,0 +1,251 @@
+#include "api/service/launcher.h"
+
+#include <set>
+
+#include "api/service/placement_specs.h"
+#include "placement/placement.h"
+#include "placement/request.h"
+#include "store/store.h"
+
+namespace gantry::api {
+namespace {
+
+bool SameForPlacement(const placement::InstanceSpec& a, const placement::InstanceSpec& b) {
+  return a.id == b.id && a.ec2_instance_id == b.ec2_instance_id && a.status == b.status &&
+         a.agent_connected == b.agent_connected && a.agent_version == b.agent_version &&
+         a.registered_at_ms == b.registered_at_ms && a.attributes == b.attributes &&
+         a.cpu == b.cpu && a.memory == b.memory && a.ports == b.ports;
+}
+
+Status FromPlacement(const placement::Error& e) {
+  return InvalidArgument(e.field.empty() ? "request" : e.field, e.message);
+}
+
+}  // namespace
+
+Launcher::Launcher(ObjectService& objects, std::function<std::string()> new_name)
+    : objects_(objects), new_name_(new_name ? std::move(new_name) : NewRandomUid) {}
+
+Launcher::ClusterState& Launcher::Cluster(const std::string& name) {
+  std::lock_guard lock(clusters_mu_);
+  auto& state = clusters_[name];
+  if (!state) state = std::make_unique<ClusterState>();
+  return *state;
+}
+
+Launcher::Stats Launcher::stats() const {
+  return Stats{launches_.load(), tasks_committed_.load(), snapshot_builds_.load(),
+               released_.load()};
+}
+
+void Launcher::ObserveInstance(const v1::ContainerInstance& instance) {
+  ClusterState& c = Cluster(instance.spec().cluster());
+  InstanceEntry entry{InstanceSpecOf(instance), true};
+  entry.valid = placement::ValidateInstance(entry.spec).ok();
+  std::lock_guard lock(c.mu);
+  auto it = c.instances.find(entry.spec.id);
+  if (it != c.instances.end() && SameForPlacement(it->second.spec, entry.spec)) return;
+  c.instances.insert_or_assign(entry.spec.id, std::move(entry));
+  c.stale = true;
+}
+
+void Launcher::ForgetInstance(const v1::ContainerInstance& instance) {
+  ClusterState& c = Cluster(instance.spec().cluster());
+  std::lock_guard lock(c.mu);
+  if (c.instances.erase(instance.metadata().name()) > 0) c.stale = true;
+}
+
+void Launcher::ObserveTask(const v1::Task& task) {
+  ClusterState& c = Cluster(task.spec().cluster());
+  const bool holds = HoldsResources(task) && !task.spec().container_instance().empty();
+  std::lock_guard lock(c.mu);
+  auto it = c.tasks.find(task.metadata().name());
+  if (it != c.tasks.end()) {
+    // Seen before, or reserved by a launch: what a task holds never changes after it is made.
+    if (holds && it->second.instance == task.spec().container_instance()) return;
+    Release(c, it);
+  }
+  if (!holds) return;
+  HeldTask held{task.spec().container_instance(), TaskSpecOf(task), true};
+  held.valid = placement::ValidateTask(held.spec, "task").ok();
+  Hold(c, task.metadata().name(), std::move(held));
+}
+
+void Launcher::ForgetTask(const v1::Task& task) {
+  ClusterState& c = Cluster(task.spec().cluster());
+  std::lock_guard lock(c.mu);
+  if (auto it = c.tasks.find(task.metadata().name()); it != c.tasks.end()) Release(c, it);
+}
+
+void Launcher::Hold(ClusterState& c, const std::string& name, HeldTask task) {
+  if (!c.stale && c.snapshot) {
+    auto at = c.index.find(task.instance);
+    if (!task.valid) {
+      c.stale = true;  // its instance is left out from now on
+    } else if (at != c.index.end() && !c.snapshot->AddTask(at->second, task.spec).ok()) {
+      c.stale = true;
+    }
+  }
+  c.tasks.insert_or_assign(name, std::move(task));
+}
+
+void Launcher::Release(ClusterState& c, std::unordered_map<std::string, HeldTask>::iterator it) {
+  const HeldTask& task = it->second;
+  if (!c.stale && c.snapshot) {
+    auto at = c.index.find(task.instance);
+    if (!task.valid) {
+      c.stale = true;  // its instance may come back
+    } else if (at != c.index.end() && !c.snapshot->RemoveTask(at->second, task.spec).ok()) {
+      c.stale = true;
+    }
+  }
+  c.tasks.erase(it);
+}
+
+void Launcher::Rebuild(ClusterState& c) {
+  std::unordered_map<std::string, std::vector<const HeldTask*>> by_instance;
+  std::set<std::string> left_out;
+  for (const auto& [name, task] : c.tasks) {
+    by_instance[task.instance].push_back(&task);
+    if (!task.valid) left_out.insert(task.instance);
+  }
+  std::vector<placement::InstanceSpec> specs;
+  specs.reserve(c.instances.size());
+  for (const auto& [name, entry] : c.instances) {
+    if (!entry.valid || left_out.count(name) > 0) continue;
+    placement::InstanceSpec spec = entry.spec;
+    if (auto tasks = by_instance.find(name); tasks != by_instance.end()) {
+      spec.tasks.reserve(tasks->second.size());
+      for (const HeldTask* t : tasks->second) spec.tasks.push_back(t->spec);
+    }
+    specs.push_back(std::move(spec));
+  }
+  auto built = placement::ClusterSnapshot::Build(specs);
+  c.index.clear();
+  if (!built.ok()) {
+    // Every instance was checked on its own, so this is not expected; place on nothing rather
+    // than on a snapshot that does not match the cluster.
+    built = placement::ClusterSnapshot::Build({});
+    specs.clear();
+  }
+  c.snapshot.emplace(std::move(built).value());
+  for (uint32_t i = 0; i < specs.size(); ++i) c.index.emplace(specs[i].id, i);
+  c.stale = false;
+  snapshot_builds_.fetch_add(1);
+}
+
+void Launcher::PlaceOnGiven(ClusterState& c, const LaunchSpec& spec,
+                            const placement::TaskRequest& one, std::vector<uint32_t>& placements,
+                            LaunchOutcome& outcome) {
+  std::set<std::string> seen;
+  for (const std::string& name : spec.instances) {
+    if (!seen.insert(name).second) continue;
+    auto entry = c.instances.find(name);
+    if (entry == c.instances.end()) {
+      outcome.instance_failures.push_back({name, "MISSING"});
+      continue;
+    }
+    if (entry->second.spec.status == placement::InstanceStatus::kInactive) {
+      outcome.instance_failures.push_back({name, "INACTIVE"});
+      continue;
+    }
+    auto at = c.index.find(name);
+    if (at == c.index.end()) {
+      outcome.instance_failures.push_back({name, "INVALID"});
+      continue;
+    }
+    auto explained = placement::Explain(*c.snapshot, one);
+    if (!explained.ok()) continue;  // the request compiled before; not expected
+    const auto& verdict = explained->instances[at->second];
+    if (verdict.rejected_by) {
+      outcome.instance_failures.push_back({name, placement::ReasonText(*verdict.rejected_by)});
+      continue;
+    }
+    // The instances given are distinct, so one's task changes nothing another is judged by.
+    placements.push_back(at->second);
+  }
+}
+
+StatusOr<LaunchOutcome> Launcher::Launch(const LaunchSpec& spec) {
+  if (spec.cluster.empty()) return InvalidArgument("cluster", "is required");
+  const bool given = !spec.instances.empty();
+  if (spec.instances.size() > store::kMaxTxnOps) {
+    return InvalidArgument("containerInstances",
+                           "at most " + std::to_string(store::kMaxTxnOps) + " instances");
+  }
+  if (!given && (spec.request.count < 1 || spec.request.count > int64_t{store::kMaxTxnOps})) {
+    return InvalidArgument("count", "must be between 1 and " + std::to_string(store::kMaxTxnOps) +
+                                        ", got " + std::to_string(spec.request.count));
+  }
+  placement::TaskRequest one = spec.request;
+  if (given) {
+    one.count = 1;
+    one.strategies.clear();
+  }
+  auto compiled = placement::CompileRequest(one);
+  if (!compiled.ok()) return FromPlacement(compiled.error());
+  launches_.fetch_add(1);
+
+  ClusterState& c = Cluster(spec.cluster);
+  LaunchOutcome outcome;
+  std::vector<v1::Task> tasks;
+  {
+    std::lock_guard lock(c.mu);
+    if (c.stale || !c.snapshot) Rebuild(c);
+    std::vector<uint32_t> placements;
+    if (given) {
+      PlaceOnGiven(c, spec, one, placements, outcome);
+    } else {
+      placement::Decision decision = placement::Place(*c.snapshot, *compiled);
+      placements = std::move(decision.placements);
+      outcome.failures = std::move(decision.failures);
+      outcome.first_task = decision.first_task;
+    }
+    tasks.reserve(placements.size());
+    for (uint32_t i : placements) {
+      const std::string instance(c.snapshot->id(i));
+      v1::Task task = spec.task;
+      task.set_api_version("gantry.dev/v1");
+      task.set_kind("Task");
+      auto* meta = task.mutable_metadata();
+      meta->set_name(new_name_());
+      meta->clear_resource_version();
+      (*meta->mutable_labels())["gantry.dev/cluster"] = spec.cluster;
+      (*meta->mutable_labels())["gantry.dev/container-instance"] = instance;
+      auto* s = task.mutable_spec();
+      s->set_cluster(spec.cluster);
+      s->set_container_instance(instance);
+      s->set_group(spec.request.group);
+      s->set_cpu(static_cast<int32_t>(spec.request.cpu));
+      s->set_memory(static_cast<int32_t>(spec.request.memory));
+      s->clear_host_ports();
+      for (int32_t p : spec.request.ports) s->add_host_ports(p);
+      Hold(c, meta->name(), HeldTask{instance, TaskSpecOf(task), true});
+      tasks.push_back(std::move(task));
+    }
+  }
+  if (tasks.empty()) return outcome;
+
+  std::vector<ObjectWrite> writes;
+  writes.reserve(tasks.size());
+  for (const auto& t : tasks) writes.push_back(ObjectWrite::Create(t, /*keep_status=*/true));
+  auto committed = objects_.Commit(writes);
+  if (!committed.ok()) {
+    std::lock_guard lock(c.mu);
+    for (const auto& t : tasks) {
+      if (auto it = c.tasks.find(t.metadata().name()); it != c.tasks.end()) Release(c, it);
+    }
+    released_.fetch_add(tasks.size());
+    return committed.status();
+  }
+  outcome.revision = committed->revision;
+  outcome.tasks.reserve(tasks.size());
+  for (auto& object : committed->objects) {
+    outcome.tasks.push_back(
+        std::make_shared<const v1::Task>(std::move(static_cast<v1::Task&>(*object))));
+  }
+  tasks_committed_.fetch_add(tasks.size());
+  return outcome;
+}
+
+}  // namespace gantry::api

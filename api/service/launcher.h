@@ -1,0 +1,125 @@
+#pragma once
+
+// The launcher: the one place that turns placement decisions into Tasks. RunTask, StartTask,
+// the gRPC Launch call and every controller send it their requests, so two of them never
+// over-commit the same instance.
+//
+//   informers ──Observe*/Forget*──▶ per cluster: instances, the tasks that hold resources, and a
+//                                   placement snapshot kept between launches (tasks change it
+//                                   in place; an instance change rebuilds it on the next launch)
+//   Launch ──cluster lock: place on the snapshot, reserve the placements in it, unlock──▶
+//          one store transaction for every task of the request (concurrent launches share its
+//          fsync) ──▶ committed: the tasks · failed: the reservations are released
+//
+// Placing and reserving under the cluster's lock is the commit-time check: each launch sees
+// every placement made before it, committed or still being written. Nomad's plan applier is the
+// model; the snapshot is changed in place instead of re-read, so a launch costs a placement, not
+// a rebuild of the cluster.
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "api/service/object_service.h"
+#include "gantry/v1/objects.pb.h"
+#include "placement/decision.h"
+#include "placement/snapshot.h"
+#include "placement/types.h"
+
+namespace gantry::api {
+
+struct LaunchSpec {
+  std::string cluster;
+  // count, group, cpu, memory, host ports, constraints, strategies, seed.
+  placement::TaskRequest request;
+  // StartTask: one task on each of these instances (constraints apply, strategies do not, count
+  // is ignored). At most store::kMaxTxnOps.
+  std::vector<std::string> instances;
+  // What every task copies: labels, annotations, spec (taskDefinition, startedBy, ...) and its
+  // first status. The launcher sets metadata.name, the gantry.dev/cluster and
+  // gantry.dev/container-instance labels, and spec.cluster, containerInstance, group, cpu,
+  // memory and hostPorts from the request.
+  v1::Task task;
+};
+
+// StartTask: an instance given that received no task, and why: MISSING (not in the cluster),
+// INACTIVE, INVALID (placement cannot read it; an event names the field) or a stage's ECS reason.
+struct InstanceFailure {
+  std::string instance;
+  std::string reason;
+};
+
+struct LaunchOutcome {
+  std::vector<std::shared_ptr<const v1::Task>> tasks;  // as committed, in placement order
+  std::vector<placement::Stage> failures;              // one per task that found no instance
+  placement::StageCounts first_task;                   // the pipeline's counters for task one
+  std::vector<InstanceFailure> instance_failures;      // StartTask
+  int64_t revision = 0;                                // of the transaction; 0 if none
+};
+
+class Launcher {
+ public:
+  explicit Launcher(ObjectService& objects, std::function<std::string()> new_name = nullptr);
+
+  // The informers' view, in any order and any number of times (a repeat changes nothing).
+  void ObserveInstance(const v1::ContainerInstance& instance);
+  void ForgetInstance(const v1::ContainerInstance& instance);
+  // A task holds resources until it is STOPPED or deleted.
+  void ObserveTask(const v1::Task& task);
+  void ForgetTask(const v1::Task& task);
+
+  // Places and commits. An invalid request is kInvalidArgument naming its field; a store
+  // failure is returned as is and leaves nothing reserved. Placements that find no instance are
+  // failures in the outcome, not errors.
+  StatusOr<LaunchOutcome> Launch(const LaunchSpec& spec);
+
+  struct Stats {
+    uint64_t launches = 0;
+    uint64_t tasks_committed = 0;
+    uint64_t snapshot_builds = 0;
+    uint64_t released_after_failed_commit = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct HeldTask {
+    std::string instance;
+    placement::TaskSpec spec;
+    bool valid =
+        true;  // placement accepts its values; an instance with an invalid task is left out
+  };
+  struct InstanceEntry {
+    placement::InstanceSpec spec;  // without tasks
+    bool valid = true;
+  };
+  struct ClusterState {
+    std::mutex mu;
+    std::map<std::string, InstanceEntry> instances;   // by name: the snapshot's order
+    std::unordered_map<std::string, HeldTask> tasks;  // by task name
+    std::optional<placement::ClusterSnapshot> snapshot;
+    std::unordered_map<std::string, uint32_t> index;  // instance name -> snapshot index
+    bool stale = true;                                // rebuild before the next placement
+  };
+
+  ClusterState& Cluster(const std::string& name);
+  void Rebuild(ClusterState& c);
+  void Hold(ClusterState& c, const std::string& name, HeldTask task);
+  void Release(ClusterState& c, std::unordered_map<std::string, HeldTask>::iterator it);
+  // StartTask's placements: each given instance on its own.
+  void PlaceOnGiven(ClusterState& c, const LaunchSpec& spec, const placement::TaskRequest& one,
+                    std::vector<uint32_t>& placements, LaunchOutcome& outcome);
+
+  ObjectService& objects_;
+  std::function<std::string()> new_name_;
+  std::mutex clusters_mu_;
+  std::unordered_map<std::string, std::unique_ptr<ClusterState>> clusters_;
+  std::atomic<uint64_t> launches_{0}, tasks_committed_{0}, snapshot_builds_{0}, released_{0};
+};
+
+}  // namespace gantry::api
