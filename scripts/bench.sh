@@ -18,6 +18,11 @@ echo "== store, SQLite backend at synchronous=FULL (bench/store_benchmark.cc)"
   --benchmark_out_format=json --benchmark_counters_tabular=true
 
 echo
+echo "== the launcher: place and commit durably, 16 callers, 5,000 instances (bench/launcher_benchmark.cc)"
+"$BUILD_DIR/bench/launcher_benchmark" --benchmark_out="$OUT/launcher.json" \
+  --benchmark_out_format=json --benchmark_counters_tabular=true
+
+echo
 echo "== API: gantryd REST apply vs etcd 3.4 v3 JSON gateway, same 1 KiB values, same client"
 command -v etcd >/dev/null || { echo "bench: installing etcd-server for the comparison"; \
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null; }

@@ -118,6 +118,7 @@ void FleetCache::PutInstance(InstancePtr instance, int64_t revision) {
   }
   instances_.by_group[instance->spec().cluster()][name] = instance;
   slot = std::move(instance);
+  if (listener_) listener_->InstanceChanged(*slot);
 }
 
 void FleetCache::PutTask(TaskPtr task, int64_t revision) {
@@ -133,12 +134,14 @@ void FleetCache::PutTask(TaskPtr task, int64_t revision) {
   tasks_.by_group[task->spec().cluster()][name] = task;
   tasks_by_instance_[task->spec().container_instance()][name] = task;
   slot = std::move(task);
+  if (listener_) listener_->TaskChanged(*slot);
 }
 
 void FleetCache::EraseInstance(const std::string& name) {
   auto it = instances_.by_name.find(name);
   if (it == instances_.by_name.end()) return;
   instances_.by_group[it->second->spec().cluster()].erase(name);
+  if (listener_) listener_->InstanceRemoved(*it->second);
   instances_.by_name.erase(it);
 }
 
@@ -147,6 +150,7 @@ void FleetCache::EraseTask(const std::string& name) {
   if (it == tasks_.by_name.end()) return;
   tasks_.by_group[it->second->spec().cluster()].erase(name);
   tasks_by_instance_[it->second->spec().container_instance()].erase(name);
+  if (listener_) listener_->TaskRemoved(*it->second);
   tasks_.by_name.erase(it);
 }
 
@@ -162,6 +166,14 @@ void FleetCache::Observe(const v1::Task& task) {
   std::lock_guard lock(mu_);
   if (revision <= revision_) return;
   PutTask(std::make_shared<v1::Task>(task), revision);
+}
+
+void FleetCache::SetListener(FleetListener* listener) {
+  std::lock_guard lock(mu_);
+  listener_ = listener;
+  if (!listener_) return;
+  for (const auto& [name, instance] : instances_.by_name) listener_->InstanceChanged(*instance);
+  for (const auto& [name, task] : tasks_.by_name) listener_->TaskChanged(*task);
 }
 
 InstancePtr FleetCache::Instance(const std::string& name) const {

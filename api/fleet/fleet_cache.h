@@ -27,6 +27,17 @@ namespace gantry::fleet {
 using InstancePtr = std::shared_ptr<const v1::ContainerInstance>;
 using TaskPtr = std::shared_ptr<const v1::Task>;
 
+// Told of every change the cache applies, in order. Called under the cache's lock: quick, and
+// never calling back into the cache.
+class FleetListener {
+ public:
+  virtual ~FleetListener() = default;
+  virtual void InstanceChanged(const v1::ContainerInstance& instance) = 0;
+  virtual void InstanceRemoved(const v1::ContainerInstance& instance) = 0;
+  virtual void TaskChanged(const v1::Task& task) = 0;
+  virtual void TaskRemoved(const v1::Task& task) = 0;
+};
+
 class FleetCache {
  public:
   explicit FleetCache(store::Store& store) : store_(store) {}
@@ -42,6 +53,10 @@ class FleetCache {
   // watch has already gone past its revision.
   void Observe(const v1::ContainerInstance& instance);
   void Observe(const v1::Task& task);
+
+  // `listener` (or nullptr) hears of every cached object at once, then of every change. It must
+  // outlive the cache or be replaced before it goes.
+  void SetListener(FleetListener* listener);
 
   InstancePtr Instance(const std::string& name) const;
   TaskPtr Task(const std::string& name) const;
@@ -79,7 +94,8 @@ class FleetCache {
   Table<v1::ContainerInstance> instances_;
   Table<v1::Task> tasks_;
   std::map<std::string, std::map<std::string, TaskPtr>> tasks_by_instance_;
-  std::atomic<int64_t> revision_{0};  // every change up to here is applied
+  FleetListener* listener_ = nullptr;  // guarded by mu_
+  std::atomic<int64_t> revision_{0};   // every change up to here is applied
   std::atomic<bool> stopping_{false};
   std::mutex watch_mu_;  // Stop() cancels the watch Run() may be replacing
   store::WatchPtr watch_;

@@ -92,47 +92,6 @@ SnapshotInputs SnapshotInput(const std::vector<InstancePtr>& instances, const Fl
   return out;
 }
 
-SnapshotInputBuilder::Built SnapshotInputBuilder::Build(const std::string& cluster,
-                                                        const std::vector<InstancePtr>& instances,
-                                                        const FleetCache& cache) {
-  auto tasks = cache.TasksByInstance(cluster);
-  static const std::vector<TaskPtr> kNone;
-  Built out;
-  out.specs.reserve(instances.size());
-  auto& memo = memo_[cluster];
-  for (auto& [name, entry] : memo) entry.seen = false;
-  std::vector<int64_t> revisions;
-  std::vector<const v1::Task*> held;
-  for (const auto& ci : instances) {
-    Entry& entry = memo[ci->metadata().name()];
-    auto it = tasks.find(ci->metadata().name());
-    const std::vector<TaskPtr>& on = it == tasks.end() ? kNone : it->second;
-    revisions.clear();
-    for (const auto& t : on)
-      revisions.push_back(std::strtoll(t->metadata().resource_version().c_str(), nullptr, 10));
-    // A revision compare per instance and task: a RunTask changes one instance (its recount)
-    // and adds one task, so only those specs are rebuilt (and checked).
-    const bool instance_changed = entry.resource_version.empty() ||
-                                  entry.resource_version != ci->metadata().resource_version();
-    if (instance_changed || entry.task_revisions != revisions) {
-      entry.spec = api::InstanceSpecOf(*ci);
-      entry.resource_version = ci->metadata().resource_version();
-      held.clear();
-      AddTasks(entry.spec, on, held);
-      entry.task_revisions = revisions;
-      entry.skipped = Check(*ci, entry.spec, held);
-    }
-    entry.seen = true;
-    if (entry.skipped) {
-      out.skipped.push_back(*entry.skipped);
-    } else {
-      out.specs.push_back(&entry.spec);
-    }
-  }
-  std::erase_if(memo, [](const auto& kv) { return !kv.second.seen; });
-  return out;
-}
-
 void SkipReporter::Report(const std::vector<SkippedInstance>& skipped) {
   for (const auto& s : skipped) {
     const std::string id = s.uid.empty() ? s.name : s.uid;

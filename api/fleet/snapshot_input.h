@@ -52,31 +52,6 @@ struct SnapshotInputs {
 // resource-holding tasks that FleetCache has on it; the others are left out and listed.
 SnapshotInputs SnapshotInput(const std::vector<InstancePtr>& instances, const FleetCache& cache);
 
-// The same, remembering each instance's InstanceSpec (and whether placement accepts it) until
-// the instance or its tasks change: with thousands of instances, converting attributes and times
-// on every RunTask was most of its cost (docs/benchmarks.md). Not thread-safe; the owner
-// serializes calls.
-class SnapshotInputBuilder {
- public:
-  struct Built {
-    std::vector<const placement::InstanceSpec*> specs;  // into this builder, until the next Build
-    std::vector<SkippedInstance> skipped;
-  };
-  Built Build(const std::string& cluster, const std::vector<InstancePtr>& instances,
-              const FleetCache& cache);
-
- private:
-  struct Entry {
-    std::string resource_version;         // of the instance the spec was built from
-    std::vector<int64_t> task_revisions;  // of the tasks in spec.tasks' source, in order
-    placement::InstanceSpec spec;
-    std::optional<SkippedInstance> skipped;  // set when placement would refuse the spec
-    bool seen = false;
-  };
-  // cluster -> instance -> entry: RunTask calls alternating between clusters keep both.
-  std::unordered_map<std::string, std::unordered_map<std::string, Entry>> memo_;
-};
-
 // Logs each left-out instance and records a Warning Event (reason InvalidForPlacement) naming
 // the object at fault, once per object revision: a RunTask every second must not write an Event
 // every second. Thread-safe.

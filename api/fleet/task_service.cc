@@ -80,9 +80,24 @@ TaskService::TaskService(api::ObjectService& objects, FleetCache& cache, const a
       cache_(cache),
       clock_(clock),
       names_(std::move(names)),
+      launcher_(objects),
+      feed_(launcher_),
       rng_(seed),
       tokens_(objects.store()),
-      skips_(objects, clock) {}
+      skips_(objects, clock) {
+  cache_.SetListener(&feed_);
+}
+
+TaskService::~TaskService() { cache_.SetListener(nullptr); }
+
+void TaskService::ReportLeftOut(const std::vector<std::string>& instances) {
+  if (instances.empty()) return;
+  std::vector<InstancePtr> left_out;
+  for (const auto& name : instances) {
+    if (InstancePtr ci = cache_.Instance(name)) left_out.push_back(std::move(ci));
+  }
+  skips_.Report(SnapshotInput(left_out, cache_).skipped);
+}
 
 int64_t TaskService::NowMs() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
@@ -225,91 +240,65 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
   place.constraints = request.constraints;
   place.strategies = request.strategies;
 
-  if (!lock.owns_lock()) lock.lock();
-  place.seed = rng_();
+  {
+    // Only the seed is drawn under the launch lock; the launcher serialises placements per
+    // cluster. (A launch with a clientToken holds the lock throughout, see above.)
+    std::unique_lock seed_lock(launch_mu_, std::defer_lock);
+    if (!lock.owns_lock()) seed_lock.lock();
+    place.seed = rng_();
+  }
   LaunchResult result;
   result.tasks = adopted;
-  std::vector<std::string> targets;  // instance per task
+  api::LaunchSpec spec;
+  spec.cluster = cluster;
+  spec.task = NewTask(request, def, resources, group, "", fingerprint);
   if (!explicit_instances) {
     place.count = request.count - static_cast<int>(adopted.size());
-    if (place.count > 0) {
-      std::vector<InstancePtr> instances = cache_.InstancesIn(cluster);
-      auto input = snapshot_input_.Build(cluster, instances, cache_);
-      skips_.Report(input.skipped);
-      auto snapshot = placement::ClusterSnapshot::BuildFrom(input.specs);
-      if (!snapshot.ok()) return Status(Code::kInternal, snapshot.error().message);
-      auto decision = placement::Place(*snapshot, place);
-      if (!decision.ok()) {
-        const auto& e = decision.error();
-        return api::InvalidArgument(e.field, e.message);
-      }
-      for (uint32_t index : decision->placements) targets.emplace_back(snapshot->id(index));
-      for (auto stage : decision->failures) {
-        result.failures.push_back({names_.ClusterArn(cluster), placement::ReasonText(stage),
-                                   instances.empty() ? "No Container Instances were found in "
-                                                       "your cluster."
-                                                     : ""});
-      }
-    }
   } else {
-    place.count = 1;
-    place.strategies.clear();
     std::set<std::string> covered;  // instances an adopted task already runs on
     for (const auto& t : adopted) covered.insert(t->spec().container_instance());
     for (const auto& given : request.container_instances) {
       std::string id = ShortName(given);
-      if (covered.count(id) > 0) continue;
-      InstancePtr ci = cache_.Instance(id);
-      std::string arn = names_.InstanceArn(cluster, id);
-      if (!ci || ci->spec().cluster() != cluster) {
-        result.failures.push_back({arn, "MISSING", ""});
-        continue;
-      }
-      if (InstanceStatusOf(*ci) == "INACTIVE") {
-        result.failures.push_back({arn, "INACTIVE", ""});
-        continue;
-      }
-      auto input = SnapshotInput({ci}, cache_);
-      skips_.Report(input.skipped);
-      if (!input.skipped.empty()) {
-        const SkippedInstance& s = input.skipped.front();
-        result.failures.push_back(
-            {arn, "INVALID", s.kind + " " + s.name + " " + s.field + ": " + s.message});
-        continue;
-      }
-      auto snapshot = placement::ClusterSnapshot::Build(input.specs);
-      if (!snapshot.ok()) return Status(Code::kInternal, snapshot.error().message);
-      auto decision = placement::Place(*snapshot, place);
-      if (!decision.ok())
-        return api::InvalidArgument(decision.error().field, decision.error().message);
-      if (decision->placements.empty()) {
-        result.failures.push_back({arn, placement::ReasonText(decision->failures.at(0)), ""});
-        continue;
-      }
-      // Created at once, so the next instance's snapshot sees it through the cache.
-      auto task = CreateTask(request, def, resources, group, id, fingerprint);
-      if (!task.ok()) {
-        result.failures.push_back({arn, "STORE", task.status().ToString()});
-        continue;
-      }
-      result.tasks.push_back(*task);
+      if (covered.count(id) == 0) spec.instances.push_back(std::move(id));
     }
   }
-  if (!targets.empty()) {
-    // Every task of the call in one store transaction: all of them or none.
-    std::vector<v1::Task> tasks;
-    tasks.reserve(targets.size());
-    for (const auto& instance : targets)
-      tasks.push_back(NewTask(request, def, resources, group, instance, fingerprint));
-    auto created = CreateTasks(tasks);
-    if (!created.ok()) {
-      if (result.tasks.empty()) return created.status();  // nothing was created
-      for (const auto& instance : targets) {
+  spec.request = std::move(place);
+  if (explicit_instances ? spec.instances.empty() : spec.request.count <= 0) {
+    // Everything asked for was launched by an earlier call with this clientToken.
+  } else if (auto launched = launcher_.Launch(spec); !launched.ok()) {
+    if (launched.status().code() == Code::kInvalidArgument || result.tasks.empty())
+      return launched.status();
+    result.failures.push_back({names_.ClusterArn(cluster), "STORE", launched.status().ToString()});
+  } else {
+    ReportLeftOut(launched->left_out);
+    for (const auto& task : launched->tasks) {
+      cache_.Observe(*task);
+      result.tasks.push_back(task);
+    }
+    if (!launched->failures.empty()) {
+      const std::string detail = cache_.InstancesIn(cluster).empty()
+                                     ? "No Container Instances were found in your cluster."
+                                     : "";
+      for (auto stage : launched->failures) {
         result.failures.push_back(
-            {names_.InstanceArn(cluster, instance), "STORE", created.status().ToString()});
+            {names_.ClusterArn(cluster), placement::ReasonText(stage), detail});
       }
-    } else {
-      result.tasks.insert(result.tasks.end(), created->begin(), created->end());
+    }
+    for (const auto& failure : launched->instance_failures) {
+      std::string detail;
+      if (failure.reason == "INVALID") {
+        // Which object makes the instance unreadable, as the skip events name it.
+        if (InstancePtr ci = cache_.Instance(failure.instance)) {
+          auto input = SnapshotInput({ci}, cache_);
+          skips_.Report(input.skipped);
+          if (!input.skipped.empty()) {
+            const SkippedInstance& s = input.skipped.front();
+            detail = s.kind + " " + s.name + " " + s.field + ": " + s.message;
+          }
+        }
+      }
+      result.failures.push_back(
+          {names_.InstanceArn(cluster, failure.instance), failure.reason, detail});
     }
   }
   if (!token.empty()) {
@@ -366,31 +355,6 @@ v1::Task TaskService::NewTask(const LaunchRequest& request, const v1::TaskDefini
     cs->set_last_status("PENDING");
   }
   return task;
-}
-
-StatusOr<TaskPtr> TaskService::CreateTask(const LaunchRequest& request,
-                                          const v1::TaskDefinition& def,
-                                          const TaskResources& resources, const std::string& group,
-                                          const std::string& instance,
-                                          const std::string& fingerprint) {
-  return CreateObserved(objects_, cache_,
-                        NewTask(request, def, resources, group, instance, fingerprint));
-}
-
-StatusOr<std::vector<TaskPtr>> TaskService::CreateTasks(const std::vector<v1::Task>& tasks) {
-  std::vector<api::ObjectWrite> writes;
-  writes.reserve(tasks.size());
-  for (const auto& t : tasks) writes.push_back(api::ObjectWrite::Create(t, /*keep_status=*/true));
-  auto committed = objects_.Commit(writes);
-  if (!committed.ok()) return committed.status();
-  std::vector<TaskPtr> created;
-  created.reserve(tasks.size());
-  for (auto& object : committed->objects) {
-    auto stored = std::make_shared<v1::Task>(static_cast<const v1::Task&>(*object));
-    cache_.Observe(*stored);
-    created.push_back(std::move(stored));
-  }
-  return created;
 }
 
 StatusOr<std::vector<std::string>> TaskService::ContainerNames(const v1::Task& task) const {

@@ -5,11 +5,12 @@
 // task counts, which ECS shows on the container instance.
 //
 //   RunTask ─▶ task definition (cpu, memory, host ports, constraints)
-//           ─▶ snapshot of the cluster (FleetCache) ─▶ placement::Place ─▶ Task{PENDING} per
-//           placement
+//           ─▶ api::Launcher (its snapshot kept from the FleetCache's changes) ─▶ Task{PENDING}
+//           per placement, all in one store transaction
 //   agent report ─▶ PENDING → RUNNING → STOPPED (STOPPED is final) ─▶ instance recount
 //
-// Launches are serialized (one mutex), so two RunTask calls never over-commit an instance.
+// The launcher places and reserves under its cluster's lock, so two launches never over-commit
+// an instance.
 // A launch with a clientToken is idempotent for 24 hours (launch_tokens.h).
 
 #include <cstdint>
@@ -27,6 +28,7 @@
 #include "api/fleet/launch_tokens.h"
 #include "api/fleet/snapshot_input.h"
 #include "api/service/clock.h"
+#include "api/service/launcher.h"
 #include "api/service/object_service.h"
 #include "gantry/v1/agent.pb.h"
 #include "placement/types.h"
@@ -67,8 +69,16 @@ api::StatusOr<std::unique_ptr<v1::TaskDefinition>> ResolveTaskDefinition(
 
 class TaskService {
  public:
+  // Feeds the cache's instances and tasks to its launcher (the cache's listener, from now until
+  // the service goes).
   TaskService(api::ObjectService& objects, FleetCache& cache, const api::Clock& clock,
               EcsNames names, uint64_t seed = std::random_device{}());
+  ~TaskService();
+  TaskService(const TaskService&) = delete;
+  TaskService& operator=(const TaskService&) = delete;
+
+  // The one placement committer, for callers beyond RunTask and StartTask.
+  api::Launcher& launcher() { return launcher_; }
 
   // With request.client_token: a repeat within 24 hours answers with the first call's tasks
   // (as they are now; those collected since are failures with reason MISSING) and failures;
@@ -115,7 +125,22 @@ class TaskService {
     std::vector<std::string> task_ids;
   };
 
+  // The cache's changes, as the launcher's informer feed.
+  class LauncherFeed : public FleetListener {
+   public:
+    explicit LauncherFeed(api::Launcher& launcher) : launcher_(launcher) {}
+    void InstanceChanged(const v1::ContainerInstance& i) override { launcher_.ObserveInstance(i); }
+    void InstanceRemoved(const v1::ContainerInstance& i) override { launcher_.ForgetInstance(i); }
+    void TaskChanged(const v1::Task& t) override { launcher_.ObserveTask(t); }
+    void TaskRemoved(const v1::Task& t) override { launcher_.ForgetTask(t); }
+
+   private:
+    api::Launcher& launcher_;
+  };
+
   api::StatusOr<LaunchResult> Launch(const LaunchRequest& request, bool explicit_instances);
+  // Records why the instances a launch's snapshot left out were left out (Warning events).
+  void ReportLeftOut(const std::vector<std::string>& instances);
   // The answer to a repeat: the recorded tasks as they are now, and the recorded failures.
   LaunchResult Replay(const LaunchRecord& record) const;
   api::Status TokenConflict(const std::string& token, const std::vector<std::string>& task_ids,
@@ -123,20 +148,16 @@ class TaskService {
   v1::Task NewTask(const LaunchRequest& request, const v1::TaskDefinition& def,
                    const TaskResources& resources, const std::string& group,
                    const std::string& instance, const std::string& fingerprint) const;
-  // Creates `tasks` in one store transaction (all or none) and shows them to the cache.
-  api::StatusOr<std::vector<TaskPtr>> CreateTasks(const std::vector<v1::Task>& tasks);
-  api::StatusOr<TaskPtr> CreateTask(const LaunchRequest& request, const v1::TaskDefinition& def,
-                                    const TaskResources& resources, const std::string& group,
-                                    const std::string& instance, const std::string& fingerprint);
   int64_t NowMs() const;
 
   api::ObjectService& objects_;
   FleetCache& cache_;
   const api::Clock& clock_;
   const EcsNames names_;
+  api::Launcher launcher_;
+  LauncherFeed feed_;
   std::mutex launch_mu_;
-  std::mt19937_64 rng_;                  // guarded by launch_mu_
-  SnapshotInputBuilder snapshot_input_;  // guarded by launch_mu_
+  std::mt19937_64 rng_;  // guarded by launch_mu_
   LaunchTokens tokens_;
   std::map<std::string, Unrecorded> unrecorded_;  // by token; guarded by launch_mu_
   SkipReporter skips_;

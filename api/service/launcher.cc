@@ -17,6 +17,10 @@ bool SameForPlacement(const placement::InstanceSpec& a, const placement::Instanc
          a.cpu == b.cpu && a.memory == b.memory && a.ports == b.ports;
 }
 
+bool SameTask(const placement::TaskSpec& a, const placement::TaskSpec& b) {
+  return a.group == b.group && a.cpu == b.cpu && a.memory == b.memory && a.ports == b.ports;
+}
+
 Status FromPlacement(const placement::Error& e) {
   return InvalidArgument(e.field.empty() ? "request" : e.field, e.message);
 }
@@ -58,17 +62,18 @@ void Launcher::ForgetInstance(const v1::ContainerInstance& instance) {
 void Launcher::ObserveTask(const v1::Task& task) {
   ClusterState& c = Cluster(task.spec().cluster());
   const bool holds = HoldsResources(task) && !task.spec().container_instance().empty();
+  HeldTask held{task.spec().container_instance(), TaskSpecOf(task), true};
+  held.valid = placement::ValidateTask(held.spec, "task").ok();
   std::lock_guard lock(c.mu);
   auto it = c.tasks.find(task.metadata().name());
   if (it != c.tasks.end()) {
-    // Seen before, or reserved by a launch: what a task holds never changes after it is made.
-    if (holds && it->second.instance == task.spec().container_instance()) return;
+    // Seen before, or reserved by a launch. What a task holds is fixed when it is made; only a
+    // write around validation changes it, and then the new values count.
+    if (holds && it->second.instance == held.instance && SameTask(it->second.spec, held.spec))
+      return;
     Release(c, it);
   }
-  if (!holds) return;
-  HeldTask held{task.spec().container_instance(), TaskSpecOf(task), true};
-  held.valid = placement::ValidateTask(held.spec, "task").ok();
-  Hold(c, task.metadata().name(), std::move(held));
+  if (holds) Hold(c, task.metadata().name(), std::move(held));
 }
 
 void Launcher::ForgetTask(const v1::Task& task) {
@@ -102,17 +107,21 @@ void Launcher::Release(ClusterState& c, std::unordered_map<std::string, HeldTask
   c.tasks.erase(it);
 }
 
-void Launcher::Rebuild(ClusterState& c) {
+std::vector<std::string> Launcher::Rebuild(ClusterState& c) {
   std::unordered_map<std::string, std::vector<const HeldTask*>> by_instance;
-  std::set<std::string> left_out;
+  std::set<std::string> with_invalid_task;
   for (const auto& [name, task] : c.tasks) {
     by_instance[task.instance].push_back(&task);
-    if (!task.valid) left_out.insert(task.instance);
+    if (!task.valid) with_invalid_task.insert(task.instance);
   }
   std::vector<placement::InstanceSpec> specs;
+  std::vector<std::string> skipped;
   specs.reserve(c.instances.size());
   for (const auto& [name, entry] : c.instances) {
-    if (!entry.valid || left_out.count(name) > 0) continue;
+    if (!entry.valid || with_invalid_task.count(name) > 0) {
+      skipped.push_back(name);
+      continue;
+    }
     placement::InstanceSpec spec = entry.spec;
     if (auto tasks = by_instance.find(name); tasks != by_instance.end()) {
       spec.tasks.reserve(tasks->second.size());
@@ -132,6 +141,7 @@ void Launcher::Rebuild(ClusterState& c) {
   for (uint32_t i = 0; i < specs.size(); ++i) c.index.emplace(specs[i].id, i);
   c.stale = false;
   snapshot_builds_.fetch_add(1);
+  return skipped;
 }
 
 void Launcher::PlaceOnGiven(ClusterState& c, const LaunchSpec& spec,
@@ -191,7 +201,7 @@ StatusOr<LaunchOutcome> Launcher::Launch(const LaunchSpec& spec) {
   std::vector<v1::Task> tasks;
   {
     std::lock_guard lock(c.mu);
-    if (c.stale || !c.snapshot) Rebuild(c);
+    if (c.stale || !c.snapshot) outcome.left_out = Rebuild(c);
     std::vector<uint32_t> placements;
     if (given) {
       PlaceOnGiven(c, spec, one, placements, outcome);

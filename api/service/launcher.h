@@ -61,6 +61,9 @@ struct LaunchOutcome {
   placement::StageCounts first_task;                   // the pipeline's counters for task one
   std::vector<InstanceFailure> instance_failures;      // StartTask
   int64_t revision = 0;                                // of the transaction; 0 if none
+  // When this launch rebuilt the snapshot: the instances placement could not read (their own
+  // values or a task's), left out until they change. The caller reports them.
+  std::vector<std::string> left_out;
 };
 
 class Launcher {
@@ -108,7 +111,8 @@ class Launcher {
   };
 
   ClusterState& Cluster(const std::string& name);
-  void Rebuild(ClusterState& c);
+  // Returns the instances left out.
+  std::vector<std::string> Rebuild(ClusterState& c);
   void Hold(ClusterState& c, const std::string& name, HeldTask task);
   void Release(ClusterState& c, std::unordered_map<std::string, HeldTask>::iterator it);
   // StartTask's placements: each given instance on its own.
