@@ -1,5 +1,6 @@
 #include "api/fleet/fleet_cache.h"
 
+#include <optional>
 #include <string_view>
 
 namespace gantry::fleet {
@@ -44,9 +45,17 @@ void FleetCache::Stop() {
 }
 
 void FleetCache::Run() {
+  // An event read ahead while finishing a transaction: the first of the next revision.
+  std::optional<store::WatchEvent> ahead;
   while (!stopping_) {
     store::WatchEvent event;
-    auto polled = watch_->Next(event, std::chrono::milliseconds(200));
+    auto polled = store::Watch::Poll::kEvent;
+    if (ahead) {
+      event = std::move(*ahead);
+      ahead.reset();
+    } else {
+      polled = watch_->Next(event, std::chrono::milliseconds(200));
+    }
     if (polled == store::Watch::Poll::kTimeout) continue;
     if (polled == store::Watch::Poll::kClosed) {
       if (stopping_) return;
@@ -76,9 +85,20 @@ void FleetCache::Run() {
       continue;
     }
     {
+      // A transaction's events share its revision and are published together: apply all of
+      // them before the revision counts as applied, so Observe and WaitFor never see half.
       std::lock_guard lock(mu_);
+      const int64_t revision = event.kv.mod_revision;
       Apply(event);
-      revision_ = event.kv.mod_revision;
+      store::WatchEvent next;
+      while (watch_->Next(next, std::chrono::milliseconds(0)) == store::Watch::Poll::kEvent) {
+        if (next.kv.mod_revision != revision) {
+          ahead = std::move(next);
+          break;
+        }
+        Apply(next);
+      }
+      revision_ = revision;
     }
     applied_.notify_all();
   }

@@ -90,6 +90,31 @@ TEST_F(FleetTest, RunTaskSpreadsAcrossZonesThenBinpacks) {
   EXPECT_EQ(ci->status().pending_tasks_count(), 3);
 }
 
+TEST_F(FleetTest, RunTaskOnAClusterWithoutInstancesSaysSo) {
+  RegisterNine();
+  v1::Cluster empty;
+  empty.set_api_version("gantry.dev/v1");
+  empty.set_kind("Cluster");
+  empty.mutable_metadata()->set_name("empty");
+  ASSERT_TRUE(objects_.Create(empty).ok());
+  LaunchRequest req;
+  req.cluster = "empty";
+  req.task_definition = "myapp";
+  auto none = tasks_.RunTask(req);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  ASSERT_EQ(none->failures.size(), 1u);
+  EXPECT_EQ(none->failures[0].reason, "AGENT");
+  EXPECT_EQ(none->failures[0].detail, "No Container Instances were found in your cluster.");
+  // With instances, a failure carries no such detail.
+  req.cluster = "demo";
+  req.count = 1;
+  req.constraints = {{"memberOf", "attribute:ecs.instance-type == m5.large"}};
+  auto unmatched = tasks_.RunTask(req);
+  ASSERT_TRUE(unmatched.ok());
+  ASSERT_EQ(unmatched->failures.size(), 1u);
+  EXPECT_EQ(unmatched->failures[0].detail, "");
+}
+
 TEST_F(FleetTest, MemberOfConstraintAndFailures) {
   RegisterNine();
   LaunchRequest req;

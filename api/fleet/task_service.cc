@@ -276,7 +276,7 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
       result.tasks.push_back(task);
     }
     if (!launched->failures.empty()) {
-      const std::string detail = cache_.InstancesIn(cluster).empty()
+      const std::string detail = launched->first_task.evaluated == 0
                                      ? "No Container Instances were found in your cluster."
                                      : "";
       for (auto stage : launched->failures) {
