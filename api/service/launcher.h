@@ -1,8 +1,8 @@
 #pragma once
 
-// The launcher: the one place that turns placement decisions into Tasks. RunTask, StartTask,
-// the gRPC Launch call and every controller send it their requests, so two of them never
-// over-commit the same instance.
+// The launcher: the one place that turns placement decisions into Tasks. RunTask and StartTask
+// send it their requests (the gRPC Launch call and the controllers are to follow), so two
+// launches never over-commit the same instance.
 //
 //   informers ──Observe*/Forget*──▶ per cluster: instances, the tasks that hold resources, and a
 //                                   placement snapshot kept between launches (tasks change it

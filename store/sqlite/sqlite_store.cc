@@ -23,7 +23,7 @@ namespace {
 // share its revision; `id` orders rows and is what the in-memory index points at. Which row is
 // each live key's current value is kept in memory (rebuilt from the log at open), so a write
 // appends rows and touches no other page. Compaction deletes rows no live key points at.
-constexpr const char* kSchema = R"sql(
+constexpr const char* kLogTable = R"sql(
 CREATE TABLE IF NOT EXISTS log(
   id INTEGER PRIMARY KEY,
   revision INTEGER NOT NULL,
@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS log(
   value BLOB NOT NULL,
   create_revision INTEGER NOT NULL
 );
+)sql";
+constexpr const char* kSchema = R"sql(
 CREATE INDEX IF NOT EXISTS log_by_revision ON log(revision);
 CREATE TABLE IF NOT EXISTS meta(
   name TEXT PRIMARY KEY,
@@ -41,17 +43,10 @@ CREATE TEMP TABLE IF NOT EXISTS keep(id INTEGER PRIMARY KEY);
 )sql";
 
 // Databases written before transactions had one row per revision, the revision being the row's
-// key. Their rows keep their ids (the old revisions), so the migration is one copy.
-constexpr const char* kMigrateRevisionKeyedLog = R"sql(
-ALTER TABLE log RENAME TO log_v1;
-CREATE TABLE log(
-  id INTEGER PRIMARY KEY,
-  revision INTEGER NOT NULL,
-  key TEXT NOT NULL,
-  type INTEGER NOT NULL,
-  value BLOB NOT NULL,
-  create_revision INTEGER NOT NULL
-);
+// key. Their rows keep their ids (the old revisions), so the migration is one copy into a log
+// table made with kLogTable.
+constexpr const char* kRenameRevisionKeyedLog = "ALTER TABLE log RENAME TO log_v1;";
+constexpr const char* kCopyRevisionKeyedLog = R"sql(
 INSERT INTO log(id, revision, key, type, value, create_revision)
   SELECT revision, revision, key, type, value, create_revision FROM log_v1;
 DROP TABLE log_v1;
@@ -158,7 +153,7 @@ class SqliteStore::Connection {
     if (writer) {
       if (auto st = c->MigrateLog(); !st.ok()) return st.error();
     }
-    if (auto st = c->Exec(kSchema); !st.ok()) return st.error();
+    if (auto st = c->Exec(std::string(kLogTable) + kSchema); !st.ok()) return st.error();
     struct {
       sqlite3_stmt** stmt;
       const char* sql;
@@ -218,7 +213,8 @@ class SqliteStore::Connection {
     sqlite3_finalize(s);
     if (!exists || has_id) return {};
     if (auto st = Exec("BEGIN IMMEDIATE"); !st.ok()) return st;
-    if (auto st = Exec(kMigrateRevisionKeyedLog); !st.ok()) {
+    if (auto st = Exec(std::string(kRenameRevisionKeyedLog) + kLogTable + kCopyRevisionKeyedLog);
+        !st.ok()) {
       (void)Exec("ROLLBACK");
       return Error{Code::kUnavailable, "migrating the log table: " + st.error().message};
     }
