@@ -6,6 +6,8 @@
 2. 5,000 simulated instances (one gantry-agent --simulate 5000): time until all are registered,
    and gantryd's CPU while they heartbeat (target <= 25 % of one core), with its RSS.
 3. RunTask through the ECS endpoint with 16 concurrent clients on that fleet: calls/s, p50, p99.
+4. Agent reports: 10,000 task state changes from the simulated fleet: store revisions per report
+   (target <= 1.1) and gantryd CPU per 1,000 reports.
 
 usage: fleet_bench.py BIN_DIR [--tasks N] [--seconds S]
 """
@@ -74,6 +76,18 @@ class Gantryd:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1]) / 1024
         return 0
+
+    def store_revision(self):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        c.request("GET", "/metrics")
+        for line in c.getresponse().read().decode().splitlines():
+            if line.startswith("gantry_store_revision "):
+                return int(float(line.split()[1]))
+        raise RuntimeError("/metrics has no gantry_store_revision")
+
+    def running_tasks(self, cluster):
+        r = self.ecs("DescribeClusters", {"clusters": [cluster]})
+        return r["clusters"][0]["runningTasksCount"]
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -221,6 +235,59 @@ def runtask_throughput(g):
           f"p99 {pct(latencies, 99):.1f} ms, {errors[0]} errors", flush=True)
 
 
+def settle(g, quiet=2.0, limit=60):
+    """Waits until the store revision has not moved for `quiet` seconds; returns it."""
+    last, since, deadline = g.store_revision(), time.time(), time.time() + limit
+    while time.time() < deadline:
+        time.sleep(0.25)
+        now = g.store_revision()
+        if now != last:
+            last, since = now, time.time()
+        elif time.time() - since >= quiet:
+            break
+    return last
+
+
+def report_revisions(g, sim, reports=10000):
+    """Store revisions and gantryd CPU per agent state report: the simulated fleet is paused
+    (SIGSTOP) while `reports` tasks are launched, so every PENDING -> RUNNING report of them
+    arrives after the launches are written; the window then holds the reports, the events they
+    make, the event stream's cursor and the fleet's heartbeats."""
+    os.kill(sim.pid, signal.SIGSTOP)
+    try:
+        running0 = g.running_tasks("sim")
+        calls = reports // 10
+
+        def client(n):
+            conn = http.client.HTTPConnection("127.0.0.1", g.port, timeout=30)
+            for _ in range(n):
+                r = g.ecs("RunTask", {"cluster": "sim", "taskDefinition": "tput", "count": 10}, conn)
+                if r.get("failures"):
+                    raise RuntimeError(f"RunTask failed: {r['failures'][:2]}")
+
+        threads = [threading.Thread(target=client, args=(calls // 16 + (i < calls % 16),))
+                   for i in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        rev0 = settle(g)
+        cpu0 = g.cpu_seconds()
+    finally:
+        os.kill(sim.pid, signal.SIGCONT)
+    start = time.perf_counter()
+    while g.running_tasks("sim") < running0 + reports and time.perf_counter() - start < 120:
+        time.sleep(0.1)
+    cpu = g.cpu_seconds() - cpu0  # heartbeats of the window included
+    running = g.running_tasks("sim") - running0
+    elapsed = time.perf_counter() - start
+    rev1 = settle(g)
+    print(f"Agent reports: {running:,} PENDING->RUNNING reports from 5,000 simulated instances in "
+          f"{elapsed:.1f} s: {(rev1 - rev0) / max(running, 1):.3f} store revisions per report "
+          f"({rev1 - rev0} revisions, events and cursor included); gantryd CPU "
+          f"{cpu / max(running, 1) * 1000:.3f} s per 1,000 reports", flush=True)
+
+
 def main():
     work = tempfile.mkdtemp(prefix="gantry-fleet-bench-")
     g = Gantryd(work)
@@ -229,6 +296,7 @@ def main():
         run_to_running(g, work)
         sim = simulated_fleet(g, work)
         runtask_throughput(g)
+        report_revisions(g, sim)
     finally:
         if sim:
             sim.send_signal(signal.SIGTERM)

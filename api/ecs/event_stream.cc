@@ -14,6 +14,8 @@ constexpr std::string_view kTaskPrefix = "/registry/tasks/";
 constexpr std::string_view kInstancePrefix = "/registry/containerinstances/";
 constexpr std::string_view kEventPrefix = "/registry/events/";
 constexpr const char* kCursorKey = "/gantry/event-stream/cursor";
+// Below store::kMaxTxnOps, and small enough that one commit stays a few milliseconds.
+constexpr size_t kMaxEventsPerCommit = 500;
 
 const schema::KindInfo& EventKind() { return *schema::FindKind("Event"); }
 
@@ -105,8 +107,15 @@ void EventStream::Run() {
       continue;
     }
     if (polled == store::Watch::Poll::kEvent) {
-      if (e.type == store::WatchEvent::Type::kPut) Emit(e.kv);
-      last = e.kv.mod_revision;
+      // Whatever else the watch already holds goes into the same store transaction: a burst of
+      // task changes costs one revision, not one per change.
+      std::vector<store::KeyValue> batch;
+      do {
+        last = e.kv.mod_revision;
+        if (e.type == store::WatchEvent::Type::kPut) batch.push_back(std::move(e.kv));
+      } while (batch.size() < kMaxEventsPerCommit &&
+               watch_->Next(e, std::chrono::milliseconds(0)) == store::Watch::Poll::kEvent);
+      Emit(batch);
     }
     auto now = std::chrono::steady_clock::now();
     if (last != saved_cursor_ && now - last_save > std::chrono::seconds(1)) {
@@ -186,18 +195,31 @@ std::unique_ptr<v1::Event> EventStream::EventFor(const store::KeyValue& kv) cons
   return event;
 }
 
-void EventStream::Emit(const store::KeyValue& kv) {
-  auto event = EventFor(kv);
-  if (!event) return;
-  std::string name = event->metadata().name();
-  auto created = objects_.Create(*event);
-  // AlreadyExists: a replay after a restart; the event is there.
-  if (created.ok()) {
-    emitted_.emplace_back(clock_.Now(), std::move(name));
-  } else if (created.status().code() != api::Code::kAlreadyExists && !warned_) {
-    std::cerr << "gantryd: event stream: cannot record " << name << ": "
-              << created.status().ToString() << std::endl;
-    warned_ = true;
+void EventStream::Emit(const std::vector<store::KeyValue>& changes) {
+  std::vector<std::unique_ptr<v1::Event>> events;
+  for (const auto& kv : changes) {
+    if (auto event = EventFor(kv)) events.push_back(std::move(event));
+  }
+  if (events.empty()) return;
+  std::vector<api::ObjectWrite> writes;
+  for (const auto& event : events) writes.push_back(api::ObjectWrite::Create(*event));
+  if (objects_.Commit(writes).ok()) {
+    const auto now = clock_.Now();
+    for (const auto& event : events) emitted_.emplace_back(now, event->metadata().name());
+    return;
+  }
+  // One by one, so an event a replay after a restart finds already recorded (AlreadyExists)
+  // does not hold up the others.
+  for (const auto& event : events) {
+    std::string name = event->metadata().name();
+    auto created = objects_.Create(*event);
+    if (created.ok()) {
+      emitted_.emplace_back(clock_.Now(), std::move(name));
+    } else if (created.status().code() != api::Code::kAlreadyExists && !warned_) {
+      std::cerr << "gantryd: event stream: cannot record " << name << ": "
+                << created.status().ToString() << std::endl;
+      warned_ = true;
+    }
   }
 }
 

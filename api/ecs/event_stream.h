@@ -11,6 +11,7 @@
 // detail.version is what DescribeTasks and DescribeContainerInstances show: a task's
 // status.version (raised by every state change TaskService makes), an instance's revision.
 //
+// The events of the changes the watch holds at one moment are created in one transaction.
 // Delivery is at least once: the revision followed is saved under /gantry/event-stream/cursor,
 // and an event's name is fixed by the change it describes, so a replay after a restart creates
 // nothing twice. Events older than the retention window are deleted.
@@ -21,6 +22,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "api/fleet/ecs_names.h"
 #include "api/fleet/fleet_cache.h"
@@ -45,7 +47,8 @@ class EventStream {
 
  private:
   void Run();
-  void Emit(const store::KeyValue& kv);
+  // The changes' events, in one store transaction when it can be.
+  void Emit(const std::vector<store::KeyValue>& changes);
   void SaveCursor(int64_t revision);
   void Expire();
 

@@ -251,6 +251,92 @@ TEST_F(FleetTest, TaskStateMachine) {
   EXPECT_EQ(collected, both);
 }
 
+TEST_F(FleetTest, AReportOfManyTasksIsOneStoreRevision) {
+  RegisterNine();
+  LaunchRequest req;
+  req.cluster = "demo";
+  req.task_definition = "myapp";
+  req.count = 10;
+  auto run = tasks_.RunTask(req);
+  ASSERT_TRUE(run.ok());
+  ASSERT_EQ(run->tasks.size(), 10u);
+  std::vector<v1::TaskStateReport> reports;
+  std::map<std::string, int> per_instance;
+  for (const auto& t : run->tasks) {
+    v1::TaskStateReport r;
+    r.set_task(t->metadata().name());
+    r.set_container_instance(t->spec().container_instance());
+    r.set_last_status("RUNNING");
+    reports.push_back(r);
+    per_instance[t->spec().container_instance()] += 1;
+  }
+  ASSERT_GT(per_instance.size(), 1u);
+  // One task reported twice in the batch: its last report is what it shows.
+  reports.push_back(reports.front());
+  reports.back().set_last_status("STOPPED");
+  const int64_t before = store_.CurrentRevision();
+  std::vector<v1::ReportFailure> failures;
+  auto reported = tasks_.Report(reports, failures);
+  EXPECT_TRUE(failures.empty());
+  ASSERT_EQ(reported.size(), reports.size());
+  EXPECT_EQ(store_.CurrentRevision(), before + 1);
+  const std::string first = reports.front().task();
+  for (const auto& t : reported) {
+    EXPECT_EQ(t->metadata().resource_version(), std::to_string(before + 1));
+    EXPECT_EQ(t->status().last_status(), t->metadata().name() == first ? "STOPPED" : "RUNNING");
+  }
+  // The instances' counts were written in the same revision, and from the store, not the cache.
+  for (const auto& [instance, count] : per_instance) {
+    auto stored = objects_.Get(*schema::FindKind("ContainerInstance"), instance);
+    ASSERT_TRUE(stored.ok());
+    const auto& ci = static_cast<const v1::ContainerInstance&>(**stored);
+    EXPECT_EQ(ci.metadata().resource_version(), std::to_string(before + 1));
+    const bool holds_first = instance == reports.front().container_instance();
+    EXPECT_EQ(ci.status().running_tasks_count(), count - (holds_first ? 1 : 0)) << instance;
+    EXPECT_EQ(ci.status().pending_tasks_count(), 0) << instance;
+    EXPECT_EQ(ci.status().remaining_resources().memory(), 4096 - 512 * (count - holds_first))
+        << instance;
+  }
+}
+
+TEST_F(FleetTest, AReportOnAnInstanceChangedBehindTheCacheStillCountsRight) {
+  RegisterNine();
+  LaunchRequest req;
+  req.cluster = "demo";
+  req.task_definition = "myapp";
+  auto run = tasks_.RunTask(req);
+  ASSERT_TRUE(run.ok());
+  TaskPtr task = run->tasks.at(0);
+  const std::string on = task->spec().container_instance();
+  // Another writer changes the instance; the cache may not have seen it when the report comes,
+  // so the batched commit is stale and the report is applied one write at a time.
+  const auto& kind = *schema::FindKind("ContainerInstance");
+  ASSERT_TRUE(
+      objects_
+          .Mutate(kind, on,
+                  [](google::protobuf::Message& m) -> api::StatusOr<bool> {
+                    static_cast<v1::ContainerInstance&>(m).mutable_status()->set_agent_updated_at(
+                        "2026-01-01T00:00:00Z");
+                    return true;
+                  })
+          .ok());
+  v1::TaskStateReport r;
+  r.set_task(task->metadata().name());
+  r.set_container_instance(on);
+  r.set_last_status("RUNNING");
+  std::vector<v1::ReportFailure> failures;
+  auto reported = tasks_.Report({r}, failures);
+  EXPECT_TRUE(failures.empty());
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_EQ(reported[0]->status().last_status(), "RUNNING");
+  auto stored = objects_.Get(kind, on);
+  ASSERT_TRUE(stored.ok());
+  const auto& ci = static_cast<const v1::ContainerInstance&>(**stored);
+  EXPECT_EQ(ci.status().running_tasks_count(), 1);
+  EXPECT_EQ(ci.status().pending_tasks_count(), 0);
+  EXPECT_EQ(ci.status().agent_updated_at(), "2026-01-01T00:00:00Z");
+}
+
 TEST_F(FleetTest, DrainingGetsNoNewTasks) {
   RegisterNine();
   for (const auto& ci : cache_.InstancesIn("demo")) {

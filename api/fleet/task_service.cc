@@ -402,6 +402,64 @@ std::vector<TaskPtr> TaskService::ListTasks(const TaskFilter& filter) const {
   return out;
 }
 
+namespace {
+
+// A report applied to the task as it stands. False when it changes nothing: states only move
+// forward and STOPPED is final.
+bool ApplyReport(v1::Task& t, const v1::TaskStateReport& r, const std::string& now) {
+  auto* st = t.mutable_status();
+  if (Rank(r.last_status()) < Rank(st->last_status())) return false;
+  v1::TaskStatus before = *st;
+  if (r.last_status() == "RUNNING" && st->started_at().empty()) st->set_started_at(now);
+  if (r.last_status() == "STOPPED") {
+    if (st->stopped_at().empty()) st->set_stopped_at(now);
+    if (st->stopping_at().empty()) st->set_stopping_at(now);
+    // The reason the server gave (StopTask, instance lost) wins over the agent's.
+    st->set_stopped_reason(!t.spec().stopped_reason().empty() ? t.spec().stopped_reason()
+                                                              : r.stopped_reason());
+    // A StopTask is the user's; a lost instance has no ECS stop code.
+    const std::string& given = t.spec().stopped_reason();
+    st->set_stop_code(given.empty()                  ? r.stop_code()
+                      : given == kReasonInstanceLost ? std::string()
+                                                     : std::string("UserInitiated"));
+  }
+  st->set_last_status(r.last_status());
+  if (r.containers_size() > 0) *st->mutable_containers() = r.containers();
+  if (google::protobuf::util::MessageDifferencer::Equals(before, *st)) return false;
+  st->set_version(st->version() + 1);
+  return true;
+}
+
+}  // namespace
+
+v1::ContainerInstanceStatus CountedStatus(const v1::ContainerInstance& instance,
+                                          const std::vector<TaskPtr>& tasks) {
+  const auto& registered = instance.spec().registered_resources();
+  int64_t cpu = registered.cpu(), memory = registered.memory();
+  int running = 0, pending = 0;
+  std::set<int32_t> ports(registered.ports().begin(), registered.ports().end());
+  for (const auto& t : tasks) {
+    if (!HoldsResources(*t)) continue;
+    cpu -= t->spec().cpu();
+    memory -= t->spec().memory();
+    ports.insert(t->spec().host_ports().begin(), t->spec().host_ports().end());
+    (t->status().last_status() == "RUNNING" ? running : pending) += 1;
+  }
+  v1::ContainerInstanceStatus counted = instance.status();
+  // Clamped: tasks written before validation could over-commit past 32 bits.
+  auto clamp = [](int64_t v) {
+    return static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX));
+  };
+  counted.mutable_remaining_resources()->set_cpu(clamp(cpu));
+  counted.mutable_remaining_resources()->set_memory(clamp(memory));
+  counted.mutable_remaining_resources()->clear_ports();
+  counted.clear_ports_in_use();
+  for (int32_t p : ports) counted.add_ports_in_use(p);
+  counted.set_running_tasks_count(running);
+  counted.set_pending_tasks_count(pending);
+  return counted;
+}
+
 std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>& reports,
                                          std::vector<v1::ReportFailure>& failures) {
   auto fail = [&](const std::string& task, const std::string& message, bool retry) {
@@ -411,10 +469,22 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
     f.set_retry(retry);
     failures.push_back(std::move(f));
   };
-  std::vector<TaskPtr> out;
-  std::set<std::string> touched;
+  // Every report is applied to the task as the batch has left it; the changed tasks and the
+  // recounts of their instances then go to the store together, one transaction per group of
+  // instances, so a report costs one revision rather than one per task plus one per instance.
+  struct Changed {
+    TaskPtr before;
+    std::shared_ptr<v1::Task> after;
+  };
+  std::map<std::string, Changed> changed;  // by task
+  std::map<std::string, std::vector<std::string>> by_instance;
+  std::vector<std::string> reported;  // in report order, for the answer
+  std::map<std::string, std::vector<const v1::TaskStateReport*>> reports_of;
+  std::map<std::string, TaskPtr> unchanged;  // reported tasks no report changed
+  const std::string now = api::FormatTime(clock_.Now());
   for (const auto& r : reports) {
-    TaskPtr current = cache_.Task(r.task());
+    auto it = changed.find(r.task());
+    TaskPtr current = it != changed.end() ? it->second.after : cache_.Task(r.task());
     if (!current) {
       auto loaded = objects_.Get(TaskKind(), r.task());
       if (!loaded.ok()) {
@@ -435,41 +505,104 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
            "lastStatus must be PENDING, RUNNING or STOPPED, got '" + r.last_status() + "'", false);
       continue;
     }
-    auto now = api::FormatTime(clock_.Now());
-    auto stored =
-        MutateObserved<v1::Task>(objects_, cache_, r.task(), [&](v1::Task& t) -> StatusOr<bool> {
-          auto* st = t.mutable_status();
-          // States only move forward; STOPPED is final.
-          if (Rank(r.last_status()) < Rank(st->last_status())) return false;
-          v1::TaskStatus before = *st;
-          if (r.last_status() == "RUNNING" && st->started_at().empty()) st->set_started_at(now);
-          if (r.last_status() == "STOPPED") {
-            if (st->stopped_at().empty()) st->set_stopped_at(now);
-            if (st->stopping_at().empty()) st->set_stopping_at(now);
-            // The reason the server gave (StopTask, instance lost) wins over the agent's.
-            st->set_stopped_reason(!t.spec().stopped_reason().empty() ? t.spec().stopped_reason()
-                                                                      : r.stopped_reason());
-            // A StopTask is the user's; a lost instance has no ECS stop code.
-            const std::string& given = t.spec().stopped_reason();
-            st->set_stop_code(given.empty()                  ? r.stop_code()
-                              : given == kReasonInstanceLost ? std::string()
-                                                             : std::string("UserInitiated"));
-          }
-          st->set_last_status(r.last_status());
-          if (r.containers_size() > 0) *st->mutable_containers() = r.containers();
-          if (google::protobuf::util::MessageDifferencer::Equals(before, *st)) return false;
-          st->set_version(st->version() + 1);
-          return true;
-        });
-    if (!stored.ok()) {
-      fail(r.task(), stored.status().ToString(), stored.status().code() != Code::kNotFound);
+    reported.push_back(r.task());
+    reports_of[r.task()].push_back(&r);
+    auto next = std::make_shared<v1::Task>(*current);
+    if (!ApplyReport(*next, r, now)) {
+      unchanged.emplace(r.task(), current);
       continue;
     }
-    if ((*stored)->status().last_status() != current->status().last_status())
-      touched.insert((*stored)->spec().container_instance());
-    out.push_back(std::move(*stored));
+    if (it == changed.end()) {
+      by_instance[next->spec().container_instance()].push_back(r.task());
+      changed.emplace(r.task(), Changed{current, std::move(next)});
+    } else {
+      it->second.after = std::move(next);
+    }
   }
-  for (const auto& instance : touched) (void)RecountInstance(instance);
+
+  std::set<std::string> failed;
+  // One report at a time, as before batching: for a group whose commit failed (a task or
+  // instance changed since the cache saw it, or went away).
+  auto apply_one_by_one = [&](const std::vector<std::string>& instances) {
+    for (const auto& instance : instances) {
+      for (const auto& id : by_instance[instance]) {
+        auto stored =
+            MutateObserved<v1::Task>(objects_, cache_, id, [&](v1::Task& t) -> StatusOr<bool> {
+              bool any = false;
+              for (const auto* r : reports_of[id]) any |= ApplyReport(t, *r, now);
+              return any;
+            });
+        if (!stored.ok()) {
+          fail(id, stored.status().ToString(), stored.status().code() != Code::kNotFound);
+          failed.insert(id);
+          continue;
+        }
+        changed[id].after = std::const_pointer_cast<v1::Task>(*stored);
+      }
+      (void)RecountInstance(instance);
+    }
+  };
+  auto commit = [&](const std::vector<std::string>& instances) {
+    std::vector<api::ObjectWrite> writes;
+    std::vector<v1::ContainerInstance> recounted;
+    recounted.reserve(instances.size());  // writes point into it
+    for (const auto& instance : instances) {
+      for (const auto& id : by_instance[instance])
+        writes.push_back(api::ObjectWrite::UpdateStatus(*changed[id].after));
+      InstancePtr ci = cache_.Instance(instance);
+      if (!ci) continue;
+      std::vector<TaskPtr> tasks = cache_.TasksOn(instance);
+      for (auto& t : tasks) {
+        auto it = changed.find(t->metadata().name());
+        if (it != changed.end()) t = it->second.after;
+      }
+      v1::ContainerInstanceStatus counted = CountedStatus(*ci, tasks);
+      if (google::protobuf::util::MessageDifferencer::Equals(counted, ci->status())) continue;
+      v1::ContainerInstance& next = recounted.emplace_back(*ci);
+      *next.mutable_status() = std::move(counted);
+      writes.push_back(api::ObjectWrite::UpdateStatus(next));
+    }
+    auto committed = objects_.Commit(writes);
+    if (!committed.ok()) {
+      apply_one_by_one(instances);
+      return;
+    }
+    for (auto& object : committed->objects) {
+      if (auto* task = dynamic_cast<v1::Task*>(object.get())) {
+        cache_.Observe(*task);
+        // The name is read before the move: an assignment evaluates its right side first.
+        auto& entry = changed[task->metadata().name()];
+        entry.after = std::make_shared<v1::Task>(std::move(*task));
+      } else {
+        cache_.Observe(static_cast<const v1::ContainerInstance&>(*object));
+      }
+    }
+  };
+  std::vector<std::string> group;  // instances whose tasks go in the next commit
+  size_t group_ops = 0;
+  auto flush = [&] {
+    if (group.empty()) return;
+    if (group_ops > store::kMaxTxnOps) {
+      apply_one_by_one(group);  // one instance with more reports than a transaction holds
+    } else {
+      commit(group);
+    }
+    group.clear();
+    group_ops = 0;
+  };
+  for (const auto& [instance, tasks] : by_instance) {
+    if (group_ops + tasks.size() + 1 > store::kMaxTxnOps) flush();
+    group.push_back(instance);
+    group_ops += tasks.size() + 1;
+  }
+  flush();
+
+  std::vector<TaskPtr> out;
+  for (const auto& id : reported) {
+    if (failed.count(id)) continue;
+    auto it = changed.find(id);
+    out.push_back(it != changed.end() ? TaskPtr(it->second.after) : unchanged[id]);
+  }
   return out;
 }
 
@@ -503,29 +636,7 @@ api::Status TaskService::RecountInstance(const std::string& instance) {
   if (!ci) return Status(Code::kNotFound, "container instance " + instance + " not found");
   auto updated = MutateObserved<v1::ContainerInstance>(
       objects_, cache_, instance, [&](v1::ContainerInstance& c) -> StatusOr<bool> {
-        const auto& registered = c.spec().registered_resources();
-        int64_t cpu = registered.cpu(), memory = registered.memory();
-        int running = 0, pending = 0;
-        std::set<int32_t> ports(registered.ports().begin(), registered.ports().end());
-        for (const auto& t : cache_.TasksOn(instance)) {
-          if (!HoldsResources(*t)) continue;
-          cpu -= t->spec().cpu();
-          memory -= t->spec().memory();
-          ports.insert(t->spec().host_ports().begin(), t->spec().host_ports().end());
-          (t->status().last_status() == "RUNNING" ? running : pending) += 1;
-        }
-        v1::ContainerInstanceStatus want = c.status();
-        // Clamped: tasks written before validation could over-commit past 32 bits.
-        auto clamp = [](int64_t v) {
-          return static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX));
-        };
-        want.mutable_remaining_resources()->set_cpu(clamp(cpu));
-        want.mutable_remaining_resources()->set_memory(clamp(memory));
-        want.mutable_remaining_resources()->clear_ports();
-        want.clear_ports_in_use();
-        for (int32_t p : ports) want.add_ports_in_use(p);
-        want.set_running_tasks_count(running);
-        want.set_pending_tasks_count(pending);
+        v1::ContainerInstanceStatus want = CountedStatus(c, cache_.TasksOn(instance));
         if (google::protobuf::util::MessageDifferencer::Equals(want, c.status())) return false;
         *c.mutable_status() = want;
         return true;

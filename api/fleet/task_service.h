@@ -2,7 +2,8 @@
 
 // Tasks: RunTask and StartTask (placement through placement/), StopTask, ListTasks, and the
 // agent's state reports. Every task change also recounts its instance's remaining resources and
-// task counts, which ECS shows on the container instance.
+// task counts, which ECS shows on the container instance; an agent's report writes its tasks and
+// those recounts in one transaction.
 //
 //   RunTask ─▶ task definition (cpu, memory, host ports, constraints)
 //           ─▶ api::Launcher (its snapshot kept from the FleetCache's changes) ─▶ Task{PENDING}
@@ -61,6 +62,11 @@ api::StatusOr<TaskResources> ResourcesOf(const v1::TaskDefinition& definition);
 
 using api::HoldsResources;
 
+// The instance's status with remaining resources, ports in use and task counts recounted from
+// `tasks` (those assigned to it).
+v1::ContainerInstanceStatus CountedStatus(const v1::ContainerInstance& instance,
+                                          const std::vector<TaskPtr>& tasks);
+
 // The task definition a launch runs: `reference` is family:revision, an ARN, or a bare family,
 // which means its latest ACTIVE revision (its latest revision when none is ACTIVE, which a
 // launch then refuses as inactive). kNotFound when there is none.
@@ -99,7 +105,8 @@ class TaskService {
 
   // Agent reports. A report for a task of another instance, or an unknown task, becomes a
   // failure (not to be retried); a store error a failure to retry; the others are applied in
-  // order.
+  // order. The changed tasks and their instances' recounts are written together: one store
+  // revision per batch of up to store::kMaxTxnOps writes.
   std::vector<TaskPtr> Report(const std::vector<v1::TaskStateReport>& reports,
                               std::vector<v1::ReportFailure>& failures);
   // The instance is gone: its unfinished tasks become STOPPED with `reason`.

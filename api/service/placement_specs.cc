@@ -6,10 +6,6 @@
 
 namespace gantry::api {
 
-std::string InstanceStatusOf(const v1::ContainerInstance& instance) {
-  return instance.status().status().empty() ? "ACTIVE" : instance.status().status();
-}
-
 placement::InstanceSpec InstanceSpecOf(const v1::ContainerInstance& ci) {
   placement::InstanceSpec spec;
   spec.id = ci.metadata().name();
@@ -29,8 +25,6 @@ placement::InstanceSpec InstanceSpecOf(const v1::ContainerInstance& ci) {
                     ci.spec().registered_resources().ports().end());
   return spec;
 }
-
-bool HoldsResources(const v1::Task& task) { return task.status().last_status() != "STOPPED"; }
 
 placement::TaskSpec TaskSpecOf(const v1::Task& task) {
   placement::TaskSpec t;

@@ -6,20 +6,18 @@
 #include <cstdint>
 #include <string>
 
+#include "api/schema/object_state.h"
 #include "gantry/v1/objects.pb.h"
 #include "placement/types.h"
 
 namespace gantry::api {
 
-// ACTIVE, DRAINING or INACTIVE as stored (ACTIVE when not yet set).
-std::string InstanceStatusOf(const v1::ContainerInstance& instance);
+using schema::HoldsResources;
+using schema::InstanceStatusOf;
 
 // The instance without its tasks: identity, status, connectivity, attributes, registered
 // resources and reserved ports.
 placement::InstanceSpec InstanceSpecOf(const v1::ContainerInstance& instance);
-
-// A task holds its instance's resources until the agent reports it STOPPED.
-bool HoldsResources(const v1::Task& task);
 
 // What a task holds. A Task written without a group is in its family's, as ECS's RunTask
 // default says.
