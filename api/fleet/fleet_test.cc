@@ -413,12 +413,6 @@ TEST_F(FleetTest, SilentAgentDisconnectsThenLosesItsTasks) {
   auto unknown = instances_.Heartbeat({"i-00", "i-never"});
   EXPECT_EQ(unknown, std::vector<std::string>{"i-never"});
   EXPECT_TRUE(cache_.Instance("i-00")->status().agent_connected());
-  instances_.Tick();
-  auto cluster = objects_.Get(*schema::FindKind("Cluster"), "demo");
-  ASSERT_TRUE(cluster.ok());
-  EXPECT_EQ(
-      static_cast<const v1::Cluster&>(**cluster).status().registered_container_instances_count(),
-      9);
 }
 
 // A new instance counts as heard from when it registers, not when gantryd started.

@@ -1,8 +1,6 @@
 #include "api/fleet/instance_service.h"
 
 #include <algorithm>
-#include <array>
-#include <map>
 #include <set>
 
 #include "api/fleet/ecs_names.h"
@@ -335,8 +333,6 @@ Status InstanceService::ChangeAttributes(const std::string& cluster,
 void InstanceService::Tick() {
   auto now = clock_.Now();
   std::vector<InstanceLiveness> liveness;
-  std::map<std::string, std::array<int, 3>> counts;  // cluster -> instances, running, pending
-  for (const auto& cluster : cache_.Clusters()) counts[cluster] = {0, 0, 0};
   for (const auto& ci : cache_.AllInstances()) {
     if (InstanceStatusOf(*ci) == "INACTIVE") continue;  // deregistered: nothing to watch
     InstanceLiveness l;
@@ -351,29 +347,10 @@ void InstanceService::Tick() {
       l.last_heartbeat = it == last_heartbeat_.end() ? started_ : it->second;
     }
     liveness.push_back(std::move(l));
-    counts[ci->spec().cluster()][0] += 1;
   }
   LifecycleActions actions = PlanLifecycle(liveness, now, options_);
   for (const auto& name : actions.disconnect) (void)SetConnected(name, false);
   for (const auto& name : actions.lose) tasks_.StopTasksOn(name, kReasonInstanceLost);
-
-  for (const auto& t : cache_.AllTasks()) {
-    if (!HoldsResources(*t)) continue;
-    counts[t->spec().cluster()][t->status().last_status() == "RUNNING" ? 1 : 2] += 1;
-  }
-  for (const auto& [cluster, c] : counts) {
-    (void)objects_.Mutate(
-        ClusterKind(), cluster, [&, c = c](google::protobuf::Message& m) -> StatusOr<bool> {
-          auto* st = static_cast<v1::Cluster&>(m).mutable_status();
-          if (st->registered_container_instances_count() == c[0] &&
-              st->running_tasks_count() == c[1] && st->pending_tasks_count() == c[2])
-            return false;
-          st->set_registered_container_instances_count(c[0]);
-          st->set_running_tasks_count(c[1]);
-          st->set_pending_tasks_count(c[2]);
-          return true;
-        });
-  }
 }
 
 }  // namespace gantry::fleet

@@ -1,9 +1,9 @@
 #pragma once
 
 // gantryd's periodic fleet work on one thread: the instance lifecycle every second (silent
-// agents disconnect, lost instances lose their tasks, cluster counts), and once a minute the
-// collection of tasks stopped longer than the retention window, with their output, and of
-// clientToken records older than 24 hours.
+// agents disconnect, lost instances lose their tasks; the cluster controller keeps cluster
+// counts), and once a minute the collection of tasks stopped longer than the retention window, with
+// their output, and of clientToken records older than 24 hours.
 
 #include <chrono>
 #include <condition_variable>

@@ -40,12 +40,15 @@
 #include "api/fleet/task_service.h"
 #include "api/grpc/grpc_server.h"
 #include "api/rest/rest_server.h"
+#include "api/service/local_client.h"
 #include "api/service/object_service.h"
 #include "cmd/common/flags.h"
 #include "cmd/gantryd/fleet_housekeeping.h"
 #include "cmd/gantryd/gantryd_metrics.h"
 #include "cmd/gantryd/memory_release.h"
 #include "cmd/gantryd/retention.h"
+#include "controllers/cluster/cluster_controller.h"
+#include "controllers/runtime/manager.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace {
@@ -369,6 +372,25 @@ int main(int argc, char** argv) {
   gantry::ecs::EventStream event_stream(**store, service, fleet_cache, ecs_names, clock,
                                         flags.event_retention);
   if (auto st = event_stream.Start(); !st.ok()) return Fail("event stream: " + st.ToString());
+  // The controllers, on the in-process client: informers fill from the store before any
+  // reconcile runs, and their queues and reconciles show on /metrics.
+  gantry::api::LocalClient controller_client(service);
+  gantry::controllers::runtime::Manager controllers(controller_client, clock);
+  gantry::controllers::runtime::ControllerOptions cluster_options;
+  cluster_options.queue_metrics =
+      controller_metrics.ForQueue(gantry::controllers::cluster::ClusterController::kName);
+  cluster_options.metrics =
+      controller_metrics.ForController(gantry::controllers::cluster::ClusterController::kName);
+  gantry::controllers::cluster::ClusterController cluster_controller(
+      controller_client, clock, controllers.informers(), std::move(cluster_options));
+  controllers.Add(cluster_controller.controller());
+  // The informers call into the controller: on every way out, they stop before it is destroyed.
+  struct StopControllers {
+    gantry::controllers::runtime::Manager& manager;
+    ~StopControllers() { manager.Stop(); }
+  } stop_controllers{controllers};
+  if (auto st = controllers.Start(std::chrono::seconds(60)); !st.ok())
+    return Fail("controllers: " + st.ToString());
   rest.own_auth_routes = [&](const gantry::rest::HttpRequest& r, gantry::rest::HttpResponse& out,
                              std::string& resource) {
     if (!ecs_endpoint.Serve(r, out)) return false;
@@ -417,6 +439,7 @@ int main(int argc, char** argv) {
   housekeeping.reset();
   (*grpc_server)->Stop();
   (*server)->Stop();
+  controllers.Stop();
   event_stream.Stop();
   fleet_cache.Stop();
   grpc_server->reset();

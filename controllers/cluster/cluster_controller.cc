@@ -1,0 +1,112 @@
+#include "controllers/cluster/cluster_controller.h"
+
+#include <chrono>
+#include <cstdlib>
+
+#include "api/schema/kinds.h"
+#include "controllers/cluster/cluster_status_plan.h"
+
+namespace gantry::controllers::cluster {
+namespace {
+
+constexpr const char* kByCluster = "cluster";
+// How long a reconcile waits for the informer to show its own write before returning anyway
+// (the next pass then fails on a stale resourceVersion and is retried).
+constexpr std::chrono::seconds kOwnWriteWait{5};
+
+template <typename T>
+std::string ClusterOf(const google::protobuf::Message& object) {
+  return ClusterNameOf(static_cast<const T&>(object).spec().cluster());
+}
+
+template <typename T>
+std::vector<const T*> Typed(const std::vector<runtime::ObjectRef>& objects) {
+  std::vector<const T*> out;
+  out.reserve(objects.size());
+  for (const auto& o : objects) out.push_back(static_cast<const T*>(o.get()));
+  return out;
+}
+
+}  // namespace
+
+ClusterController::ClusterController(client::Client& client, clock::Clock& clock,
+                                     runtime::InformerFactory& informers,
+                                     runtime::ControllerOptions options)
+    : client_(client),
+      clock_(clock),
+      clusters_(informers.For(*schema::FindKind("Cluster"))),
+      instances_(informers.For(*schema::FindKind("ContainerInstance"))),
+      tasks_(informers.For(*schema::FindKind("Task"))),
+      services_(informers.For(*schema::FindKind("Service"))) {
+  if (options.name.empty()) options.name = kName;
+  controller_ = std::make_unique<runtime::Controller>(
+      clock, [this](const std::string& key) { return Reconcile(key); }, std::move(options));
+  runtime::WorkQueue& queue = controller_->queue();
+
+  clusters_.AddEventHandlers({
+      [&queue](const runtime::ObjectRef& added) { queue.Add(schema::MetaOf(*added).name()); },
+      [&queue](const runtime::ObjectRef&, const runtime::ObjectRef& now) {
+        queue.Add(schema::MetaOf(*now).name());
+      },
+      nullptr,
+  });
+  // A change of an object that refers to a cluster recounts that cluster (both, when it moved).
+  auto watch_referrers = [&queue](runtime::Informer& informer, auto cluster_of) {
+    informer.AddIndex(kByCluster, [cluster_of](const google::protobuf::Message& o) {
+      return std::vector<std::string>{cluster_of(o)};
+    });
+    auto enqueue = [&queue, cluster_of](const runtime::ObjectRef& o) { queue.Add(cluster_of(*o)); };
+    informer.AddEventHandlers({
+        enqueue,
+        [&queue, cluster_of](const runtime::ObjectRef& before, const runtime::ObjectRef& now) {
+          const std::string was = cluster_of(*before), is = cluster_of(*now);
+          queue.Add(is);
+          if (was != is) queue.Add(was);
+        },
+        enqueue,
+    });
+  };
+  watch_referrers(instances_, ClusterOf<v1::ContainerInstance>);
+  watch_referrers(tasks_, ClusterOf<v1::Task>);
+  watch_referrers(services_, ClusterOf<v1::Service>);
+}
+
+api::StatusOr<runtime::ReconcileOutcome> ClusterController::Reconcile(const std::string& name) {
+  runtime::ObjectRef cluster = clusters_.Get(name);
+  if (!cluster) {  // deleted, or not created yet
+    std::lock_guard lock(mu_);
+    last_write_.erase(name);
+    return runtime::ReconcileOutcome{};
+  }
+  const auto counts =
+      CountCluster(Typed<v1::ContainerInstance>(instances_.ByIndex(kByCluster, name)),
+                   Typed<v1::Task>(tasks_.ByIndex(kByCluster, name)),
+                   Typed<v1::Service>(services_.ByIndex(kByCluster, name)));
+  std::optional<clock::Clock::TimePoint> last_write;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = last_write_.find(name); it != last_write_.end()) last_write = it->second;
+  }
+  const auto now = clock_.Now();
+  auto action =
+      PlanClusterStatus(static_cast<const v1::Cluster&>(*cluster), counts, last_write, now);
+  if (!action.write) return runtime::ReconcileOutcome{.requeue_after = action.wait};
+  auto written = client_.UpdateStatus(*action.write);
+  if (!written.ok()) {
+    // Gone meanwhile: its delete event ends it. Anything else (a stale resourceVersion, a
+    // store error) is retried with backoff.
+    if (written.status().code() == api::Code::kNotFound) return runtime::ReconcileOutcome{};
+    return written.status();
+  }
+  {
+    std::lock_guard lock(mu_);
+    last_write_[name] = now;
+  }
+  int64_t revision = 0;
+  const std::string& rv = schema::MetaOf(**written).resource_version();
+  if (!rv.empty()) revision = std::strtoll(rv.c_str(), nullptr, 10);
+  (void)clusters_.WaitForRevision(revision, kOwnWriteWait);
+  return runtime::ReconcileOutcome{};
+}
+
+}  // namespace gantry::controllers::cluster
