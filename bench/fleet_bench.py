@@ -253,6 +253,7 @@ def report_revisions(g, sim, reports=10000):
     (SIGSTOP) while `reports` tasks are launched, so every PENDING -> RUNNING report of them
     arrives after the launches are written; the window then holds the reports, the events they
     make, the event stream's cursor and the fleet's heartbeats."""
+    settle(g)  # the earlier phases' reports are in, and the cluster's counts say so
     os.kill(sim.pid, signal.SIGSTOP)
     try:
         running0 = g.running_tasks("sim")

@@ -383,9 +383,8 @@ class EcsOperations {
  private:
   // The cluster a request names (default "default"), which must exist.
   StatusOr<std::string> ExistingCluster(const std::string& given);
-  // The cluster with its counts from the fleet cache and the Service objects.
-  std::string CountedClusterJson(const v1::Cluster& cluster,
-                                 const std::map<std::string, int>& services);
+  // Services by cluster, for DeleteCluster's precondition. (DescribeClusters shows the counts
+  // the cluster controller keeps in the cluster's status.)
   std::map<std::string, int> ActiveServices();
   // family, family:revision or ARN; a bare family means its latest ACTIVE revision.
   StatusOr<std::unique_ptr<v1::TaskDefinition>> FindDefinition(const std::string& reference);
@@ -459,27 +458,6 @@ std::map<std::string, int> EcsOperations::ActiveServices() {
   return out;
 }
 
-std::string EcsOperations::CountedClusterJson(const v1::Cluster& cluster,
-                                              const std::map<std::string, int>& services) {
-  v1::Cluster counted = cluster;
-  const std::string& name = cluster.metadata().name();
-  int registered = 0, running = 0, pending = 0;
-  for (const auto& ci : cache_.InstancesIn(name)) {
-    if (fleet::InstanceStatusOf(*ci) != "INACTIVE") ++registered;
-  }
-  for (const auto& t : cache_.TasksIn(name)) {
-    if (!fleet::HoldsResources(*t)) continue;
-    (t->status().last_status() == "RUNNING" ? running : pending) += 1;
-  }
-  auto* st = counted.mutable_status();
-  st->set_registered_container_instances_count(registered);
-  st->set_running_tasks_count(running);
-  st->set_pending_tasks_count(pending);
-  auto it = services.find(name);
-  st->set_active_services_count(it == services.end() ? 0 : it->second);
-  return ClusterJson(counted, names_);
-}
-
 StatusOr<std::unique_ptr<v1::TaskDefinition>> EcsOperations::FindDefinition(
     const std::string& reference) {
   const std::string name = fleet::ShortName(reference);
@@ -534,8 +512,7 @@ EcsResponse EcsOperations::CreateCluster(Input& in) {
   } else {
     return EcsErrorFrom(Renamed(created.status(), {{"metadata.name", "clusterName"}}));
   }
-  return Ok("{\"cluster\":" +
-            CountedClusterJson(static_cast<const v1::Cluster&>(*stored), ActiveServices()) + "}");
+  return Ok("{\"cluster\":" + ClusterJson(static_cast<const v1::Cluster&>(*stored), names_) + "}");
 }
 
 EcsResponse EcsOperations::DeleteCluster(Input& in) {
@@ -571,7 +548,7 @@ EcsResponse EcsOperations::DeleteCluster(Input& in) {
   // with its last state marked INACTIVE.
   v1::Cluster gone = static_cast<const v1::Cluster&>(**deleted);
   gone.mutable_status()->set_status("INACTIVE");
-  return Ok("{\"cluster\":" + CountedClusterJson(gone, {}) + "}");
+  return Ok("{\"cluster\":" + ClusterJson(gone, names_) + "}");
 }
 
 EcsResponse EcsOperations::ListClusters(Input& in) {
@@ -595,7 +572,6 @@ EcsResponse EcsOperations::DescribeClusters(Input& in) {
   if (given.size() > kMaxDescribe)
     return EcsErrorFrom(api::InvalidArgument("clusters", "at most 100 clusters per call"));
   if (given.empty()) given.push_back(fleet::kDefaultCluster);
-  auto services = ActiveServices();
   std::vector<std::string> clusters;
   std::vector<Failure> failures;
   for (const auto& g : given) {
@@ -606,7 +582,7 @@ EcsResponse EcsOperations::DescribeClusters(Input& in) {
       failures.push_back({names_.ClusterArn(name), "MISSING", ""});
       continue;
     }
-    clusters.push_back(CountedClusterJson(static_cast<const v1::Cluster&>(**got), services));
+    clusters.push_back(ClusterJson(static_cast<const v1::Cluster&>(**got), names_));
   }
   return Ok(WithFailures("clusters", clusters, failures));
 }

@@ -8,9 +8,14 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
+#include "api/clock/system_clock.h"
 #include "api/ecs/ecs_shapes.h"
 #include "api/fleet/testing/fleet_harness.h"
+#include "api/service/local_client.h"
+#include "controllers/cluster/cluster_controller.h"
+#include "controllers/runtime/manager.h"
 
 namespace gantry::ecs {
 namespace {
@@ -33,6 +38,24 @@ struct Reply {
 std::ostream& operator<<(std::ostream& os, const Reply& r) {
   return os << r.status << " " << r.body.dump();
 }
+
+// gantryd's cluster controller over the test's objects, on real time (its status writes are
+// spaced by an interval). Stopped before it goes: its informers call into it.
+struct ClusterControllerRunning {
+  explicit ClusterControllerRunning(api::ObjectService& objects) : client(objects) {
+    manager = std::make_unique<controllers::runtime::Manager>(client, clock);
+    controller = std::make_unique<controllers::cluster::ClusterController>(
+        client, clock, manager->informers(), controllers::runtime::ControllerOptions{});
+    manager->Add(controller->controller());
+    EXPECT_TRUE(manager->Start(std::chrono::seconds(10)).ok());
+  }
+  ~ClusterControllerRunning() { manager->Stop(); }
+
+  api::LocalClient client;
+  clock::SystemClock clock;
+  std::unique_ptr<controllers::runtime::Manager> manager;
+  std::unique_ptr<controllers::cluster::ClusterController> controller;
+};
 
 class EcsHandlerTest : public fleet::testing::FleetHarness {
  protected:
@@ -190,10 +213,17 @@ TEST_F(EcsHandlerTest, Clusters) {
   EXPECT_FALSE(r.body.contains("nextToken"));
   EXPECT_EQ(Call("ListClusters", Json{{"maxResults", 0}}).type(), "InvalidParameterException");
 
-  // Counts come from the fleet.
+  // Counts are what the cluster controller keeps in the cluster's status, moments after the
+  // fleet changes.
+  ClusterControllerRunning counter(objects_);
   LaunchAndReport(2);
-  r = Call("DescribeClusters", Json{{"clusters", {"demo", names_.ClusterArn("nope")}}});
-  ASSERT_EQ(r.body["clusters"].size(), 1u) << r;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    r = Call("DescribeClusters", Json{{"clusters", {"demo", names_.ClusterArn("nope")}}});
+    ASSERT_EQ(r.body["clusters"].size(), 1u) << r;
+    if (r.body["clusters"][0]["runningTasksCount"] == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  } while (std::chrono::steady_clock::now() < deadline);
   EXPECT_EQ(r.body["clusters"][0]["registeredContainerInstancesCount"], 9);
   EXPECT_EQ(r.body["clusters"][0]["runningTasksCount"], 1);
   EXPECT_EQ(r.body["clusters"][0]["pendingTasksCount"], 1);

@@ -2,8 +2,8 @@
 
 // Keeps every Cluster's stored status counts (registered instances, running and pending tasks,
 // active services) equal to what its instances, tasks and Services say, within moments of each
-// change: what `gantryctl get clusters`, REST and watchers read. (DescribeClusters counts from
-// gantryd's fleet cache as it answers, so an ECS caller reads its own writes.)
+// change: the one place they are computed. DescribeClusters, `gantryctl get clusters`, REST and
+// watchers all read them from the cluster's status.
 //
 //   ContainerInstance / Task / Service change ─▶ enqueue its cluster's name
 //   reconcile(cluster) ─▶ CountCluster over the informers' indexes ─▶ PlanClusterStatus

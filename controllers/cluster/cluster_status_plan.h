@@ -34,7 +34,7 @@ ClusterCounts CountCluster(const std::vector<const v1::ContainerInstance*>& inst
 // Status writes for one cluster are at least this far apart: under a burst of task changes the
 // counts lag by at most this much, and the store sees one write per cluster per interval rather
 // than one per change.
-inline constexpr std::chrono::seconds kMinStatusWriteInterval{1};
+inline constexpr std::chrono::milliseconds kMinStatusWriteInterval{500};
 
 struct ClusterStatusAction {
   std::optional<v1::Cluster> write = std::nullopt;  // the cluster, recounted, to write now

@@ -74,7 +74,7 @@ TEST(PlanClusterStatusTest, AWriteSoonAfterTheLastWaitsOutTheInterval) {
 
   const auto soon = PlanClusterStatus(cluster, changed, now - std::chrono::milliseconds(300), now);
   EXPECT_FALSE(soon.write.has_value());
-  EXPECT_EQ(soon.wait, std::chrono::milliseconds(700));
+  EXPECT_EQ(soon.wait, std::chrono::milliseconds(200));
 
   EXPECT_TRUE(PlanClusterStatus(cluster, changed, now - kMinStatusWriteInterval, now).write);
   // Equal counts need neither a write nor a wait, however recent the last write.
