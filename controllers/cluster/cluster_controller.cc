@@ -78,20 +78,23 @@ api::StatusOr<runtime::ReconcileOutcome> ClusterController::Reconcile(const std:
     last_write_.erase(name);
     return runtime::ReconcileOutcome{};
   }
-  const auto counts =
-      CountCluster(Typed<v1::ContainerInstance>(instances_.ByIndex(kByCluster, name)),
-                   Typed<v1::Task>(tasks_.ByIndex(kByCluster, name)),
-                   Typed<v1::Service>(services_.ByIndex(kByCluster, name)));
   std::optional<clock::Clock::TimePoint> last_write;
   {
     std::lock_guard lock(mu_);
     if (auto it = last_write_.find(name); it != last_write_.end()) last_write = it->second;
   }
+  // Before counting: a cluster busy with task changes is requeued here, not recounted per change.
   const auto now = clock_.Now();
-  auto action =
-      PlanClusterStatus(static_cast<const v1::Cluster&>(*cluster), counts, last_write, now);
-  if (!action.write) return runtime::ReconcileOutcome{.requeue_after = action.wait};
-  auto written = client_.UpdateStatus(*action.write);
+  if (auto wait = RecountWait(last_write, now); wait > clock::Clock::Duration::zero()) {
+    return runtime::ReconcileOutcome{.requeue_after = wait};
+  }
+  const auto counts =
+      CountCluster(Typed<v1::ContainerInstance>(instances_.ByIndex(kByCluster, name)),
+                   Typed<v1::Task>(tasks_.ByIndex(kByCluster, name)),
+                   Typed<v1::Service>(services_.ByIndex(kByCluster, name)));
+  auto next = PlanClusterStatus(static_cast<const v1::Cluster&>(*cluster), counts);
+  if (!next) return runtime::ReconcileOutcome{};
+  auto written = client_.UpdateStatus(*next);
   if (!written.ok()) {
     // Gone meanwhile: its delete event ends it. Anything else (a stale resourceVersion, a
     // store error) is retried with backoff.

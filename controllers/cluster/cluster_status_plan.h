@@ -32,19 +32,17 @@ ClusterCounts CountCluster(const std::vector<const v1::ContainerInstance*>& inst
                            const std::vector<const v1::Service*>& services);
 
 // Status writes for one cluster are at least this far apart: under a burst of task changes the
-// counts lag by at most this much, and the store sees one write per cluster per interval rather
-// than one per change.
+// counts lag by at most this much, and the cluster is recounted (O(its tasks)) and written at
+// most once per interval rather than once per change.
 inline constexpr std::chrono::milliseconds kMinStatusWriteInterval{500};
 
-struct ClusterStatusAction {
-  std::optional<v1::Cluster> write = std::nullopt;  // the cluster, recounted, to write now
-  clock::Clock::Duration wait{0};  // counts differ, but the last write was too recent
-};
+// How long to wait before recounting a cluster last written at `last_write`: zero when it may be
+// recounted (and written) now.
+clock::Clock::Duration RecountWait(std::optional<clock::Clock::TimePoint> last_write,
+                                   clock::Clock::TimePoint now);
 
-// Nothing when the stored status already says `counts`; otherwise a write, or how long to wait
-// for one when the previous write (`last_write`) was less than kMinStatusWriteInterval ago.
-ClusterStatusAction PlanClusterStatus(const v1::Cluster& cluster, const ClusterCounts& counts,
-                                      std::optional<clock::Clock::TimePoint> last_write,
-                                      clock::Clock::TimePoint now);
+// The cluster with its status recounted, or nothing when the stored status already says so.
+std::optional<v1::Cluster> PlanClusterStatus(const v1::Cluster& cluster,
+                                             const ClusterCounts& counts);
 
 }  // namespace gantry::controllers::cluster

@@ -43,44 +43,34 @@ TEST(CountClusterTest, CountsWhatEcsShows) {
 }
 
 TEST(PlanClusterStatusTest, WritesOnlyWhenACountDiffers) {
-  const clock::Clock::TimePoint now{std::chrono::hours(1000)};
   v1::Cluster cluster;
   cluster.mutable_metadata()->set_name("prod");
   cluster.mutable_metadata()->set_resource_version("7");
   cluster.mutable_status()->set_status("ACTIVE");
   cluster.mutable_status()->set_running_tasks_count(3);
-  const auto same = PlanClusterStatus(cluster, {.running_tasks = 3}, std::nullopt, now);
-  EXPECT_FALSE(same.write.has_value());
-  EXPECT_EQ(same.wait, clock::Clock::Duration::zero());
+  EXPECT_FALSE(PlanClusterStatus(cluster, {.running_tasks = 3}).has_value());
 
   const auto next = PlanClusterStatus(
-      cluster, {.registered_instances = 1, .running_tasks = 2, .pending_tasks = 4}, std::nullopt,
-      now);
-  ASSERT_TRUE(next.write.has_value());
-  const auto& st = next.write->status();
+      cluster, {.registered_instances = 1, .running_tasks = 2, .pending_tasks = 4});
+  ASSERT_TRUE(next.has_value());
+  const auto& st = next->status();
   EXPECT_EQ(st.registered_container_instances_count(), 1);
   EXPECT_EQ(st.running_tasks_count(), 2);
   EXPECT_EQ(st.pending_tasks_count(), 4);
   EXPECT_EQ(st.active_services_count(), 0);
   EXPECT_EQ(st.status(), "ACTIVE");  // the rest of the status is kept
   // Pinned to the version it was planned from, so a concurrent write makes it retry.
-  EXPECT_EQ(next.write->metadata().resource_version(), "7");
+  EXPECT_EQ(next->metadata().resource_version(), "7");
 }
 
-TEST(PlanClusterStatusTest, AWriteSoonAfterTheLastWaitsOutTheInterval) {
+TEST(RecountWaitTest, ARecountSoonAfterTheLastWriteWaitsOutTheInterval) {
   const clock::Clock::TimePoint now{std::chrono::hours(1000)};
-  v1::Cluster cluster;
-  const ClusterCounts changed{.running_tasks = 1};
-
-  const auto soon = PlanClusterStatus(cluster, changed, now - std::chrono::milliseconds(300), now);
-  EXPECT_FALSE(soon.write.has_value());
-  EXPECT_EQ(soon.wait, std::chrono::milliseconds(200));
-
-  EXPECT_TRUE(PlanClusterStatus(cluster, changed, now - kMinStatusWriteInterval, now).write);
-  // Equal counts need neither a write nor a wait, however recent the last write.
-  const auto equal = PlanClusterStatus(cluster, {}, now, now);
-  EXPECT_FALSE(equal.write.has_value());
-  EXPECT_EQ(equal.wait, clock::Clock::Duration::zero());
+  EXPECT_EQ(RecountWait(std::nullopt, now), clock::Clock::Duration::zero());
+  EXPECT_EQ(RecountWait(now - std::chrono::milliseconds(300), now),
+            kMinStatusWriteInterval - std::chrono::milliseconds(300));
+  EXPECT_EQ(RecountWait(now, now), kMinStatusWriteInterval);
+  EXPECT_EQ(RecountWait(now - kMinStatusWriteInterval, now), clock::Clock::Duration::zero());
+  EXPECT_EQ(RecountWait(now - std::chrono::seconds(30), now), clock::Clock::Duration::zero());
 }
 
 }  // namespace
