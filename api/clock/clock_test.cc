@@ -246,6 +246,20 @@ TEST(SystemClockTest, StopPreventsFiring) {
   EXPECT_FALSE(stopped.Stop());
 }
 
+// The timer thread sleeps until the earliest timer is due; stopping that timer must not leave
+// it holding the erased timer's deadline (AddressSanitizer caught a use after free here once).
+TEST(SystemClockTest, StoppingTheTimerTheThreadWaitsForIsSafe) {
+  SystemClock clock;
+  for (int i = 0; i < 20; ++i) {
+    TimerHandle far = clock.AfterFunc(hours(1), [] {});
+    std::this_thread::sleep_for(milliseconds(1));  // let the thread start waiting for it
+    EXPECT_TRUE(far.Stop());
+    Latch fired;
+    clock.AfterFunc(milliseconds(1), [&] { fired.Open(); });
+    ASSERT_TRUE(fired.WaitOpen(kDeadline));
+  }
+}
+
 TEST(SystemClockTest, AfterWakesAWaitingThread) {
   SystemClock clock;
   Timer timer = clock.After(milliseconds(5));

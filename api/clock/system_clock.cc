@@ -53,8 +53,11 @@ void SystemClock::RunTimerThread() {
       continue;
     }
     auto earliest = timers_->pending.begin();
-    if (std::chrono::steady_clock::now() < earliest->first.first) {
-      timers_->changed.wait_until(lock, earliest->first.first);
+    // A copy: wait_until reads its deadline again on waking, when a Stop may have erased the
+    // timer it came from.
+    const auto due = earliest->first.first;
+    if (std::chrono::steady_clock::now() < due) {
+      timers_->changed.wait_until(lock, due);
       continue;
     }
     std::function<void()> fn = std::move(earliest->second);
