@@ -42,20 +42,21 @@ class WatchHub::Watcher : public Watch {
     return e.kv.mod_revision > after_ && e.kv.key.starts_with(prefix_);
   }
 
+  // Appends one commit's events under one lock, so a reader never sees part of a transaction.
   // Returns false when the watcher is closed (and can be dropped by the hub).
-  bool Push(const WatchEvent& e) {
+  bool Push(const std::vector<const WatchEvent*>& events) {
     bool open = true;
     {
       std::lock_guard lock(mu_);
       if (closed_) return false;
-      if (queue_.size() >= max_buffered_) {
+      if (queue_.size() + events.size() > max_buffered_) {
         closed_ = true;
         reason_ = "watcher fell behind by more than " + std::to_string(max_buffered_) + " events";
         queue_.clear();
         cv_.notify_all();
         open = false;
       } else {
-        queue_.push_back(e);
+        for (const WatchEvent* e : events) queue_.push_back(*e);
         cv_.notify_one();
       }
     }
@@ -153,12 +154,15 @@ void PrependHistory(Watch& watch, std::vector<WatchEvent> history) {
 
 void WatchHub::Publish(const std::vector<WatchEvent>& events) {
   std::lock_guard lock(mu_);
-  for (const WatchEvent& e : events) {
-    for (auto& w : watchers_) {
-      if (w->Matches(e)) w->Push(e);
+  std::vector<const WatchEvent*> matching;
+  for (auto& w : watchers_) {
+    matching.clear();
+    for (const WatchEvent& e : events) {
+      if (w->Matches(e)) matching.push_back(&e);
     }
-    published_ = std::max(published_, e.kv.mod_revision);
+    if (!matching.empty()) w->Push(matching);
   }
+  for (const WatchEvent& e : events) published_ = std::max(published_, e.kv.mod_revision);
   std::erase_if(watchers_, [](const std::shared_ptr<Watcher>& w) { return w->closed(); });
 }
 

@@ -44,5 +44,23 @@ TEST(WatchHubTest, HistoryComesFirstAndCloseEndsWatches) {
   EXPECT_EQ(late->Next(e, std::chrono::milliseconds(20)), Watch::Poll::kClosed);
 }
 
+TEST(WatchHubTest, AWatcherSeesACommitWholeOrNotAtAll) {
+  // The event stream turns what its watch holds into one transaction; it must never wake to
+  // half of a commit.
+  WatchHub hub;
+  int64_t published = 0;
+  WatchPtr w = hub.Subscribe("/k/", 0, &published);
+  std::vector<size_t> seen_at_wake;
+  w->SetNotify([&] {
+    size_t n = 0;
+    WatchEvent e;
+    while (w->Next(e, std::chrono::milliseconds(0)) == Watch::Poll::kEvent) ++n;
+    seen_at_wake.push_back(n);
+  });
+  hub.Publish({Put("/k/a", 1), Put("/other", 1), Put("/k/b", 1), Put("/k/c", 1)});
+  ASSERT_FALSE(seen_at_wake.empty());
+  EXPECT_EQ(seen_at_wake.front(), 3u);
+}
+
 }  // namespace
 }  // namespace gantry::store
