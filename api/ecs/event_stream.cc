@@ -17,8 +17,6 @@ constexpr const char* kCursorKey = "/gantry/event-stream/cursor";
 // Below store::kMaxTxnOps, and small enough that one commit stays a few milliseconds.
 constexpr size_t kMaxEventsPerCommit = 500;
 
-const schema::KindInfo& EventKind() { return *schema::FindKind("Event"); }
-
 std::string Quote(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
@@ -32,33 +30,10 @@ std::string Quote(std::string_view s) {
 
 EventStream::EventStream(store::Store& store, api::ObjectService& objects,
                          const fleet::FleetCache& cache, const fleet::EcsNames& names,
-                         const api::Clock& clock, std::chrono::seconds retention)
-    : store_(store),
-      objects_(objects),
-      cache_(cache),
-      names_(names),
-      clock_(clock),
-      retention_(retention) {}
+                         const api::Clock& clock)
+    : store_(store), objects_(objects), cache_(cache), names_(names), clock_(clock) {}
 
 api::Status EventStream::Start() {
-  // Seed the retention queue with the events already stored.
-  auto existing = objects_.List(EventKind());
-  if (existing.ok()) {
-    for (const auto& e : existing->items) {
-      const auto& event = static_cast<const v1::Event&>(*e);
-      auto ms = std::chrono::milliseconds(0);
-      std::tm tm{};
-      if (std::sscanf(event.metadata().creation_timestamp().c_str(), "%4d-%2d-%2dT%2d:%2d:%2d",
-                      &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                      &tm.tm_sec) == 6) {
-        tm.tm_year -= 1900;
-        tm.tm_mon -= 1;
-        ms = std::chrono::seconds(timegm(&tm));
-      }
-      emitted_.emplace_back(std::chrono::system_clock::time_point(ms), event.metadata().name());
-    }
-    std::sort(emitted_.begin(), emitted_.end());
-  }
   int64_t from = 0;
   if (auto cursor = store_.Get(kCursorKey); cursor.ok()) {
     from = std::strtoll(cursor->value.c_str(), nullptr, 10);
@@ -89,7 +64,6 @@ void EventStream::Stop() {
 void EventStream::Run() {
   int64_t last = saved_cursor_;
   auto last_save = std::chrono::steady_clock::now();
-  auto last_expire = std::chrono::steady_clock::now();
   while (!stopping_) {
     store::WatchEvent e;
     auto polled = watch_->Next(e, std::chrono::milliseconds(500));
@@ -121,10 +95,6 @@ void EventStream::Run() {
     if (last != saved_cursor_ && now - last_save > std::chrono::seconds(1)) {
       SaveCursor(last);
       last_save = now;
-    }
-    if (now - last_expire > std::chrono::seconds(10)) {
-      Expire();
-      last_expire = now;
     }
   }
   if (last != saved_cursor_) SaveCursor(last);
@@ -203,20 +173,13 @@ void EventStream::Emit(const std::vector<store::KeyValue>& changes) {
   if (events.empty()) return;
   std::vector<api::ObjectWrite> writes;
   for (const auto& event : events) writes.push_back(api::ObjectWrite::Create(*event));
-  if (objects_.Commit(writes).ok()) {
-    const auto now = clock_.Now();
-    for (const auto& event : events) emitted_.emplace_back(now, event->metadata().name());
-    return;
-  }
+  if (objects_.Commit(writes).ok()) return;
   // One by one, so an event a replay after a restart finds already recorded (AlreadyExists)
   // does not hold up the others.
   for (const auto& event : events) {
-    std::string name = event->metadata().name();
     auto created = objects_.Create(*event);
-    if (created.ok()) {
-      emitted_.emplace_back(clock_.Now(), std::move(name));
-    } else if (created.status().code() != api::Code::kAlreadyExists && !warned_) {
-      std::cerr << "gantryd: event stream: cannot record " << name << ": "
+    if (!created.ok() && created.status().code() != api::Code::kAlreadyExists && !warned_) {
+      std::cerr << "gantryd: event stream: cannot record " << event->metadata().name() << ": "
                 << created.status().ToString() << std::endl;
       warned_ = true;
     }
@@ -232,14 +195,6 @@ void EventStream::SaveCursor(int64_t revision) {
     (void)store_.Create(kCursorKey, value);
   }
   saved_cursor_ = revision;
-}
-
-void EventStream::Expire() {
-  auto cutoff = clock_.Now() - retention_;
-  while (!emitted_.empty() && emitted_.front().first < cutoff) {
-    (void)objects_.Delete(EventKind(), emitted_.front().second);
-    emitted_.pop_front();
-  }
 }
 
 }  // namespace gantry::ecs

@@ -14,11 +14,10 @@
 // The events of the changes the watch holds at one moment are created in one transaction.
 // Delivery is at least once: the revision followed is saved under /gantry/event-stream/cursor,
 // and an event's name is fixed by the change it describes, so a replay after a restart creates
-// nothing twice. Events older than the retention window are deleted.
+// nothing twice. controllers/gc deletes Events past their retention.
 
 #include <atomic>
 #include <chrono>
-#include <deque>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -35,8 +34,7 @@ namespace gantry::ecs {
 class EventStream {
  public:
   EventStream(store::Store& store, api::ObjectService& objects, const fleet::FleetCache& cache,
-              const fleet::EcsNames& names, const api::Clock& clock,
-              std::chrono::seconds retention);
+              const fleet::EcsNames& names, const api::Clock& clock);
   ~EventStream() { Stop(); }
 
   api::Status Start();
@@ -50,21 +48,18 @@ class EventStream {
   // The changes' events, in one store transaction when it can be.
   void Emit(const std::vector<store::KeyValue>& changes);
   void SaveCursor(int64_t revision);
-  void Expire();
 
   store::Store& store_;
   api::ObjectService& objects_;
   const fleet::FleetCache& cache_;
   const fleet::EcsNames names_;
   const api::Clock& clock_;
-  const std::chrono::seconds retention_;
   std::mutex watch_mu_;  // Stop() cancels the watch Run() may be replacing
   store::WatchPtr watch_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
   int64_t saved_cursor_ = 0;
   bool warned_ = false;  // one log line for a failing store, not one per event
-  std::deque<std::pair<std::chrono::system_clock::time_point, std::string>> emitted_;
 };
 
 }  // namespace gantry::ecs

@@ -32,8 +32,7 @@ class EventStreamTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(cache_.Start().ok()); }
   void StartStream() {
-    stream_ = std::make_unique<EventStream>(store_, objects_, cache_, names_, clock_,
-                                            std::chrono::hours(1));
+    stream_ = std::make_unique<EventStream>(store_, objects_, cache_, names_, clock_);
     ASSERT_TRUE(stream_->Start().ok());
   }
   // Creates `n` tasks in one transaction; returns its revision.

@@ -241,14 +241,6 @@ TEST_F(FleetTest, TaskStateMachine) {
   auto stopped_again = tasks_.StopTask("demo", exits->metadata().name(), "too late");
   ASSERT_TRUE(stopped_again.ok());
   EXPECT_EQ((*stopped_again)->metadata().generation(), generation);
-  // Collected after the retention window only.
-  EXPECT_TRUE(tasks_.CollectStoppedBefore(clock_.Now() - seconds(3600)).empty());
-  clock_.Advance(seconds(3601));
-  auto collected = tasks_.CollectStoppedBefore(clock_.Now() - seconds(3600));
-  std::sort(collected.begin(), collected.end());
-  std::vector<std::string> both{id, exits->metadata().name()};
-  std::sort(both.begin(), both.end());
-  EXPECT_EQ(collected, both);
 }
 
 TEST_F(FleetTest, AReportOfManyTasksIsOneStoreRevision) {

@@ -644,21 +644,6 @@ api::Status TaskService::RecountInstance(const std::string& instance) {
   return updated.status();
 }
 
-std::vector<std::string> TaskService::CollectStoppedBefore(
-    std::chrono::system_clock::time_point cutoff) {
-  int64_t cutoff_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(cutoff.time_since_epoch()).count();
-  std::vector<std::string> collected;
-  for (const auto& t : cache_.AllTasks()) {
-    if (t->status().last_status() != "STOPPED") continue;
-    int64_t stopped = ParseTimeMs(t->status().stopped_at());
-    if (stopped < 0 || stopped >= cutoff_ms) continue;
-    if (objects_.Delete(TaskKind(), t->metadata().name(), t->metadata().resource_version()).ok())
-      collected.push_back(t->metadata().name());
-  }
-  return collected;
-}
-
 size_t TaskService::CollectExpiredClientTokens() {
   const int64_t now = NowMs();
   const int64_t lifetime =

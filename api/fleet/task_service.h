@@ -113,8 +113,6 @@ class TaskService {
   void StopTasksOn(const std::string& instance, const std::string& reason);
   // Recomputes remaining resources, ports in use and task counts on the instance.
   api::Status RecountInstance(const std::string& instance);
-  // Deletes STOPPED tasks that stopped before `cutoff`. Returns their ids.
-  std::vector<std::string> CollectStoppedBefore(std::chrono::system_clock::time_point cutoff);
   // Deletes clientToken records older than 24 hours. Returns how many.
   size_t CollectExpiredClientTokens();
 

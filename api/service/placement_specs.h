@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "api/clock/format_time.h"
 #include "api/schema/object_state.h"
 #include "gantry/v1/objects.pb.h"
 #include "placement/types.h"
@@ -23,7 +24,6 @@ placement::InstanceSpec InstanceSpecOf(const v1::ContainerInstance& instance);
 // default says.
 placement::TaskSpec TaskSpecOf(const v1::Task& task);
 
-// Milliseconds since the epoch of an RFC 3339 UTC time ("2026-11-25T07:54:26Z"), or -1.
-int64_t ParseTimeMs(const std::string& rfc3339);
+using clock::ParseTimeMs;
 
 }  // namespace gantry::api

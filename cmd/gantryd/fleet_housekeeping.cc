@@ -2,15 +2,8 @@
 
 namespace gantry {
 
-FleetHousekeeping::FleetHousekeeping(fleet::InstanceService& instances, fleet::TaskService& tasks,
-                                     fleet::TaskLogStore& logs, const api::Clock& clock,
-                                     std::chrono::seconds task_retention)
-    : instances_(instances),
-      tasks_(tasks),
-      logs_(logs),
-      clock_(clock),
-      task_retention_(task_retention),
-      thread_([this] { Run(); }) {}
+FleetHousekeeping::FleetHousekeeping(fleet::InstanceService& instances, fleet::TaskService& tasks)
+    : instances_(instances), tasks_(tasks), thread_([this] { Run(); }) {}
 
 FleetHousekeeping::~FleetHousekeeping() {
   {
@@ -29,8 +22,6 @@ void FleetHousekeeping::Run() {
     instances_.Tick();
     if (std::chrono::steady_clock::now() >= next_collection) {
       next_collection = std::chrono::steady_clock::now() + std::chrono::minutes(1);
-      for (const auto& id : tasks_.CollectStoppedBefore(clock_.Now() - task_retention_))
-        logs_.Remove(id);
       (void)tasks_.CollectExpiredClientTokens();
     }
     lock.lock();

@@ -1,9 +1,9 @@
 #pragma once
 
 // gantryd's periodic fleet work on one thread: the instance lifecycle every second (silent
-// agents disconnect, lost instances lose their tasks; the cluster controller keeps cluster
-// counts), and once a minute the collection of tasks stopped longer than the retention window, with
-// their output, and of clientToken records older than 24 hours.
+// agents disconnect, lost instances lose their tasks), and once a minute the collection of
+// clientToken records older than 24 hours. Cluster counts and the collection of stopped tasks and
+// events are controllers (controllers/cluster, controllers/gc).
 
 #include <chrono>
 #include <condition_variable>
@@ -11,16 +11,13 @@
 #include <thread>
 
 #include "api/fleet/instance_service.h"
-#include "api/fleet/task_log_store.h"
 #include "api/fleet/task_service.h"
 
 namespace gantry {
 
 class FleetHousekeeping {
  public:
-  FleetHousekeeping(fleet::InstanceService& instances, fleet::TaskService& tasks,
-                    fleet::TaskLogStore& logs, const api::Clock& clock,
-                    std::chrono::seconds task_retention);
+  FleetHousekeeping(fleet::InstanceService& instances, fleet::TaskService& tasks);
   ~FleetHousekeeping();
 
  private:
@@ -28,9 +25,6 @@ class FleetHousekeeping {
 
   fleet::InstanceService& instances_;
   fleet::TaskService& tasks_;
-  fleet::TaskLogStore& logs_;
-  const api::Clock& clock_;
-  const std::chrono::seconds task_retention_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

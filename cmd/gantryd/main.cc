@@ -46,9 +46,10 @@
 #include "cmd/gantryd/fleet_housekeeping.h"
 #include "cmd/gantryd/gantryd_metrics.h"
 #include "cmd/gantryd/memory_release.h"
-#include "cmd/gantryd/retention.h"
 #include "controllers/cluster/cluster_controller.h"
+#include "controllers/gc/garbage_collector.h"
 #include "controllers/runtime/manager.h"
+#include "store/compactor.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace {
@@ -369,22 +370,32 @@ int main(int argc, char** argv) {
       {aws_credentials ? &*aws_credentials : nullptr, authorizer ? &*authorizer : nullptr}, clock);
   gantry::fleet::AgentReadScope agent_read_scope(fleet_cache);
   rest.read_scope = &agent_read_scope;
-  gantry::ecs::EventStream event_stream(**store, service, fleet_cache, ecs_names, clock,
-                                        flags.event_retention);
+  gantry::ecs::EventStream event_stream(**store, service, fleet_cache, ecs_names, clock);
   if (auto st = event_stream.Start(); !st.ok()) return Fail("event stream: " + st.ToString());
   // The controllers, on the in-process client: informers fill from the store before any
   // reconcile runs, and their queues and reconciles show on /metrics.
   gantry::api::LocalClient controller_client(service);
   gantry::controllers::runtime::Manager controllers(controller_client, clock);
-  gantry::controllers::runtime::ControllerOptions cluster_options;
-  cluster_options.queue_metrics =
-      controller_metrics.ForQueue(gantry::controllers::cluster::ClusterController::kName);
-  cluster_options.metrics =
-      controller_metrics.ForController(gantry::controllers::cluster::ClusterController::kName);
+  auto options_for = [&](const char* name) {
+    gantry::controllers::runtime::ControllerOptions options;
+    options.name = name;
+    options.queue_metrics = controller_metrics.ForQueue(name);
+    options.metrics = controller_metrics.ForController(name);
+    return options;
+  };
   gantry::controllers::cluster::ClusterController cluster_controller(
-      controller_client, clock, controllers.informers(), std::move(cluster_options));
+      controller_client, clock, controllers.informers(),
+      options_for(gantry::controllers::cluster::ClusterController::kName));
   controllers.Add(cluster_controller.controller());
-  // The informers call into the controller: on every way out, they stop before it is destroyed.
+  gantry::controllers::gc::Retention retention;
+  retention.stopped_tasks = flags.task_retention;
+  retention.events = flags.event_retention;
+  retention.on_task_collected = [&task_logs](const std::string& task) { task_logs.Remove(task); };
+  gantry::controllers::gc::GarbageCollector garbage_collector(
+      controller_client, clock, controllers.informers(), std::move(retention),
+      options_for(gantry::controllers::gc::GarbageCollector::kName));
+  controllers.Add(garbage_collector.controller());
+  // The informers call into the controllers: on every way out, they stop before those go.
   struct StopControllers {
     gantry::controllers::runtime::Manager& manager;
     ~StopControllers() { manager.Stop(); }
@@ -429,10 +440,9 @@ int main(int argc, char** argv) {
             << " (data in " << flags.data_dir << ", revision " << (*store)->CurrentRevision()
             << ", up to " << rest.max_connections << " connections)" << std::endl;
 
-  gantry::RetentionCompactor retention(**store, flags.watch_retention);
+  gantry::store::RetentionCompactor compactor(**store, flags.watch_retention);
   gantry::MemoryRelease memory_release;
-  auto housekeeping = std::make_unique<gantry::FleetHousekeeping>(instances, tasks, task_logs,
-                                                                  clock, flags.task_retention);
+  auto housekeeping = std::make_unique<gantry::FleetHousekeeping>(instances, tasks);
 
   std::cerr << "gantryd: " << gantry::cmd::WaitForStopSignal(stop_signals) << ", shutting down"
             << std::endl;

@@ -1,10 +1,10 @@
-#include "cmd/gantryd/retention.h"
+#include "store/compactor.h"
 
 #include <iostream>
 
-namespace gantry {
+namespace gantry::store {
 
-RetentionCompactor::RetentionCompactor(store::Store& store, std::chrono::seconds window,
+RetentionCompactor::RetentionCompactor(Store& store, std::chrono::seconds window,
                                        std::chrono::milliseconds interval)
     : store_(store), window_(window), interval_(interval), thread_([this] { Run(); }) {}
 
@@ -29,7 +29,7 @@ void RetentionCompactor::Tick(std::chrono::steady_clock::time_point now) {
   if (compact_to > store_.CompactedRevision()) {
     auto r = store_.Compact(compact_to);
     if (!r.ok())
-      std::cerr << "gantryd: compaction to " << compact_to << " failed: " << r.error().message
+      std::cerr << "store: compaction to " << compact_to << " failed: " << r.error().message
                 << std::endl;
   }
 }
@@ -43,4 +43,4 @@ void RetentionCompactor::Run() {
   }
 }
 
-}  // namespace gantry
+}  // namespace gantry::store

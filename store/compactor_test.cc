@@ -1,16 +1,16 @@
-#include "cmd/gantryd/retention.h"
+#include "store/compactor.h"
 
 #include <gtest/gtest.h>
 
 #include "store/memory/memory_store.h"
 
-namespace gantry {
+namespace gantry::store {
 namespace {
 
 using namespace std::chrono_literals;
 
 TEST(RetentionCompactorTest, CompactsWhatFellOutOfTheWindow) {
-  store::MemoryStore store;
+  MemoryStore store;
   // A long interval keeps the background thread out of the way; the test drives Tick().
   RetentionCompactor compactor(store, 60s, std::chrono::hours(1));
   auto t0 = std::chrono::steady_clock::now() + 1s;
@@ -21,7 +21,7 @@ TEST(RetentionCompactorTest, CompactsWhatFellOutOfTheWindow) {
   EXPECT_EQ(store.CompactedRevision(), 0);
   compactor.Tick(t0 + 61s);  // t0's sample left the window: history up to 5 goes
   EXPECT_EQ(store.CompactedRevision(), 5);
-  EXPECT_EQ(store.Watch("/k/", 4).code(), store::Code::kOutOfRange);
+  EXPECT_EQ(store.Watch("/k/", 4).code(), Code::kOutOfRange);
   EXPECT_TRUE(store.Watch("/k/", 5).ok());
   compactor.Tick(t0 + 200s);
   EXPECT_EQ(store.CompactedRevision(), 8);
@@ -29,4 +29,4 @@ TEST(RetentionCompactorTest, CompactsWhatFellOutOfTheWindow) {
 }
 
 }  // namespace
-}  // namespace gantry
+}  // namespace gantry::store

@@ -2,7 +2,9 @@
 
 // Keeps watch history for a retention window: samples the store revision over time and
 // compacts everything older than the window, so a client may resume a watch from any revision
-// it saw within the window and gets 410 Gone for older ones.
+// it saw within the window and gets 410 Gone for older ones. Any backend; gantryd runs one.
+// Its own thread on the steady clock (the store depends on nothing of ours, api/clock included);
+// tests drive Tick with the time they choose.
 
 #include <chrono>
 #include <condition_variable>
@@ -12,11 +14,11 @@
 
 #include "store/store.h"
 
-namespace gantry {
+namespace gantry::store {
 
 class RetentionCompactor {
  public:
-  RetentionCompactor(store::Store& store, std::chrono::seconds window,
+  RetentionCompactor(Store& store, std::chrono::seconds window,
                      std::chrono::milliseconds interval = std::chrono::seconds(10));
   ~RetentionCompactor();
 
@@ -26,7 +28,7 @@ class RetentionCompactor {
  private:
   void Run();
 
-  store::Store& store_;
+  Store& store_;
   const std::chrono::seconds window_;
   const std::chrono::milliseconds interval_;
   std::mutex samples_mu_;  // Tick may run on the caller's thread and on the loop's
@@ -37,4 +39,4 @@ class RetentionCompactor {
   std::thread thread_;
 };
 
-}  // namespace gantry
+}  // namespace gantry::store
