@@ -131,7 +131,24 @@ void Informer::Run() {
       Sleep(kRetryDelay);
       continue;
     }
-    Watch(revision);
+    if (revision != 0) {
+      Watch(revision);
+      continue;
+    }
+    // Nothing was ever written: to the store a watch "after revision 0" means "from now", which
+    // would miss what is written between the list and the watch. So the watch opens first and
+    // the list is taken again; what the watch repeats of that list is skipped.
+    auto watch = client_.Watch(kind_, "", "");
+    if (!watch.ok()) {
+      Sleep(kRetryDelay);
+      continue;
+    }
+    int64_t listed = 0;
+    if (!Relist(listed)) {
+      Sleep(kRetryDelay);
+      continue;
+    }
+    Follow(**watch, listed);
   }
 }
 
@@ -178,7 +195,10 @@ void Informer::Watch(int64_t revision) {
     if (watch.status().code() != api::Code::kOutOfRange) Sleep(kRetryDelay);
     return;
   }
-  client::WatchStream& stream = **watch;
+  Follow(**watch, revision);
+}
+
+void Informer::Follow(client::WatchStream& stream, int64_t listed) {
   stream.SetNotify([wake = std::weak_ptr<Wake>(wake_)] {
     if (auto w = wake.lock()) w->Signal();
   });
@@ -191,6 +211,7 @@ void Informer::Watch(int64_t revision) {
     switch (stream.Next(event, std::chrono::milliseconds(0))) {
       case client::WatchStream::Poll::kEvent: {
         const int64_t at = RevisionOf(*event.object);
+        if (at <= listed) continue;  // the list already had it
         if (event.type == client::WatchEvent::Type::kDeleted) {
           Remove(NameOf(*event.object));
         } else {

@@ -77,6 +77,9 @@ class Informer {
   // Lists every page; fires handlers for the differences from the cache. False on an error.
   bool Relist(int64_t& revision);
   void Watch(int64_t revision);
+  // Applies the stream's events until it closes or the informer stops; events at or before
+  // `listed` (what the last list showed) are skipped.
+  void Follow(client::WatchStream& stream, int64_t listed);
   void Upsert(ObjectRef object);
   void Remove(const std::string& name);
   void IndexLocked(const std::string& name, const google::protobuf::Message* before,

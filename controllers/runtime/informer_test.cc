@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <vector>
 
@@ -50,6 +51,9 @@ class BreakableClient : public client::Client {
     watches_.clear();
   }
   std::atomic<int> watch_calls{0};
+  // Runs once, as the first watch is asked for and before it opens: a write landing between
+  // the informer's list and its watch.
+  std::function<void()> before_first_watch;
 
   api::StatusOr<client::Object> Get(const schema::KindInfo& k, std::string_view n) override {
     return inner_.Get(k, n);
@@ -61,6 +65,7 @@ class BreakableClient : public client::Client {
   api::StatusOr<std::unique_ptr<client::WatchStream>> Watch(const schema::KindInfo& k,
                                                             std::string_view rv,
                                                             std::string_view sel) override {
+    if (watch_calls == 0 && before_first_watch) before_first_watch();
     auto w = inner_.Watch(k, rv, sel);
     {
       std::lock_guard lock(mu_);
@@ -167,6 +172,19 @@ TEST_F(InformerTest, ListsThenWatchesAndIndexes) {
   ASSERT_EQ(on_i2.size(), 1u) << "t1 moved here, t2 left";
   EXPECT_EQ(schema::MetaOf(*on_i2[0]).name(), "t1");
   EXPECT_EQ(informer.lists(), 1);
+}
+
+TEST_F(InformerTest, OnAnEmptyStoreAWriteBetweenListAndWatchIsNotMissed) {
+  // The list of an empty store is at revision 0, and to the store a watch after 0 starts "now".
+  client_.before_first_watch = [&] { ASSERT_TRUE(local_.Create(TaskOn("t1", "i-1")).ok()); };
+  Informer informer(client_, tasks_, clock_);
+  informer.AddEventHandlers(recorder_.Handlers());
+  informer.Start();
+  ASSERT_TRUE(informer.WaitForSync(kDeadline));
+  EXPECT_EQ(recorder_.AtLeast(1), (std::vector<std::string>{"add t1"}));
+  ASSERT_TRUE(local_.Create(TaskOn("t2", "i-1")).ok());
+  ASSERT_TRUE(informer.WaitForRevision(2, kDeadline));
+  EXPECT_EQ(recorder_.AtLeast(2), (std::vector<std::string>{"add t1", "add t2"}));
 }
 
 TEST_F(InformerTest, ABrokenWatchRelistsAndReportsWhatChangedMeanwhile) {
