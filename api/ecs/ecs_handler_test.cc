@@ -8,7 +8,6 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <thread>
 
 #include "api/clock/system_clock.h"
 #include "api/ecs/ecs_shapes.h"
@@ -16,6 +15,7 @@
 #include "api/service/local_client.h"
 #include "controllers/cluster/cluster_controller.h"
 #include "controllers/runtime/manager.h"
+#include "tests/testlib/eventually.h"
 
 namespace gantry::ecs {
 namespace {
@@ -217,13 +217,13 @@ TEST_F(EcsHandlerTest, Clusters) {
   // fleet changes.
   ClusterControllerRunning counter(objects_);
   LaunchAndReport(2);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  do {
-    r = Call("DescribeClusters", Json{{"clusters", {"demo", names_.ClusterArn("nope")}}});
-    ASSERT_EQ(r.body["clusters"].size(), 1u) << r;
-    if (r.body["clusters"][0]["runningTasksCount"] == 1) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  } while (std::chrono::steady_clock::now() < deadline);
+  testlib::Eventually(
+      [&] {
+        r = Call("DescribeClusters", Json{{"clusters", {"demo", names_.ClusterArn("nope")}}});
+        return r.body["clusters"].size() == 1 && r.body["clusters"][0]["runningTasksCount"] == 1;
+      },
+      std::chrono::seconds(10), std::chrono::milliseconds(5));
+  ASSERT_EQ(r.body["clusters"].size(), 1u) << r;
   EXPECT_EQ(r.body["clusters"][0]["registeredContainerInstancesCount"], 9);
   EXPECT_EQ(r.body["clusters"][0]["runningTasksCount"], 1);
   EXPECT_EQ(r.body["clusters"][0]["pendingTasksCount"], 1);

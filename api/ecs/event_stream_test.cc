@@ -3,11 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <set>
-#include <thread>
 
 #include "api/schema/kinds.h"
 #include "api/service/clock.h"
 #include "store/memory/memory_store.h"
+#include "tests/testlib/eventually.h"
 
 namespace gantry::ecs {
 namespace {
@@ -52,14 +52,11 @@ class EventStreamTest : public ::testing::Test {
     for (const auto& m : list->items) out.push_back(static_cast<const v1::Event&>(*m));
     return out;
   }
-  // The stream works on its own thread; this bounds the wait, it never pauses a fixed time.
+  // The stream works on its own thread; this bounds the wait for its events.
   std::vector<v1::Event> EventsEventually(size_t n) {
-    const auto deadline = std::chrono::steady_clock::now() + seconds(10);
-    auto events = Events();
-    while (events.size() < n && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-      events = Events();
-    }
+    std::vector<v1::Event> events;
+    testlib::Eventually([&] { return (events = Events()).size() >= n; }, seconds(10),
+                        std::chrono::milliseconds(2));
     return events;
   }
 

@@ -2,14 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include <thread>
-
 #include "api/clock/system_clock.h"
 #include "api/schema/kinds.h"
 #include "api/service/local_client.h"
 #include "controllers/cluster/cluster_status_plan.h"
 #include "controllers/runtime/manager.h"
 #include "store/memory/memory_store.h"
+#include "tests/testlib/eventually.h"
 
 namespace gantry::controllers::cluster {
 namespace {
@@ -79,14 +78,10 @@ class ClusterControllerTest : public ::testing::Test {
     return {st.registered_container_instances_count(), st.running_tasks_count(),
             st.pending_tasks_count(), st.active_services_count()};
   }
-  // The controller works on its own threads; this bounds the wait for its write, never pauses.
+  // The controller works on its own threads; this bounds the wait for its write.
   bool Eventually(const std::string& cluster, const ClusterCounts& want) {
-    const auto deadline = std::chrono::steady_clock::now() + seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (Stored(cluster) == want) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return false;
+    return testlib::Eventually([&] { return Stored(cluster) == want; }, seconds(10),
+                               std::chrono::milliseconds(2));
   }
   void SetTaskStatus(const std::string& task, const std::string& last_status) {
     auto done = objects_.Mutate(

@@ -13,6 +13,7 @@
 #include "controllers/runtime/manager.h"
 #include "gantry/v1/objects.pb.h"
 #include "store/memory/memory_store.h"
+#include "tests/testlib/eventually.h"
 
 namespace gantry::controllers::gc {
 namespace {
@@ -81,12 +82,7 @@ class GarbageCollectorTest : public ::testing::Test {
   }
   // Waits (bounded, in real time) for `done` while fake time stands still.
   bool Eventually(const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return true;
+    return testlib::Eventually(done, std::chrono::seconds(10), std::chrono::milliseconds(2));
   }
   // Moves fake time a minute at a time, giving the workers a moment at each minute, until `done`;
   // returns how much fake time that took, or nothing if it never happened.

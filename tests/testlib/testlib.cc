@@ -108,15 +108,6 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::string
   return r;
 }
 
-bool Eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    if (condition()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-}
-
 TempDir::TempDir() {
   const char* base = std::getenv("TEST_TMPDIR");
   std::string tmpl = std::string(base && *base ? base : "/tmp") + "/gantry-test-XXXXXX";

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/testlib/eventually.h"
+
 namespace gantry::testlib {
 
 // True in AddressSanitizer builds (make test-asan), where a process's memory figures mean little:
@@ -52,9 +54,6 @@ struct CommandResult {
 
 // Runs argv to completion (argv[0] a path, or a name looked up in PATH), feeding `input` on stdin.
 CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& input = "");
-
-// Polls `condition` every 20 ms until it holds or `timeout` passes.
-bool Eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
 // A fresh directory under the test temp dir, removed at destruction.
 class TempDir {
