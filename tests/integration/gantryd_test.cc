@@ -52,16 +52,19 @@ class GantrydTest : public ::testing::Test {
  protected:
   void SetUp() override { Start(); }
 
-  void Start() {
+  void Start(const std::vector<std::string>& extra_flags = {}) {
     port_ = testlib::FreePort();
     grpc_port_ = testlib::FreePort();
     server_ = "http://127.0.0.1:" + std::to_string(port_);
-    gantryd_ = std::make_unique<testlib::Process>(
-        std::vector<std::string>{testlib::BinDir() + "/gantryd", "--data-dir",
-                                 dir_.path() + "/data", "--listen",
-                                 "127.0.0.1:" + std::to_string(port_), "--grpc-listen",
-                                 "127.0.0.1:" + std::to_string(grpc_port_)},
-        dir_.path() + "/gantryd.log");
+    std::vector<std::string> argv{testlib::BinDir() + "/gantryd",
+                                  "--data-dir",
+                                  dir_.path() + "/data",
+                                  "--listen",
+                                  "127.0.0.1:" + std::to_string(port_),
+                                  "--grpc-listen",
+                                  "127.0.0.1:" + std::to_string(grpc_port_)};
+    argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+    gantryd_ = std::make_unique<testlib::Process>(argv, dir_.path() + "/gantryd.log");
     ASSERT_TRUE(testlib::Eventually([&] { return Http().Request("GET", "/readyz").ok(); }, 10s))
         << "gantryd did not become ready";
   }
@@ -402,6 +405,11 @@ TEST_F(GantrydTest, MetricsAreServedAndValid) {
            "gantry_watch_streams 0",
            "process_resident_memory_bytes ",
            "process_cpu_seconds_total ",
+           // The controllers gantryd runs, under controller-runtime's names.
+           "controller_runtime_reconcile_total{controller=\"cluster\",result=\"success\"} ",
+           "controller_runtime_reconcile_total{controller=\"gc\",result=\"success\"} ",
+           "controller_runtime_active_workers{controller=\"gc\"} ",
+           "workqueue_depth{name=\"cluster\"} ",
        }) {
     EXPECT_NE(text.find(expected), std::string::npos) << expected;
   }
@@ -409,6 +417,27 @@ TEST_F(GantrydTest, MetricsAreServedAndValid) {
   // Prometheus' own linter agrees with the exposition.
   auto lint = RunCommand({"/usr/bin/promtool", "check", "metrics"}, text);
   EXPECT_EQ(lint.exit_code, 0) << lint.out << lint.err;
+}
+
+TEST_F(GantrydTest, EventsGoWhenTheirRetentionEnds) {
+  gantryd_->Signal(SIGTERM);
+  ASSERT_EQ(gantryd_->Wait(10s), 0);
+  Start({"--event-retention", "2s"});
+  const std::string event = R"({"apiVersion":"gantry.dev/v1","kind":"Event",
+      "metadata":{"name":"note"},
+      "spec":{"involvedObject":{"kind":"Task","name":"t-1"},"type":"Normal","reason":"Started",
+              "message":"task t-1 RUNNING","count":1}})";
+  auto created = Http().Request("PUT", "/apis/gantry.dev/v1/events/note", event);
+  ASSERT_TRUE(created.ok());
+  ASSERT_EQ(created->status, 201) << created->body;
+  // Its creation time counts (it has no lastTimestamp): gone two seconds later, by the gc
+  // controller, with nothing else asking.
+  EXPECT_TRUE(testlib::Eventually(
+      [&] {
+        auto got = Http().Request("GET", "/apis/gantry.dev/v1/events/note");
+        return got.ok() && got->status == 404;
+      },
+      15s));
 }
 
 TEST_F(GantrydTest, KillDashNineLosesNoAcknowledgedWrite) {
