@@ -70,7 +70,9 @@ function(gantry_cc_test)
   if(NOT GANTRY_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
+  # RUN_SERIAL: ctest runs its tests alone (tests that bound a server's latency under its own
+  # resource limits, which a neighbour's load would blur).
+  cmake_parse_arguments(ARG "RUN_SERIAL" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
   gantry_test_precompiled_header()
   add_executable(${ARG_NAME} ${ARG_SRCS})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main
@@ -81,9 +83,13 @@ function(gantry_cc_test)
   if(NOT ARG_LABELS)
     set(ARG_LABELS unit)
   endif()
+  set(run_serial FALSE)
+  if(ARG_RUN_SERIAL)
+    set(run_serial TRUE)
+  endif()
   gtest_discover_tests(${ARG_NAME}
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-    PROPERTIES LABELS "${ARG_LABELS}"
+    PROPERTIES LABELS "${ARG_LABELS}" RUN_SERIAL ${run_serial}
     DISCOVERY_TIMEOUT 60)
 endfunction()
 
