@@ -32,13 +32,14 @@ check store 'store/' 'store may only include itself'
 check api/clock 'api/clock/' 'api/clock may only include itself'
 # Controllers see the cluster through the client interface and decide with placement, so they can
 # run in gantryd or in a process of their own.
-check controllers 'controllers/|api/clock/|api/client/|api/schema/|api/status/|gantry/v1/|placement/|api/service/local_client\.h|store/memory/' \
+check controllers 'controllers/|api/clock/|api/client/|api/schema/|api/status/|gantry/v1/|placement/|api/service/local_client\.h|store/memory/|tests/testlib/eventually\.h' \
   'controllers may use api/clock, api/client, api/schema, api/status, the protos and placement'
-# Their tests may also build the in-process client on a memory store (the fake), and only tests.
+# Their tests may also build the in-process client on a memory store (the fake) and wait with
+# testlib's bounded Eventually, and only tests.
 while IFS= read -r line; do
-  echo "check-deps: $line  (only controller tests may use api/service/local_client.h and store/memory)" >&2
+  echo "check-deps: $line  (only controller tests may use api/service/local_client.h, store/memory and tests/testlib/eventually.h)" >&2
   status=1
-done < <(grep -rnE '^\s*#\s*include\s*"(api/service/local_client\.h|store/memory/)' controllers \
+done < <(grep -rnE '^\s*#\s*include\s*"(api/service/local_client\.h|store/memory/|tests/testlib/eventually\.h)' controllers \
            --include='*.h' --include='*.cc' 2>/dev/null | grep -vE '^[^:]*_test\.cc:' || true)
 
 # Heavy headers live in one place each, so the build stays fast and a library can be swapped.
