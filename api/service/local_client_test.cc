@@ -25,7 +25,9 @@ std::string ServiceYaml(const std::string& name, int desired, const std::string&
          "  desiredCount: " + std::to_string(desired) + "\n";
 }
 
-const v1::Service& AsService(const client::Object& o) { return static_cast<const v1::Service&>(*o); }
+const v1::Service& AsService(const client::Object& o) {
+  return static_cast<const v1::Service&>(*o);
+}
 
 class LocalClientTest : public ::testing::Test {
  protected:
@@ -73,8 +75,8 @@ TEST_F(LocalClientTest, ApplyGetUpdateStatusDelete) {
 
 TEST_F(LocalClientTest, ListPagesWithASelector) {
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(api_.Create(*Decode(ServiceYaml("s" + std::to_string(i), 1, i % 2 ? "odd" : "even")))
-                    .ok());
+    ASSERT_TRUE(
+        api_.Create(*Decode(ServiceYaml("s" + std::to_string(i), 1, i % 2 ? "odd" : "even"))).ok());
   }
   client::ListOptions options;
   options.label_selector = "app=even";
