@@ -12,7 +12,6 @@ namespace {
 
 constexpr std::string_view kTaskPrefix = "/registry/tasks/";
 constexpr std::string_view kInstancePrefix = "/registry/containerinstances/";
-constexpr std::string_view kEventPrefix = "/registry/events/";
 constexpr const char* kCursorKey = "/gantry/event-stream/cursor";
 // Below store::kMaxTxnOps, and small enough that one commit stays a few milliseconds.
 constexpr size_t kMaxEventsPerCommit = 500;

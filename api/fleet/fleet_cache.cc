@@ -247,16 +247,6 @@ std::unordered_map<std::string, std::vector<TaskPtr>> FleetCache::TasksByInstanc
   return out;
 }
 
-std::vector<std::string> FleetCache::Clusters() const {
-  std::lock_guard lock(mu_);
-  std::set<std::string> names;
-  for (const auto& [cluster, members] : instances_.by_group)
-    if (!members.empty()) names.insert(cluster);
-  for (const auto& [cluster, members] : tasks_.by_group)
-    if (!members.empty()) names.insert(cluster);
-  return {names.begin(), names.end()};
-}
-
 std::vector<InstancePtr> FleetCache::AllInstances() const {
   std::lock_guard lock(mu_);
   std::vector<InstancePtr> out;

@@ -66,7 +66,6 @@ class FleetCache {
   // Every task of the cluster grouped by its instance, under one lock.
   std::unordered_map<std::string, std::vector<TaskPtr>> TasksByInstance(
       const std::string& cluster) const;
-  std::vector<std::string> Clusters() const;  // clusters that have instances or tasks
   std::vector<InstancePtr> AllInstances() const;
   std::vector<TaskPtr> AllTasks() const;
 

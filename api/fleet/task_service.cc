@@ -472,11 +472,7 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
   // Every report is applied to the task as the batch has left it; the changed tasks and the
   // recounts of their instances then go to the store together, one transaction per group of
   // instances, so a report costs one revision rather than one per task plus one per instance.
-  struct Changed {
-    TaskPtr before;
-    std::shared_ptr<v1::Task> after;
-  };
-  std::map<std::string, Changed> changed;  // by task
+  std::map<std::string, std::shared_ptr<v1::Task>> changed;  // by task, as the batch left it
   std::map<std::string, std::vector<std::string>> by_instance;
   std::vector<std::string> reported;  // in report order, for the answer
   std::map<std::string, std::vector<const v1::TaskStateReport*>> reports_of;
@@ -484,7 +480,7 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
   const std::string now = api::FormatTime(clock_.Now());
   for (const auto& r : reports) {
     auto it = changed.find(r.task());
-    TaskPtr current = it != changed.end() ? it->second.after : cache_.Task(r.task());
+    TaskPtr current = it != changed.end() ? it->second : cache_.Task(r.task());
     if (!current) {
       auto loaded = objects_.Get(TaskKind(), r.task());
       if (!loaded.ok()) {
@@ -514,9 +510,9 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
     }
     if (it == changed.end()) {
       by_instance[next->spec().container_instance()].push_back(r.task());
-      changed.emplace(r.task(), Changed{current, std::move(next)});
+      changed.emplace(r.task(), std::move(next));
     } else {
-      it->second.after = std::move(next);
+      it->second = std::move(next);
     }
   }
 
@@ -537,7 +533,7 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
           failed.insert(id);
           continue;
         }
-        changed[id].after = std::const_pointer_cast<v1::Task>(*stored);
+        changed[id] = std::const_pointer_cast<v1::Task>(*stored);
       }
       (void)RecountInstance(instance);
     }
@@ -548,13 +544,13 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
     recounted.reserve(instances.size());  // writes point into it
     for (const auto& instance : instances) {
       for (const auto& id : by_instance[instance])
-        writes.push_back(api::ObjectWrite::UpdateStatus(*changed[id].after));
+        writes.push_back(api::ObjectWrite::UpdateStatus(*changed[id]));
       InstancePtr ci = cache_.Instance(instance);
       if (!ci) continue;
       std::vector<TaskPtr> tasks = cache_.TasksOn(instance);
       for (auto& t : tasks) {
         auto it = changed.find(t->metadata().name());
-        if (it != changed.end()) t = it->second.after;
+        if (it != changed.end()) t = it->second;
       }
       v1::ContainerInstanceStatus counted = CountedStatus(*ci, tasks);
       if (google::protobuf::util::MessageDifferencer::Equals(counted, ci->status())) continue;
@@ -572,7 +568,7 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
         cache_.Observe(*task);
         // The name is read before the move: an assignment evaluates its right side first.
         auto& entry = changed[task->metadata().name()];
-        entry.after = std::make_shared<v1::Task>(std::move(*task));
+        entry = std::make_shared<v1::Task>(std::move(*task));
       } else {
         cache_.Observe(static_cast<const v1::ContainerInstance&>(*object));
       }
@@ -601,7 +597,7 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
   for (const auto& id : reported) {
     if (failed.count(id)) continue;
     auto it = changed.find(id);
-    out.push_back(it != changed.end() ? TaskPtr(it->second.after) : unchanged[id]);
+    out.push_back(it != changed.end() ? TaskPtr(it->second) : unchanged[id]);
   }
   return out;
 }

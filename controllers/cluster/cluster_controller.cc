@@ -1,7 +1,6 @@
 #include "controllers/cluster/cluster_controller.h"
 
 #include <chrono>
-#include <cstdlib>
 
 #include "api/schema/kinds.h"
 #include "controllers/cluster/cluster_status_plan.h"
@@ -105,10 +104,7 @@ api::StatusOr<runtime::ReconcileOutcome> ClusterController::Reconcile(const std:
     std::lock_guard lock(mu_);
     last_write_[name] = now;
   }
-  int64_t revision = 0;
-  const std::string& rv = schema::MetaOf(**written).resource_version();
-  if (!rv.empty()) revision = std::strtoll(rv.c_str(), nullptr, 10);
-  (void)clusters_.WaitForRevision(revision, kOwnWriteWait);
+  (void)clusters_.WaitForRevision(runtime::RevisionOf(**written), kOwnWriteWait);
   return runtime::ReconcileOutcome{};
 }
 

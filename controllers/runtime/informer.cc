@@ -15,6 +15,8 @@ const std::string& NameOf(const google::protobuf::Message& object) {
   return schema::MetaOf(object).name();
 }
 
+}  // namespace
+
 int64_t RevisionOf(const google::protobuf::Message& object) {
   const std::string& text = schema::MetaOf(object).resource_version();
   int64_t revision = 0;
@@ -24,8 +26,6 @@ int64_t RevisionOf(const google::protobuf::Message& object) {
   }
   return revision;
 }
-
-}  // namespace
 
 Informer::Informer(client::Client& client, const schema::KindInfo& kind, clock::Clock& clock)
     : client_(client), kind_(kind), clock_(clock) {}

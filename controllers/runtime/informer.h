@@ -33,6 +33,9 @@ namespace gantry::controllers::runtime {
 
 using ObjectRef = std::shared_ptr<const google::protobuf::Message>;
 
+// The store revision an object was read or written at (its resourceVersion); 0 when it has none.
+int64_t RevisionOf(const google::protobuf::Message& object);
+
 struct EventHandlers {
   std::function<void(const ObjectRef& added)> on_add;
   std::function<void(const ObjectRef& before, const ObjectRef& now)> on_update;
