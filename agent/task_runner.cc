@@ -28,7 +28,10 @@ std::vector<std::string> TaskRunner::containers() const {
 }
 
 std::optional<v1::TaskStateReport> TaskRunner::Step(const v1::TaskDefinition* definition) {
-  const bool stop_wanted = task_.spec().desired_status() == "STOPPED";
+  // Asked to stop, or already recorded STOPPED by gantryd (its instance was lost while this
+  // agent was away): whatever still runs of it must stop.
+  const bool stop_wanted =
+      task_.spec().desired_status() == "STOPPED" || task_.status().last_status() == "STOPPED";
   switch (phase_) {
     case Phase::kNew:
       if (stop_wanted || task_.status().last_status() == "STOPPED") {
@@ -161,6 +164,7 @@ std::optional<v1::TaskStateReport> TaskRunner::Observe(const v1::TaskDefinition&
     if (stopped_reason_.empty()) stopped_reason_ = "Task stopped by user";
     return MakeReport("STOPPED");
   }
+  if (last_reported_ == "STOPPED") return std::nullopt;  // never RUNNING again once STOPPED
   if (changed || last_reported_ != "RUNNING") return MakeReport("RUNNING");
   return std::nullopt;
 }

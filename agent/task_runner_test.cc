@@ -159,5 +159,26 @@ TEST_F(TaskRunnerTest, AdoptedTaskIsObservedAfterRestart) {
   EXPECT_EQ(stopped->containers(0).exit_code(), 7);
 }
 
+// The agent of a lost instance comes back: gantryd has recorded its task STOPPED ("Container
+// instance lost") without asking through desiredStatus; the process it finds still running stops.
+TEST_F(TaskRunnerTest, AdoptedTaskThatGantrydRecordedStoppedIsStopped) {
+  auto td = Definition({{"sleep", "1000"}});
+  {
+    TaskRunner first(*driver_, "i-1", Task("t1"));
+    ASSERT_EQ(first.Step(&td)->last_status(), "RUNNING");
+  }
+  auto recorded = driver_->Recorded();
+  ASSERT_TRUE(recorded.ok());
+  auto t = Task("t1");
+  t.mutable_status()->set_last_status("STOPPED");
+  t.mutable_status()->set_stopped_reason("Container instance lost");
+  TaskRunner second(*driver_, "i-1", t);
+  second.Adopt(*recorded);
+  auto stopped = StepUntil(second, td, "STOPPED");
+  ASSERT_TRUE(stopped);
+  EXPECT_EQ(stopped->containers(0).exit_code(), 143);
+  EXPECT_EQ(second.phase(), TaskRunner::Phase::kStopped);
+}
+
 }  // namespace
 }  // namespace gantry::agent

@@ -47,6 +47,13 @@ struct ListPage {
   std::string continue_token;  // non-empty when more may follow
 };
 
+// One write of Client::Commit; `object` must outlive the call.
+struct Write {
+  enum class Type { kCreate, kUpdateStatus, kDelete };
+  Type type = Type::kUpdateStatus;
+  const google::protobuf::Message* object = nullptr;
+};
+
 struct WatchEvent {
   enum class Type { kAdded, kModified, kDeleted };
   Type type = Type::kAdded;
@@ -88,6 +95,14 @@ class Client {
   // Replaces the status only (the status subresource); the object's resourceVersion, when set,
   // must match.
   virtual api::StatusOr<Object> UpdateStatus(const google::protobuf::Message& object) = 0;
+  // Several creates, status updates and deletes as one store transaction: all or none, at one
+  // revision. Each object's resourceVersion, when set, must match (kAborted otherwise). Returns
+  // the objects as written (deleted ones as they were), in the order given. At most
+  // kMaxCommitWrites writes.
+  virtual api::StatusOr<std::vector<Object>> Commit(const std::vector<Write>& writes) = 0;
 };
+
+// The most writes one Commit takes (the store's transaction limit).
+inline constexpr size_t kMaxCommitWrites = 1000;
 
 }  // namespace gantry::client

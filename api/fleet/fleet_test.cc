@@ -12,6 +12,7 @@
 #include "api/fleet/task_state.h"
 #include "api/fleet/testing/fleet_harness.h"
 #include "store/memory/memory_store.h"
+#include "tests/testlib/eventually.h"
 
 namespace gantry::fleet {
 namespace {
@@ -369,51 +370,51 @@ TEST_F(FleetTest, ListContainerInstancesFilters) {
   EXPECT_EQ(bad.status().field(), "filter");
 }
 
-TEST_F(FleetTest, SilentAgentDisconnectsThenLosesItsTasks) {
+// The instance controller (controllers/instance) marks a silent agent disconnected; placement
+// then avoids the instance, and the agent's next heartbeat reconnects it at once.
+TEST_F(FleetTest, DisconnectedInstanceIsAvoidedUntilItsAgentIsHeardAgain) {
   RegisterNine();
+  const auto& kind = *schema::FindKind("ContainerInstance");
+  ASSERT_TRUE(
+      objects_
+          .Mutate(kind, "i-00",
+                  [](google::protobuf::Message& m) -> api::StatusOr<bool> {
+                    static_cast<v1::ContainerInstance&>(m).mutable_status()->set_agent_connected(
+                        false);
+                    return true;
+                  })
+          .ok());
+  ASSERT_TRUE(testlib::Eventually(
+      [&] { return !cache_.Instance("i-00")->status().agent_connected(); }, seconds(10)));
   LaunchRequest req;
   req.cluster = "demo";
   req.task_definition = "myapp";
-  req.count = 9;
-  req.strategies = {{"spread", "instanceId"}};
-  ASSERT_TRUE(tasks_.RunTask(req).ok());
-  std::vector<std::string> others;
-  for (const auto& ci : cache_.InstancesIn("demo")) {
-    if (ci->metadata().name() != "i-00") others.push_back(ci->metadata().name());
-  }
-  clock_.Advance(seconds(10));
-  instances_.Heartbeat(others);
-  clock_.Advance(seconds(10));  // i-00 silent for 20 s, the others for 10 s
-  instances_.Tick();
-  EXPECT_FALSE(cache_.Instance("i-00")->status().agent_connected());
-  EXPECT_TRUE(cache_.Instance("i-01")->status().agent_connected());
-  EXPECT_EQ(tasks_.ListTasks(Tasks("demo", "i-00")).size(), 1u);
-  // Placement avoids it now.
   req.count = 8;
+  req.strategies = {{"spread", "instanceId"}};
   auto run = tasks_.RunTask(req);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  ASSERT_EQ(run->tasks.size(), 8u);
   for (const auto& t : run->tasks) EXPECT_NE(t->spec().container_instance(), "i-00");
-  instances_.Heartbeat(others);
-  clock_.Advance(seconds(45));
-  instances_.Heartbeat(others);
-  instances_.Tick();
-  auto stopped = tasks_.ListTasks(Tasks("demo", "i-00", "STOPPED"));
-  ASSERT_EQ(stopped.size(), 1u);
-  EXPECT_EQ(stopped[0]->status().last_status(), "STOPPED");
-  EXPECT_EQ(stopped[0]->status().stopped_reason(), "Container instance lost");
-  EXPECT_EQ(stopped[0]->status().stop_code(), "");  // ECS has none for a lost instance
   // The agent returns: connected again at once, and unknown names are reported back.
+  clock_.Advance(seconds(3));
   auto unknown = instances_.Heartbeat({"i-00", "i-never"});
   EXPECT_EQ(unknown, std::vector<std::string>{"i-never"});
   EXPECT_TRUE(cache_.Instance("i-00")->status().agent_connected());
+  EXPECT_EQ(instances_.LastHeard("i-00"), clock_.Now());
 }
 
-// A new instance counts as heard from when it registers, not when gantryd started.
-TEST_F(FleetTest, NewInstanceIsHeardFromAtRegistration) {
+// What the instance controller reads: a new instance counts as heard from when it registers, an
+// instance not heard from since gantryd started as heard from at the start.
+TEST_F(FleetTest, LastHeardIsTheLatestHeartbeatOrRegistrationElseTheStart) {
+  const auto started = clock_.Now();
   clock_.Advance(seconds(600));  // gantryd has been up for a while
   RegisterNine();
+  EXPECT_EQ(instances_.LastHeard("i-00"), clock_.Now());
   clock_.Advance(seconds(5));
-  instances_.Tick();
-  EXPECT_TRUE(cache_.Instance("i-00")->status().agent_connected());
+  instances_.Heartbeat({"i-01"});
+  EXPECT_EQ(instances_.LastHeard("i-01"), clock_.Now());
+  EXPECT_EQ(instances_.LastHeard("i-00"), clock_.Now() - seconds(5));
+  EXPECT_EQ(instances_.LastHeard("i-from-before-a-restart"), started);
 }
 
 TEST_F(FleetTest, StartTaskOnExplicitInstances) {

@@ -46,12 +46,11 @@ bool OwnedBy(const v1::ContainerInstance& instance, const std::string& agent_use
 }
 
 InstanceService::InstanceService(api::ObjectService& objects, FleetCache& cache, TaskService& tasks,
-                                 const api::Clock& clock, LifecycleOptions options)
+                                 const api::Clock& clock)
     : objects_(objects),
       cache_(cache),
       tasks_(tasks),
       clock_(clock),
-      options_(options),
       started_(clock.Now()),
       skips_(objects, clock) {}
 
@@ -330,27 +329,10 @@ Status InstanceService::ChangeAttributes(const std::string& cluster,
   return {};
 }
 
-void InstanceService::Tick() {
-  auto now = clock_.Now();
-  std::vector<InstanceLiveness> liveness;
-  for (const auto& ci : cache_.AllInstances()) {
-    if (InstanceStatusOf(*ci) == "INACTIVE") continue;  // deregistered: nothing to watch
-    InstanceLiveness l;
-    l.name = ci->metadata().name();
-    l.connected = ci->status().agent_connected();
-    for (const auto& t : cache_.TasksOn(l.name)) {
-      if (HoldsResources(*t)) l.has_unfinished_tasks = true;
-    }
-    {
-      std::lock_guard lock(mu_);
-      auto it = last_heartbeat_.find(l.name);
-      l.last_heartbeat = it == last_heartbeat_.end() ? started_ : it->second;
-    }
-    liveness.push_back(std::move(l));
-  }
-  LifecycleActions actions = PlanLifecycle(liveness, now, options_);
-  for (const auto& name : actions.disconnect) (void)SetConnected(name, false);
-  for (const auto& name : actions.lose) tasks_.StopTasksOn(name, kReasonInstanceLost);
+client::HeartbeatSource::TimePoint InstanceService::LastHeard(std::string_view instance) const {
+  std::lock_guard lock(mu_);
+  auto it = last_heartbeat_.find(instance);
+  return it == last_heartbeat_.end() ? started_ : it->second;
 }
 
 }  // namespace gantry::fleet

@@ -1,8 +1,9 @@
 #pragma once
 
 // Container instances: registration by agents (creating the cluster when needed), heartbeats
-// as soft state, ACTIVE/DRAINING, attributes, the ECS ListContainerInstances filter, and the
-// lifecycle loop that notices silent agents.
+// as soft state, ACTIVE/DRAINING, attributes and the ECS ListContainerInstances filter. Noticing
+// silent agents is the instance controller's (controllers/instance), which reads the heartbeats
+// kept here through client::HeartbeatSource.
 //
 // Heartbeats live in memory only: a heartbeat writes nothing unless it changes agentConnected,
 // so thousands of instances do not mean thousands of durable writes a second. After a restart
@@ -14,8 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "api/client/heartbeats.h"
 #include "api/fleet/fleet_cache.h"
-#include "api/fleet/lifecycle_plan.h"
 #include "api/fleet/snapshot_input.h"
 #include "api/fleet/task_service.h"
 #include "api/service/clock.h"
@@ -39,10 +40,10 @@ inline constexpr const char* kAgentLabel = "gantry.dev/agent";
 // no agent.
 bool OwnedBy(const v1::ContainerInstance& instance, const std::string& agent_user);
 
-class InstanceService {
+class InstanceService : public client::HeartbeatSource {
  public:
   InstanceService(api::ObjectService& objects, FleetCache& cache, TaskService& tasks,
-                  const api::Clock& clock, LifecycleOptions options = {});
+                  const api::Clock& clock);
 
   // Creates the cluster if needed; an instance registering again keeps its status (DRAINING
   // stays DRAINING), its registration time and the attributes put on it through the API.
@@ -76,8 +77,7 @@ class InstanceService {
   api::Status DeleteAttributes(const std::string& cluster,
                                const std::vector<AttributeChange>& changes);
 
-  // One pass of the lifecycle loop (gantryd calls it every second).
-  void Tick();
+  TimePoint LastHeard(std::string_view instance) const override;
 
  private:
   api::Status EnsureCluster(const std::string& cluster);
@@ -92,10 +92,9 @@ class InstanceService {
   FleetCache& cache_;
   TaskService& tasks_;
   const api::Clock& clock_;
-  const LifecycleOptions options_;
   const std::chrono::system_clock::time_point started_;
   mutable std::mutex mu_;
-  std::map<std::string, std::chrono::system_clock::time_point> last_heartbeat_;
+  std::map<std::string, std::chrono::system_clock::time_point, std::less<>> last_heartbeat_;
   mutable SkipReporter skips_;  // List is const; reporting changes only the reporter
 };
 

@@ -411,17 +411,16 @@ bool ApplyReport(v1::Task& t, const v1::TaskStateReport& r, const std::string& n
   if (Rank(r.last_status()) < Rank(st->last_status())) return false;
   v1::TaskStatus before = *st;
   if (r.last_status() == "RUNNING" && st->started_at().empty()) st->set_started_at(now);
-  if (r.last_status() == "STOPPED") {
+  // Once STOPPED, why it stopped is settled: the agent of a lost instance that comes back and
+  // stops the task does not replace "Container instance lost" with its own reason.
+  if (r.last_status() == "STOPPED" && before.last_status() != "STOPPED") {
     if (st->stopped_at().empty()) st->set_stopped_at(now);
     if (st->stopping_at().empty()) st->set_stopping_at(now);
     // The reason the server gave (StopTask, instance lost) wins over the agent's.
     st->set_stopped_reason(!t.spec().stopped_reason().empty() ? t.spec().stopped_reason()
                                                               : r.stopped_reason());
-    // A StopTask is the user's; a lost instance has no ECS stop code.
-    const std::string& given = t.spec().stopped_reason();
-    st->set_stop_code(given.empty()                  ? r.stop_code()
-                      : given == kReasonInstanceLost ? std::string()
-                                                     : std::string("UserInitiated"));
+    // A stop gantryd was asked for (StopTask, a forced deregistration) is the user's.
+    st->set_stop_code(t.spec().stopped_reason().empty() ? r.stop_code() : "UserInitiated");
   }
   st->set_last_status(r.last_status());
   if (r.containers_size() > 0) *st->mutable_containers() = r.containers();
@@ -434,30 +433,10 @@ bool ApplyReport(v1::Task& t, const v1::TaskStateReport& r, const std::string& n
 
 v1::ContainerInstanceStatus CountedStatus(const v1::ContainerInstance& instance,
                                           const std::vector<TaskPtr>& tasks) {
-  const auto& registered = instance.spec().registered_resources();
-  int64_t cpu = registered.cpu(), memory = registered.memory();
-  int running = 0, pending = 0;
-  std::set<int32_t> ports(registered.ports().begin(), registered.ports().end());
-  for (const auto& t : tasks) {
-    if (!HoldsResources(*t)) continue;
-    cpu -= t->spec().cpu();
-    memory -= t->spec().memory();
-    ports.insert(t->spec().host_ports().begin(), t->spec().host_ports().end());
-    (t->status().last_status() == "RUNNING" ? running : pending) += 1;
-  }
-  v1::ContainerInstanceStatus counted = instance.status();
-  // Clamped: tasks written before validation could over-commit past 32 bits.
-  auto clamp = [](int64_t v) {
-    return static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX));
-  };
-  counted.mutable_remaining_resources()->set_cpu(clamp(cpu));
-  counted.mutable_remaining_resources()->set_memory(clamp(memory));
-  counted.mutable_remaining_resources()->clear_ports();
-  counted.clear_ports_in_use();
-  for (int32_t p : ports) counted.add_ports_in_use(p);
-  counted.set_running_tasks_count(running);
-  counted.set_pending_tasks_count(pending);
-  return counted;
+  std::vector<const v1::Task*> raw;
+  raw.reserve(tasks.size());
+  for (const auto& t : tasks) raw.push_back(t.get());
+  return schema::CountedInstanceStatus(instance, raw);
 }
 
 std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>& reports,

@@ -37,7 +37,6 @@
 namespace gantry::fleet {
 
 inline constexpr int kMaxRunTaskCount = 10;
-inline constexpr const char* kReasonInstanceLost = "Container instance lost";
 inline constexpr const char* kReasonUserStop = "Task stopped by user";
 inline constexpr const char* kReasonInstanceDeregistered = "Container instance deregistered";
 

@@ -2,8 +2,12 @@
 
 #include <utility>
 
+#include "store/store.h"
+
 namespace gantry::api {
 namespace {
+
+static_assert(client::kMaxCommitWrites == store::kMaxTxnOps);
 
 class LocalWatch : public client::WatchStream {
  public:
@@ -91,6 +95,28 @@ StatusOr<client::Object> LocalClient::Delete(const schema::KindInfo& kind, std::
 
 StatusOr<client::Object> LocalClient::UpdateStatus(const google::protobuf::Message& object) {
   return objects_.UpdateStatus(object);
+}
+
+StatusOr<std::vector<client::Object>> LocalClient::Commit(
+    const std::vector<client::Write>& writes) {
+  std::vector<ObjectWrite> ops;
+  ops.reserve(writes.size());
+  for (const auto& w : writes) {
+    switch (w.type) {
+      case client::Write::Type::kCreate:
+        ops.push_back(ObjectWrite::Create(*w.object));
+        break;
+      case client::Write::Type::kUpdateStatus:
+        ops.push_back(ObjectWrite::UpdateStatus(*w.object));
+        break;
+      case client::Write::Type::kDelete:
+        ops.push_back(ObjectWrite::Delete(*w.object));
+        break;
+    }
+  }
+  auto committed = objects_.Commit(ops);
+  if (!committed.ok()) return committed.status();
+  return std::move(committed->objects);
 }
 
 }  // namespace gantry::api

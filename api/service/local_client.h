@@ -25,6 +25,7 @@ class LocalClient : public client::Client {
   StatusOr<client::Object> Delete(const schema::KindInfo& kind, std::string_view name,
                                   std::string_view resource_version) override;
   StatusOr<client::Object> UpdateStatus(const google::protobuf::Message& object) override;
+  StatusOr<std::vector<client::Object>> Commit(const std::vector<client::Write>& writes) override;
 
  private:
   ObjectService& objects_;

@@ -29,7 +29,6 @@
 #include "api/ecs/credentials.h"
 #include "api/ecs/ecs_endpoint.h"
 #include "api/ecs/ecs_handler.h"
-#include "api/ecs/event_stream.h"
 #include "api/fleet/agent_backend.h"
 #include "api/fleet/agent_read_scope.h"
 #include "api/fleet/fleet_cache.h"
@@ -43,11 +42,14 @@
 #include "api/service/local_client.h"
 #include "api/service/object_service.h"
 #include "cmd/common/flags.h"
-#include "cmd/gantryd/fleet_housekeeping.h"
+#include "cmd/gantryd/client_token_collector.h"
+#include "cmd/gantryd/ecs_event_stream.h"
 #include "cmd/gantryd/gantryd_metrics.h"
 #include "cmd/gantryd/memory_release.h"
 #include "controllers/cluster/cluster_controller.h"
+#include "controllers/events/event_stream_controller.h"
 #include "controllers/gc/garbage_collector.h"
+#include "controllers/instance/instance_controller.h"
 #include "controllers/runtime/manager.h"
 #include "store/compactor.h"
 #include "store/sqlite/sqlite_store.h"
@@ -352,10 +354,7 @@ int main(int argc, char** argv) {
   if (auto st = fleet_cache.Start(); !st.ok()) return Fail("fleet cache: " + st.ToString());
   gantry::fleet::EcsNames ecs_names{flags.region, flags.account_id};
   gantry::fleet::TaskService tasks(service, fleet_cache, clock, ecs_names);
-  gantry::fleet::InstanceService instances(
-      service, fleet_cache, tasks, clock,
-      {std::chrono::duration_cast<std::chrono::milliseconds>(flags.heartbeat_timeout),
-       std::chrono::duration_cast<std::chrono::milliseconds>(flags.instance_lost_after)});
+  gantry::fleet::InstanceService instances(service, fleet_cache, tasks, clock);
   // Counts left stale by a crash between a task write and its instance's recount are redone,
   // and launches a crash kept from recording their clientToken are found again. Not fatal: a
   // failure here leaves counts to the next change on each instance.
@@ -370,8 +369,6 @@ int main(int argc, char** argv) {
       {aws_credentials ? &*aws_credentials : nullptr, authorizer ? &*authorizer : nullptr}, clock);
   gantry::fleet::AgentReadScope agent_read_scope(fleet_cache);
   rest.read_scope = &agent_read_scope;
-  gantry::ecs::EventStream event_stream(**store, service, fleet_cache, ecs_names, clock);
-  if (auto st = event_stream.Start(); !st.ok()) return Fail("event stream: " + st.ToString());
   // The controllers, on the in-process client: informers fill from the store before any
   // reconcile runs, and their queues and reconciles show on /metrics.
   gantry::api::LocalClient controller_client(service);
@@ -395,6 +392,20 @@ int main(int argc, char** argv) {
       controller_client, clock, controllers.informers(), std::move(retention),
       options_for(gantry::controllers::gc::GarbageCollector::kName));
   controllers.Add(garbage_collector.controller());
+  gantry::controllers::instance::InstanceController instance_controller(
+      controller_client, clock, instances, controllers.informers(),
+      {std::chrono::duration_cast<std::chrono::milliseconds>(flags.heartbeat_timeout),
+       std::chrono::duration_cast<std::chrono::milliseconds>(flags.instance_lost_after)},
+      options_for(gantry::controllers::instance::InstanceController::kName));
+  controllers.Add(instance_controller.controller());
+  // Every task and instance change as an ECS event; each kind's cursor in the store.
+  gantry::EcsChangeRenderer ecs_renderer(ecs_names, clock);
+  gantry::StoreEventCursors event_cursors(**store);
+  auto event_stream = gantry::controllers::events::EventStreamController::Create(
+      controller_client, clock, ecs_renderer, event_cursors, controllers.informers(),
+      options_for(gantry::controllers::events::EventStreamController::kName));
+  if (!event_stream.ok()) return Fail("event stream: " + event_stream.status().ToString());
+  controllers.Add((*event_stream)->controller());
   // The informers call into the controllers: on every way out, they stop before those go.
   struct StopControllers {
     gantry::controllers::runtime::Manager& manager;
@@ -442,15 +453,17 @@ int main(int argc, char** argv) {
 
   gantry::store::RetentionCompactor compactor(**store, flags.watch_retention);
   gantry::MemoryRelease memory_release;
-  auto housekeeping = std::make_unique<gantry::FleetHousekeeping>(instances, tasks);
+  auto token_collector = std::make_unique<gantry::ClientTokenCollector>(tasks);
 
   std::cerr << "gantryd: " << gantry::cmd::WaitForStopSignal(stop_signals) << ", shutting down"
             << std::endl;
-  housekeeping.reset();
+  token_collector.reset();
   (*grpc_server)->Stop();
   (*server)->Stop();
   controllers.Stop();
-  event_stream.Stop();
+  if (auto st = (*event_stream)->SaveCursors(); !st.ok())
+    std::cerr << "gantryd: warning: saving the event stream's cursors: " << st.ToString()
+              << std::endl;
   fleet_cache.Stop();
   grpc_server->reset();
   server->reset();

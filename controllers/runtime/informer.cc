@@ -178,6 +178,7 @@ bool Informer::Relist(int64_t& revision) {
   }
   for (auto& [name, object] : listed) Upsert(object);
   for (const std::string& name : gone) Remove(name);
+  CaughtUp();
   {
     std::lock_guard lock(mu_);
     ++lists_;
@@ -202,6 +203,7 @@ void Informer::Follow(client::WatchStream& stream, int64_t listed) {
   stream.SetNotify([wake = std::weak_ptr<Wake>(wake_)] {
     if (auto w = wake.lock()) w->Signal();
   });
+  bool applied = false;  // changes applied since handlers last heard it caught up
   while (true) {
     {
       std::lock_guard lock(mu_);
@@ -218,9 +220,14 @@ void Informer::Follow(client::WatchStream& stream, int64_t listed) {
           Upsert(ObjectRef(std::move(event.object)));
         }
         Observe(at);
+        applied = true;
         continue;
       }
       case client::WatchStream::Poll::kTimeout:
+        if (applied) {
+          CaughtUp();
+          applied = false;
+        }
         Sleep(std::nullopt);
         continue;
       case client::WatchStream::Poll::kClosed:
@@ -230,6 +237,12 @@ void Informer::Follow(client::WatchStream& stream, int64_t listed) {
   }
   stream.SetNotify(nullptr);
   stream.Cancel();
+}
+
+void Informer::CaughtUp() {
+  for (const EventHandlers& h : handlers_) {
+    if (h.on_caught_up) h.on_caught_up();
+  }
 }
 
 void Informer::Upsert(ObjectRef object) {

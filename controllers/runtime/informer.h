@@ -40,6 +40,9 @@ struct EventHandlers {
   std::function<void(const ObjectRef& added)> on_add;
   std::function<void(const ObjectRef& before, const ObjectRef& now)> on_update;
   std::function<void(const ObjectRef& deleted)> on_delete;
+  // After the informer has applied everything its list or watch had delivered at one moment (a
+  // store transaction is always delivered whole): where a handler that batches changes acts.
+  std::function<void()> on_caught_up = nullptr;
 };
 
 // The values an object is indexed under (tasks by instance: {spec.containerInstance}).
@@ -85,6 +88,7 @@ class Informer {
   void Follow(client::WatchStream& stream, int64_t listed);
   void Upsert(ObjectRef object);
   void Remove(const std::string& name);
+  void CaughtUp();
   void IndexLocked(const std::string& name, const google::protobuf::Message* before,
                    const google::protobuf::Message* now);
   void Observe(int64_t revision);

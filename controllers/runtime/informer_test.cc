@@ -88,6 +88,9 @@ class BreakableClient : public client::Client {
   api::StatusOr<client::Object> UpdateStatus(const google::protobuf::Message& o) override {
     return inner_.UpdateStatus(o);
   }
+  api::StatusOr<std::vector<client::Object>> Commit(const std::vector<client::Write>& w) override {
+    return inner_.Commit(w);
+  }
 
  private:
   client::Client& inner_;
@@ -112,8 +115,6 @@ class Recorder {
     cv_.wait_for(lock, kDeadline, [&] { return notes_.size() >= n; });
     return notes_;
   }
-
- private:
   void Note(std::string text) {
     {
       std::lock_guard lock(mu_);
@@ -121,6 +122,8 @@ class Recorder {
     }
     cv_.notify_all();
   }
+
+ private:
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::string> notes_;
@@ -172,6 +175,25 @@ TEST_F(InformerTest, ListsThenWatchesAndIndexes) {
   ASSERT_EQ(on_i2.size(), 1u) << "t1 moved here, t2 left";
   EXPECT_EQ(schema::MetaOf(*on_i2[0]).name(), "t1");
   EXPECT_EQ(informer.lists(), 1);
+}
+
+// A handler that batches (the events controller) acts when told the informer caught up: never
+// in the middle of a store transaction.
+TEST_F(InformerTest, HandlersHearItCaughtUpAfterAListAndAfterAWholeTransaction) {
+  ASSERT_TRUE(local_.Create(TaskOn("t0", "i-1")).ok());
+  Informer informer(client_, tasks_, clock_);
+  EventHandlers handlers = recorder_.Handlers();
+  handlers.on_caught_up = [this] { recorder_.Note("caught up"); };
+  informer.AddEventHandlers(std::move(handlers));
+  informer.Start();
+  ASSERT_TRUE(informer.WaitForSync(kDeadline));
+  EXPECT_EQ(recorder_.AtLeast(2), (std::vector<std::string>{"add t0", "caught up"}));
+  std::vector<v1::Task> tasks = {TaskOn("t1", "i-1"), TaskOn("t2", "i-1"), TaskOn("t3", "i-2")};
+  std::vector<client::Write> writes;
+  for (const auto& t : tasks) writes.push_back({client::Write::Type::kCreate, &t});
+  ASSERT_TRUE(local_.Commit(writes).ok());
+  EXPECT_EQ(recorder_.AtLeast(6), (std::vector<std::string>{"add t0", "caught up", "add t1",
+                                                            "add t2", "add t3", "caught up"}));
 }
 
 TEST_F(InformerTest, OnAnEmptyStoreAWriteBetweenListAndWatchIsNotMissed) {

@@ -409,7 +409,11 @@ TEST_F(GantrydTest, MetricsAreServedAndValid) {
            "controller_runtime_reconcile_total{controller=\"cluster\",result=\"success\"} ",
            "controller_runtime_reconcile_total{controller=\"gc\",result=\"success\"} ",
            "controller_runtime_active_workers{controller=\"gc\"} ",
+           "controller_runtime_active_workers{controller=\"instance\"} ",
+           "controller_runtime_active_workers{controller=\"events\"} ",
            "workqueue_depth{name=\"cluster\"} ",
+           "workqueue_depth{name=\"instance\"} ",
+           "workqueue_depth{name=\"events\"} ",
        }) {
     EXPECT_NE(text.find(expected), std::string::npos) << expected;
   }

@@ -70,8 +70,7 @@ class FleetHarness : public ::testing::Test {
   FleetCache cache_{store_};
   EcsNames names_;
   TaskService tasks_{objects_, cache_, clock_, names_, 42};
-  InstanceService instances_{
-      objects_, cache_, tasks_, clock_, {std::chrono::seconds(15), std::chrono::seconds(60)}};
+  InstanceService instances_{objects_, cache_, tasks_, clock_};
 };
 
 }  // namespace gantry::fleet::testing

@@ -1,0 +1,160 @@
+#include "controllers/instance/instance_controller.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "api/clock/format_time.h"
+#include "api/schema/kinds.h"
+#include "api/schema/object_state.h"
+
+namespace gantry::controllers::instance {
+namespace {
+
+constexpr const char* kByInstance = "instance";
+// How long a reconcile waits for the informers to show its own writes before returning anyway
+// (the next pass then fails on a stale resourceVersion and is retried).
+constexpr std::chrono::seconds kOwnWriteWait{5};
+
+std::string InstanceOf(const google::protobuf::Message& task) {
+  return static_cast<const v1::Task&>(task).spec().container_instance();
+}
+
+std::string Silence(clock::Clock::Duration silent) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(silent).count()) + "s";
+}
+
+// What a lost instance's task becomes: STOPPED by gantryd, with ECS's reason and no stop code,
+// in its status only (the agent that comes back reads desiredStatus STOPPED from it).
+void MarkLost(v1::Task& task, const std::string& now) {
+  auto* st = task.mutable_status();
+  st->set_last_status("STOPPED");
+  st->set_stopped_reason(schema::kReasonInstanceLost);
+  st->clear_stop_code();
+  if (st->stopping_at().empty()) st->set_stopping_at(now);
+  st->set_stopped_at(now);
+  for (auto& c : *st->mutable_containers()) c.set_last_status("STOPPED");
+  st->set_version(st->version() + 1);
+}
+
+}  // namespace
+
+InstanceController::InstanceController(client::Client& client, clock::Clock& clock,
+                                       const client::HeartbeatSource& heartbeats,
+                                       runtime::InformerFactory& informers,
+                                       LifecycleOptions lifecycle,
+                                       runtime::ControllerOptions options)
+    : client_(client),
+      clock_(clock),
+      heartbeats_(heartbeats),
+      lifecycle_(lifecycle),
+      instances_(informers.For(*schema::FindKind("ContainerInstance"))),
+      tasks_(informers.For(*schema::FindKind("Task"))),
+      recorder_(client, clock, kName) {
+  if (options.name.empty()) options.name = kName;
+  controller_ = std::make_unique<runtime::Controller>(
+      clock, [this](const std::string& key) { return Reconcile(key); }, std::move(options));
+  runtime::WorkQueue& queue = controller_->queue();
+  auto enqueue = [&queue](const runtime::ObjectRef& o) { queue.Add(schema::MetaOf(*o).name()); };
+  instances_.AddEventHandlers({
+      enqueue,
+      [enqueue](const runtime::ObjectRef&, const runtime::ObjectRef& now) { enqueue(now); },
+      nullptr,
+  });
+  tasks_.AddIndex(kByInstance, [](const google::protobuf::Message& task) {
+    return std::vector<std::string>{InstanceOf(task)};
+  });
+  // A task placed on an instance that no longer had any gives it a lost_after deadline again.
+  tasks_.AddEventHandlers({
+      [&queue](const runtime::ObjectRef& task) {
+        const std::string instance = InstanceOf(*task);
+        if (!instance.empty()) queue.Add(instance);
+      },
+      nullptr,
+      nullptr,
+  });
+}
+
+api::StatusOr<runtime::ReconcileOutcome> InstanceController::Reconcile(const std::string& name) {
+  runtime::ObjectRef object = instances_.Get(name);
+  if (!object) return runtime::ReconcileOutcome{};  // deleted: nothing to watch
+  const auto& instance = static_cast<const v1::ContainerInstance&>(*object);
+  if (schema::InstanceStatusOf(instance) == "INACTIVE") return runtime::ReconcileOutcome{};
+  std::vector<const v1::Task*> tasks;
+  bool unfinished = false;
+  // The index holds the tasks alive; `placed` keeps them so while this pass reads them.
+  const std::vector<runtime::ObjectRef> placed = tasks_.ByIndex(kByInstance, name);
+  for (const auto& t : placed) {
+    tasks.push_back(static_cast<const v1::Task*>(t.get()));
+    unfinished |= schema::HoldsResources(*tasks.back());
+  }
+  const auto now = clock_.Now();
+  const auto last_heard = heartbeats_.LastHeard(name);
+  const LifecyclePlan plan =
+      PlanLifecycle({instance.status().agent_connected(), unfinished, last_heard}, now, lifecycle_);
+  if (plan.disconnect || plan.lose) {
+    if (auto st = Act(instance, tasks, plan, now); !st.ok()) {
+      // Gone meanwhile: its delete event ends it. A stale resourceVersion (a heartbeat or a
+      // report got there first) or a store error is retried with backoff, and planned again.
+      if (st.code() == api::Code::kNotFound) return runtime::ReconcileOutcome{};
+      return st;
+    }
+    const std::string silence = Silence(now - last_heard);
+    if (plan.disconnect) {
+      (void)recorder_.Record(instance, runtime::EventType::kWarning, "AgentDisconnected",
+                             "no heartbeat from the agent for " + silence);
+    }
+    if (plan.lose) {
+      (void)recorder_.Record(
+          instance, runtime::EventType::kWarning, "InstanceLost",
+          "no heartbeat from the agent for " + silence + "; its unfinished tasks are stopped");
+    }
+  }
+  runtime::ReconcileOutcome outcome;
+  if (plan.recheck_after) outcome.requeue_after = *plan.recheck_after;
+  return outcome;
+}
+
+api::Status InstanceController::Act(const v1::ContainerInstance& instance,
+                                    const std::vector<const v1::Task*>& tasks,
+                                    const LifecyclePlan& plan, clock::Clock::TimePoint now) {
+  const std::string stamp = clock::FormatTime(now);
+  // Copies of the cached objects keep their resourceVersions: every write below is pinned, so a
+  // heartbeat or an agent report that lands first makes the commit fail rather than be undone.
+  std::vector<v1::Task> lost;
+  std::vector<const v1::Task*> after;  // the instance's tasks as this pass leaves them
+  lost.reserve(tasks.size());
+  for (const v1::Task* t : tasks) {
+    if (plan.lose && schema::HoldsResources(*t)) {
+      MarkLost(lost.emplace_back(*t), stamp);
+      after.push_back(&lost.back());
+    } else {
+      after.push_back(t);
+    }
+  }
+  v1::ContainerInstance next = instance;
+  if (plan.disconnect) {
+    next.mutable_status()->set_agent_connected(false);
+    next.mutable_status()->set_agent_updated_at(stamp);
+  }
+  *next.mutable_status() = schema::CountedInstanceStatus(next, after);
+
+  // Tasks first, in as many transactions as they need; the instance with the last of them, so
+  // its counts never run ahead of its tasks.
+  std::vector<client::Write> writes;
+  for (size_t i = 0;;) {
+    writes.clear();
+    while (i < lost.size() && writes.size() + 1 < client::kMaxCommitWrites)
+      writes.push_back({client::Write::Type::kUpdateStatus, &lost[i++]});
+    const bool last = i == lost.size();
+    if (last) writes.push_back({client::Write::Type::kUpdateStatus, &next});
+    auto committed = client_.Commit(writes);
+    if (!committed.ok()) return committed.status();
+    const int64_t revision = runtime::RevisionOf(*committed->back());
+    (void)tasks_.WaitForRevision(revision, kOwnWriteWait);
+    (void)instances_.WaitForRevision(revision, kOwnWriteWait);
+    if (last) break;
+  }
+  return {};
+}
+
+}  // namespace gantry::controllers::instance
