@@ -354,7 +354,7 @@ class EcsOperations {
       : objects_(h.objects_),
         tasks_(h.tasks_),
         instances_(h.instances_),
-        cache_(h.cache_),
+        fleet_(h.fleet_),
         names_(h.names_) {}
 
   EcsResponse CreateCluster(Input& in);
@@ -402,7 +402,7 @@ class EcsOperations {
   api::ObjectService& objects_;
   fleet::TaskService& tasks_;
   fleet::InstanceService& instances_;
-  fleet::FleetCache& cache_;
+  const fleet::FleetView& fleet_;
   const fleet::EcsNames& names_;
 };
 
@@ -484,7 +484,7 @@ StatusOr<std::unique_ptr<v1::TaskDefinition>> EcsOperations::FindDefinition(
 }
 
 std::string EcsOperations::TaskWithZone(const v1::Task& task) {
-  fleet::InstancePtr instance = cache_.Instance(task.spec().container_instance());
+  fleet::InstancePtr instance = fleet_.Instance(task.spec().container_instance());
   return TaskJson(task, names_, TimeStyle::kEpochSeconds, instance.get());
 }
 
@@ -521,14 +521,14 @@ EcsResponse EcsOperations::DeleteCluster(Input& in) {
   if (!in.ok()) return EcsErrorFrom(in.status());
   auto cluster = ExistingCluster(given);
   if (!cluster.ok()) return EcsErrorFrom(cluster.status());
-  for (const auto& ci : cache_.InstancesIn(*cluster)) {
+  for (const auto& ci : fleet_.InstancesIn(*cluster)) {
     if (fleet::InstanceStatusOf(*ci) != "INACTIVE") {
       return EcsError(400, "ClusterContainsContainerInstancesException",
                       "The Cluster cannot be deleted while Container Instances are active or "
                       "draining.");
     }
   }
-  for (const auto& t : cache_.TasksIn(*cluster)) {
+  for (const auto& t : fleet_.TasksIn(*cluster)) {
     if (fleet::HoldsResources(*t)) {
       return EcsError(400, "ClusterContainsTasksException",
                       "The Cluster cannot be deleted while Tasks are active.");
@@ -1134,7 +1134,7 @@ EcsResponse EcsOperations::ListAttributes(Input& in) {
     std::string key, instance;
     const v1::Attribute* attribute;
   };
-  std::vector<fleet::InstancePtr> instances = cache_.InstancesIn(*cluster);  // keeps rows alive
+  std::vector<fleet::InstancePtr> instances = fleet_.InstancesIn(*cluster);  // keeps rows alive
   std::vector<Row> rows;
   for (const auto& ci : instances) {
     if (fleet::InstanceStatusOf(*ci) == "INACTIVE") continue;
@@ -1327,7 +1327,7 @@ EcsResponse EcsOperations::DescribeTasks(Input& in) {
   std::vector<std::string> found;
   std::vector<Failure> failures;
   for (const auto& ref : refs) {
-    fleet::TaskPtr t = cache_.Task(fleet::ShortName(ref));
+    fleet::TaskPtr t = fleet_.Task(fleet::ShortName(ref));
     if (!t || t->spec().cluster() != *cluster) {
       failures.push_back(
           {ref.starts_with("arn:") ? ref : names_.TaskArn(*cluster, ref), "MISSING", ""});
@@ -1341,9 +1341,9 @@ EcsResponse EcsOperations::DescribeTasks(Input& in) {
 // ---- the handler ----
 
 EcsHandler::EcsHandler(api::ObjectService& objects, fleet::TaskService& tasks,
-                       fleet::InstanceService& instances, fleet::FleetCache& cache,
+                       fleet::InstanceService& instances, const fleet::FleetView& fleet,
                        const fleet::EcsNames& names)
-    : objects_(objects), tasks_(tasks), instances_(instances), cache_(cache), names_(names) {}
+    : objects_(objects), tasks_(tasks), instances_(instances), fleet_(fleet), names_(names) {}
 
 std::vector<std::string> EcsHandler::Operations() {
   std::vector<std::string> out;

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "api/fleet/ecs_names.h"
-#include "api/fleet/fleet_cache.h"
+#include "api/fleet/fleet_view.h"
 #include "api/fleet/instance_service.h"
 #include "api/fleet/task_service.h"
 #include "api/service/object_service.h"
@@ -53,7 +53,7 @@ class EcsHandler {
  public:
   // Every reference must outlive the handler.
   EcsHandler(api::ObjectService& objects, fleet::TaskService& tasks,
-             fleet::InstanceService& instances, fleet::FleetCache& cache,
+             fleet::InstanceService& instances, const fleet::FleetView& fleet,
              const fleet::EcsNames& names);
 
   // `operation` is the part of X-Amz-Target after the dot. An unknown one answers 400
@@ -69,7 +69,7 @@ class EcsHandler {
   api::ObjectService& objects_;
   fleet::TaskService& tasks_;
   fleet::InstanceService& instances_;
-  fleet::FleetCache& cache_;
+  const fleet::FleetView& fleet_;
   const fleet::EcsNames names_;
 };
 

@@ -101,12 +101,12 @@ class EcsHandlerTest : public fleet::testing::FleetHarness {
   }
 
   std::string ZoneOf(const std::string& instance_arn) {
-    for (const auto& a : cache_.Instance(IdOf(instance_arn))->spec().attributes())
+    for (const auto& a : fleet_.Instance(IdOf(instance_arn))->spec().attributes())
       if (a.name() == "ecs.availability-zone") return a.value();
     return "";
   }
 
-  EcsHandler handler_{objects_, tasks_, instances_, cache_, names_};
+  EcsHandler handler_{objects_, tasks_, instances_, fleet_, names_};
 };
 
 // ---- protocol and error shapes ----
@@ -246,7 +246,7 @@ TEST_F(EcsHandlerTest, DeleteClusterWithTasks) {
   RegisterNine();
   ASSERT_EQ(Call("RunTask", Json{{"cluster", "demo"}, {"taskDefinition", "myapp"}}).status, 200);
   // Every instance gone (as deregistration would leave them), one task still holds resources.
-  for (const auto& ci : cache_.InstancesIn("demo")) {
+  for (const auto& ci : fleet_.InstancesIn("demo")) {
     auto gone = objects_.Mutate(
         *schema::FindKind("ContainerInstance"), ci->metadata().name(),
         [](google::protobuf::Message& m) -> api::StatusOr<bool> {
@@ -254,7 +254,7 @@ TEST_F(EcsHandlerTest, DeleteClusterWithTasks) {
           return true;
         });
     ASSERT_TRUE(gone.ok());
-    cache_.Observe(static_cast<const v1::ContainerInstance&>(**gone));
+    ASSERT_TRUE(fleet_.WaitForInstances(controllers::runtime::RevisionOf(**gone)));
   }
   Reply r = Call("DeleteCluster", Json{{"cluster", "demo"}});
   EXPECT_EQ(r.type(), "ClusterContainsTasksException") << r;
@@ -798,11 +798,11 @@ TEST_F(EcsHandlerTest, EventTimesAreIsoStrings) {
   RegisterNine();
   Reply r = Call("RunTask", Json{{"cluster", "demo"}, {"taskDefinition", "myapp"}});
   ASSERT_EQ(r.status, 200) << r;
-  fleet::TaskPtr task = cache_.Task(IdOf(r.body["tasks"][0]["taskArn"]));
+  fleet::TaskPtr task = fleet_.Task(IdOf(r.body["tasks"][0]["taskArn"]));
   Json iso = Json::parse(TaskJson(*task, names_, TimeStyle::kIso8601));
   EXPECT_EQ(iso["createdAt"], "2026-01-01T00:00:00.000Z");
   EXPECT_FALSE(iso.contains("availabilityZone"));  // no instance given
-  Json instance = Json::parse(InstanceJson(*cache_.Instance("i-00"), names_, TimeStyle::kIso8601));
+  Json instance = Json::parse(InstanceJson(*fleet_.Instance("i-00"), names_, TimeStyle::kIso8601));
   EXPECT_EQ(instance["registeredAt"], "2026-01-01T00:00:00.000Z");
   EXPECT_EQ(TimeJson("2026-01-01T00:00:01.250Z", TimeStyle::kEpochSeconds), "1767225601.25");
   EXPECT_EQ(TimeJson("2026-01-01T00:00:01Z", TimeStyle::kIso8601), "\"2026-01-01T00:00:01.000Z\"");

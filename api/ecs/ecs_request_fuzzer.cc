@@ -17,11 +17,13 @@
 
 #include "api/ecs/ecs_handler.h"
 #include "api/fleet/ecs_names.h"
-#include "api/fleet/fleet_cache.h"
+#include "api/fleet/fleet_view.h"
 #include "api/fleet/instance_service.h"
 #include "api/fleet/task_service.h"
 #include "api/service/clock.h"
+#include "api/service/local_client.h"
 #include "api/service/object_service.h"
+#include "controllers/runtime/informer_factory.h"
 #include "store/memory/memory_store.h"
 
 namespace {
@@ -35,15 +37,17 @@ struct Fleet {
   gantry::store::MemoryStore store;
   gantry::api::FakeClock clock;
   gantry::api::ObjectService objects{store, clock};
-  gantry::fleet::FleetCache cache{store};
+  gantry::api::LocalClient client{objects};
+  gantry::controllers::runtime::InformerFactory informers{client, clock};
+  gantry::fleet::FleetView fleet{informers};
   gantry::fleet::EcsNames names;
-  gantry::fleet::TaskService tasks{objects, cache, clock, names, 42};
-  gantry::fleet::InstanceService instances{
-      objects, cache, tasks, clock, {std::chrono::seconds(15), std::chrono::seconds(60)}};
-  gantry::ecs::EcsHandler handler{objects, tasks, instances, cache, names};
+  gantry::fleet::TaskService tasks{objects, fleet, clock, names, 42};
+  gantry::fleet::InstanceService instances{objects, fleet, tasks, clock};
+  gantry::ecs::EcsHandler handler{objects, tasks, instances, fleet, names};
 
   Fleet() {
-    if (!cache.Start().ok()) __builtin_trap();
+    informers.Start();
+    if (!informers.WaitForCacheSync(std::chrono::seconds(10))) __builtin_trap();
     v1::TaskDefinition td;
     td.set_api_version("gantry.dev/v1");
     td.set_kind("TaskDefinition");
@@ -78,7 +82,7 @@ struct Fleet {
     }
     if (!instances.Register(regs).ok()) __builtin_trap();
   }
-  ~Fleet() { cache.Stop(); }
+  ~Fleet() { informers.Stop(); }  // the informers call into the services
 };
 
 void CheckAnswer(const gantry::ecs::EcsResponse& r) {

@@ -7,10 +7,10 @@ namespace gantry::fleet {
 api::ObjectFilter AgentReadScope::FilterFor(const api::Principal& who,
                                             const schema::KindInfo& kind) const {
   if (who.role != api::Role::kAgent) return nullptr;
-  const FleetCache& cache = cache_;
+  const FleetView& fleet = fleet_;
   std::string user = who.user;
-  auto owns = [&cache, user](const std::string& instance_name) {
-    InstancePtr instance = cache.Instance(instance_name);
+  auto owns = [&fleet, user](const std::string& instance_name) {
+    InstancePtr instance = fleet.Instance(instance_name);
     return instance && OwnedBy(*instance, user);
   };
   if (kind.kind == "ContainerInstance") {
@@ -27,11 +27,11 @@ api::ObjectFilter AgentReadScope::FilterFor(const api::Principal& who,
     };
   }
   if (kind.kind == "TaskDefinition") {
-    return [&cache, user](const google::protobuf::Message& m) {
+    return [&fleet, user](const google::protobuf::Message& m) {
       const std::string& name = schema::MetaOf(m).name();
-      for (const InstancePtr& instance : cache.AllInstances()) {
+      for (const InstancePtr& instance : fleet.AllInstances()) {
         if (!OwnedBy(*instance, user)) continue;
-        for (const TaskPtr& task : cache.TasksOn(instance->metadata().name()))
+        for (const TaskPtr& task : fleet.TasksOn(instance->metadata().name()))
           if (task->spec().task_definition() == name) return true;
       }
       return false;

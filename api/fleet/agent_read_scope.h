@@ -3,22 +3,22 @@
 // What an agent identity may read (Kubernetes' NodeRestriction is the model): its own container
 // instances (labelled gantry.dev/agent=<user>), the tasks placed on them, and the task
 // definitions those tasks name. Every other principal reads without a filter. Decided from the
-// fleet cache, so a filter costs a map lookup per object.
+// fleet view, so a filter costs a map lookup per object.
 
-#include "api/fleet/fleet_cache.h"
+#include "api/fleet/fleet_view.h"
 #include "api/service/read_scope.h"
 
 namespace gantry::fleet {
 
 class AgentReadScope : public api::ReadScope {
  public:
-  // `cache` must outlive the scope and every filter it hands out.
-  explicit AgentReadScope(const FleetCache& cache) : cache_(cache) {}
+  // `fleet` must outlive the scope and every filter it hands out.
+  explicit AgentReadScope(const FleetView& fleet) : fleet_(fleet) {}
   api::ObjectFilter FilterFor(const api::Principal& who,
                               const schema::KindInfo& kind) const override;
 
  private:
-  const FleetCache& cache_;
+  const FleetView& fleet_;
 };
 
 }  // namespace gantry::fleet

@@ -31,7 +31,7 @@ TaskFilter Tasks(const std::string& cluster, const std::string& instance = "",
 class FleetTest : public testing::FleetHarness {
  protected:
   std::string ZoneOf(const std::string& instance) {
-    for (const auto& a : cache_.Instance(instance)->spec().attributes())
+    for (const auto& a : fleet_.Instance(instance)->spec().attributes())
       if (a.name() == "ecs.availability-zone") return a.value();
     return "";
   }
@@ -40,7 +40,7 @@ class FleetTest : public testing::FleetHarness {
 TEST_F(FleetTest, RegisterCreatesClusterAndKeepsIdentity) {
   RegisterNine();
   EXPECT_TRUE(objects_.Get(*schema::FindKind("Cluster"), "demo").ok());
-  auto ci = cache_.Instance("i-00");
+  auto ci = fleet_.Instance("i-00");
   ASSERT_TRUE(ci);
   EXPECT_EQ(ci->status().status(), "ACTIVE");
   EXPECT_TRUE(ci->status().agent_connected());
@@ -55,7 +55,7 @@ TEST_F(FleetTest, RegisterCreatesClusterAndKeepsIdentity) {
   again.mutable_registered_resources()->set_cpu(2048);
   again.mutable_registered_resources()->set_memory(4096);
   ASSERT_TRUE(instances_.Register({again}).ok());
-  ci = cache_.Instance("i-00");
+  ci = fleet_.Instance("i-00");
   EXPECT_EQ(ci->status().registered_at(), registered_at);
   bool has_stack = false;
   for (const auto& a : ci->spec().attributes()) has_stack |= a.name() == "stack";
@@ -86,7 +86,7 @@ TEST_F(FleetTest, RunTaskSpreadsAcrossZonesThenBinpacks) {
   for (const auto& t : result->tasks) per_instance[t->spec().container_instance()]++;
   EXPECT_EQ(per_instance.size(), 3u);
   // The instance's remaining resources follow.
-  auto ci = cache_.Instance(result->tasks[0]->spec().container_instance());
+  auto ci = fleet_.Instance(result->tasks[0]->spec().container_instance());
   EXPECT_EQ(ci->status().remaining_resources().memory(), 4096 - 3 * 512);
   EXPECT_EQ(ci->status().pending_tasks_count(), 3);
 }
@@ -196,10 +196,10 @@ TEST_F(FleetTest, TaskStateMachine) {
   ASSERT_TRUE(failures.empty());
   EXPECT_EQ(reported.at(0)->status().last_status(), "RUNNING");
   EXPECT_FALSE(reported.at(0)->status().started_at().empty());
-  EXPECT_EQ(cache_.Instance(on)->status().running_tasks_count(), 1);
+  EXPECT_EQ(fleet_.Instance(on)->status().running_tasks_count(), 1);
   // Stop: desired STOPPED; the agent reports STOPPED; the server's reason wins.
   ASSERT_TRUE(tasks_.StopTask("demo", id, "").ok());
-  EXPECT_EQ(cache_.Task(id)->spec().desired_status(), "STOPPED");
+  EXPECT_EQ(fleet_.Task(id)->spec().desired_status(), "STOPPED");
   r.set_last_status("STOPPED");
   r.set_stopped_reason("Essential container in task exited");
   auto* c = r.add_containers();
@@ -210,8 +210,8 @@ TEST_F(FleetTest, TaskStateMachine) {
   ASSERT_EQ(reported.size(), 1u);
   EXPECT_EQ(reported[0]->status().stopped_reason(), kReasonUserStop);
   EXPECT_EQ(reported[0]->status().containers(0).exit_code(), 143);
-  EXPECT_EQ(cache_.Instance(on)->status().running_tasks_count(), 0);
-  EXPECT_EQ(cache_.Instance(on)->status().remaining_resources().memory(), 4096);
+  EXPECT_EQ(fleet_.Instance(on)->status().running_tasks_count(), 0);
+  EXPECT_EQ(fleet_.Instance(on)->status().remaining_resources().memory(), 4096);
   // STOPPED is final.
   r.set_last_status("RUNNING");
   reported = tasks_.Report({r}, failures);
@@ -332,7 +332,7 @@ TEST_F(FleetTest, AReportOnAnInstanceChangedBehindTheCacheStillCountsRight) {
 
 TEST_F(FleetTest, DrainingGetsNoNewTasks) {
   RegisterNine();
-  for (const auto& ci : cache_.InstancesIn("demo")) {
+  for (const auto& ci : fleet_.InstancesIn("demo")) {
     if (ci->metadata().name() == "i-11") continue;
     ASSERT_TRUE(instances_.SetState("demo", ci->metadata().name(), "DRAINING").ok());
   }
@@ -385,7 +385,7 @@ TEST_F(FleetTest, DisconnectedInstanceIsAvoidedUntilItsAgentIsHeardAgain) {
                   })
           .ok());
   ASSERT_TRUE(testlib::Eventually(
-      [&] { return !cache_.Instance("i-00")->status().agent_connected(); }, seconds(10)));
+      [&] { return !fleet_.Instance("i-00")->status().agent_connected(); }, seconds(10)));
   LaunchRequest req;
   req.cluster = "demo";
   req.task_definition = "myapp";
@@ -399,7 +399,7 @@ TEST_F(FleetTest, DisconnectedInstanceIsAvoidedUntilItsAgentIsHeardAgain) {
   clock_.Advance(seconds(3));
   auto unknown = instances_.Heartbeat({"i-00", "i-never"});
   EXPECT_EQ(unknown, std::vector<std::string>{"i-never"});
-  EXPECT_TRUE(cache_.Instance("i-00")->status().agent_connected());
+  EXPECT_TRUE(fleet_.Instance("i-00")->status().agent_connected());
   EXPECT_EQ(instances_.LastHeard("i-00"), clock_.Now());
 }
 
@@ -439,20 +439,16 @@ namespace {
 TEST(AgentBackendTest, AgentTokensActOnlyForTheirOwnInstances) {
   store::MemoryStore store;
   api::FakeClock clock;
-  api::ObjectService objects(store, clock);
-  FleetCache cache(store);
-  ASSERT_TRUE(cache.Start().ok());
-  TaskService tasks(objects, cache, clock, EcsNames{}, 1);
-  InstanceService instances(objects, cache, tasks, clock);
+  testing::StandaloneFleet fleet(store, clock, 1);
   TaskLogStore logs(::testing::TempDir() + "/agent-backend-logs");
-  AgentBackend backend(instances, tasks, logs);
+  AgentBackend backend(fleet.instances, fleet.tasks, logs);
 
   v1::RegisterInstancesRequest reg;
   auto* r = reg.add_instances();
   r->set_container_instance("i-alice");
   r->set_cluster("demo");
   ASSERT_TRUE(backend.Register(reg, "alice").ok());
-  EXPECT_EQ(cache.Instance("i-alice")->metadata().labels().at(kAgentLabel), "alice");
+  EXPECT_EQ(fleet.fleet.Instance("i-alice")->metadata().labels().at(kAgentLabel), "alice");
   // Another agent user cannot take it over, heartbeat for it or report for it.
   auto stolen = backend.Register(reg, "mallory");
   ASSERT_FALSE(stolen.ok());
@@ -519,19 +515,15 @@ TEST_F(FleetTest, DeregisterNeedsForceWhileTasksRun) {
   back.set_container_instance("i-00");
   back.set_cluster("demo");
   ASSERT_TRUE(instances_.Register({back}).ok());
-  EXPECT_EQ(cache_.Instance("i-00")->status().status(), "ACTIVE");
+  EXPECT_EQ(fleet_.Instance("i-00")->status().status(), "ACTIVE");
 }
 
 TEST(AgentBackendTest, AnUnlabelledInstanceBelongsToNoAgent) {
   store::MemoryStore store;
   api::FakeClock clock;
-  api::ObjectService objects(store, clock);
-  FleetCache cache(store);
-  ASSERT_TRUE(cache.Start().ok());
-  TaskService tasks(objects, cache, clock, EcsNames{}, 1);
-  InstanceService instances(objects, cache, tasks, clock);
+  testing::StandaloneFleet fleet(store, clock, 1);
   TaskLogStore logs(::testing::TempDir() + "/agent-backend-unlabelled-logs");
-  AgentBackend backend(instances, tasks, logs);
+  AgentBackend backend(fleet.instances, fleet.tasks, logs);
 
   v1::RegisterInstancesRequest reg;
   auto* r = reg.add_instances();
@@ -539,12 +531,12 @@ TEST(AgentBackendTest, AnUnlabelledInstanceBelongsToNoAgent) {
   r->set_cluster("demo");
   r->mutable_registered_resources()->set_cpu(1024);
   ASSERT_TRUE(backend.Register(reg, "").ok());  // an admin (or the ECS API) registered it
-  EXPECT_EQ(cache.Instance("i-ecs")->metadata().labels().count(kAgentLabel), 0u);
+  EXPECT_EQ(fleet.fleet.Instance("i-ecs")->metadata().labels().count(kAgentLabel), 0u);
   r->mutable_registered_resources()->set_cpu(999999);
   auto taken = backend.Register(reg, "mallory");
   ASSERT_FALSE(taken.ok());
   EXPECT_EQ(taken.status().code(), api::Code::kPermissionDenied);
-  EXPECT_EQ(cache.Instance("i-ecs")->spec().registered_resources().cpu(), 1024);
+  EXPECT_EQ(fleet.fleet.Instance("i-ecs")->spec().registered_resources().cpu(), 1024);
   v1::HeartbeatRequest hb;
   hb.add_container_instances("i-ecs");
   EXPECT_EQ(backend.Heartbeat(hb, "mallory").status().code(), api::Code::kPermissionDenied);
@@ -553,26 +545,32 @@ TEST(AgentBackendTest, AnUnlabelledInstanceBelongsToNoAgent) {
 TEST(AgentReadScopeTest, AgentsSeeTheirInstancesTheirTasksAndTheirDefinitions) {
   store::MemoryStore store;
   api::FakeClock clock;
-  api::ObjectService objects(store, clock);
-  FleetCache cache(store);
-  ASSERT_TRUE(cache.Start().ok());
-  int revision = 0;  // Observe() takes objects newer than what the cache has seen
+  testing::StandaloneFleet fleet(store, clock, 1);
+  auto stored = [&](const google::protobuf::Message& object) {
+    auto created = fleet.objects.Create(object, {.keep_status = true});
+    EXPECT_TRUE(created.ok()) << created.status().ToString();
+    return created.ok() ? controllers::runtime::RevisionOf(**created) : 0;
+  };
   auto put_instance = [&](const std::string& name, const std::string& agent) {
     v1::ContainerInstance ci;
+    ci.set_api_version("gantry.dev/v1");
+    ci.set_kind("ContainerInstance");
     ci.mutable_metadata()->set_name(name);
-    ci.mutable_metadata()->set_resource_version(std::to_string(++revision));
+    ci.mutable_spec()->set_cluster("demo");
     if (!agent.empty()) (*ci.mutable_metadata()->mutable_labels())[kAgentLabel] = agent;
-    cache.Observe(ci);
+    EXPECT_TRUE(fleet.fleet.WaitForInstances(stored(ci)));
     return ci;
   };
   auto put_task = [&](const std::string& name, const std::string& instance,
                       const std::string& definition) {
     v1::Task t;
+    t.set_api_version("gantry.dev/v1");
+    t.set_kind("Task");
     t.mutable_metadata()->set_name(name);
-    t.mutable_metadata()->set_resource_version(std::to_string(++revision));
+    t.mutable_spec()->set_cluster("demo");
     t.mutable_spec()->set_container_instance(instance);
     t.mutable_spec()->set_task_definition(definition);
-    cache.Observe(t);
+    EXPECT_TRUE(fleet.fleet.WaitForTasks(stored(t)));
     return t;
   };
   auto mine = put_instance("i-1", "alice");
@@ -584,7 +582,7 @@ TEST(AgentReadScopeTest, AgentsSeeTheirInstancesTheirTasksAndTheirDefinitions) {
   web.mutable_metadata()->set_name("web:1");
   db.mutable_metadata()->set_name("db:1");
 
-  AgentReadScope scope(cache);
+  AgentReadScope scope(fleet.fleet);
   api::Principal alice{"alice", api::Role::kAgent};
   auto instances = scope.FilterFor(alice, *schema::FindKind("ContainerInstance"));
   ASSERT_TRUE(instances);

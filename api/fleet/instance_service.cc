@@ -45,10 +45,10 @@ bool OwnedBy(const v1::ContainerInstance& instance, const std::string& agent_use
   return it != instance.metadata().labels().end() && it->second == agent_user;
 }
 
-InstanceService::InstanceService(api::ObjectService& objects, FleetCache& cache, TaskService& tasks,
-                                 const api::Clock& clock)
+InstanceService::InstanceService(api::ObjectService& objects, const FleetView& fleet,
+                                 TaskService& tasks, const api::Clock& clock)
     : objects_(objects),
-      cache_(cache),
+      fleet_(fleet),
       tasks_(tasks),
       clock_(clock),
       started_(clock.Now()),
@@ -105,7 +105,7 @@ StatusOr<InstancePtr> InstanceService::RegisterOne(const v1::InstanceRegistratio
   };
   // Registered before (an agent restart): update it; otherwise create it below.
   auto updated = MutateObserved<v1::ContainerInstance>(
-      objects_, cache_, name, [&](v1::ContainerInstance& ci) -> StatusOr<bool> {
+      objects_, fleet_, name, [&](v1::ContainerInstance& ci) -> StatusOr<bool> {
         if (!OwnedBy(ci, agent_user)) {
           return Status(Code::kPermissionDenied,
                         "container instance " + name + " belongs to another agent user");
@@ -128,7 +128,7 @@ StatusOr<InstancePtr> InstanceService::RegisterOne(const v1::InstanceRegistratio
   if (updated.ok()) {
     heard();
     (void)tasks_.RecountInstance(name);
-    InstancePtr recounted = cache_.Instance(name);
+    InstancePtr recounted = fleet_.Instance(name);
     return recounted ? recounted : *updated;
   }
   if (updated.status().code() != Code::kNotFound) return updated.status();
@@ -153,7 +153,7 @@ StatusOr<InstancePtr> InstanceService::RegisterOne(const v1::InstanceRegistratio
   st->mutable_remaining_resources()->set_cpu(r.registered_resources().cpu());
   st->mutable_remaining_resources()->set_memory(r.registered_resources().memory());
   *st->mutable_ports_in_use() = r.registered_resources().ports();
-  auto created = CreateObserved(objects_, cache_, ci);
+  auto created = CreateObserved(objects_, fleet_, ci);
   if (created.ok()) heard();
   return created;
 }
@@ -163,7 +163,7 @@ std::vector<std::string> InstanceService::Heartbeat(const std::vector<std::strin
   std::vector<std::string> unknown, reconnect;
   auto now = clock_.Now();
   for (const auto& name : names) {
-    InstancePtr ci = cache_.Instance(name);
+    InstancePtr ci = fleet_.Instance(name);
     if (!ci) {
       unknown.push_back(name);
       continue;
@@ -185,7 +185,7 @@ std::vector<std::string> InstanceService::Heartbeat(const std::vector<std::strin
 StatusOr<InstancePtr> InstanceService::SetConnected(const std::string& instance, bool connected) {
   auto now = api::FormatTime(clock_.Now());
   return MutateObserved<v1::ContainerInstance>(
-      objects_, cache_, instance, [&](v1::ContainerInstance& ci) -> StatusOr<bool> {
+      objects_, fleet_, instance, [&](v1::ContainerInstance& ci) -> StatusOr<bool> {
         if (ci.status().agent_connected() == connected) return false;
         ci.mutable_status()->set_agent_connected(connected);
         ci.mutable_status()->set_agent_updated_at(now);
@@ -196,7 +196,7 @@ StatusOr<InstancePtr> InstanceService::SetConnected(const std::string& instance,
 StatusOr<InstancePtr> InstanceService::Resolve(const std::string& cluster,
                                                const std::string& instance) const {
   std::string id = ShortName(instance);
-  InstancePtr ci = cache_.Instance(id);
+  InstancePtr ci = fleet_.Instance(id);
   std::string want = cluster.empty() ? ClusterOfArn(instance) : ShortName(cluster);
   if (!ci || (!want.empty() && ci->spec().cluster() != want)) {
     return Status(Code::kNotFound, "container instance " + instance + " not found",
@@ -216,7 +216,7 @@ StatusOr<InstancePtr> InstanceService::Deregister(const std::string& cluster,
   if (!ci.ok()) return ci.status();
   const std::string name = (*ci)->metadata().name();
   bool busy = false;
-  for (const auto& t : cache_.TasksOn(name)) busy |= HoldsResources(*t);
+  for (const auto& t : fleet_.TasksOn(name)) busy |= HoldsResources(*t);
   if (busy && !force) {
     return Status(
         Code::kFailedPrecondition,
@@ -225,7 +225,7 @@ StatusOr<InstancePtr> InstanceService::Deregister(const std::string& cluster,
   }
   if (busy) tasks_.StopTasksOn(name, kReasonInstanceDeregistered);
   auto updated = MutateObserved<v1::ContainerInstance>(
-      objects_, cache_, name, [&](v1::ContainerInstance& c) -> StatusOr<bool> {
+      objects_, fleet_, name, [&](v1::ContainerInstance& c) -> StatusOr<bool> {
         if (c.status().status() == "INACTIVE") return false;
         c.mutable_status()->set_status("INACTIVE");
         return true;
@@ -246,7 +246,7 @@ StatusOr<InstancePtr> InstanceService::SetState(const std::string& cluster,
   auto ci = Resolve(cluster, instance);
   if (!ci.ok()) return ci.status();
   return MutateObserved<v1::ContainerInstance>(
-      objects_, cache_, (*ci)->metadata().name(), [&](v1::ContainerInstance& c) -> StatusOr<bool> {
+      objects_, fleet_, (*ci)->metadata().name(), [&](v1::ContainerInstance& c) -> StatusOr<bool> {
         if (c.status().status() == "INACTIVE") {
           return Status(Code::kFailedPrecondition,
                         "container instance " + c.metadata().name() + " is deregistered",
@@ -269,13 +269,13 @@ StatusOr<std::vector<InstancePtr>> InstanceService::List(const std::string& clus
                                     status + "'");
   }
   std::vector<InstancePtr> candidates;
-  for (auto& ci : cache_.InstancesIn(cluster.empty() ? kDefaultCluster : ShortName(cluster))) {
+  for (auto& ci : fleet_.InstancesIn(cluster.empty() ? kDefaultCluster : ShortName(cluster))) {
     std::string s = InstanceStatusOf(*ci);
     if (status.empty() ? s == "INACTIVE" : s != status) continue;
     candidates.push_back(std::move(ci));
   }
   if (filter.empty()) return candidates;
-  auto input = SnapshotInput(candidates, cache_);
+  auto input = SnapshotInput(candidates, fleet_);
   skips_.Report(input.skipped);  // matched by no filter until fixed
   auto snapshot = placement::ClusterSnapshot::Build(input.specs);
   if (!snapshot.ok()) return Status(Code::kInternal, snapshot.error().message);
@@ -310,7 +310,7 @@ Status InstanceService::ChangeAttributes(const std::string& cluster,
     auto ci = Resolve(cluster, change.instance);
     if (!ci.ok()) return Status(Code::kNotFound, ci.status().message(), "attributes.targetId");
     auto updated = MutateObserved<v1::ContainerInstance>(
-        objects_, cache_, (*ci)->metadata().name(),
+        objects_, fleet_, (*ci)->metadata().name(),
         [&](v1::ContainerInstance& c) -> StatusOr<bool> {
           auto* spec = c.mutable_spec();
           if (put) {

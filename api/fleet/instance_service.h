@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "api/client/heartbeats.h"
-#include "api/fleet/fleet_cache.h"
+#include "api/fleet/fleet_view.h"
 #include "api/fleet/snapshot_input.h"
 #include "api/fleet/task_service.h"
 #include "api/service/clock.h"
@@ -42,7 +42,7 @@ bool OwnedBy(const v1::ContainerInstance& instance, const std::string& agent_use
 
 class InstanceService : public client::HeartbeatSource {
  public:
-  InstanceService(api::ObjectService& objects, FleetCache& cache, TaskService& tasks,
+  InstanceService(api::ObjectService& objects, const FleetView& fleet, TaskService& tasks,
                   const api::Clock& clock);
 
   // Creates the cluster if needed; an instance registering again keeps its status (DRAINING
@@ -89,7 +89,7 @@ class InstanceService : public client::HeartbeatSource {
   api::StatusOr<InstancePtr> Resolve(const std::string& cluster, const std::string& instance) const;
 
   api::ObjectService& objects_;
-  FleetCache& cache_;
+  const FleetView& fleet_;
   TaskService& tasks_;
   const api::Clock& clock_;
   const std::chrono::system_clock::time_point started_;

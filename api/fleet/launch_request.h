@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "api/fleet/ecs_names.h"
-#include "api/fleet/fleet_cache.h"
+#include "api/fleet/fleet_view.h"
 #include "placement/types.h"
 
 namespace gantry::fleet {

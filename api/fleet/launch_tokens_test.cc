@@ -86,19 +86,11 @@ class LaunchTokenTest : public testing::FleetHarness {
     return req;
   }
 
-  size_t TaskCount() { return cache_.TasksIn("demo").size(); }
+  size_t TaskCount() { return fleet_.TasksIn("demo").size(); }
 
-  // A second gantryd over the same store: fresh cache and services, recovered at start.
-  struct Restarted {
-    Restarted(store::Store& store, const api::Clock& clock)
-        : objects(store, clock), cache(store), tasks(objects, cache, clock, EcsNames{}, 7) {}
-    api::ObjectService objects;
-    FleetCache cache;
-    TaskService tasks;
-  };
-  std::unique_ptr<Restarted> Restart() {
-    auto r = std::make_unique<Restarted>(store_, clock_);
-    EXPECT_TRUE(r->cache.Start().ok());
+  // A second gantryd over the same store: fresh informers and services, recovered at start.
+  std::unique_ptr<testing::StandaloneFleet> Restart() {
+    auto r = std::make_unique<testing::StandaloneFleet>(store_, clock_, 7);
     api::Status st = r->tasks.Recover();
     EXPECT_TRUE(st.ok()) << st.ToString();
     return r;
@@ -112,9 +104,7 @@ class LaunchTokenTest : public testing::FleetHarness {
     for (const auto& kv : listed->items) ASSERT_TRUE(store_.Delete(kv.key, 0).ok());
   }
 
-  void WaitForCache(FleetCache& cache) {
-    ASSERT_TRUE(cache.WaitFor(store_.CurrentRevision(), std::chrono::seconds(5)));
-  }
+  void WaitForCache(const FleetView& fleet) { ASSERT_TRUE(testing::CaughtUp(fleet, objects_)); }
 };
 
 TEST_F(LaunchTokenTest, RepeatAnswersWithTheFirstTasks) {
@@ -122,14 +112,14 @@ TEST_F(LaunchTokenTest, RepeatAnswersWithTheFirstTasks) {
   auto first = tasks_.RunTask(Run(3, "retry-me"));
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   ASSERT_EQ(first->tasks.size(), 3u);
-  auto counts_before = cache_.Instance(first->tasks[0]->spec().container_instance())->status();
+  auto counts_before = fleet_.Instance(first->tasks[0]->spec().container_instance())->status();
 
   auto again = tasks_.RunTask(Run(3, "retry-me"));
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(IdsOf(*again), IdsOf(*first));
   EXPECT_TRUE(again->failures.empty());
   EXPECT_EQ(TaskCount(), 3u) << "a repeat placed new tasks";
-  auto counts_after = cache_.Instance(first->tasks[0]->spec().container_instance())->status();
+  auto counts_after = fleet_.Instance(first->tasks[0]->spec().container_instance())->status();
   EXPECT_EQ(counts_after.pending_tasks_count(), counts_before.pending_tasks_count());
   EXPECT_EQ(counts_after.remaining_resources().memory(),
             counts_before.remaining_resources().memory());
@@ -208,8 +198,8 @@ TEST_F(LaunchTokenTest, RepeatAfterARestartAnswersFromTheStore) {
   auto again = restarted->tasks.RunTask(Run(3, "durable"));
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(IdsOf(*again), IdsOf(*first));
-  WaitForCache(restarted->cache);
-  EXPECT_EQ(restarted->cache.TasksIn("demo").size(), 3u);
+  WaitForCache(restarted->fleet);
+  EXPECT_EQ(restarted->fleet.TasksIn("demo").size(), 3u);
 }
 
 TEST_F(LaunchTokenTest, CrashBeforeTheRecordAdoptsTheTasksAlreadyCreated) {
@@ -221,8 +211,8 @@ TEST_F(LaunchTokenTest, CrashBeforeTheRecordAdoptsTheTasksAlreadyCreated) {
   const std::string lost = first->tasks[2]->metadata().name();
   ASSERT_TRUE(objects_.Delete(*schema::FindKind("Task"), lost).ok());
   auto restarted = Restart();
-  WaitForCache(restarted->cache);
-  ASSERT_EQ(restarted->cache.TasksIn("demo").size(), 2u);
+  WaitForCache(restarted->fleet);
+  ASSERT_EQ(restarted->fleet.TasksIn("demo").size(), 2u);
 
   // Other parameters still conflict with the tasks the token launched.
   auto conflict = restarted->tasks.RunTask(Run(2, "crashed"));
@@ -236,8 +226,8 @@ TEST_F(LaunchTokenTest, CrashBeforeTheRecordAdoptsTheTasksAlreadyCreated) {
   EXPECT_TRUE(ids.count(first->tasks[0]->metadata().name()));
   EXPECT_TRUE(ids.count(first->tasks[1]->metadata().name()));
   EXPECT_FALSE(ids.count(lost));
-  WaitForCache(restarted->cache);
-  EXPECT_EQ(restarted->cache.TasksIn("demo").size(), 3u) << "only the missing task was placed";
+  WaitForCache(restarted->fleet);
+  EXPECT_EQ(restarted->fleet.TasksIn("demo").size(), 3u) << "only the missing task was placed";
   // From now on the record answers.
   auto third = restarted->tasks.RunTask(Run(3, "crashed"));
   ASSERT_TRUE(third.ok());
@@ -289,7 +279,7 @@ TEST_F(LaunchTokenTest, CollectedTasksAreMissingInARepeat) {
   ASSERT_TRUE(first.ok());
   const std::string gone = first->tasks[0]->metadata().name();
   ASSERT_TRUE(objects_.Delete(*schema::FindKind("Task"), gone).ok());
-  WaitForCache(cache_);
+  WaitForCache(fleet_);
   auto again = tasks_.RunTask(Run(2, "gc"));
   ASSERT_TRUE(again.ok());
   ASSERT_EQ(again->tasks.size(), 1u);
@@ -372,18 +362,18 @@ TEST_F(LaunchTokenTest, RecoverRecountsEveryInstanceFromItsTasks) {
   stale.mutable_spec()->set_memory(512);
   stale.mutable_status()->set_last_status("PENDING");
   ASSERT_TRUE(objects_.Create(stale, {.keep_status = true}).ok());
-  WaitForCache(cache_);
-  ASSERT_EQ(cache_.Instance("i-22")->status().pending_tasks_count(), 0) << "not stale to begin";
+  WaitForCache(fleet_);
+  ASSERT_EQ(fleet_.Instance("i-22")->status().pending_tasks_count(), 0) << "not stale to begin";
 
   auto restarted = Restart();
-  auto counted = restarted->cache.Instance("i-22");
+  auto counted = restarted->fleet.Instance("i-22");
   EXPECT_EQ(counted->status().pending_tasks_count(), 1);
   EXPECT_EQ(counted->status().remaining_resources().memory(), 4096 - 512);
   EXPECT_EQ(counted->status().remaining_resources().cpu(), 2048 - 256);
   // Idempotent: counts that match are not written again.
   const std::string version = counted->metadata().resource_version();
   ASSERT_TRUE(restarted->tasks.Recover().ok());
-  EXPECT_EQ(restarted->cache.Instance("i-22")->metadata().resource_version(), version);
+  EXPECT_EQ(restarted->fleet.Instance("i-22")->metadata().resource_version(), version);
 }
 
 }  // namespace

@@ -72,7 +72,7 @@ std::optional<SkippedInstance> Check(const v1::ContainerInstance& ci,
 
 }  // namespace
 
-SnapshotInputs SnapshotInput(const std::vector<InstancePtr>& instances, const FleetCache& cache) {
+SnapshotInputs SnapshotInput(const std::vector<InstancePtr>& instances, const FleetView& fleet) {
   SnapshotInputs out;
   out.specs.reserve(instances.size());
   out.instances.reserve(instances.size());
@@ -80,7 +80,7 @@ SnapshotInputs SnapshotInput(const std::vector<InstancePtr>& instances, const Fl
   for (const auto& ci : instances) {
     placement::InstanceSpec spec = api::InstanceSpecOf(*ci);
     held.clear();
-    auto tasks = cache.TasksOn(spec.id);
+    auto tasks = fleet.TasksOn(spec.id);
     AddTasks(spec, tasks, held);
     if (auto skipped = Check(*ci, spec, held)) {
       out.skipped.push_back(std::move(*skipped));

@@ -19,7 +19,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "api/fleet/fleet_cache.h"
+#include "api/fleet/fleet_view.h"
 #include "api/service/clock.h"
 #include "api/service/object_service.h"
 #include "api/service/placement_specs.h"
@@ -50,7 +50,7 @@ struct SnapshotInputs {
 
 // One InstanceSpec per instance that placement accepts, in the given order, each carrying the
 // resource-holding tasks that FleetCache has on it; the others are left out and listed.
-SnapshotInputs SnapshotInput(const std::vector<InstancePtr>& instances, const FleetCache& cache);
+SnapshotInputs SnapshotInput(const std::vector<InstancePtr>& instances, const FleetView& fleet);
 
 // Logs each left-out instance and records a Warning Event (reason InvalidForPlacement) naming
 // the object at fault, once per object revision: a RunTask every second must not write an Event

@@ -33,7 +33,7 @@ class SnapshotInputTest : public testing::FleetHarness {
   // Writes around validation, as an object stored before it existed would be.
   template <typename T>
   void Corrupt(const std::string& name, const std::function<void(T&)>& edit) {
-    auto updated = MutateObserved<T>(objects_, cache_, name, [&](T& m) -> api::StatusOr<bool> {
+    auto updated = MutateObserved<T>(objects_, fleet_, name, [&](T& m) -> api::StatusOr<bool> {
       edit(m);
       return true;
     });
@@ -144,7 +144,7 @@ TEST_F(SnapshotInputTest, TaskWithoutGroupIsInItsFamilysGroup) {
   const std::string name = TaskOnFirstInstance();
   ASSERT_FALSE(name.empty());
   Corrupt<v1::Task>(name, [](v1::Task& t) { t.mutable_spec()->clear_group(); });
-  auto input = SnapshotInput(cache_.InstancesIn("demo"), cache_);
+  auto input = SnapshotInput(fleet_.InstancesIn("demo"), fleet_);
   EXPECT_TRUE(input.skipped.empty());
   ASSERT_EQ(input.specs.size(), 9u);
   ASSERT_EQ(input.instances[0]->metadata().name(), "i-00");
@@ -216,9 +216,9 @@ TEST_F(SnapshotInputTest, ObjectsAtTheApiLimitsReachPlacement) {
   spec->set_cpu(INT32_MAX);
   spec->set_memory(INT32_MAX);
   spec->add_host_ports(65535);
-  ASSERT_TRUE(CreateObserved(objects_, cache_, task).ok());
+  ASSERT_TRUE(CreateObserved(objects_, fleet_, task).ok());
 
-  auto input = SnapshotInput(cache_.InstancesIn("demo"), cache_);
+  auto input = SnapshotInput(fleet_.InstancesIn("demo"), fleet_);
   EXPECT_TRUE(input.skipped.empty()) << input.skipped[0].field << ": " << input.skipped[0].message;
   ASSERT_EQ(input.specs.size(), 1u);
   EXPECT_EQ(input.specs[0].tasks.size(), 1u);
@@ -236,7 +236,7 @@ TEST_F(SnapshotInputTest, RegistrationsAndAttributeChangesAreValidated) {
   auto registered = instances_.Register({ok, bad});
   ASSERT_FALSE(registered.ok());
   EXPECT_EQ(registered.status().field(), "instances[1].ec2InstanceId");
-  EXPECT_FALSE(cache_.Instance("i-new"));  // checked before anything is written
+  EXPECT_FALSE(fleet_.Instance("i-new"));  // checked before anything is written
 
   auto st = instances_.PutAttributes("demo", {{"i-00", "stack", "prod"}, {"i-00", "x", "a=b"}});
   ASSERT_FALSE(st.ok());

@@ -22,7 +22,7 @@ TaskLogReader::Poll TaskLogReader::Next(std::string& out) {
     return Poll::kData;
   }
   if (!follow_ || ++silent_polls_ > kMaxSilentPolls) return Poll::kEnd;
-  TaskPtr task = cache_.Task(task_);
+  TaskPtr task = fleet_.Task(task_);
   if (!task) return Poll::kEnd;
   // Stopped: the agent ships the last output within a second; wait a few idle polls for it.
   if (task->status().last_status() == "STOPPED" && ++idle_after_stop_ > 10) return Poll::kEnd;

@@ -7,7 +7,7 @@
 #include <map>
 #include <string>
 
-#include "api/fleet/fleet_cache.h"
+#include "api/fleet/fleet_view.h"
 #include "api/fleet/task_log_store.h"
 
 namespace gantry::fleet {
@@ -17,10 +17,10 @@ class TaskLogReader {
   enum class Poll { kData, kIdle, kEnd };
 
   // `container` limits the output to one container ("" for all).
-  TaskLogReader(const TaskLogStore& store, const FleetCache& cache, std::string task,
+  TaskLogReader(const TaskLogStore& store, const FleetView& fleet, std::string task,
                 std::string container, bool follow)
       : store_(store),
-        cache_(cache),
+        fleet_(fleet),
         task_(std::move(task)),
         container_(std::move(container)),
         follow_(follow) {}
@@ -35,7 +35,7 @@ class TaskLogReader {
 
  private:
   const TaskLogStore& store_;
-  const FleetCache& cache_;
+  const FleetView& fleet_;
   const std::string task_;
   const std::string container_;
   const bool follow_;

@@ -110,9 +110,9 @@ TEST_F(TaskLogTest, ContainerNamesWithDotsAreReadBack) {
   ASSERT_TRUE(logs.Append(task_, "app", "stdout", 0, "from app\n").ok());
   EXPECT_EQ(logs.Containers(task_), (std::vector<std::string>{"app", "app.v2"}));
 
-  TaskLogReader one(logs, cache_, task_, "app.v2", false);
+  TaskLogReader one(logs, fleet_, task_, "app.v2", false);
   EXPECT_EQ(ReadAll(one), "from v2\nv2 err\n");
-  TaskLogReader all(logs, cache_, task_, "", false);
+  TaskLogReader all(logs, fleet_, task_, "", false);
   std::string everything = ReadAll(all);
   EXPECT_NE(everything.find("from v2\n"), std::string::npos) << everything;
   EXPECT_NE(everything.find("v2 err\n"), std::string::npos) << everything;

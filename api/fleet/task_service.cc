@@ -74,29 +74,57 @@ StatusOr<std::unique_ptr<v1::TaskDefinition>> ResolveTaskDefinition(api::ObjectS
   return definition;  // no ACTIVE revision: the latest, which a launch refuses as inactive
 }
 
-TaskService::TaskService(api::ObjectService& objects, FleetCache& cache, const api::Clock& clock,
-                         EcsNames names, uint64_t seed)
+TaskService::TaskService(api::ObjectService& objects, const FleetView& fleet,
+                         const api::Clock& clock, EcsNames names, uint64_t seed)
     : objects_(objects),
-      cache_(cache),
+      fleet_(fleet),
       clock_(clock),
       names_(std::move(names)),
       launcher_(objects),
-      feed_(launcher_),
+      feed_(std::make_shared<LauncherFeed>(launcher_)),
       rng_(seed),
       tokens_(objects.store()),
       skips_(objects, clock) {
-  cache_.SetListener(&feed_);
+  using controllers::runtime::ObjectRef;
+  auto as_task = [](const ObjectRef& o) -> const v1::Task& {
+    return static_cast<const v1::Task&>(*o);
+  };
+  auto as_instance = [](const ObjectRef& o) -> const v1::ContainerInstance& {
+    return static_cast<const v1::ContainerInstance&>(*o);
+  };
+  fleet_.tasks().AddEventHandlers({
+      [feed = feed_, as_task](const ObjectRef& t) {
+        feed->With([&](api::Launcher& l) { l.ObserveTask(as_task(t)); });
+      },
+      [feed = feed_, as_task](const ObjectRef&, const ObjectRef& t) {
+        feed->With([&](api::Launcher& l) { l.ObserveTask(as_task(t)); });
+      },
+      [feed = feed_, as_task](const ObjectRef& t) {
+        feed->With([&](api::Launcher& l) { l.ForgetTask(as_task(t)); });
+      },
+  });
+  fleet_.instances().AddEventHandlers({
+      [feed = feed_, as_instance](const ObjectRef& i) {
+        feed->With([&](api::Launcher& l) { l.ObserveInstance(as_instance(i)); });
+      },
+      [feed = feed_, as_instance](const ObjectRef&, const ObjectRef& i) {
+        feed->With([&](api::Launcher& l) { l.ObserveInstance(as_instance(i)); });
+      },
+      [feed = feed_, as_instance](const ObjectRef& i) {
+        feed->With([&](api::Launcher& l) { l.ForgetInstance(as_instance(i)); });
+      },
+  });
 }
 
-TaskService::~TaskService() { cache_.SetListener(nullptr); }
+TaskService::~TaskService() { feed_->Detach(); }
 
 void TaskService::ReportLeftOut(const std::vector<std::string>& instances) {
   if (instances.empty()) return;
   std::vector<InstancePtr> left_out;
   for (const auto& name : instances) {
-    if (InstancePtr ci = cache_.Instance(name)) left_out.push_back(std::move(ci));
+    if (InstancePtr ci = fleet_.Instance(name)) left_out.push_back(std::move(ci));
   }
-  skips_.Report(SnapshotInput(left_out, cache_).skipped);
+  skips_.Report(SnapshotInput(left_out, fleet_).skipped);
 }
 
 int64_t TaskService::NowMs() const {
@@ -123,7 +151,7 @@ StatusOr<LaunchResult> TaskService::StartTask(const LaunchRequest& request) {
 LaunchResult TaskService::Replay(const LaunchRecord& record) const {
   LaunchResult result;
   for (const auto& id : record.task_ids) {
-    if (TaskPtr task = cache_.Task(id)) {
+    if (TaskPtr task = fleet_.Task(id)) {
       result.tasks.push_back(std::move(task));
     } else {
       result.failures.push_back({names_.TaskArn(record.cluster, id), "MISSING",
@@ -159,7 +187,7 @@ std::vector<std::string> TaskService::ClientTokenTaskArns(const std::string& tok
   }
   if (auto it = unrecorded_.find(token); it != unrecorded_.end()) {
     for (const auto& id : it->second.task_ids) {
-      if (TaskPtr task = cache_.Task(id))
+      if (TaskPtr task = fleet_.Task(id))
         arns.push_back(names_.TaskArn(task->spec().cluster(), id));
     }
   }
@@ -195,7 +223,7 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
       if (it->second.fingerprint != fingerprint)
         return TokenConflict(token, it->second.task_ids, cluster);
       for (const auto& id : it->second.task_ids) {
-        if (TaskPtr task = cache_.Task(id)) adopted.push_back(std::move(task));
+        if (TaskPtr task = fleet_.Task(id)) adopted.push_back(std::move(task));
       }
     }
   }
@@ -271,10 +299,9 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
     result.failures.push_back({names_.ClusterArn(cluster), "STORE", launched.status().ToString()});
   } else {
     ReportLeftOut(launched->left_out);
-    for (const auto& task : launched->tasks) {
-      cache_.Observe(*task);
-      result.tasks.push_back(task);
-    }
+    // Read-your-writes: a DescribeTasks right after RunTask, or the next report, finds them.
+    (void)fleet_.WaitForTasks(launched->revision);
+    for (const auto& task : launched->tasks) result.tasks.push_back(task);
     if (!launched->failures.empty()) {
       const std::string detail = launched->first_task.evaluated == 0
                                      ? "No Container Instances were found in your cluster."
@@ -288,8 +315,8 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
       std::string detail;
       if (failure.reason == "INVALID") {
         // Which object makes the instance unreadable, as the skip events name it.
-        if (InstancePtr ci = cache_.Instance(failure.instance)) {
-          auto input = SnapshotInput({ci}, cache_);
+        if (InstancePtr ci = fleet_.Instance(failure.instance)) {
+          auto input = SnapshotInput({ci}, fleet_);
           skips_.Report(input.skipped);
           if (!input.skipped.empty()) {
             const SkippedInstance& s = input.skipped.front();
@@ -321,7 +348,7 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
 v1::Task TaskService::NewTask(const LaunchRequest& request, const v1::TaskDefinition& def,
                               const TaskResources& resources, const std::string& group,
                               const std::string& instance, const std::string& fingerprint) const {
-  InstancePtr ci = cache_.Instance(instance);
+  InstancePtr ci = fleet_.Instance(instance);
   v1::Task task;
   task.set_api_version("gantry.dev/v1");
   task.set_kind("Task");
@@ -373,11 +400,11 @@ StatusOr<std::vector<std::string>> TaskService::ContainerNames(const v1::Task& t
 StatusOr<TaskPtr> TaskService::StopTask(const std::string& cluster, const std::string& task,
                                         const std::string& reason) {
   std::string id = ShortName(task);
-  TaskPtr current = cache_.Task(id);
+  TaskPtr current = fleet_.Task(id);
   std::string want_cluster = cluster.empty() ? kDefaultCluster : ShortName(cluster);
   if (!current || current->spec().cluster() != want_cluster)
     return api::InvalidArgument("task", "The referenced task was not found.");
-  return MutateObserved<v1::Task>(objects_, cache_, id, [&](v1::Task& t) -> StatusOr<bool> {
+  return MutateObserved<v1::Task>(objects_, fleet_, id, [&](v1::Task& t) -> StatusOr<bool> {
     if (DesiredStatusOf(t) == "STOPPED") return false;
     t.mutable_spec()->set_desired_status("STOPPED");
     t.mutable_spec()->set_stopped_reason(reason.empty() ? kReasonUserStop : reason);
@@ -392,7 +419,7 @@ std::vector<TaskPtr> TaskService::ListTasks(const TaskFilter& filter) const {
   std::vector<TaskPtr> out;
   const std::string cluster = filter.cluster.empty() ? kDefaultCluster : ShortName(filter.cluster);
   const std::string instance = ShortName(filter.container_instance);
-  for (auto& t : instance.empty() ? cache_.TasksIn(cluster) : cache_.TasksOn(instance)) {
+  for (auto& t : instance.empty() ? fleet_.TasksIn(cluster) : fleet_.TasksOn(instance)) {
     if (t->spec().cluster() != cluster) continue;
     if (!filter.family.empty() && FamilyOf(t->spec().task_definition()) != filter.family) continue;
     if (!filter.started_by.empty() && t->spec().started_by() != filter.started_by) continue;
@@ -459,7 +486,7 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
   const std::string now = api::FormatTime(clock_.Now());
   for (const auto& r : reports) {
     auto it = changed.find(r.task());
-    TaskPtr current = it != changed.end() ? it->second : cache_.Task(r.task());
+    TaskPtr current = it != changed.end() ? it->second : fleet_.Task(r.task());
     if (!current) {
       auto loaded = objects_.Get(TaskKind(), r.task());
       if (!loaded.ok()) {
@@ -502,7 +529,7 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
     for (const auto& instance : instances) {
       for (const auto& id : by_instance[instance]) {
         auto stored =
-            MutateObserved<v1::Task>(objects_, cache_, id, [&](v1::Task& t) -> StatusOr<bool> {
+            MutateObserved<v1::Task>(objects_, fleet_, id, [&](v1::Task& t) -> StatusOr<bool> {
               bool any = false;
               for (const auto* r : reports_of[id]) any |= ApplyReport(t, *r, now);
               return any;
@@ -524,9 +551,9 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
     for (const auto& instance : instances) {
       for (const auto& id : by_instance[instance])
         writes.push_back(api::ObjectWrite::UpdateStatus(*changed[id]));
-      InstancePtr ci = cache_.Instance(instance);
+      InstancePtr ci = fleet_.Instance(instance);
       if (!ci) continue;
-      std::vector<TaskPtr> tasks = cache_.TasksOn(instance);
+      std::vector<TaskPtr> tasks = fleet_.TasksOn(instance);
       for (auto& t : tasks) {
         auto it = changed.find(t->metadata().name());
         if (it != changed.end()) t = it->second;
@@ -542,16 +569,19 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
       apply_one_by_one(instances);
       return;
     }
+    bool instances_written = false;
     for (auto& object : committed->objects) {
       if (auto* task = dynamic_cast<v1::Task*>(object.get())) {
-        cache_.Observe(*task);
         // The name is read before the move: an assignment evaluates its right side first.
         auto& entry = changed[task->metadata().name()];
         entry = std::make_shared<v1::Task>(std::move(*task));
       } else {
-        cache_.Observe(static_cast<const v1::ContainerInstance&>(*object));
+        instances_written = true;
       }
     }
+    // The agent's next report is pinned to these resourceVersions: the view must have them.
+    (void)fleet_.WaitForTasks(committed->revision);
+    if (instances_written) (void)fleet_.WaitForInstances(committed->revision);
   };
   std::vector<std::string> group;  // instances whose tasks go in the next commit
   size_t group_ops = 0;
@@ -583,9 +613,9 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
 
 void TaskService::StopTasksOn(const std::string& instance, const std::string& reason) {
   auto now = api::FormatTime(clock_.Now());
-  for (const auto& task : cache_.TasksOn(instance)) {
+  for (const auto& task : fleet_.TasksOn(instance)) {
     if (!HoldsResources(*task)) continue;
-    (void)MutateObserved<v1::Task>(objects_, cache_, task->metadata().name(),
+    (void)MutateObserved<v1::Task>(objects_, fleet_, task->metadata().name(),
                                    [&](v1::Task& t) -> StatusOr<bool> {
                                      if (t.status().last_status() == "STOPPED") return false;
                                      t.mutable_spec()->set_desired_status("STOPPED");
@@ -607,11 +637,11 @@ void TaskService::StopTasksOn(const std::string& instance, const std::string& re
 }
 
 api::Status TaskService::RecountInstance(const std::string& instance) {
-  InstancePtr ci = cache_.Instance(instance);
+  InstancePtr ci = fleet_.Instance(instance);
   if (!ci) return Status(Code::kNotFound, "container instance " + instance + " not found");
   auto updated = MutateObserved<v1::ContainerInstance>(
-      objects_, cache_, instance, [&](v1::ContainerInstance& c) -> StatusOr<bool> {
-        v1::ContainerInstanceStatus want = CountedStatus(c, cache_.TasksOn(instance));
+      objects_, fleet_, instance, [&](v1::ContainerInstance& c) -> StatusOr<bool> {
+        v1::ContainerInstanceStatus want = CountedStatus(c, fleet_.TasksOn(instance));
         if (google::protobuf::util::MessageDifferencer::Equals(want, c.status())) return false;
         *c.mutable_status() = want;
         return true;
@@ -628,7 +658,7 @@ size_t TaskService::CollectExpiredClientTokens() {
     for (auto it = unrecorded_.begin(); it != unrecorded_.end();) {
       bool live = false;
       for (const auto& id : it->second.task_ids) {
-        TaskPtr task = cache_.Task(id);
+        TaskPtr task = fleet_.Task(id);
         live |= task && now - ParseTimeMs(task->status().created_at()) < lifetime;
       }
       it = live ? std::next(it) : unrecorded_.erase(it);
@@ -640,7 +670,7 @@ size_t TaskService::CollectExpiredClientTokens() {
 Status TaskService::Recover() {
   // Recounting is idempotent: an instance whose counts match its tasks is not written.
   Status first_error;
-  for (const auto& instance : cache_.AllInstances()) {
+  for (const auto& instance : fleet_.AllInstances()) {
     Status st = RecountInstance(instance->metadata().name());
     if (!st.ok() && first_error.ok()) first_error = st;
   }
@@ -650,7 +680,7 @@ Status TaskService::Recover() {
   const int64_t now = NowMs();
   const int64_t lifetime =
       std::chrono::duration_cast<std::chrono::milliseconds>(kClientTokenLifetime).count();
-  for (const auto& task : cache_.AllTasks()) {
+  for (const auto& task : fleet_.AllTasks()) {
     const auto& annotations = task->metadata().annotations();
     auto token = annotations.find(kClientTokenAnnotation);
     if (token == annotations.end() || tokens_.Recorded(token->second, now)) continue;

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "api/fleet/ecs_names.h"
-#include "api/fleet/fleet_cache.h"
+#include "api/fleet/fleet_view.h"
 #include "api/fleet/launch_request.h"
 #include "api/fleet/launch_tokens.h"
 #include "api/fleet/snapshot_input.h"
@@ -74,9 +74,9 @@ api::StatusOr<std::unique_ptr<v1::TaskDefinition>> ResolveTaskDefinition(
 
 class TaskService {
  public:
-  // Feeds the cache's instances and tasks to its launcher (the cache's listener, from now until
-  // the service goes).
-  TaskService(api::ObjectService& objects, FleetCache& cache, const api::Clock& clock,
+  // Feeds the view's instances and tasks to its launcher (handlers on the view's informers, from
+  // now until the service goes); the informers must not have started yet.
+  TaskService(api::ObjectService& objects, const FleetView& fleet, const api::Clock& clock,
               EcsNames names, uint64_t seed = std::random_device{}());
   ~TaskService();
   TaskService(const TaskService&) = delete;
@@ -97,7 +97,7 @@ class TaskService {
   api::StatusOr<TaskPtr> StopTask(const std::string& cluster, const std::string& task,
                                   const std::string& reason);
   std::vector<TaskPtr> ListTasks(const TaskFilter& filter) const;
-  TaskPtr Find(const std::string& id) const { return cache_.Task(id); }
+  TaskPtr Find(const std::string& id) const { return fleet_.Task(id); }
   // The container names of the task's definition, in its order: what the task may have output
   // for (not its status, which agents report).
   api::StatusOr<std::vector<std::string>> ContainerNames(const v1::Task& task) const;
@@ -129,17 +129,24 @@ class TaskService {
     std::vector<std::string> task_ids;
   };
 
-  // The cache's changes, as the launcher's informer feed.
-  class LauncherFeed : public FleetListener {
+  // The informers' changes, as the launcher's feed. An informer keeps its handlers for life, so
+  // they reach the launcher through this, which the service detaches when it goes.
+  class LauncherFeed {
    public:
-    explicit LauncherFeed(api::Launcher& launcher) : launcher_(launcher) {}
-    void InstanceChanged(const v1::ContainerInstance& i) override { launcher_.ObserveInstance(i); }
-    void InstanceRemoved(const v1::ContainerInstance& i) override { launcher_.ForgetInstance(i); }
-    void TaskChanged(const v1::Task& t) override { launcher_.ObserveTask(t); }
-    void TaskRemoved(const v1::Task& t) override { launcher_.ForgetTask(t); }
+    explicit LauncherFeed(api::Launcher& launcher) : launcher_(&launcher) {}
+    void Detach() {
+      std::lock_guard lock(mu_);
+      launcher_ = nullptr;
+    }
+    template <typename F>
+    void With(F&& f) {
+      std::lock_guard lock(mu_);
+      if (launcher_) f(*launcher_);
+    }
 
    private:
-    api::Launcher& launcher_;
+    std::mutex mu_;
+    api::Launcher* launcher_;
   };
 
   api::StatusOr<LaunchResult> Launch(const LaunchRequest& request, bool explicit_instances);
@@ -155,11 +162,11 @@ class TaskService {
   int64_t NowMs() const;
 
   api::ObjectService& objects_;
-  FleetCache& cache_;
+  const FleetView& fleet_;
   const api::Clock& clock_;
   const EcsNames names_;
   api::Launcher launcher_;
-  LauncherFeed feed_;
+  std::shared_ptr<LauncherFeed> feed_;
   std::mutex launch_mu_;
   std::mt19937_64 rng_;  // guarded by launch_mu_
   LaunchTokens tokens_;

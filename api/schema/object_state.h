@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gantry/v1/objects.pb.h"
@@ -17,6 +18,15 @@ namespace gantry::schema {
 // ACTIVE, DRAINING or INACTIVE as stored (ACTIVE when not yet set).
 inline std::string InstanceStatusOf(const v1::ContainerInstance& instance) {
   return instance.status().status().empty() ? "ACTIVE" : instance.status().status();
+}
+
+// The cluster a spec.cluster names: a name or an ARN
+// (arn:aws:ecs:<region>:<account>:cluster/<name>); empty means "default", as in ECS.
+inline std::string ClusterNameOf(std::string_view spec_cluster) {
+  if (spec_cluster.empty()) return "default";
+  const size_t slash = spec_cluster.rfind('/');
+  return std::string(slash == std::string_view::npos ? spec_cluster
+                                                     : spec_cluster.substr(slash + 1));
 }
 
 // A task holds its instance's resources until the agent reports it STOPPED.

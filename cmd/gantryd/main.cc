@@ -31,7 +31,7 @@
 #include "api/ecs/ecs_handler.h"
 #include "api/fleet/agent_backend.h"
 #include "api/fleet/agent_read_scope.h"
-#include "api/fleet/fleet_cache.h"
+#include "api/fleet/fleet_view.h"
 #include "api/fleet/instance_service.h"
 #include "api/fleet/private_dir.h"
 #include "api/fleet/task_log_reader.h"
@@ -127,7 +127,7 @@ bool ParseCount(const std::string& text, size_t& out) {
 // as is a container the task's definition does not have.
 bool TaskLogRoute(const gantry::rest::HttpRequest& r, const gantry::api::Principal* who,
                   gantry::rest::HttpResponse& out, const gantry::fleet::TaskLogStore& logs,
-                  const gantry::fleet::FleetCache& cache, const gantry::fleet::TaskService& tasks) {
+                  const gantry::fleet::FleetView& fleet, const gantry::fleet::TaskService& tasks) {
   static const std::string kPrefix = "/apis/gantry.dev/v1/tasks/";
   static const std::string kSuffix = "/log";
   // r.path is decoded: %2e%2e and %2F arrive here as ".." and "/".
@@ -149,7 +149,7 @@ bool TaskLogRoute(const gantry::rest::HttpRequest& r, const gantry::api::Princip
         "task", "not a valid task id (letters, digits, '-', '_' and '.', not \".\" or \"..\")"));
     return true;
   }
-  gantry::fleet::TaskPtr task = cache.Task(id);
+  gantry::fleet::TaskPtr task = fleet.Task(id);
   if (!task) {
     out = gantry::rest::ErrorResponse(Status(Code::kNotFound, "task \"" + id + "\" not found"));
     return true;
@@ -182,7 +182,7 @@ bool TaskLogRoute(const gantry::rest::HttpRequest& r, const gantry::api::Princip
     }
   }
   std::string follow = query("follow").value_or("");
-  auto reader = std::make_shared<gantry::fleet::TaskLogReader>(logs, cache, id, container,
+  auto reader = std::make_shared<gantry::fleet::TaskLogReader>(logs, fleet, id, container,
                                                                follow == "true" || follow == "1");
   out.status = 200;
   out.content_type = "text/plain; charset=utf-8";
@@ -350,29 +350,25 @@ int main(int argc, char** argv) {
   if (!store.ok()) return Fail(store.error().message);
   gantry::api::SystemClock clock;
   gantry::api::ObjectService service(**store, clock);
-  gantry::fleet::FleetCache fleet_cache(**store);
-  if (auto st = fleet_cache.Start(); !st.ok()) return Fail("fleet cache: " + st.ToString());
+  // One informer per kind for the whole process, on the in-process client: the services read
+  // the fleet from them and the controllers reconcile from them. They fill from the store when
+  // the manager starts, before anything is served.
+  gantry::api::LocalClient controller_client(service);
+  gantry::controllers::runtime::Manager controllers(controller_client, clock);
+  gantry::fleet::FleetView fleet(controllers.informers());
   gantry::fleet::EcsNames ecs_names{flags.region, flags.account_id};
-  gantry::fleet::TaskService tasks(service, fleet_cache, clock, ecs_names);
-  gantry::fleet::InstanceService instances(service, fleet_cache, tasks, clock);
-  // Counts left stale by a crash between a task write and its instance's recount are redone,
-  // and launches a crash kept from recording their clientToken are found again. Not fatal: a
-  // failure here leaves counts to the next change on each instance.
-  if (auto st = tasks.Recover(); !st.ok())
-    std::cerr << "gantryd: warning: recovering the fleet at start: " << st.ToString() << std::endl;
+  gantry::fleet::TaskService tasks(service, fleet, clock, ecs_names);
+  gantry::fleet::InstanceService instances(service, fleet, tasks, clock);
   gantry::fleet::TaskLogStore task_logs(flags.data_dir + "/logs");
   if (auto st = task_logs.Init(); !st.ok()) return Fail("task logs: " + st.ToString());
   gantry::fleet::AgentBackend agent_backend(instances, tasks, task_logs);
-  gantry::ecs::EcsHandler ecs_handler(service, tasks, instances, fleet_cache, ecs_names);
+  gantry::ecs::EcsHandler ecs_handler(service, tasks, instances, fleet, ecs_names);
   gantry::ecs::EcsEndpoint ecs_endpoint(
       ecs_handler,
       {aws_credentials ? &*aws_credentials : nullptr, authorizer ? &*authorizer : nullptr}, clock);
-  gantry::fleet::AgentReadScope agent_read_scope(fleet_cache);
+  gantry::fleet::AgentReadScope agent_read_scope(fleet);
   rest.read_scope = &agent_read_scope;
-  // The controllers, on the in-process client: informers fill from the store before any
-  // reconcile runs, and their queues and reconciles show on /metrics.
-  gantry::api::LocalClient controller_client(service);
-  gantry::controllers::runtime::Manager controllers(controller_client, clock);
+  // The controllers: their queues and reconciles show on /metrics.
   auto options_for = [&](const char* name) {
     gantry::controllers::runtime::ControllerOptions options;
     options.name = name;
@@ -413,6 +409,11 @@ int main(int argc, char** argv) {
   } stop_controllers{controllers};
   if (auto st = controllers.Start(std::chrono::seconds(60)); !st.ok())
     return Fail("controllers: " + st.ToString());
+  // Counts left stale by a crash between a task write and its instance's recount are redone,
+  // and launches a crash kept from recording their clientToken are found again. Not fatal: a
+  // failure here leaves counts to the next change on each instance.
+  if (auto st = tasks.Recover(); !st.ok())
+    std::cerr << "gantryd: warning: recovering the fleet at start: " << st.ToString() << std::endl;
   rest.own_auth_routes = [&](const gantry::rest::HttpRequest& r, gantry::rest::HttpResponse& out,
                              std::string& resource) {
     if (!ecs_endpoint.Serve(r, out)) return false;
@@ -426,7 +427,7 @@ int main(int argc, char** argv) {
   };
   rest.extra_routes = [&](const gantry::rest::HttpRequest& r, const gantry::api::Principal* who,
                           gantry::rest::HttpResponse& out) {
-    if (TaskLogRoute(r, who, out, task_logs, fleet_cache, tasks)) return true;
+    if (TaskLogRoute(r, who, out, task_logs, fleet, tasks)) return true;
     if (r.path != "/metrics") return false;
     out.content_type = "text/plain; version=0.0.4";
     metrics.Refresh((*store)->CurrentRevision(), (*store)->DatabaseSizeBytes(),
@@ -464,7 +465,6 @@ int main(int argc, char** argv) {
   if (auto st = (*event_stream)->SaveCursors(); !st.ok())
     std::cerr << "gantryd: warning: saving the event stream's cursors: " << st.ToString()
               << std::endl;
-  fleet_cache.Stop();
   grpc_server->reset();
   server->reset();
   store->reset();

@@ -4,11 +4,11 @@
 
 #include "api/schema/kinds.h"
 #include "controllers/cluster/cluster_status_plan.h"
+#include "controllers/runtime/standard_indexes.h"
 
 namespace gantry::controllers::cluster {
 namespace {
 
-constexpr const char* kByCluster = "cluster";
 // How long a reconcile waits for the informer to show its own write before returning anyway
 // (the next pass then fails on a stale resourceVersion and is retried).
 constexpr std::chrono::seconds kOwnWriteWait{5};
@@ -50,10 +50,8 @@ ClusterController::ClusterController(client::Client& client, clock::Clock& clock
       nullptr,
   });
   // A change of an object that refers to a cluster recounts that cluster (both, when it moved).
+  // The informers index them by cluster already (runtime/standard_indexes.h).
   auto watch_referrers = [&queue](runtime::Informer& informer, auto cluster_of) {
-    informer.AddIndex(kByCluster, [cluster_of](const google::protobuf::Message& o) {
-      return std::vector<std::string>{cluster_of(o)};
-    });
     auto enqueue = [&queue, cluster_of](const runtime::ObjectRef& o) { queue.Add(cluster_of(*o)); };
     informer.AddEventHandlers({
         enqueue,
@@ -88,9 +86,9 @@ api::StatusOr<runtime::ReconcileOutcome> ClusterController::Reconcile(const std:
     return runtime::ReconcileOutcome{.requeue_after = wait};
   }
   const auto counts =
-      CountCluster(Typed<v1::ContainerInstance>(instances_.ByIndex(kByCluster, name)),
-                   Typed<v1::Task>(tasks_.ByIndex(kByCluster, name)),
-                   Typed<v1::Service>(services_.ByIndex(kByCluster, name)));
+      CountCluster(Typed<v1::ContainerInstance>(instances_.ByIndex(runtime::kByCluster, name)),
+                   Typed<v1::Task>(tasks_.ByIndex(runtime::kByCluster, name)),
+                   Typed<v1::Service>(services_.ByIndex(runtime::kByCluster, name)));
   auto next = PlanClusterStatus(static_cast<const v1::Cluster&>(*cluster), counts);
   if (!next) return runtime::ReconcileOutcome{};
   auto written = client_.UpdateStatus(*next);

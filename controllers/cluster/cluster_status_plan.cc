@@ -4,14 +4,6 @@
 
 namespace gantry::controllers::cluster {
 
-std::string ClusterNameOf(std::string_view spec_cluster) {
-  if (spec_cluster.empty()) return "default";
-  // arn:aws:ecs:<region>:<account>:cluster/<name>
-  const size_t slash = spec_cluster.rfind('/');
-  return std::string(slash == std::string_view::npos ? spec_cluster
-                                                     : spec_cluster.substr(slash + 1));
-}
-
 ClusterCounts CountCluster(const std::vector<const v1::ContainerInstance*>& instances,
                            const std::vector<const v1::Task*>& tasks,
                            const std::vector<const v1::Service*>& services) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "api/clock/clock.h"
+#include "api/schema/object_state.h"
 #include "gantry/v1/objects.pb.h"
 
 namespace gantry::controllers::cluster {
@@ -24,8 +25,7 @@ struct ClusterCounts {
   bool operator==(const ClusterCounts&) const = default;
 };
 
-// The cluster an object's spec.cluster names: "default" when empty, the name when an ARN.
-std::string ClusterNameOf(std::string_view spec_cluster);
+using schema::ClusterNameOf;
 
 ClusterCounts CountCluster(const std::vector<const v1::ContainerInstance*>& instances,
                            const std::vector<const v1::Task*>& tasks,

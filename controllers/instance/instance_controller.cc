@@ -6,11 +6,11 @@
 #include "api/clock/format_time.h"
 #include "api/schema/kinds.h"
 #include "api/schema/object_state.h"
+#include "controllers/runtime/standard_indexes.h"
 
 namespace gantry::controllers::instance {
 namespace {
 
-constexpr const char* kByInstance = "instance";
 // How long a reconcile waits for the informers to show its own writes before returning anyway
 // (the next pass then fails on a stale resourceVersion and is retried).
 constexpr std::chrono::seconds kOwnWriteWait{5};
@@ -60,9 +60,6 @@ InstanceController::InstanceController(client::Client& client, clock::Clock& clo
       [enqueue](const runtime::ObjectRef&, const runtime::ObjectRef& now) { enqueue(now); },
       nullptr,
   });
-  tasks_.AddIndex(kByInstance, [](const google::protobuf::Message& task) {
-    return std::vector<std::string>{InstanceOf(task)};
-  });
   // A task placed on an instance that no longer had any gives it a lost_after deadline again.
   tasks_.AddEventHandlers({
       [&queue](const runtime::ObjectRef& task) {
@@ -82,7 +79,7 @@ api::StatusOr<runtime::ReconcileOutcome> InstanceController::Reconcile(const std
   std::vector<const v1::Task*> tasks;
   bool unfinished = false;
   // The index holds the tasks alive; `placed` keeps them so while this pass reads them.
-  const std::vector<runtime::ObjectRef> placed = tasks_.ByIndex(kByInstance, name);
+  const std::vector<runtime::ObjectRef> placed = tasks_.ByIndex(runtime::kByInstance, name);
   for (const auto& t : placed) {
     tasks.push_back(static_cast<const v1::Task*>(t.get()));
     unfinished |= schema::HoldsResources(*tasks.back());

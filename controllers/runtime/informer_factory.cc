@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "controllers/runtime/standard_indexes.h"
+
 namespace gantry::controllers::runtime {
 
 InformerFactory::~InformerFactory() { Stop(); }
@@ -10,7 +12,10 @@ InformerFactory::~InformerFactory() { Stop(); }
 Informer& InformerFactory::For(const schema::KindInfo& kind) {
   std::lock_guard lock(mu_);
   auto& slot = informers_[kind.kind];
-  if (!slot) slot = std::make_unique<Informer>(client_, kind, clock_);
+  if (!slot) {
+    slot = std::make_unique<Informer>(client_, kind, clock_);
+    AddStandardIndexes(*slot);
+  }
   return *slot;
 }
 

@@ -12,6 +12,7 @@
 #include "api/clock/fake_clock.h"
 #include "api/service/local_client.h"
 #include "controllers/runtime/informer_factory.h"
+#include "controllers/runtime/standard_indexes.h"
 #include "gantry/v1/objects.pb.h"
 #include "store/memory/memory_store.h"
 
@@ -289,6 +290,26 @@ TEST_F(InformerTest, TheFactoryHandsEveryControllerTheSameInformer) {
   ASSERT_TRUE(factory.WaitForCacheSync(kDeadline));
   EXPECT_TRUE(services.HasSynced());
   factory.Stop();
+}
+
+// Controllers and the fleet view share the factory's indexes rather than each adding its own.
+TEST_F(InformerTest, TheFactoryIndexesTasksByInstanceClusterGroupAndStartedBy) {
+  v1::Task t = TaskOn("t1", "i-1");
+  t.mutable_spec()->set_cluster("arn:aws:ecs:us-east-1:000000000000:cluster/prod");
+  t.mutable_spec()->set_group("service:web");
+  t.mutable_spec()->set_started_by("web-1");
+  ASSERT_TRUE(local_.Create(t).ok());
+  ASSERT_TRUE(local_.Create(TaskOn("t2", "")).ok());  // not placed: in no instance's index
+  InformerFactory factory(client_, clock_);
+  Informer& tasks = factory.For(tasks_);
+  factory.Start();
+  ASSERT_TRUE(factory.WaitForCacheSync(kDeadline));
+  EXPECT_EQ(tasks.ByIndex(kByInstance, "i-1").size(), 1u);
+  EXPECT_EQ(tasks.ByIndex(kByInstance, "").size(), 0u);
+  EXPECT_EQ(tasks.ByIndex(kByCluster, "prod").size(), 1u) << "an ARN is indexed by its name";
+  EXPECT_EQ(tasks.ByIndex(kByCluster, "default").size(), 1u);
+  EXPECT_EQ(tasks.ByIndex(kByGroup, "service:web").size(), 1u);
+  EXPECT_EQ(tasks.ByIndex(kByStartedBy, "web-1").size(), 1u);
 }
 
 }  // namespace

@@ -6,23 +6,67 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
 
-#include "api/fleet/fleet_cache.h"
+#include "api/fleet/fleet_view.h"
 #include "api/fleet/instance_service.h"
 #include "api/fleet/task_service.h"
+#include "api/schema/kinds.h"
 #include "api/service/clock.h"
+#include "api/service/local_client.h"
 #include "api/service/object_service.h"
+#include "controllers/runtime/informer_factory.h"
 #include "store/memory/memory_store.h"
 
 namespace gantry::fleet::testing {
 
+// Waits until `fleet` shows every Task and ContainerInstance `objects` has stored (bounded).
+inline ::testing::AssertionResult CaughtUp(const FleetView& fleet, api::ObjectService& objects) {
+  for (const char* kind : {"Task", "ContainerInstance"}) {
+    auto listed = objects.List(*schema::FindKind(kind));
+    if (!listed.ok()) return ::testing::AssertionFailure() << listed.status().ToString();
+    int64_t newest = 0;
+    for (const auto& o : listed->items)
+      newest = std::max(newest, controllers::runtime::RevisionOf(*o));
+    const bool shown =
+        std::string(kind) == "Task" ? fleet.WaitForTasks(newest) : fleet.WaitForInstances(newest);
+    if (!shown)
+      return ::testing::AssertionFailure() << kind << "s not shown by revision " << newest;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// The fleet a gantryd builds over `store`: view and services on their own informers, started.
+// For tests that need a second gantryd over the same store, or a fleet without the fixture.
+struct StandaloneFleet {
+  StandaloneFleet(store::Store& store, api::FakeClock& clock, uint64_t seed)
+      : objects(store, clock),
+        client(objects),
+        informers(client, clock),
+        fleet(informers),
+        tasks(objects, fleet, clock, EcsNames{}, seed),
+        instances(objects, fleet, tasks, clock) {
+    informers.Start();
+    EXPECT_TRUE(informers.WaitForCacheSync(std::chrono::seconds(10)));
+  }
+  ~StandaloneFleet() { informers.Stop(); }  // the informers call into the services
+
+  api::ObjectService objects;
+  api::LocalClient client;
+  controllers::runtime::InformerFactory informers;
+  FleetView fleet;
+  TaskService tasks;
+  InstanceService instances;
+};
+
 class FleetHarness : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(cache_.Start().ok());
+    informers_.Start();
+    ASSERT_TRUE(informers_.WaitForCacheSync(std::chrono::seconds(10)));
     v1::TaskDefinition td;
     td.set_api_version("gantry.dev/v1");
     td.set_kind("TaskDefinition");
@@ -64,13 +108,18 @@ class FleetHarness : public ::testing::Test {
     ASSERT_TRUE(registered.ok()) << registered.status().ToString();
   }
 
+  // The informers call into the services: they stop first.
+  void TearDown() override { informers_.Stop(); }
+
   store::MemoryStore store_;
   api::FakeClock clock_;
   api::ObjectService objects_{store_, clock_};
-  FleetCache cache_{store_};
+  api::LocalClient client_{objects_};
+  controllers::runtime::InformerFactory informers_{client_, clock_};
+  FleetView fleet_{informers_};
   EcsNames names_;
-  TaskService tasks_{objects_, cache_, clock_, names_, 42};
-  InstanceService instances_{objects_, cache_, tasks_, clock_};
+  TaskService tasks_{objects_, fleet_, clock_, names_, 42};
+  InstanceService instances_{objects_, fleet_, tasks_, clock_};
 };
 
 }  // namespace gantry::fleet::testing

@@ -1,0 +1,73 @@
+#include "api/fleet/fleet_view.h"
+
+#include "api/schema/kinds.h"
+#include "controllers/runtime/standard_indexes.h"
+
+namespace gantry::fleet {
+namespace {
+
+using controllers::runtime::ObjectRef;
+
+template <typename T>
+std::shared_ptr<const T> As(ObjectRef object) {
+  return std::static_pointer_cast<const T>(std::move(object));
+}
+
+template <typename T>
+std::vector<std::shared_ptr<const T>> AllAs(std::vector<ObjectRef> objects) {
+  std::vector<std::shared_ptr<const T>> out;
+  out.reserve(objects.size());
+  for (auto& o : objects) out.push_back(As<T>(std::move(o)));
+  return out;
+}
+
+}  // namespace
+
+FleetView::FleetView(controllers::runtime::InformerFactory& informers)
+    : instances_(informers.For(*schema::FindKind("ContainerInstance"))),
+      tasks_(informers.For(*schema::FindKind("Task"))) {}
+
+InstancePtr FleetView::Instance(const std::string& name) const {
+  return As<v1::ContainerInstance>(instances_.Get(name));
+}
+
+TaskPtr FleetView::Task(const std::string& name) const { return As<v1::Task>(tasks_.Get(name)); }
+
+std::vector<InstancePtr> FleetView::InstancesIn(const std::string& cluster) const {
+  return AllAs<v1::ContainerInstance>(
+      instances_.ByIndex(controllers::runtime::kByCluster, cluster));
+}
+
+std::vector<TaskPtr> FleetView::TasksIn(const std::string& cluster) const {
+  return AllAs<v1::Task>(tasks_.ByIndex(controllers::runtime::kByCluster, cluster));
+}
+
+std::vector<TaskPtr> FleetView::TasksOn(const std::string& instance) const {
+  return AllAs<v1::Task>(tasks_.ByIndex(controllers::runtime::kByInstance, instance));
+}
+
+std::unordered_map<std::string, std::vector<TaskPtr>> FleetView::TasksByInstance(
+    const std::string& cluster) const {
+  std::unordered_map<std::string, std::vector<TaskPtr>> out;
+  for (auto& t : TasksIn(cluster)) {
+    const std::string& instance = t->spec().container_instance();
+    out[instance].push_back(std::move(t));
+  }
+  return out;
+}
+
+std::vector<InstancePtr> FleetView::AllInstances() const {
+  return AllAs<v1::ContainerInstance>(instances_.List());
+}
+
+std::vector<TaskPtr> FleetView::AllTasks() const { return AllAs<v1::Task>(tasks_.List()); }
+
+bool FleetView::WaitForTasks(int64_t revision, std::chrono::milliseconds timeout) const {
+  return tasks_.WaitForRevision(revision, timeout);
+}
+
+bool FleetView::WaitForInstances(int64_t revision, std::chrono::milliseconds timeout) const {
+  return instances_.WaitForRevision(revision, timeout);
+}
+
+}  // namespace gantry::fleet

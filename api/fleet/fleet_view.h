@@ -1,0 +1,61 @@
+#pragma once
+
+// Every ContainerInstance and Task as the process's shared informers have them
+// (controllers/runtime): placement, heartbeats and ECS reads never scan the store, and the
+// controllers and the services read one copy of the fleet, decoded once. Lookups go through the
+// informers' standard indexes (tasks by instance and cluster, instances by cluster).
+//
+// The informers follow the store a moment behind a write. A service that must read what it just
+// wrote (RunTask placing the next task, an agent's next report pinned to the task's
+// resourceVersion) waits until the informer has applied that revision: `WaitForTasks` and
+// `WaitForInstances`, bounded.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "controllers/runtime/informer_factory.h"
+#include "gantry/v1/objects.pb.h"
+
+namespace gantry::fleet {
+
+using InstancePtr = std::shared_ptr<const v1::ContainerInstance>;
+using TaskPtr = std::shared_ptr<const v1::Task>;
+
+// How long a writer waits for its own write to show before reading on regardless.
+inline constexpr std::chrono::seconds kOwnWriteWait{5};
+
+class FleetView {
+ public:
+  // Takes the factory's ContainerInstance and Task informers; the factory must outlive the view
+  // and be started before the view is read.
+  explicit FleetView(controllers::runtime::InformerFactory& informers);
+
+  InstancePtr Instance(const std::string& name) const;
+  TaskPtr Task(const std::string& name) const;
+  std::vector<InstancePtr> InstancesIn(const std::string& cluster) const;
+  std::vector<TaskPtr> TasksIn(const std::string& cluster) const;
+  std::vector<TaskPtr> TasksOn(const std::string& instance) const;
+  // Every task of the cluster grouped by its instance.
+  std::unordered_map<std::string, std::vector<TaskPtr>> TasksByInstance(
+      const std::string& cluster) const;
+  std::vector<InstancePtr> AllInstances() const;
+  std::vector<TaskPtr> AllTasks() const;
+
+  // Until the informer of that kind has applied every change up to `revision` (false at the
+  // timeout). Per kind: an informer's revision moves only with changes of its kind.
+  bool WaitForTasks(int64_t revision, std::chrono::milliseconds timeout = kOwnWriteWait) const;
+  bool WaitForInstances(int64_t revision, std::chrono::milliseconds timeout = kOwnWriteWait) const;
+
+  controllers::runtime::Informer& instances() const { return instances_; }
+  controllers::runtime::Informer& tasks() const { return tasks_; }
+
+ private:
+  controllers::runtime::Informer& instances_;
+  controllers::runtime::Informer& tasks_;
+};
+
+}  // namespace gantry::fleet
