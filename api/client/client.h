@@ -8,8 +8,7 @@
 // Semantics are the service layer's (api/service/object_service.h): Apply replaces spec, labels
 // and annotations; a stale metadata.resourceVersion is kAborted (409); a watch from a compacted
 // revision is kOutOfRange (410 Gone: list again and watch from the list's revision).
-// Launching tasks joins this interface with the launcher (issue 9); until then nothing here
-// places tasks.
+// Tasks are placed only through Launch, which reaches gantryd's one placement committer.
 
 #include <google/protobuf/message.h>
 
@@ -23,6 +22,7 @@
 
 #include "api/schema/kinds.h"
 #include "api/status/status.h"
+#include "gantry/v1/launch.pb.h"
 
 namespace gantry::client {
 
@@ -100,6 +100,12 @@ class Client {
   // the objects as written (deleted ones as they were), in the order given. At most
   // kMaxCommitWrites writes.
   virtual api::StatusOr<std::vector<Object>> Commit(const std::vector<Write>& writes) = 0;
+  // Places and commits tasks through gantryd's one placement committer, never a second cache
+  // that could over-commit an instance: `count` tasks, or one on each of
+  // request.container_instances. Tasks that found no instance come back as failures with ECS's
+  // reasons; a bad request is kInvalidArgument naming its field. kUnimplemented from a client
+  // built without a launcher.
+  virtual api::StatusOr<v1::LaunchResponse> Launch(const v1::LaunchRequest& request) = 0;
 };
 
 // The most writes one Commit takes (the store's transaction limit).

@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "api/fleet/agent_backend.h"
 #include "api/fleet/agent_read_scope.h"
 #include "api/fleet/instance_service.h"
+#include "api/fleet/launch_proto.h"
 #include "api/fleet/task_service.h"
 #include "api/fleet/task_state.h"
 #include "api/fleet/testing/fleet_harness.h"
@@ -415,6 +417,58 @@ TEST_F(FleetTest, LastHeardIsTheLatestHeartbeatOrRegistrationElseTheStart) {
   EXPECT_EQ(instances_.LastHeard("i-01"), clock_.Now());
   EXPECT_EQ(instances_.LastHeard("i-00"), clock_.Now() - seconds(5));
   EXPECT_EQ(instances_.LastHeard("i-from-before-a-restart"), started);
+}
+
+// Controllers and API clients launch with a gantry.v1.LaunchRequest: the same placement and
+// commit as RunTask, with more tasks per request, and errors that name the request's fields.
+TEST_F(FleetTest, LaunchThroughPlacesAProtoRequest) {
+  RegisterNine();
+  v1::LaunchRequest request;
+  request.set_cluster("demo");
+  request.set_task_definition("myapp");
+  request.set_count(12);  // more than RunTask's 10
+  request.set_group("service:web");
+  request.set_started_by("web-1");
+  auto* spread = request.add_placement_strategy();
+  spread->set_type("spread");
+  spread->set_field("instanceId");
+  auto* member = request.add_placement_constraints();
+  member->set_type("memberOf");
+  member->set_expression("attribute:ecs.availability-zone != us-east-1c");
+  auto launched = LaunchThrough(tasks_, request);
+  ASSERT_TRUE(launched.ok()) << launched.status().ToString();
+  ASSERT_EQ(launched->tasks_size(), 12);
+  EXPECT_EQ(launched->failures_size(), 0);
+  std::set<std::string> used;
+  for (const auto& t : launched->tasks()) {
+    EXPECT_EQ(t.spec().group(), "service:web");
+    EXPECT_EQ(t.spec().started_by(), "web-1");
+    EXPECT_NE(ZoneOf(t.spec().container_instance()), "us-east-1c");
+    used.insert(t.spec().container_instance());
+    EXPECT_TRUE(fleet_.Task(t.metadata().name())) << "shown at once to the next reader";
+  }
+  EXPECT_EQ(used.size(), 6u) << "spread over the six instances the constraint leaves";
+
+  request.set_count(0);
+  EXPECT_EQ(LaunchThrough(tasks_, request).status().field(), "count");
+  request.set_count(kMaxLaunchCount + 1);
+  EXPECT_EQ(LaunchThrough(tasks_, request).status().field(), "count");
+  request.set_count(1);
+  request.mutable_placement_constraints(0)->set_expression("attribute:x ==");
+  EXPECT_NE(LaunchThrough(tasks_, request).status().field().find("placementConstraints[0]"),
+            std::string::npos);
+
+  v1::LaunchRequest on_instances;
+  on_instances.set_cluster("demo");
+  on_instances.set_task_definition("myapp");
+  on_instances.add_container_instances("i-00");
+  on_instances.add_container_instances("i-missing");
+  auto started = LaunchThrough(tasks_, on_instances);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  ASSERT_EQ(started->tasks_size(), 1);
+  EXPECT_EQ(started->tasks(0).spec().container_instance(), "i-00");
+  ASSERT_EQ(started->failures_size(), 1);
+  EXPECT_EQ(started->failures(0).reason(), "MISSING");
 }
 
 TEST_F(FleetTest, StartTaskOnExplicitInstances) {

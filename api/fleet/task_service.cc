@@ -148,6 +148,23 @@ StatusOr<LaunchResult> TaskService::StartTask(const LaunchRequest& request) {
   return Launch(request, true);
 }
 
+StatusOr<LaunchResult> TaskService::LaunchTasks(const LaunchRequest& request) {
+  if (!request.container_instances.empty()) {
+    if (request.container_instances.size() > static_cast<size_t>(kMaxLaunchCount)) {
+      return api::InvalidArgument(
+          "containerInstances",
+          "give at most " + std::to_string(kMaxLaunchCount) + " container instances");
+    }
+    return Launch(request, true);
+  }
+  if (request.count < 1 || request.count > kMaxLaunchCount) {
+    return api::InvalidArgument("count", "must be between 1 and " +
+                                             std::to_string(kMaxLaunchCount) + ", got " +
+                                             std::to_string(request.count));
+  }
+  return Launch(request, false);
+}
+
 LaunchResult TaskService::Replay(const LaunchRecord& record) const {
   LaunchResult result;
   for (const auto& id : record.task_ids) {

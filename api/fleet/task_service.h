@@ -37,6 +37,8 @@
 namespace gantry::fleet {
 
 inline constexpr int kMaxRunTaskCount = 10;
+// A Launch (gRPC, client::Client) commits every task of a request in one transaction.
+inline constexpr int kMaxLaunchCount = 1000;
 inline constexpr const char* kReasonUserStop = "Task stopped by user";
 inline constexpr const char* kReasonInstanceDeregistered = "Container instance deregistered";
 
@@ -91,6 +93,10 @@ class TaskService {
   // ClientTokenTaskArns).
   api::StatusOr<LaunchResult> RunTask(const LaunchRequest& request);
   api::StatusOr<LaunchResult> StartTask(const LaunchRequest& request);
+  // What controllers and API clients launch with (gantry.v1.Launcher, client::Client::Launch):
+  // RunTask's rules with up to kMaxLaunchCount tasks, or StartTask's with up to kMaxLaunchCount
+  // container_instances.
+  api::StatusOr<LaunchResult> LaunchTasks(const LaunchRequest& request);
   // The ARNs of the tasks a clientToken launched (within its 24 hours), for the conflict answer.
   std::vector<std::string> ClientTokenTaskArns(const std::string& token);
   // Sets desiredStatus STOPPED; the agent stops the processes and reports STOPPED.

@@ -152,12 +152,48 @@ class AgentService final : public v1::Agent::CallbackService {
   const api::Authorizer* authorizer_;
 };
 
+// gantry.v1.Launcher: tasks placed through gantryd's one placement committer, for API clients
+// and controllers outside gantryd. Whoever may write tasks (admins, editors); agents report what
+// they run and launch nothing.
+class LauncherService final : public v1::Launcher::CallbackService {
+ public:
+  LauncherService(decltype(GrpcOptions::launch) launch, const api::Authorizer* authorizer)
+      : launch_(std::move(launch)), authorizer_(authorizer) {}
+
+  grpc::ServerUnaryReactor* Launch(grpc::CallbackServerContext* ctx, const v1::LaunchRequest* req,
+                                   v1::LaunchResponse* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    auto who = Authenticate(authorizer_, *ctx);
+    if (!who.ok()) return Finish(reactor, who.status());
+    if (who->has_value()) {
+      if (auto st = authorizer_->Authorize(**who, {api::Access::kWrite, "tasks", ""}); !st.ok())
+        return Finish(reactor, st);
+    }
+    auto launched = launch_(*req);
+    if (!launched.ok()) return Finish(reactor, launched.status());
+    *resp = std::move(*launched);
+    return Finish(reactor, {});
+  }
+
+ private:
+  static grpc::ServerUnaryReactor* Finish(grpc::ServerUnaryReactor* reactor,
+                                          const api::Status& st) {
+    reactor->Finish(ToGrpc(st));
+    return reactor;
+  }
+
+  const decltype(GrpcOptions::launch) launch_;
+  const api::Authorizer* authorizer_;
+};
+
 class GrpcServer::Impl final : public v1::Objects::CallbackService {
  public:
   Impl(const GrpcOptions& options, api::ObjectService& service, const api::Authorizer* authorizer,
        fleet::AgentBackend* agents)
       : options_(options), service_(service), authorizer_(authorizer) {
     if (agents) agent_service_ = std::make_unique<AgentService>(*agents, authorizer);
+    if (options.launch)
+      launcher_service_ = std::make_unique<LauncherService>(options.launch, authorizer);
     if (options_.streams) {
       limiter_ = options_.streams;
     } else {
@@ -183,6 +219,7 @@ class GrpcServer::Impl final : public v1::Objects::CallbackService {
     builder.SetMaxReceiveMessageSize(16 << 20);
     builder.RegisterService(this);
     if (agent_service_) builder.RegisterService(agent_service_.get());
+    if (launcher_service_) builder.RegisterService(launcher_service_.get());
     server_ = builder.BuildAndStart();
     if (!server_ || port_ == 0) {
       return api::Status(api::Code::kUnavailable, "cannot listen for gRPC on " + options.address);
@@ -434,6 +471,7 @@ class GrpcServer::Impl final : public v1::Objects::CallbackService {
   std::unique_ptr<api::StreamLimiter> own_limiter_;
   api::StreamLimiter* limiter_ = nullptr;
   std::unique_ptr<AgentService> agent_service_;
+  std::unique_ptr<LauncherService> launcher_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::atomic<bool> stopping_{false};

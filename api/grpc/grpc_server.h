@@ -8,6 +8,7 @@
 // arrive as `authorization` metadata; with TLS and a client CA, a verified client certificate
 // identifies the caller too; both go through the same Authorizer.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +19,7 @@
 #include "api/service/read_scope.h"
 #include "api/service/stream_limiter.h"
 #include "api/status/status.h"
+#include "gantry/v1/launch.pb.h"
 
 namespace gantry::grpcapi {
 
@@ -35,6 +37,9 @@ struct GrpcOptions {
   api::StreamLimiter* streams = nullptr;
   const api::ReadScope* read_scope = nullptr;  // not owned; narrows what agents read
   size_t max_page = 500;
+  // What gantry.v1.Launcher calls (in gantryd, fleet::LaunchThrough); without it the server does
+  // not offer that service.
+  std::function<api::StatusOr<v1::LaunchResponse>(const v1::LaunchRequest&)> launch;
 };
 
 class GrpcServer {

@@ -28,6 +28,13 @@ class GrpcServerTest : public ::testing::Test {
   void Start(const api::Authorizer* authorizer = nullptr) {
     GrpcOptions options;
     options.address = "127.0.0.1:0";
+    options.launch = [this](const v1::LaunchRequest& r) -> api::StatusOr<v1::LaunchResponse> {
+      if (r.count() < 1) return api::InvalidArgument("count", "must be between 1 and 1000");
+      launched_.push_back(r);
+      v1::LaunchResponse response;
+      response.add_tasks()->mutable_metadata()->set_name("t-1");
+      return response;
+    };
     auto server = GrpcServer::Start(options, service_, authorizer);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(*server);
@@ -42,6 +49,7 @@ class GrpcServerTest : public ::testing::Test {
   std::unique_ptr<GrpcServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Objects::Stub> stub_;
+  std::vector<v1::LaunchRequest> launched_;  // what reached the launch function
 };
 
 TEST_F(GrpcServerTest, ApplyGetListDelete) {
@@ -184,6 +192,39 @@ TEST_F(GrpcServerTest, BearerTokens) {
   grpc::ClientContext admin;
   admin.AddMetadata("authorization", "Bearer admin-secret-1");
   EXPECT_TRUE(stub_->Apply(&admin, apply, &r).ok());
+}
+
+// gantry.v1.Launcher reaches the launch function for those who may write tasks; agents, viewers
+// and anonymous callers are refused before it, and its errors keep their canonical codes.
+TEST_F(GrpcServerTest, LaunchIsForWritersOfTasks) {
+  auto auth = api::Authorizer::FromText(
+      "admin-secret-1,alice,admin\nviewer-secret-1,carol,viewer\nagent-secret-1,i-1,agent\n", "t");
+  ASSERT_TRUE(auth.ok());
+  Start(&*auth);
+  auto launcher = v1::Launcher::NewStub(channel_);
+  v1::LaunchRequest request;
+  request.set_cluster("prod");
+  request.set_task_definition("web:3");
+  request.set_count(2);
+  request.add_placement_constraints()->set_type("distinctInstance");
+  v1::LaunchResponse response;
+  auto call = [&](const char* token) {
+    grpc::ClientContext ctx;
+    if (token) ctx.AddMetadata("authorization", std::string("Bearer ") + token);
+    return launcher->Launch(&ctx, request, &response).error_code();
+  };
+  EXPECT_EQ(call(nullptr), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(call("viewer-secret-1"), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(call("agent-secret-1"), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(launched_.empty());
+  EXPECT_EQ(call("admin-secret-1"), grpc::StatusCode::OK);
+  ASSERT_EQ(launched_.size(), 1u);
+  EXPECT_EQ(launched_[0].task_definition(), "web:3");
+  EXPECT_EQ(launched_[0].placement_constraints(0).type(), "distinctInstance");
+  ASSERT_EQ(response.tasks_size(), 1);
+  EXPECT_EQ(response.tasks(0).metadata().name(), "t-1");
+  request.set_count(0);
+  EXPECT_EQ(call("admin-secret-1"), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 }  // namespace

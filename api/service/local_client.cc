@@ -119,4 +119,9 @@ StatusOr<std::vector<client::Object>> LocalClient::Commit(
   return std::move(committed->objects);
 }
 
+StatusOr<v1::LaunchResponse> LocalClient::Launch(const v1::LaunchRequest& request) {
+  if (!launch_) return Status(Code::kUnimplemented, "this client has no launcher");
+  return launch_(request);
+}
+
 }  // namespace gantry::api

@@ -136,5 +136,44 @@ TEST_F(LocalClientTest, WatchFromACompactedRevisionIsGone) {
   EXPECT_EQ(api_.Watch(services_, "1", "app in (").status().code(), Code::kInvalidArgument);
 }
 
+// Several writes as one transaction: all at one revision, or none when one is stale.
+TEST_F(LocalClientTest, CommitWritesAllOrNothing) {
+  auto web = api_.Apply(*Decode(ServiceYaml("web", 1)));
+  auto db = api_.Apply(*Decode(ServiceYaml("db", 1, "db")));
+  ASSERT_TRUE(web.ok() && db.ok());
+  v1::Service web_status = AsService(web->object), db_status = AsService(db->object);
+  web_status.mutable_status()->set_running_count(1);
+  db_status.mutable_status()->set_running_count(1);
+  auto committed = api_.Commit({{client::Write::Type::kUpdateStatus, &web_status},
+                                {client::Write::Type::kUpdateStatus, &db_status}});
+  ASSERT_TRUE(committed.ok()) << committed.status().ToString();
+  ASSERT_EQ(committed->size(), 2u);
+  EXPECT_EQ(schema::MetaOf(*(*committed)[0]).resource_version(),
+            schema::MetaOf(*(*committed)[1]).resource_version());
+
+  // web_status still carries the revision before the commit: the whole commit is refused.
+  db_status = AsService((*committed)[1]);
+  db_status.mutable_status()->set_running_count(2);
+  web_status.mutable_status()->set_running_count(2);
+  auto stale = api_.Commit({{client::Write::Type::kUpdateStatus, &db_status},
+                            {client::Write::Type::kUpdateStatus, &web_status}});
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.status().code(), Code::kAborted);
+  EXPECT_EQ(AsService(*api_.Get(services_, "db")).status().running_count(), 1);
+}
+
+TEST_F(LocalClientTest, LaunchGoesToTheLauncherItWasGiven) {
+  EXPECT_EQ(api_.Launch(v1::LaunchRequest{}).status().code(), Code::kUnimplemented);
+  std::vector<std::string> asked;
+  LocalClient with_launcher(objects_, [&](const v1::LaunchRequest& r) {
+    asked.push_back(r.task_definition());
+    return StatusOr<v1::LaunchResponse>(v1::LaunchResponse{});
+  });
+  v1::LaunchRequest request;
+  request.set_task_definition("web:1");
+  EXPECT_TRUE(with_launcher.Launch(request).ok());
+  EXPECT_EQ(asked, std::vector<std::string>{"web:1"});
+}
+
 }  // namespace
 }  // namespace gantry::api

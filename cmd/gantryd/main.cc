@@ -33,6 +33,7 @@
 #include "api/fleet/agent_read_scope.h"
 #include "api/fleet/fleet_view.h"
 #include "api/fleet/instance_service.h"
+#include "api/fleet/launch_proto.h"
 #include "api/fleet/private_dir.h"
 #include "api/fleet/task_log_reader.h"
 #include "api/fleet/task_log_store.h"
@@ -353,11 +354,19 @@ int main(int argc, char** argv) {
   // One informer per kind for the whole process, on the in-process client: the services read
   // the fleet from them and the controllers reconcile from them. They fill from the store when
   // the manager starts, before anything is served.
-  gantry::api::LocalClient controller_client(service);
+  // Controllers launch through the TaskService, which reads the informers the client feeds: the
+  // client is made first and reaches the service once it exists.
+  gantry::fleet::TaskService* launch_through = nullptr;
+  auto launch = [&launch_through](const gantry::v1::LaunchRequest& request)
+      -> gantry::api::StatusOr<gantry::v1::LaunchResponse> {
+    return gantry::fleet::LaunchThrough(*launch_through, request);
+  };
+  gantry::api::LocalClient controller_client(service, launch);
   gantry::controllers::runtime::Manager controllers(controller_client, clock);
   gantry::fleet::FleetView fleet(controllers.informers());
   gantry::fleet::EcsNames ecs_names{flags.region, flags.account_id};
   gantry::fleet::TaskService tasks(service, fleet, clock, ecs_names);
+  launch_through = &tasks;
   gantry::fleet::InstanceService instances(service, fleet, tasks, clock);
   gantry::fleet::TaskLogStore task_logs(flags.data_dir + "/logs");
   if (auto st = task_logs.Init(); !st.ok()) return Fail("task logs: " + st.ToString());
@@ -443,6 +452,7 @@ int main(int argc, char** argv) {
   grpc_options.tls = grpc_tls;
   grpc_options.streams = &streams;
   grpc_options.read_scope = &agent_read_scope;
+  grpc_options.launch = launch;
   auto grpc_server = gantry::grpcapi::GrpcServer::Start(
       grpc_options, service, authorizer ? &*authorizer : nullptr, &agent_backend);
   if (!grpc_server.ok()) return Fail(grpc_server.status().message());

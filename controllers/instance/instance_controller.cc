@@ -146,9 +146,10 @@ api::Status InstanceController::Act(const v1::ContainerInstance& instance,
     if (last) writes.push_back({client::Write::Type::kUpdateStatus, &next});
     auto committed = client_.Commit(writes);
     if (!committed.ok()) return committed.status();
+    // Each informer moves only with changes of its kind: wait for those this commit made.
     const int64_t revision = runtime::RevisionOf(*committed->back());
-    (void)tasks_.WaitForRevision(revision, kOwnWriteWait);
-    (void)instances_.WaitForRevision(revision, kOwnWriteWait);
+    if (writes.size() > (last ? 1u : 0u)) (void)tasks_.WaitForRevision(revision, kOwnWriteWait);
+    if (last) (void)instances_.WaitForRevision(revision, kOwnWriteWait);
     if (last) break;
   }
   return {};

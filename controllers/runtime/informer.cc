@@ -203,7 +203,9 @@ void Informer::Follow(client::WatchStream& stream, int64_t listed) {
   stream.SetNotify([wake = std::weak_ptr<Wake>(wake_)] {
     if (auto w = wake.lock()) w->Signal();
   });
-  bool applied = false;  // changes applied since handlers last heard it caught up
+  // A revision counts as observed only once all of its changes are applied: a transaction's
+  // changes arrive one by one, and a writer waiting for its revision must find every one.
+  int64_t applying = 0;  // the revision of the changes being applied; 0: none since caught up
   while (true) {
     {
       std::lock_guard lock(mu_);
@@ -214,19 +216,21 @@ void Informer::Follow(client::WatchStream& stream, int64_t listed) {
       case client::WatchStream::Poll::kEvent: {
         const int64_t at = RevisionOf(*event.object);
         if (at <= listed) continue;  // the list already had it
+        if (applying != 0 && at != applying) Observe(applying);
+        applying = at;
         if (event.type == client::WatchEvent::Type::kDeleted) {
           Remove(NameOf(*event.object));
         } else {
           Upsert(ObjectRef(std::move(event.object)));
         }
-        Observe(at);
-        applied = true;
         continue;
       }
       case client::WatchStream::Poll::kTimeout:
-        if (applied) {
+        // The watch is drained, and the store hands a watcher each commit whole.
+        if (applying != 0) {
+          Observe(applying);
+          applying = 0;
           CaughtUp();
-          applied = false;
         }
         Sleep(std::nullopt);
         continue;

@@ -92,6 +92,9 @@ class BreakableClient : public client::Client {
   api::StatusOr<std::vector<client::Object>> Commit(const std::vector<client::Write>& w) override {
     return inner_.Commit(w);
   }
+  api::StatusOr<v1::LaunchResponse> Launch(const v1::LaunchRequest& r) override {
+    return inner_.Launch(r);
+  }
 
  private:
   client::Client& inner_;
@@ -195,6 +198,25 @@ TEST_F(InformerTest, HandlersHearItCaughtUpAfterAListAndAfterAWholeTransaction) 
   ASSERT_TRUE(local_.Commit(writes).ok());
   EXPECT_EQ(recorder_.AtLeast(6), (std::vector<std::string>{"add t0", "caught up", "add t1",
                                                             "add t2", "add t3", "caught up"}));
+}
+
+// A writer that waits for its transaction's revision then reads every object it wrote.
+TEST_F(InformerTest, ARevisionIsObservedOnlyOnceAllItsChangesAreApplied) {
+  ASSERT_TRUE(local_.Create(TaskOn("t0", "i-1")).ok());
+  Informer informer(client_, tasks_, clock_);
+  informer.Start();
+  ASSERT_TRUE(informer.WaitForSync(kDeadline));
+  for (int round = 0; round < 20; ++round) {
+    std::vector<v1::Task> tasks;
+    for (int i = 0; i < 50; ++i)
+      tasks.push_back(TaskOn("r" + std::to_string(round) + "-" + std::to_string(i), "i-1"));
+    std::vector<client::Write> writes;
+    for (const auto& t : tasks) writes.push_back({client::Write::Type::kCreate, &t});
+    auto committed = local_.Commit(writes);
+    ASSERT_TRUE(committed.ok());
+    ASSERT_TRUE(informer.WaitForRevision(RevisionOf(*committed->front()), kDeadline));
+    EXPECT_EQ(informer.List().size(), 1 + 50 * (round + 1)) << "round " << round;
+  }
 }
 
 TEST_F(InformerTest, OnAnEmptyStoreAWriteBetweenListAndWatchIsNotMissed) {

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,23 +21,36 @@
 #include "api/service/object_service.h"
 #include "controllers/runtime/informer_factory.h"
 #include "store/memory/memory_store.h"
+#include "tests/testlib/eventually.h"
 
 namespace gantry::fleet::testing {
 
-// Waits until `fleet` shows every Task and ContainerInstance `objects` has stored (bounded).
+// Waits (bounded) until `fleet` shows exactly the Tasks and ContainerInstances `objects` has
+// stored, each at its stored resourceVersion: deletions included.
 inline ::testing::AssertionResult CaughtUp(const FleetView& fleet, api::ObjectService& objects) {
-  for (const char* kind : {"Task", "ContainerInstance"}) {
+  using Versions = std::map<std::string, std::string>;
+  auto stored = [&](const char* kind) {
+    Versions out;
     auto listed = objects.List(*schema::FindKind(kind));
-    if (!listed.ok()) return ::testing::AssertionFailure() << listed.status().ToString();
-    int64_t newest = 0;
-    for (const auto& o : listed->items)
-      newest = std::max(newest, controllers::runtime::RevisionOf(*o));
-    const bool shown =
-        std::string(kind) == "Task" ? fleet.WaitForTasks(newest) : fleet.WaitForInstances(newest);
-    if (!shown)
-      return ::testing::AssertionFailure() << kind << "s not shown by revision " << newest;
-  }
-  return ::testing::AssertionSuccess();
+    if (listed.ok()) {
+      for (const auto& o : listed->items)
+        out[schema::MetaOf(*o).name()] = schema::MetaOf(*o).resource_version();
+    }
+    return out;
+  };
+  auto shown = [](const auto& items) {
+    Versions out;
+    for (const auto& o : items) out[o->metadata().name()] = o->metadata().resource_version();
+    return out;
+  };
+  const bool caught_up = testlib::Eventually(
+      [&] {
+        return shown(fleet.AllTasks()) == stored("Task") &&
+               shown(fleet.AllInstances()) == stored("ContainerInstance");
+      },
+      std::chrono::seconds(10), std::chrono::milliseconds(1));
+  if (caught_up) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "the fleet view never showed the store's fleet";
 }
 
 // The fleet a gantryd builds over `store`: view and services on their own informers, started.
