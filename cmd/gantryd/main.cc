@@ -35,11 +35,12 @@
 #include "api/fleet/instance_service.h"
 #include "api/fleet/launch_proto.h"
 #include "api/fleet/private_dir.h"
-#include "api/fleet/task_log_reader.h"
 #include "api/fleet/task_log_store.h"
 #include "api/fleet/task_service.h"
 #include "api/grpc/grpc_server.h"
+#include "api/rest/metrics_route.h"
 #include "api/rest/rest_server.h"
+#include "api/rest/task_log_route.h"
 #include "api/service/local_client.h"
 #include "api/service/object_service.h"
 #include "cmd/common/flags.h"
@@ -120,86 +121,6 @@ bool ParseCount(const std::string& text, size_t& out) {
     return false;
   out = std::stoul(text);
   return out > 0;
-}
-
-// GET /apis/gantry.dev/v1/tasks/{id}/log[?container=NAME][&follow=true]: a task's output as
-// plain text; with follow, streamed until the task has stopped. The id and NAME become path
-// components of the log store, so anything but a plain name ("..", "a/b", "") is refused (400),
-// as is a container the task's definition does not have.
-bool TaskLogRoute(const gantry::rest::HttpRequest& r, const gantry::api::Principal* who,
-                  gantry::rest::HttpResponse& out, const gantry::fleet::TaskLogStore& logs,
-                  const gantry::fleet::FleetView& fleet, const gantry::fleet::TaskService& tasks) {
-  static const std::string kPrefix = "/apis/gantry.dev/v1/tasks/";
-  static const std::string kSuffix = "/log";
-  // r.path is decoded: %2e%2e and %2F arrive here as ".." and "/".
-  if (r.path.size() <= kPrefix.size() + kSuffix.size() || !r.path.starts_with(kPrefix) ||
-      !r.path.ends_with(kSuffix)) {
-    return false;
-  }
-  using gantry::api::Code;
-  using gantry::api::Status;
-  if (who && who->role == gantry::api::Role::kAgent) {
-    out = gantry::rest::ErrorResponse(
-        Status(Code::kPermissionDenied,
-               "user \"" + who->user + "\" (agent) ships task output; it does not read it"));
-    return true;
-  }
-  std::string id = r.path.substr(kPrefix.size(), r.path.size() - kPrefix.size() - kSuffix.size());
-  if (!gantry::fleet::SafePathComponent(id)) {
-    out = gantry::rest::ErrorResponse(gantry::api::InvalidArgument(
-        "task", "not a valid task id (letters, digits, '-', '_' and '.', not \".\" or \"..\")"));
-    return true;
-  }
-  gantry::fleet::TaskPtr task = fleet.Task(id);
-  if (!task) {
-    out = gantry::rest::ErrorResponse(Status(Code::kNotFound, "task \"" + id + "\" not found"));
-    return true;
-  }
-  auto query = [&](const char* k) -> std::optional<std::string> {
-    auto it = r.query.find(k);
-    if (it == r.query.end()) return std::nullopt;
-    return it->second;
-  };
-  std::string container = query("container").value_or("");
-  if (query("container")) {
-    if (!gantry::fleet::SafePathComponent(container)) {
-      out = gantry::rest::ErrorResponse(gantry::api::InvalidArgument(
-          "container",
-          "not a valid container name (letters, digits, '-', '_' and '.', up to "
-          "255 characters, not \".\" or \"..\")"));
-      return true;
-    }
-    // The definition says which containers there are; without it (deleted since) any valid
-    // name is looked up.
-    if (auto names = tasks.ContainerNames(*task); names.ok()) {
-      if (std::find(names->begin(), names->end(), container) == names->end()) {
-        std::string list;
-        for (const auto& n : *names) list += (list.empty() ? "" : ", ") + n;
-        out = gantry::rest::ErrorResponse(gantry::api::InvalidArgument(
-            "container",
-            "task " + id + " has no container '" + container + "' (it has " + list + ")"));
-        return true;
-      }
-    }
-  }
-  std::string follow = query("follow").value_or("");
-  auto reader = std::make_shared<gantry::fleet::TaskLogReader>(logs, fleet, id, container,
-                                                               follow == "true" || follow == "1");
-  out.status = 200;
-  out.content_type = "text/plain; charset=utf-8";
-  out.long_lived = follow == "true" || follow == "1";
-  out.stream = [reader](std::string& chunk) {
-    switch (reader->Next(chunk)) {
-      case gantry::fleet::TaskLogReader::Poll::kData:
-        return gantry::rest::HttpResponse::StreamPoll::kData;
-      case gantry::fleet::TaskLogReader::Poll::kIdle:
-        return gantry::rest::HttpResponse::StreamPoll::kIdle;
-      case gantry::fleet::TaskLogReader::Poll::kEnd:
-        break;
-    }
-    return gantry::rest::HttpResponse::StreamPoll::kEnd;
-  };
-  return true;
 }
 
 int Fail(const std::string& message) {
@@ -436,13 +357,12 @@ int main(int argc, char** argv) {
   };
   rest.extra_routes = [&](const gantry::rest::HttpRequest& r, const gantry::api::Principal* who,
                           gantry::rest::HttpResponse& out) {
-    if (TaskLogRoute(r, who, out, task_logs, fleet, tasks)) return true;
-    if (r.path != "/metrics") return false;
-    out.content_type = "text/plain; version=0.0.4";
-    metrics.Refresh((*store)->CurrentRevision(), (*store)->DatabaseSizeBytes(),
-                    server_ptr ? server_ptr->open_watches() : 0);
-    out.body = metrics_registry.Scrape();
-    return true;
+    if (gantry::rest::TaskLogRoute(r, who, out, task_logs, fleet, tasks)) return true;
+    return gantry::rest::MetricsRoute(r, out, [&] {
+      metrics.Refresh((*store)->CurrentRevision(), (*store)->DatabaseSizeBytes(),
+                      server_ptr ? server_ptr->open_watches() : 0);
+      return metrics_registry.Scrape();
+    });
   };
   auto server = gantry::rest::RestServer::Start(rest, service, authorizer ? &*authorizer : nullptr);
   if (!server.ok()) return Fail(server.status().message());
