@@ -56,8 +56,15 @@ confine 'cpprest/|pplx/' 'tests/security/tls_test\.cc' 'cpprest only as the inde
 confine 'grpcpp/' 'api/grpc/grpc_server\.cc|api/grpc/agent_client\.cc|api/grpc/grpc_server_test\.cc|tests/(integration|security)/' \
   'grpcpp only in api/grpc (and tests)'
 confine 'sqlite3\.h' 'store/sqlite/' 'sqlite3.h only in store/sqlite'
-confine 'nlohmann/' 'api/ecs/[a-z_0-9]+\.cc|cli/fleet/|tests/' \
-  'nlohmann/json only in api/ecs .cc files, the ECS verbs of gantryctl, and tests'
+confine 'nlohmann/' 'api/ecs/[a-z_0-9]+\.cc|api/ecs/ecs_(input|reply)\.h|cli/fleet/|tests/' \
+  'nlohmann/json only in api/ecs .cc files and its internal request/answer headers, the ECS verbs of gantryctl, and tests'
+# The ECS handler's internal headers (they carry nlohmann/json) stay inside api/ecs.
+while IFS= read -r line; do
+  echo "check-deps: $line  (api/ecs/ecs_{input,reply,operations}.h are api/ecs's own)" >&2
+  status=1
+done < <(grep -rnE '^\s*#\s*include\s*"api/ecs/ecs_(input|reply|operations)\.h"' \
+           api cli cmd controllers placement store tests bench --include='*.h' --include='*.cc' \
+           2>/dev/null | grep -vE '^api/ecs/' || true)
 confine 'prometheus/' 'cmd/gantryd/gantryd_metrics\.cc' 'prometheus-cpp only in gantryd_metrics.cc'
 
 if [ $status -eq 0 ]; then echo "check-deps: module edges OK"; fi

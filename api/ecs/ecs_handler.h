@@ -8,7 +8,7 @@
 //   body ─▶ JSON (malformed: SerializationException naming line and column)
 //        ─▶ members read as the model types them (wrong type: InvalidParameterException naming
 //           the member path; unknown members ignored, null means absent, as AWS does)
-//        ─▶ ObjectService / TaskService / InstanceService / FleetCache
+//        ─▶ ClusterService / ObjectService / TaskService / InstanceService / FleetView
 //        ─▶ ECS shapes (ecs_shapes.h), errors as {"__type": ..., "message": ...}
 //
 // Stateless and thread-safe: every call reads the services, which serialize their own writes.
@@ -64,7 +64,7 @@ class EcsHandler {
   static std::vector<std::string> Operations();
 
  private:
-  friend class EcsOperations;  // the operations themselves, in ecs_handler.cc
+  friend class EcsOperations;  // the operations: ecs_operations.h, one .cc per resource
 
   api::ObjectService& objects_;
   fleet::TaskService& tasks_;

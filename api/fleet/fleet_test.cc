@@ -8,6 +8,7 @@
 
 #include "api/fleet/agent_backend.h"
 #include "api/fleet/agent_read_scope.h"
+#include "api/fleet/cluster_service.h"
 #include "api/fleet/instance_service.h"
 #include "api/fleet/launch_proto.h"
 #include "api/fleet/task_service.h"
@@ -469,6 +470,50 @@ TEST_F(FleetTest, LaunchThroughPlacesAProtoRequest) {
   EXPECT_EQ(started->tasks(0).spec().container_instance(), "i-00");
   ASSERT_EQ(started->failures_size(), 1);
   EXPECT_EQ(started->failures(0).reason(), "MISSING");
+}
+
+// ECS's cluster rules without the ECS protocol: a repeat create answers with the cluster, and a
+// delete is refused, naming which precondition, while anything still uses the cluster.
+TEST_F(FleetTest, ClusterServiceCreatesOnceAndDeletesOnlyAnUnusedCluster) {
+  ClusterService clusters(objects_, fleet_);
+  auto created = clusters.Create("prod");
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  auto again = clusters.Create("prod");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->metadata().uid(), (*created)->metadata().uid());
+  EXPECT_EQ(clusters.Create("no/slashes").status().field(), "clusterName");
+  auto by_arn = clusters.Existing("arn:aws:ecs:us-east-1:000000000000:cluster/prod");
+  ASSERT_TRUE(by_arn.ok());
+  EXPECT_EQ(*by_arn, "prod");
+  EXPECT_EQ(clusters.Existing("nope").status().field(), "cluster");
+
+  RegisterNine();  // cluster demo
+  EXPECT_EQ(clusters.Delete("demo").status().field(), kClusterHasInstances);
+  LaunchRequest req;
+  req.cluster = "demo";
+  req.task_definition = "myapp";
+  ASSERT_TRUE(tasks_.RunTask(req).ok());
+  for (const auto& ci : fleet_.InstancesIn("demo")) {
+    auto gone = instances_.Deregister("demo", ci->metadata().name(), /*force=*/false);
+    if (!gone.ok()) continue;  // the one running the task
+  }
+  EXPECT_EQ(clusters.Delete("demo").status().field(), kClusterHasInstances);
+
+  v1::Service web;
+  web.set_api_version("gantry.dev/v1");
+  web.set_kind("Service");
+  web.mutable_metadata()->set_name("web");
+  web.mutable_spec()->set_cluster("prod");
+  web.mutable_spec()->set_task_definition("myapp");
+  ASSERT_TRUE(objects_.Apply(web).ok());
+  auto refused = clusters.Delete("prod");
+  EXPECT_EQ(refused.status().code(), api::Code::kFailedPrecondition);
+  EXPECT_EQ(refused.status().field(), kClusterHasServices);
+  ASSERT_TRUE(objects_.Delete(*schema::FindKind("Service"), "web").ok());
+  auto deleted = clusters.Delete("prod");
+  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
+  EXPECT_EQ(deleted->status().status(), "INACTIVE");
+  EXPECT_EQ(clusters.Existing("prod").status().code(), api::Code::kNotFound);
 }
 
 TEST_F(FleetTest, StartTaskOnExplicitInstances) {

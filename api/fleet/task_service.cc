@@ -8,6 +8,7 @@
 
 #include "api/fleet/observed_write.h"
 #include "api/fleet/snapshot_input.h"
+#include "api/fleet/task_definitions.h"
 #include "api/fleet/task_state.h"
 #include "api/validation/validate.h"
 #include "placement/placement.h"
@@ -48,30 +49,6 @@ StatusOr<TaskResources> ResourcesOf(const v1::TaskDefinition& def) {
   }
   std::sort(r.host_ports.begin(), r.host_ports.end());
   return r;
-}
-
-StatusOr<std::unique_ptr<v1::TaskDefinition>> ResolveTaskDefinition(api::ObjectService& objects,
-                                                                    const std::string& reference) {
-  const std::string name = ShortName(reference);
-  auto as_definition = [](api::ObjectPtr object) {
-    return std::unique_ptr<v1::TaskDefinition>(static_cast<v1::TaskDefinition*>(object.release()));
-  };
-  auto latest = objects.Get(DefinitionKind(), name);
-  if (!latest.ok()) return latest.status();
-  auto definition = as_definition(std::move(*latest));
-  if (name.find(':') != std::string::npos || definition->status().status() != "INACTIVE") {
-    return definition;
-  }
-  for (int revision = definition->status().revision() - 1; revision >= 1; --revision) {
-    auto older = objects.Get(DefinitionKind(), name + ":" + std::to_string(revision));
-    if (!older.ok()) {
-      if (older.status().code() == Code::kNotFound) continue;
-      return older.status();
-    }
-    auto candidate = as_definition(std::move(*older));
-    if (candidate->status().status() != "INACTIVE") return candidate;
-  }
-  return definition;  // no ACTIVE revision: the latest, which a launch refuses as inactive
 }
 
 TaskService::TaskService(api::ObjectService& objects, const FleetView& fleet,

@@ -68,12 +68,6 @@ using api::HoldsResources;
 v1::ContainerInstanceStatus CountedStatus(const v1::ContainerInstance& instance,
                                           const std::vector<TaskPtr>& tasks);
 
-// The task definition a launch runs: `reference` is family:revision, an ARN, or a bare family,
-// which means its latest ACTIVE revision (its latest revision when none is ACTIVE, which a
-// launch then refuses as inactive). kNotFound when there is none.
-api::StatusOr<std::unique_ptr<v1::TaskDefinition>> ResolveTaskDefinition(
-    api::ObjectService& objects, const std::string& reference);
-
 class TaskService {
  public:
   // Feeds the view's instances and tasks to its launcher (handlers on the view's informers, from

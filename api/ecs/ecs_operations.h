@@ -1,0 +1,77 @@
+#pragma once
+
+// The ECS operations, one file per resource (ecs_clusters.cc, ecs_task_definitions.cc,
+// ecs_container_instances.cc, ecs_tasks.cc): each reads its request with Input, calls the
+// transport-free services, and answers in ECS's shapes. A friend of EcsHandler, so they reach
+// the services without the handler's header naming any JSON type.
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "api/ecs/ecs_handler.h"
+#include "api/ecs/ecs_input.h"
+#include "api/ecs/ecs_reply.h"
+#include "api/fleet/cluster_service.h"
+#include "gantry/v1/objects.pb.h"
+
+namespace gantry::ecs {
+
+class EcsOperations {
+ public:
+  using Op = EcsResponse (EcsOperations::*)(Input&);
+  static const std::map<std::string, Op, std::less<>>& Table();
+
+  explicit EcsOperations(const EcsHandler& h)
+      : objects_(h.objects_),
+        tasks_(h.tasks_),
+        instances_(h.instances_),
+        fleet_(h.fleet_),
+        names_(h.names_),
+        clusters_(h.objects_, h.fleet_) {}
+
+  EcsResponse CreateCluster(Input& in);
+  EcsResponse DeleteCluster(Input& in);
+  EcsResponse ListClusters(Input& in);
+  EcsResponse DescribeClusters(Input& in);
+  EcsResponse RegisterTaskDefinition(Input& in);
+  EcsResponse DeregisterTaskDefinition(Input& in);
+  EcsResponse DescribeTaskDefinition(Input& in);
+  EcsResponse ListTaskDefinitions(Input& in);
+  EcsResponse ListTaskDefinitionFamilies(Input& in);
+  EcsResponse RegisterContainerInstance(Input& in);
+  EcsResponse ListContainerInstances(Input& in);
+  EcsResponse DescribeContainerInstances(Input& in);
+  EcsResponse UpdateContainerInstancesState(Input& in);
+  EcsResponse DeregisterContainerInstance(Input& in);
+  EcsResponse PutAttributes(Input& in);
+  EcsResponse DeleteAttributes(Input& in);
+  EcsResponse ListAttributes(Input& in);
+  EcsResponse RunTask(Input& in);
+  EcsResponse StartTask(Input& in);
+  EcsResponse StopTask(Input& in);
+  EcsResponse ListTasks(Input& in);
+  EcsResponse DescribeTasks(Input& in);
+
+ private:
+  std::string TaskWithZone(const v1::Task& task);
+  // Reads what RunTask and StartTask share; rejects what Gantry cannot honour.
+  fleet::LaunchRequest ReadLaunch(Input& in, api::Status& unsupported);
+  // A clientToken conflict answers ConflictException with the token's tasks as resourceIds.
+  EcsResponse Launched(const api::StatusOr<fleet::LaunchResult>& result,
+                       const std::string& client_token);
+  // Attribute changes of Put/DeleteAttributes, checked and resolved against `cluster`.
+  api::StatusOr<std::vector<fleet::AttributeChange>> ReadAttributeChanges(Input& in,
+                                                                          bool with_values,
+                                                                          OutJson& echo,
+                                                                          std::string& cluster);
+
+  api::ObjectService& objects_;
+  fleet::TaskService& tasks_;
+  fleet::InstanceService& instances_;
+  const fleet::FleetView& fleet_;
+  const fleet::EcsNames& names_;
+  fleet::ClusterService clusters_;  // the cluster a request names, CreateCluster, DeleteCluster
+};
+
+}  // namespace gantry::ecs
