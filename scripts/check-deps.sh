@@ -42,6 +42,14 @@ while IFS= read -r line; do
 done < <(grep -rnE '^\s*#\s*include\s*"(api/service/local_client\.h|store/memory/|tests/testlib/eventually\.h)' controllers \
            --include='*.h' --include='*.cc' 2>/dev/null | grep -vE '^[^:]*_test\.cc:' || true)
 
+# Transports carry requests to the services and answers back; deciding placement is the
+# services' (the launcher's), so no transport names placement.
+while IFS= read -r line; do
+  echo "check-deps: $line  (transports (api/rest, api/grpc, api/ecs, api/client) do not use placement)" >&2
+  status=1
+done < <(grep -rnE '#\s*include\s*"placement/|placement::' api/rest api/grpc api/ecs api/client \
+           --include='*.h' --include='*.cc' 2>/dev/null || true)
+
 # Heavy headers live in one place each, so the build stays fast and a library can be swapped.
 confine() {  # confine PATTERN ALLOWED_PATH_REGEX WHAT
   local pattern=$1 allowed=$2 what=$3
@@ -49,7 +57,7 @@ confine() {  # confine PATTERN ALLOWED_PATH_REGEX WHAT
     echo "check-deps: $line  ($what)" >&2
     status=1
   done < <(grep -rnE "^\s*#\s*include\s*<$pattern" --include='*.h' --include='*.cc' \
-             api cli cmd controllers placement store tests bench 2>/dev/null | grep -vE "^($allowed)" || true)
+             agent api cli cmd controllers placement store tests bench 2>/dev/null | grep -vE "^($allowed)" || true)
 }
 confine 'boost/(asio|beast)' 'api/rest/rest_server\.cc' 'Asio/Beast only in api/rest/rest_server.cc'
 confine 'cpprest/|pplx/' 'tests/security/tls_test\.cc' 'cpprest only as the independent client of tests/security/tls_test.cc'

@@ -28,12 +28,11 @@ fleet::LaunchRequest EcsOperations::ReadLaunch(Input& in, Status& unsupported) {
   request.group = in.StringOr("group", "");
   request.started_by = in.StringOr("startedBy", "");
   for (auto& c : in.Objects("placementConstraints")) {
-    placement::ConstraintSpec spec{c.StringOr("type", ""), c.String("expression")};
-    request.constraints.push_back(std::move(spec));
+    request.constraints.push_back(
+        fleet::Constraint(c.StringOr("type", ""), c.String("expression")));
   }
   for (auto& s : in.Objects("placementStrategy")) {
-    placement::StrategySpec spec{s.StringOr("type", ""), s.String("field")};
-    request.strategies.push_back(std::move(spec));
+    request.strategies.push_back(fleet::Strategy(s.StringOr("type", ""), s.StringOr("field", "")));
   }
   auto unsupported_if = [&](bool condition, const std::string& field, const std::string& what) {
     if (condition && unsupported.ok()) unsupported = Status(Code::kUnimplemented, what, field);

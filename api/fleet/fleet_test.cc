@@ -71,7 +71,8 @@ TEST_F(FleetTest, RunTaskSpreadsAcrossZonesThenBinpacks) {
   req.cluster = "demo";
   req.task_definition = "myapp";
   req.count = 9;
-  req.strategies = {{"spread", "attribute:ecs.availability-zone"}, {"binpack", "memory"}};
+  req.strategies = {Strategy("spread", "attribute:ecs.availability-zone"),
+                    Strategy("binpack", "memory")};
   auto result = tasks_.RunTask(req);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   ASSERT_EQ(result->tasks.size(), 9u);
@@ -112,7 +113,7 @@ TEST_F(FleetTest, RunTaskOnAClusterWithoutInstancesSaysSo) {
   // With instances, a failure carries no such detail.
   req.cluster = "demo";
   req.count = 1;
-  req.constraints = {{"memberOf", "attribute:ecs.instance-type == m5.large"}};
+  req.constraints = {Constraint("memberOf", "attribute:ecs.instance-type == m5.large")};
   auto unmatched = tasks_.RunTask(req);
   ASSERT_TRUE(unmatched.ok());
   ASSERT_EQ(unmatched->failures.size(), 1u);
@@ -125,21 +126,21 @@ TEST_F(FleetTest, MemberOfConstraintAndFailures) {
   req.cluster = "demo";
   req.task_definition = "myapp";
   req.count = 5;
-  req.constraints = {{"memberOf", "attribute:ecs.instance-type == g2.2xlarge"}};
+  req.constraints = {Constraint("memberOf", "attribute:ecs.instance-type == g2.2xlarge")};
   auto result = tasks_.RunTask(req);
   ASSERT_TRUE(result.ok());
   ASSERT_EQ(result->tasks.size(), 5u);
   for (const auto& t : result->tasks) {
     EXPECT_EQ(t->spec().container_instance().substr(3), "2");  // i-z2: the g2 instances
   }
-  req.constraints = {{"memberOf", "attribute:ecs.instance-type == p9.huge"}};
+  req.constraints = {Constraint("memberOf", "attribute:ecs.instance-type == p9.huge")};
   result = tasks_.RunTask(req);
   ASSERT_TRUE(result.ok());
   EXPECT_TRUE(result->tasks.empty());
   ASSERT_EQ(result->failures.size(), 5u);
   EXPECT_EQ(result->failures[0].reason, "MemberOf placement constraint unsatisfied.");
   // Bad input is an error naming the field, not a failure.
-  req.constraints = {{"memberOf", "attribute:ecs.instance-type =="}};
+  req.constraints = {Constraint("memberOf", "attribute:ecs.instance-type ==")};
   result = tasks_.RunTask(req);
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.status().ToString().find("placementConstraints[0].expression"),
@@ -393,7 +394,7 @@ TEST_F(FleetTest, DisconnectedInstanceIsAvoidedUntilItsAgentIsHeardAgain) {
   req.cluster = "demo";
   req.task_definition = "myapp";
   req.count = 8;
-  req.strategies = {{"spread", "instanceId"}};
+  req.strategies = {Strategy("spread", "instanceId")};
   auto run = tasks_.RunTask(req);
   ASSERT_TRUE(run.ok()) << run.status().ToString();
   ASSERT_EQ(run->tasks.size(), 8u);

@@ -11,16 +11,10 @@ api::StatusOr<v1::LaunchResponse> LaunchThrough(TaskService& tasks,
   launch.group = request.group();
   launch.started_by = request.started_by();
   launch.client_token = request.client_token();
-  for (const auto& c : request.placement_constraints()) {
-    placement::ConstraintSpec spec{c.type(), std::nullopt};
-    if (c.has_expression()) spec.expression = c.expression();
-    launch.constraints.push_back(std::move(spec));
-  }
-  for (const auto& s : request.placement_strategy()) {
-    placement::StrategySpec spec{s.type(), std::nullopt};
-    if (!s.field().empty()) spec.field = s.field();
-    launch.strategies.push_back(std::move(spec));
-  }
+  launch.constraints.assign(request.placement_constraints().begin(),
+                            request.placement_constraints().end());
+  launch.strategies.assign(request.placement_strategy().begin(),
+                           request.placement_strategy().end());
   launch.container_instances.assign(request.container_instances().begin(),
                                     request.container_instances().end());
   auto launched = tasks.LaunchTasks(launch);

@@ -122,13 +122,13 @@ std::string LaunchFingerprint(std::string_view operation, const LaunchRequest& r
   Put(canonical, request.started_by);
   Put(canonical, std::to_string(request.constraints.size()));
   for (const auto& c : request.constraints) {
-    Put(canonical, c.type);
-    Put(canonical, c.expression ? "+" + *c.expression : "-");
+    Put(canonical, c.type());
+    Put(canonical, c.has_expression() ? "+" + c.expression() : "-");
   }
   Put(canonical, std::to_string(request.strategies.size()));
   for (const auto& s : request.strategies) {
-    Put(canonical, s.type);
-    Put(canonical, s.field ? "+" + *s.field : "-");
+    Put(canonical, s.type());
+    Put(canonical, s.field().empty() ? "-" : "+" + s.field());
   }
   Put(canonical, std::to_string(request.container_instances.size()));
   for (const auto& i : request.container_instances) Put(canonical, ShortName(i));

@@ -49,7 +49,7 @@ TEST(ClientTokenTest, FingerprintIsTheRequestAsGiven) {
   a.cluster = "demo";
   a.task_definition = "myapp";
   a.count = 2;
-  a.constraints = {{"memberOf", "attribute:ecs.instance-type == t2.small"}};
+  a.constraints = {Constraint("memberOf", "attribute:ecs.instance-type == t2.small")};
   a.client_token = "one";
   LaunchRequest b = a;
   b.client_token = "two";  // the token is not a parameter
@@ -61,7 +61,7 @@ TEST(ClientTokenTest, FingerprintIsTheRequestAsGiven) {
   b.count = 3;
   EXPECT_NE(LaunchFingerprint("RunTask", a), LaunchFingerprint("RunTask", b));
   b = a;
-  b.constraints[0].expression = std::nullopt;
+  b.constraints[0].clear_expression();
   EXPECT_NE(LaunchFingerprint("RunTask", a), LaunchFingerprint("RunTask", b));
   b = a;
   b.task_definition = "myapp:1";
@@ -164,7 +164,7 @@ TEST_F(LaunchTokenTest, SameTokenOtherParametersIsAConflictNamingTheFirstTasks) 
 TEST_F(LaunchTokenTest, FailuresAreRepeatedToo) {
   RegisterNine();
   LaunchRequest req = Run(2, "nowhere");
-  req.constraints = {{"memberOf", "attribute:ecs.instance-type == p9.huge"}};
+  req.constraints = {Constraint("memberOf", "attribute:ecs.instance-type == p9.huge")};
   auto first = tasks_.RunTask(req);
   ASSERT_TRUE(first.ok());
   EXPECT_TRUE(first->tasks.empty());

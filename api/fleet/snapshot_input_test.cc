@@ -22,7 +22,7 @@ class SnapshotInputTest : public testing::FleetHarness {
     LaunchRequest r;
     r.cluster = "demo";
     r.task_definition = "myapp";
-    r.constraints.push_back({"memberOf", "ec2InstanceId == i-0abc00"});
+    r.constraints.push_back(Constraint("memberOf", "ec2InstanceId == i-0abc00"));
     auto launched = tasks_.RunTask(r);
     EXPECT_TRUE(launched.ok()) << launched.status().ToString();
     if (!launched.ok() || launched->tasks.size() != 1) return "";
@@ -57,7 +57,7 @@ class SnapshotInputTest : public testing::FleetHarness {
     r.cluster = "demo";
     r.task_definition = "myapp";
     r.count = 9;
-    r.strategies.push_back({"spread", std::string("instanceId")});
+    r.strategies.push_back(Strategy("spread", "instanceId"));
     return tasks_.RunTask(r);
   }
 };

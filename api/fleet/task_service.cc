@@ -259,8 +259,14 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
     if (c.has_expression()) spec.expression = c.expression();
     place.task_definition_constraints.push_back(std::move(spec));
   }
-  place.constraints = request.constraints;
-  place.strategies = request.strategies;
+  for (const auto& c : request.constraints) {
+    place.constraints.push_back(
+        {c.type(), c.has_expression() ? std::optional<std::string>(c.expression()) : std::nullopt});
+  }
+  for (const auto& s : request.strategies) {
+    place.strategies.push_back(
+        {s.type(), s.field().empty() ? std::nullopt : std::optional<std::string>(s.field())});
+  }
 
   {
     // Only the seed is drawn under the launch lock; the launcher serialises placements per
