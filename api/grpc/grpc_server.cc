@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "api/grpc/object_oneof.h"
 #include "api/schema/kinds.h"
 #include "api/service/peer_certificate.h"
 #include "gantry/v1/services.grpc.pb.h"
@@ -18,28 +19,6 @@ using google::protobuf::Message;
 
 grpc::Status ToGrpc(const api::Status& s) {
   return grpc::Status(static_cast<grpc::StatusCode>(static_cast<int>(s.code())), s.ToString());
-}
-
-// Object (a oneof of every kind) <-> a typed object.
-api::StatusOr<const schema::KindInfo*> KindOf(const v1::Object& o, const Message** message) {
-  const auto* r = o.GetReflection();
-  const auto* oneof = o.GetDescriptor()->FindOneofByName("kind");
-  const auto* field = r->GetOneofFieldDescriptor(o, oneof);
-  if (!field) return api::InvalidArgument("object", "no object given");
-  *message = &r->GetMessage(o, field);
-  const schema::KindInfo* kind = schema::FindKind(field->message_type()->name());
-  if (!kind) return api::InvalidArgument("object", "unknown kind");
-  return kind;
-}
-
-void Wrap(const Message& m, v1::Object* out) {
-  const auto* d = out->GetDescriptor();
-  for (int i = 0; i < d->field_count(); ++i) {
-    if (d->field(i)->message_type() == m.GetDescriptor()) {
-      out->GetReflection()->MutableMessage(out, d->field(i))->CopyFrom(m);
-      return;
-    }
-  }
 }
 
 const std::string& NameOf(const Message& m) { return schema::MetaOf(m).name(); }
@@ -314,6 +293,66 @@ class GrpcServer::Impl final : public v1::Objects::CallbackService {
     return Finish(reactor, {});
   }
 
+  grpc::ServerUnaryReactor* Create(grpc::CallbackServerContext* ctx, const v1::CreateRequest* req,
+                                   v1::Object* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    auto object = AdmitWrite(ctx, req->object());
+    if (!object.ok()) return Finish(reactor, object.status());
+    auto created = service_.Create(**object);
+    if (!created.ok()) return Finish(reactor, created.status());
+    Wrap(**created, resp);
+    return Finish(reactor, {});
+  }
+
+  grpc::ServerUnaryReactor* UpdateStatus(grpc::CallbackServerContext* ctx,
+                                         const v1::UpdateStatusRequest* req,
+                                         v1::Object* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    auto object = AdmitWrite(ctx, req->object());
+    if (!object.ok()) return Finish(reactor, object.status());
+    auto updated = service_.UpdateStatus(**object);
+    if (!updated.ok()) return Finish(reactor, updated.status());
+    Wrap(**updated, resp);
+    return Finish(reactor, {});
+  }
+
+  grpc::ServerUnaryReactor* Commit(grpc::CallbackServerContext* ctx, const v1::CommitRequest* req,
+                                   v1::CommitResponse* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    // Every write is admitted before any is made: one refused write refuses the commit.
+    std::vector<std::unique_ptr<Message>> objects;
+    std::vector<api::ObjectWrite> writes;
+    objects.reserve(req->writes_size());
+    for (int i = 0; i < req->writes_size(); ++i) {
+      const v1::CommitWrite& w = req->writes(i);
+      const std::string at = "writes[" + std::to_string(i) + "]";
+      auto object = AdmitWrite(ctx, w.object());
+      if (!object.ok()) {
+        const api::Status& st = object.status();
+        return Finish(reactor, api::Status(st.code(), st.message(),
+                                           st.field().empty() ? at : at + "." + st.field()));
+      }
+      objects.push_back(std::move(*object));
+      const Message& m = *objects.back();
+      if (w.type() == "create") {
+        writes.push_back(api::ObjectWrite::Create(m));
+      } else if (w.type() == "updateStatus") {
+        writes.push_back(api::ObjectWrite::UpdateStatus(m));
+      } else if (w.type() == "delete") {
+        writes.push_back(api::ObjectWrite::Delete(m));
+      } else {
+        return Finish(reactor, api::InvalidArgument(at + ".type",
+                                                    "must be create, updateStatus or delete, "
+                                                    "got '" +
+                                                        w.type() + "'"));
+      }
+    }
+    auto committed = service_.Commit(writes);
+    if (!committed.ok()) return Finish(reactor, committed.status());
+    for (const auto& o : committed->objects) Wrap(*o, resp->add_objects());
+    return Finish(reactor, {});
+  }
+
   // ---- Watch: no thread; the store watch's notification drives the writes ----
 
   class WatchReactor : public grpc::ServerWriteReactor<v1::WatchEvent> {
@@ -457,6 +496,17 @@ class GrpcServer::Impl final : public v1::Objects::CallbackService {
     if (!who.ok() || !who->has_value()) return who;
     if (auto st = authorizer_->Authorize(**who, {access, resource, name}); !st.ok()) return st;
     return who;
+  }
+
+  // The object a write carries, if the caller may write objects of its kind.
+  api::StatusOr<std::unique_ptr<Message>> AdmitWrite(grpc::CallbackServerContext* ctx,
+                                                     const v1::Object& wrapped) {
+    auto object = Unwrap(wrapped);
+    if (!object.ok()) return object.status();
+    const schema::KindInfo& kind = *schema::FindKind((*object)->GetDescriptor()->name());
+    if (auto who = Admit(ctx, api::Access::kWrite, kind.plural, NameOf(**object)); !who.ok())
+      return who.status();
+    return object;
   }
 
   api::ObjectFilter FilterFor(const std::optional<api::Principal>& who,
