@@ -61,7 +61,7 @@ confine() {  # confine PATTERN ALLOWED_PATH_REGEX WHAT
 }
 confine 'boost/(asio|beast)' 'api/rest/rest_server\.cc' 'Asio/Beast only in api/rest/rest_server.cc'
 confine 'cpprest/|pplx/' 'tests/security/tls_test\.cc' 'cpprest only as the independent client of tests/security/tls_test.cc'
-confine 'grpcpp/' 'api/grpc/grpc_server\.cc|api/grpc/grpc_client\.cc|api/grpc/agent_client\.cc|api/grpc/grpc_server_test\.cc|tests/(integration|security)/' \
+confine 'grpcpp/' 'api/grpc/grpc_server\.cc|api/grpc/grpc_client\.cc|api/grpc/channel\.cc|api/grpc/agent_client\.cc|api/grpc/grpc_server_test\.cc|tests/(integration|security)/' \
   'grpcpp only in api/grpc (and tests)'
 confine 'sqlite3\.h' 'store/sqlite/' 'sqlite3.h only in store/sqlite'
 confine 'nlohmann/' 'api/ecs/[a-z_0-9]+\.cc|api/ecs/ecs_(input|reply)\.h|cli/fleet/|tests/' \

@@ -16,6 +16,22 @@
 namespace gantry::fleet {
 namespace {
 
+// Informer handlers that hand each change of a T to the launcher, through a feed the service
+// detaches when it goes.
+template <typename T, typename Feed>
+controllers::runtime::EventHandlers FeedHandlers(std::shared_ptr<Feed> feed,
+                                                 void (api::Launcher::*observe)(const T&),
+                                                 void (api::Launcher::*forget)(const T&)) {
+  using controllers::runtime::ObjectRef;
+  auto to = [feed](auto method) {
+    return [feed, method](const ObjectRef& o) {
+      feed->With([&](api::Launcher& l) { (l.*method)(static_cast<const T&>(*o)); });
+    };
+  };
+  auto observed = to(observe);
+  return {observed, [observed](const ObjectRef&, const ObjectRef& o) { observed(o); }, to(forget)};
+}
+
 using api::Code;
 using api::Status;
 using api::StatusOr;
@@ -62,35 +78,10 @@ TaskService::TaskService(api::ObjectService& objects, const FleetView& fleet,
       rng_(seed),
       tokens_(objects.store()),
       skips_(objects, clock) {
-  using controllers::runtime::ObjectRef;
-  auto as_task = [](const ObjectRef& o) -> const v1::Task& {
-    return static_cast<const v1::Task&>(*o);
-  };
-  auto as_instance = [](const ObjectRef& o) -> const v1::ContainerInstance& {
-    return static_cast<const v1::ContainerInstance&>(*o);
-  };
-  fleet_.tasks().AddEventHandlers({
-      [feed = feed_, as_task](const ObjectRef& t) {
-        feed->With([&](api::Launcher& l) { l.ObserveTask(as_task(t)); });
-      },
-      [feed = feed_, as_task](const ObjectRef&, const ObjectRef& t) {
-        feed->With([&](api::Launcher& l) { l.ObserveTask(as_task(t)); });
-      },
-      [feed = feed_, as_task](const ObjectRef& t) {
-        feed->With([&](api::Launcher& l) { l.ForgetTask(as_task(t)); });
-      },
-  });
-  fleet_.instances().AddEventHandlers({
-      [feed = feed_, as_instance](const ObjectRef& i) {
-        feed->With([&](api::Launcher& l) { l.ObserveInstance(as_instance(i)); });
-      },
-      [feed = feed_, as_instance](const ObjectRef&, const ObjectRef& i) {
-        feed->With([&](api::Launcher& l) { l.ObserveInstance(as_instance(i)); });
-      },
-      [feed = feed_, as_instance](const ObjectRef& i) {
-        feed->With([&](api::Launcher& l) { l.ForgetInstance(as_instance(i)); });
-      },
-  });
+  fleet_.tasks().AddEventHandlers(
+      FeedHandlers<v1::Task>(feed_, &api::Launcher::ObserveTask, &api::Launcher::ForgetTask));
+  fleet_.instances().AddEventHandlers(FeedHandlers<v1::ContainerInstance>(
+      feed_, &api::Launcher::ObserveInstance, &api::Launcher::ForgetInstance));
 }
 
 TaskService::~TaskService() { feed_->Detach(); }

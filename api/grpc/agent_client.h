@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "api/grpc/channel.h"
 #include "api/status/status.h"
 #include "gantry/v1/agent.pb.h"
 #include "gantry/v1/objects.pb.h"
@@ -19,15 +20,6 @@ namespace gantry::grpcapi {
 struct TaskWatchEvent {
   std::string type;  // ADDED | MODIFIED | DELETED
   v1::Task task;
-};
-
-// How the channel to gantryd is secured. PEM text, not file names: the caller reads the files and
-// reports a missing one by name.
-struct ChannelTls {
-  bool enabled = false;
-  std::string root_certs_pem;  // empty: the system trust store
-  std::string cert_chain_pem;  // a client certificate, with private_key_pem
-  std::string private_key_pem;
 };
 
 class AgentClient {

@@ -147,19 +147,7 @@ struct GrpcClient::Impl {
 GrpcClient::GrpcClient(const std::string& address, const std::string& token, const ChannelTls& tls,
                        std::chrono::milliseconds timeout)
     : impl_(std::make_shared<Impl>()) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  args.SetInt(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, 64 << 20);
-  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
-  if (tls.enabled) {
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = tls.root_certs_pem;
-    ssl.pem_cert_chain = tls.cert_chain_pem;
-    ssl.pem_private_key = tls.private_key_pem;
-    credentials = grpc::SslCredentials(ssl);
-  }
-  impl_->channel = grpc::CreateCustomChannel(address, credentials, args);
+  impl_->channel = OpenChannel(address, tls);
   impl_->objects = v1::Objects::NewStub(impl_->channel);
   impl_->launcher = v1::Launcher::NewStub(impl_->channel);
   impl_->token = token;

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "api/client/client.h"
-#include "api/grpc/agent_client.h"
+#include "api/grpc/channel.h"
 
 namespace gantry::grpcapi {
 

@@ -9,10 +9,6 @@
 namespace gantry::controllers::cluster {
 namespace {
 
-// How long a reconcile waits for the informer to show its own write before returning anyway
-// (the next pass then fails on a stale resourceVersion and is retried).
-constexpr std::chrono::seconds kOwnWriteWait{5};
-
 template <typename T>
 std::string ClusterOf(const google::protobuf::Message& object) {
   return ClusterNameOf(static_cast<const T&>(object).spec().cluster());
@@ -33,6 +29,7 @@ ClusterController::ClusterController(client::Client& client, clock::Clock& clock
                                      runtime::ControllerOptions options)
     : client_(client),
       clock_(clock),
+      expectations_(clock),
       clusters_(informers.For(*schema::FindKind("Cluster"))),
       instances_(informers.For(*schema::FindKind("ContainerInstance"))),
       tasks_(informers.For(*schema::FindKind("Task"))),
@@ -73,7 +70,12 @@ api::StatusOr<runtime::ReconcileOutcome> ClusterController::Reconcile(const std:
   if (!cluster) {  // deleted, or not created yet
     std::lock_guard lock(mu_);
     last_write_.erase(name);
+    expectations_.Forget(name);
     return runtime::ReconcileOutcome{};
+  }
+  // Its own last write not yet in the cache: the update event for it brings the key back.
+  if (auto wait = expectations_.Pending(name, runtime::RevisionOf(*cluster))) {
+    return runtime::ReconcileOutcome{.requeue_after = *wait};
   }
   std::optional<clock::Clock::TimePoint> last_write;
   {
@@ -102,7 +104,7 @@ api::StatusOr<runtime::ReconcileOutcome> ClusterController::Reconcile(const std:
     std::lock_guard lock(mu_);
     last_write_[name] = now;
   }
-  (void)clusters_.WaitForRevision(runtime::RevisionOf(**written), kOwnWriteWait);
+  expectations_.Expect(name, runtime::RevisionOf(**written));
   return runtime::ReconcileOutcome{};
 }
 

@@ -8,8 +8,8 @@
 //   ContainerInstance / Task / Service change ─▶ enqueue its cluster's name
 //   reconcile(cluster) ─▶ CountCluster over the informers' indexes ─▶ PlanClusterStatus
 //                      ─▶ UpdateStatus (pinned to the cached resourceVersion; at most one per
-//                         cluster per kMinStatusWriteInterval) ─▶ wait until the cluster informer
-//                         has seen that write, so the next pass plans from it
+//                         cluster per kMinStatusWriteInterval) ─▶ expect that write: no pass
+//                         plans again until the cluster informer shows it
 
 #include <map>
 #include <memory>
@@ -19,6 +19,7 @@
 #include "api/client/client.h"
 #include "api/clock/clock.h"
 #include "controllers/runtime/controller.h"
+#include "controllers/runtime/expectations.h"
 #include "controllers/runtime/informer_factory.h"
 
 namespace gantry::controllers::cluster {
@@ -40,6 +41,7 @@ class ClusterController {
  private:
   client::Client& client_;
   clock::Clock& clock_;
+  runtime::Expectations expectations_;
   runtime::Informer& clusters_;
   runtime::Informer& instances_;
   runtime::Informer& tasks_;

@@ -11,10 +11,6 @@
 namespace gantry::controllers::instance {
 namespace {
 
-// How long a reconcile waits for the informers to show its own writes before returning anyway
-// (the next pass then fails on a stale resourceVersion and is retried).
-constexpr std::chrono::seconds kOwnWriteWait{5};
-
 std::string InstanceOf(const google::protobuf::Message& task) {
   return static_cast<const v1::Task&>(task).spec().container_instance();
 }
@@ -45,6 +41,7 @@ InstanceController::InstanceController(client::Client& client, clock::Clock& clo
                                        runtime::ControllerOptions options)
     : client_(client),
       clock_(clock),
+      expectations_(clock),
       heartbeats_(heartbeats),
       lifecycle_(lifecycle),
       instances_(informers.For(*schema::FindKind("ContainerInstance"))),
@@ -73,7 +70,14 @@ InstanceController::InstanceController(client::Client& client, clock::Clock& clo
 
 api::StatusOr<runtime::ReconcileOutcome> InstanceController::Reconcile(const std::string& name) {
   runtime::ObjectRef object = instances_.Get(name);
-  if (!object) return runtime::ReconcileOutcome{};  // deleted: nothing to watch
+  if (!object) {  // deleted: nothing to watch
+    expectations_.Forget(name);
+    return runtime::ReconcileOutcome{};
+  }
+  // Its own last write not yet in the cache: the update event for it brings the key back.
+  if (auto wait = expectations_.Pending(name, runtime::RevisionOf(*object))) {
+    return runtime::ReconcileOutcome{.requeue_after = *wait};
+  }
   const auto& instance = static_cast<const v1::ContainerInstance&>(*object);
   if (schema::InstanceStatusOf(instance) == "INACTIVE") return runtime::ReconcileOutcome{};
   std::vector<const v1::Task*> tasks;
@@ -146,11 +150,11 @@ api::Status InstanceController::Act(const v1::ContainerInstance& instance,
     if (last) writes.push_back({client::Write::Type::kUpdateStatus, &next});
     auto committed = client_.Commit(writes);
     if (!committed.ok()) return committed.status();
-    // Each informer moves only with changes of its kind: wait for those this commit made.
-    const int64_t revision = runtime::RevisionOf(*committed->back());
-    if (writes.size() > (last ? 1u : 0u)) (void)tasks_.WaitForRevision(revision, kOwnWriteWait);
-    if (last) (void)instances_.WaitForRevision(revision, kOwnWriteWait);
-    if (last) break;
+    if (last) {
+      // The instance and the last of its tasks, one revision: the next pass waits to see it.
+      expectations_.Expect(instance.metadata().name(), runtime::RevisionOf(*committed->back()));
+      break;
+    }
   }
   return {};
 }

@@ -9,7 +9,8 @@
 //   ContainerInstance change / task placed on it ─▶ enqueue the instance
 //   reconcile(instance) ─▶ PlanLifecycle(stored state, last heard, unfinished tasks, now)
 //                       ─▶ Commit(instance status, lost tasks' status) pinned to the cached
-//                          resourceVersions ─▶ Warning event ─▶ requeue at the next deadline
+//                          resourceVersions ─▶ expect it (no pass plans again until the cache
+//                          shows it) ─▶ Warning event ─▶ requeue at the next deadline
 
 #include <memory>
 #include <string>
@@ -21,6 +22,7 @@
 #include "controllers/instance/lifecycle_plan.h"
 #include "controllers/runtime/controller.h"
 #include "controllers/runtime/event_recorder.h"
+#include "controllers/runtime/expectations.h"
 #include "controllers/runtime/informer_factory.h"
 #include "gantry/v1/objects.pb.h"
 
@@ -30,7 +32,7 @@ class InstanceController {
  public:
   static constexpr const char* kName = "instance";
 
-  // Registers its handlers and index on `informers`' ContainerInstance and Task informers
+  // Registers its handlers on `informers`' ContainerInstance and Task informers
   // (before they start). Everything given must outlive the controller.
   InstanceController(client::Client& client, clock::Clock& clock,
                      const client::HeartbeatSource& heartbeats, runtime::InformerFactory& informers,
@@ -47,6 +49,7 @@ class InstanceController {
 
   client::Client& client_;
   clock::Clock& clock_;
+  runtime::Expectations expectations_;
   const client::HeartbeatSource& heartbeats_;
   const LifecycleOptions lifecycle_;
   runtime::Informer& instances_;
