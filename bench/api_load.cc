@@ -4,14 +4,22 @@
 //   api_load write gantry|etcd HOST:PORT CLIENTS SECONDS   -> writes/s, p50/p99 latency
 //   api_load watch HOST:PORT WATCHERS WRITES               -> commit-to-delivery p50/p99
 //   api_load fill HOST:PORT OBJECTS CLIENTS                -> objects written
+//   api_load runtask HOST:PORT CLIENTS SECONDS CLUSTER TASKDEF -> ECS RunTask calls/s, p50/p99
 //
 // Both write targets get identical bytes: a Service manifest padded to 1 KiB. Every client opens
 // one connection per request (the same for both), waits for the reply, and repeats.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -172,14 +180,130 @@ int Fill(const std::string& hostport, int objects, int clients) {
 
 }  // namespace
 
+// One keep-alive HTTP/1.1 connection, as the AWS SDKs and the CLI keep theirs: the RunTask
+// figure then measures gantryd, not a TCP handshake per call.
+class KeepAlive {
+ public:
+  explicit KeepAlive(const Endpoint& e) : endpoint_(e) {}
+  ~KeepAlive() { Close(); }
+  // POSTs `body` with `headers`; the status, or -1 when the connection failed.
+  int Post(const std::string& path, const std::string& headers, const std::string& body) {
+    if (fd_ < 0 && !Connect()) return -1;
+    std::string request = "POST " + path + " HTTP/1.1\r\nHost: " + endpoint_.host +
+                          "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + headers +
+                          "\r\n" + body;
+    for (size_t sent = 0; sent < request.size();) {
+      ssize_t n = ::send(fd_, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) return Fail();
+      sent += static_cast<size_t>(n);
+    }
+    // Headers, then Content-Length bytes of body.
+    size_t end;
+    while ((end = in_.find("\r\n\r\n")) == std::string::npos) {
+      if (!Fill()) return Fail();
+    }
+    const std::string head = in_.substr(0, end);
+    size_t length = 0;
+    for (const char* name : {"Content-Length: ", "content-length: "}) {
+      if (size_t at = head.find(name); at != std::string::npos)
+        length = std::stoul(head.substr(at + std::strlen(name)));
+    }
+    while (in_.size() < end + 4 + length) {
+      if (!Fill()) return Fail();
+    }
+    const int status = head.size() > 12 ? std::stoi(head.substr(9, 3)) : -1;
+    in_.erase(0, end + 4 + length);
+    return status;
+  }
+
+ private:
+  bool Connect() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(endpoint_.port));
+    ::inet_pton(AF_INET, endpoint_.host.c_str(), &addr.sin_addr);
+    int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      Close();
+      return false;
+    }
+    return true;
+  }
+  bool Fill() {
+    char buf[8192];
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) return false;
+    in_.append(buf, static_cast<size_t>(n));
+    return true;
+  }
+  int Fail() {
+    Close();
+    return -1;
+  }
+  void Close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    in_.clear();
+  }
+  Endpoint endpoint_;
+  int fd_ = -1;
+  std::string in_;
+};
+
+// ECS RunTask of one task through gantryd's ECS endpoint from `clients` keep-alive connections.
+int RunTask(const std::string& hostport, int clients, int seconds, const std::string& cluster,
+            const std::string& task_definition) {
+  const std::string headers =
+      "Content-Type: application/x-amz-json-1.1\r\n"
+      "X-Amz-Target: AmazonEC2ContainerServiceV20141113.RunTask\r\n";
+  const std::string body =
+      R"({"cluster":")" + cluster + R"(","taskDefinition":")" + task_definition + R"("})";
+  std::mutex mu;
+  std::vector<double> latencies_ms;
+  std::atomic<int64_t> errors{0};
+  const auto started = Clock::now();
+  const auto deadline = started + std::chrono::seconds(seconds);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&] {
+      KeepAlive connection(Parse(hostport));
+      std::vector<double> mine;
+      while (Clock::now() < deadline) {
+        auto start = Clock::now();
+        if (connection.Post("/", headers, body) != 200) {
+          ++errors;
+          continue;
+        }
+        mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+      }
+      std::lock_guard lock(mu);
+      latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+  const double calls = static_cast<double>(latencies_ms.size());
+  std::printf(
+      "RunTask via the ECS endpoint (C++ keep-alive client), %d clients, %d s: %.0f calls/s, "
+      "p50 %.1f ms, p99 %.1f ms, %lld errors\n",
+      clients, seconds, calls / elapsed, Percentile(latencies_ms, 0.50),
+      Percentile(latencies_ms, 0.99), static_cast<long long>(errors.load()));
+  return errors.load() == 0 ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
   if (a.size() == 5 && a[0] == "write") return Write(a[1], a[2], std::stoi(a[3]), std::stoi(a[4]));
   if (a.size() == 4 && a[0] == "watch") return Watch(a[1], std::stoi(a[2]), std::stoi(a[3]));
   if (a.size() == 4 && a[0] == "fill") return Fill(a[1], std::stoi(a[2]), std::stoi(a[3]));
+  if (a.size() == 6 && a[0] == "runtask")
+    return RunTask(a[1], std::stoi(a[2]), std::stoi(a[3]), a[4], a[5]);
   std::fprintf(stderr,
                "usage: api_load write gantry|etcd HOST:PORT CLIENTS SECONDS | watch HOST:PORT "
                "WATCHERS WRITES | "
-               "fill HOST:PORT OBJECTS CLIENTS\n");
+               "fill HOST:PORT OBJECTS CLIENTS | runtask HOST:PORT CLIENTS SECONDS CLUSTER "
+               "TASKDEF\n");
   return 2;
 }

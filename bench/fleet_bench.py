@@ -5,7 +5,8 @@
    the moment the task's watch event says RUNNING; p50 and p99 over N tasks (target p99 <= 250 ms).
 2. 5,000 simulated instances (one gantry-agent --simulate 5000): time until all are registered,
    and gantryd's CPU while they heartbeat (target <= 25 % of one core), with its RSS.
-3. RunTask through the ECS endpoint with 16 concurrent clients on that fleet: calls/s, p50, p99.
+3. RunTask through the ECS endpoint with 16 concurrent clients on that fleet: calls/s, p50, p99
+   (Python clients, then bench/api_load's C++ keep-alive clients when built).
 4. Agent reports: 10,000 task state changes from the simulated fleet: store revisions per report
    (target <= 1.1) and gantryd CPU per 1,000 reports.
 
@@ -233,6 +234,13 @@ def runtask_throughput(g):
     print(f"RunTask via the ECS endpoint, 16 clients, {SECONDS} s on the 5,000-instance fleet: "
           f"{len(latencies) / elapsed:.0f} calls/s, p50 {pct(latencies, 50):.1f} ms, "
           f"p99 {pct(latencies, 99):.1f} ms, {errors[0]} errors", flush=True)
+    # The same calls from a C++ client on keep-alive connections: Python's 16 threads share one
+    # interpreter lock and one of the two cores with gantryd, so they measure the client too.
+    load = os.path.join(BIN, "..", "bench", "api_load")
+    if os.path.exists(load):
+        subprocess.run([load, "runtask", f"127.0.0.1:{g.port}", "16", str(SECONDS), "sim", "tput"],
+                       check=False)
+        sys.stdout.flush()
 
 
 def settle(g, quiet=2.0, limit=60):

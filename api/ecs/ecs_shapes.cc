@@ -1,5 +1,7 @@
 #include "api/ecs/ecs_shapes.h"
 
+#include <google/protobuf/struct.pb.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
@@ -152,8 +154,10 @@ std::string ClusterJson(const v1::Cluster& cluster, const fleet::EcsNames& names
   return Dump(j);
 }
 
-std::string InstanceJson(const v1::ContainerInstance& instance, const fleet::EcsNames& names,
-                         TimeStyle style) {
+namespace {
+
+json InstanceObject(const v1::ContainerInstance& instance, const fleet::EcsNames& names,
+                    TimeStyle style) {
   const std::string& id = instance.metadata().name();
   const auto& spec = instance.spec();
   const auto& st = instance.status();
@@ -182,11 +186,20 @@ std::string InstanceJson(const v1::ContainerInstance& instance, const fleet::Ecs
   PutTime(j, "registeredAt", st.registered_at(), style);
   j["attachments"] = json::array();
   j["tags"] = json::array();
-  return Dump(j);
+  return j;
 }
 
-std::string TaskJson(const v1::Task& task, const fleet::EcsNames& names, TimeStyle style,
-                     const v1::ContainerInstance* instance) {
+}  // namespace
+
+std::string InstanceJson(const v1::ContainerInstance& instance, const fleet::EcsNames& names,
+                         TimeStyle style) {
+  return Dump(InstanceObject(instance, names, style));
+}
+
+namespace {
+
+json TaskObject(const v1::Task& task, const fleet::EcsNames& names, TimeStyle style,
+                const v1::ContainerInstance* instance) {
   const std::string& id = task.metadata().name();
   const auto& spec = task.spec();
   const auto& st = task.status();
@@ -246,7 +259,59 @@ std::string TaskJson(const v1::Task& task, const fleet::EcsNames& names, TimeSty
   PutTime(j, "stoppedAt", st.stopped_at(), style);
   j["launchType"] = "EC2";
   j["attachments"] = json::array();
-  return Dump(j);
+  return j;
+}
+
+// A JSON value as a google.protobuf.Value, walked rather than printed and parsed again.
+void ToValue(const json& j, google::protobuf::Value* out) {
+  switch (j.type()) {
+    case json::value_t::boolean:
+      out->set_bool_value(j.get<bool>());
+      return;
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+    case json::value_t::number_float:
+      out->set_number_value(j.get<double>());
+      return;
+    case json::value_t::string:
+      out->set_string_value(j.get_ref<const std::string&>());
+      return;
+    case json::value_t::array:
+      for (const auto& item : j) ToValue(item, out->mutable_list_value()->add_values());
+      if (j.empty()) out->mutable_list_value();
+      return;
+    case json::value_t::object:
+      for (const auto& [key, item] : j.items())
+        ToValue(item, &(*out->mutable_struct_value()->mutable_fields())[key]);
+      if (j.empty()) out->mutable_struct_value();
+      return;
+    case json::value_t::null:
+    case json::value_t::binary:
+    case json::value_t::discarded:
+      break;
+  }
+  out->set_null_value(google::protobuf::NULL_VALUE);
+}
+
+void ToStruct(const json& j, google::protobuf::Struct* out) {
+  for (const auto& [key, item] : j.items()) ToValue(item, &(*out->mutable_fields())[key]);
+}
+
+}  // namespace
+
+std::string TaskJson(const v1::Task& task, const fleet::EcsNames& names, TimeStyle style,
+                     const v1::ContainerInstance* instance) {
+  return Dump(TaskObject(task, names, style, instance));
+}
+
+void TaskStruct(const v1::Task& task, const fleet::EcsNames& names, TimeStyle style,
+                const v1::ContainerInstance* instance, google::protobuf::Struct* out) {
+  ToStruct(TaskObject(task, names, style, instance), out);
+}
+
+void InstanceStruct(const v1::ContainerInstance& instance, const fleet::EcsNames& names,
+                    TimeStyle style, google::protobuf::Struct* out) {
+  ToStruct(InstanceObject(instance, names, style), out);
 }
 
 std::string TaskDefinitionJson(const v1::TaskDefinition& definition, const fleet::EcsNames& names,

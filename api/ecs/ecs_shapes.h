@@ -10,6 +10,8 @@
 //
 // Each function returns one JSON object as text, so callers need no JSON library.
 
+#include <google/protobuf/struct.pb.h>
+
 #include <string>
 #include <string_view>
 
@@ -36,6 +38,13 @@ std::string InstanceJson(const v1::ContainerInstance& instance, const fleet::Ecs
 // ecs.availability-zone attribute.
 std::string TaskJson(const v1::Task& task, const fleet::EcsNames& names, TimeStyle style,
                      const v1::ContainerInstance* instance = nullptr);
+
+// The same shapes as google.protobuf.Struct, for the detail of an ECS event (no JSON text in
+// between).
+void TaskStruct(const v1::Task& task, const fleet::EcsNames& names, TimeStyle style,
+                const v1::ContainerInstance* instance, google::protobuf::Struct* out);
+void InstanceStruct(const v1::ContainerInstance& instance, const fleet::EcsNames& names,
+                    TimeStyle style, google::protobuf::Struct* out);
 
 // taskDefinitionArn, family, revision, status, containerDefinitions, placementConstraints,
 // task-level cpu/memory, compatibilities, registeredAt.

@@ -52,16 +52,29 @@ InstanceController::InstanceController(client::Client& client, clock::Clock& clo
       clock, [this](const std::string& key) { return Reconcile(key); }, std::move(options));
   runtime::WorkQueue& queue = controller_->queue();
   auto enqueue = [&queue](const runtime::ObjectRef& o) { queue.Add(schema::MetaOf(*o).name()); };
+  // Deadlines come from the queue's timers; an instance needs a look before its next one only when
+  // its connection or status changed (every task placed or reported recounts it: not those).
   instances_.AddEventHandlers({
       enqueue,
-      [enqueue](const runtime::ObjectRef&, const runtime::ObjectRef& now) { enqueue(now); },
+      [enqueue](const runtime::ObjectRef& before, const runtime::ObjectRef& now) {
+        const auto& was = static_cast<const v1::ContainerInstance&>(*before);
+        const auto& is = static_cast<const v1::ContainerInstance&>(*now);
+        if (was.status().agent_connected() != is.status().agent_connected() ||
+            schema::InstanceStatusOf(was) != schema::InstanceStatusOf(is)) {
+          enqueue(now);
+        }
+      },
       nullptr,
   });
-  // A task placed on an instance that no longer had any gives it a lost_after deadline again.
+  // A task placed on a disconnected instance gives it a lost_after deadline (a connected one is
+  // planned again at its heartbeat deadline anyway).
   tasks_.AddEventHandlers({
-      [&queue](const runtime::ObjectRef& task) {
+      [this, &queue](const runtime::ObjectRef& task) {
         const std::string instance = InstanceOf(*task);
-        if (!instance.empty()) queue.Add(instance);
+        if (instance.empty()) return;
+        runtime::ObjectRef on = instances_.Get(instance);
+        if (on && !static_cast<const v1::ContainerInstance&>(*on).status().agent_connected())
+          queue.Add(instance);
       },
       nullptr,
       nullptr,
@@ -74,7 +87,7 @@ api::StatusOr<runtime::ReconcileOutcome> InstanceController::Reconcile(const std
     expectations_.Forget(name);
     return runtime::ReconcileOutcome{};
   }
-  // Its own last write not yet in the cache: the update event for it brings the key back.
+  // Its own last write not yet in the cache: a later event or the requeue brings the key back.
   if (auto wait = expectations_.Pending(name, runtime::RevisionOf(*object))) {
     return runtime::ReconcileOutcome{.requeue_after = *wait};
   }

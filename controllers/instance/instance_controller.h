@@ -6,7 +6,7 @@
 // counts recounted, in one transaction. Each instance is looked at when its next deadline
 // passes, on the injected clock's timers (no periodic sweep), and again when it changes.
 //
-//   ContainerInstance change / task placed on it ─▶ enqueue the instance
+//   ContainerInstance connection or status change, task placed on a disconnected one ─▶ enqueue
 //   reconcile(instance) ─▶ PlanLifecycle(stored state, last heard, unfinished tasks, now)
 //                       ─▶ Commit(instance status, lost tasks' status) pinned to the cached
 //                          resourceVersions ─▶ expect it (no pass plans again until the cache
