@@ -23,7 +23,7 @@ namespace gantry::ecs {
 enum class TimeStyle { kEpochSeconds, kIso8601 };
 
 // clusterArn, clusterName, status and the counts as stored in the cluster's status (callers that
-// count from the fleet cache put their counts there first).
+// count elsewhere put their counts there first).
 std::string ClusterJson(const v1::Cluster& cluster, const fleet::EcsNames& names);
 
 // containerInstanceArn, ec2InstanceId, version (the object's resourceVersion), versionInfo,

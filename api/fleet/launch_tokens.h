@@ -12,7 +12,7 @@
 // A crash between the two leaves tasks without a record. At start the launcher finds them by
 // their annotation (TaskService::Recover), and a repeat adopts them and launches only what is
 // missing. Records expire 24 hours after the first call: Find ignores them from then on and
-// CollectExpired deletes them (gantryd's housekeeping, once a minute).
+// CollectExpired deletes them (gantryd's ClientTokenCollector, once a minute).
 //
 // The records live under their own store prefix, outside /registry/: no watch, list or REST
 // route sees them.

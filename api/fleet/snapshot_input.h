@@ -49,7 +49,7 @@ struct SnapshotInputs {
 };
 
 // One InstanceSpec per instance that placement accepts, in the given order, each carrying the
-// resource-holding tasks that FleetCache has on it; the others are left out and listed.
+// resource-holding tasks the FleetView has on it; the others are left out and listed.
 SnapshotInputs SnapshotInput(const std::vector<InstancePtr>& instances, const FleetView& fleet);
 
 // Logs each left-out instance and records a Warning Event (reason InvalidForPlacement) naming

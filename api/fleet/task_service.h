@@ -6,7 +6,7 @@
 // those recounts in one transaction.
 //
 //   RunTask ─▶ task definition (cpu, memory, host ports, constraints)
-//           ─▶ api::Launcher (its snapshot kept from the FleetCache's changes) ─▶ Task{PENDING}
+//           ─▶ api::Launcher (its snapshot kept from the informers' changes) ─▶ Task{PENDING}
 //           per placement, all in one store transaction
 //   agent report ─▶ PENDING → RUNNING → STOPPED (STOPPED is final) ─▶ instance recount
 //

@@ -209,7 +209,7 @@ TEST_F(RunTaskIdempotencyTest, CountersMatchTheTasksAfterKill9) {
   auto counts = [&](const json& st) {
     return st.value("runningTasksCount", 0) + st.value("pendingTasksCount", 0);
   };
-  // ListTasks answers from gantryd's fleet cache, which sees the REST write moments later.
+  // ListTasks answers from gantryd's informers, which see the REST write moments later.
   ASSERT_TRUE(testlib::Eventually([&] { return counted_tasks() >= 1; }, 10s));
   const size_t tasks_on_instance = counted_tasks();
   ASSERT_NE(static_cast<size_t>(counts(status())), tasks_on_instance)
