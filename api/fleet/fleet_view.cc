@@ -46,16 +46,6 @@ std::vector<TaskPtr> FleetView::TasksOn(const std::string& instance) const {
   return AllAs<v1::Task>(tasks_.ByIndex(controllers::runtime::kByInstance, instance));
 }
 
-std::unordered_map<std::string, std::vector<TaskPtr>> FleetView::TasksByInstance(
-    const std::string& cluster) const {
-  std::unordered_map<std::string, std::vector<TaskPtr>> out;
-  for (auto& t : TasksIn(cluster)) {
-    const std::string& instance = t->spec().container_instance();
-    out[instance].push_back(std::move(t));
-  }
-  return out;
-}
-
 std::vector<InstancePtr> FleetView::AllInstances() const {
   return AllAs<v1::ContainerInstance>(instances_.List());
 }

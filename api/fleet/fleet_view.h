@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "controllers/runtime/informer_factory.h"
@@ -39,9 +38,6 @@ class FleetView {
   std::vector<InstancePtr> InstancesIn(const std::string& cluster) const;
   std::vector<TaskPtr> TasksIn(const std::string& cluster) const;
   std::vector<TaskPtr> TasksOn(const std::string& instance) const;
-  // Every task of the cluster grouped by its instance.
-  std::unordered_map<std::string, std::vector<TaskPtr>> TasksByInstance(
-      const std::string& cluster) const;
   std::vector<InstancePtr> AllInstances() const;
   std::vector<TaskPtr> AllTasks() const;
 
