@@ -15,6 +15,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cerrno>
 #include <future>
 #include <list>
 #include <mutex>
@@ -185,6 +186,9 @@ class RestServer::Impl {
  private:
   void Accept();
   void OnAccept(const boost::system::error_code& ec, tcp::socket socket);
+  // The oldest connection that is idle between requests (an eviction candidate), if any.
+  std::shared_ptr<ConnectionBase> OldestEvictable();
+  std::shared_ptr<ConnectionBase> OldestEvictableLocked();  // connections_mu_ held
   HttpResponse Serve(HttpRequest& request, std::optional<api::StreamLimiter::Slot>& slot);
 
   const RestOptions options_;
@@ -750,12 +754,35 @@ void RestServer::Impl::Accept() {
                          });
 }
 
+std::shared_ptr<ConnectionBase> RestServer::Impl::OldestEvictableLocked() {
+  for (const auto& weak : connections_) {
+    auto c = weak.lock();
+    if (c && c->evictable()) return c;
+  }
+  return nullptr;
+}
+
+std::shared_ptr<ConnectionBase> RestServer::Impl::OldestEvictable() {
+  std::lock_guard lock(connections_mu_);
+  return OldestEvictableLocked();
+}
+
 void RestServer::Impl::OnAccept(const boost::system::error_code& ec, tcp::socket socket) {
   if (stopped_ || ec == net::error::operation_aborted) return;
   if (ec) {
-    // Out of descriptors (or another transient failure): retrying at once would spin; idle
-    // connections time out meanwhile and give descriptors back.
-    accept_backoff_.expires_after(std::chrono::milliseconds(50));
+    // Out of descriptors: the process's other descriptors (gRPC, the database, logs) can leave
+    // fewer than the connection cap assumed, and idle connections would hold theirs until they
+    // time out, with every new client queued behind them. The oldest idle one gives its
+    // descriptor back now, as at the cap. Any other failure, or nothing idle to close: back off
+    // rather than spin.
+    bool freed = false;
+    if (ec == net::error::no_descriptors || ec.value() == ENFILE) {
+      if (auto evict = OldestEvictable()) {
+        evict->Close();
+        freed = true;
+      }
+    }
+    accept_backoff_.expires_after(std::chrono::milliseconds(freed ? 1 : 50));
     accept_backoff_.async_wait([this](const boost::system::error_code& wec) {
       if (!wec) Accept();
     });
@@ -766,15 +793,7 @@ void RestServer::Impl::OnAccept(const boost::system::error_code& ec, tcp::socket
   std::shared_ptr<ConnectionBase> evict;
   {
     std::lock_guard lock(connections_mu_);
-    if (connections_.size() >= max_connections_) {
-      for (const auto& weak : connections_) {
-        auto c = weak.lock();
-        if (c && c->evictable()) {
-          evict = std::move(c);
-          break;
-        }
-      }
-    }
+    if (connections_.size() >= max_connections_) evict = OldestEvictableLocked();
   }
   if (evict) {
     evict->Close();
