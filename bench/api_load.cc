@@ -20,6 +20,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -78,47 +80,67 @@ int64_t NowNs() {
       .count();
 }
 
-int Write(const std::string& target, const std::string& hostport, int clients, int seconds) {
+// What `clients` threads measured, each repeating its call until `seconds` had passed.
+struct Load {
+  std::vector<double> latencies_ms;  // of the calls that succeeded
+  int64_t errors = 0;
+  double elapsed_s = 0;
+};
+
+// `make_call(client)` gives each thread its call (owning its connection); a call returns whether
+// it succeeded.
+Load RunClients(int clients, int seconds,
+                const std::function<std::function<bool()>(int client)>& make_call) {
+  Load load;
   std::mutex mu;
-  std::vector<double> latencies_ms;
   std::atomic<int64_t> errors{0};
-  auto deadline = Clock::now() + std::chrono::seconds(seconds);
+  const auto started = Clock::now();
+  const auto deadline = started + std::chrono::seconds(seconds);
   std::vector<std::thread> threads;
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&, c] {
-      HttpClient http(Parse(hostport), "", std::chrono::seconds(30));
+      std::function<bool()> call = make_call(c);
       std::vector<double> mine;
-      for (int i = 0; Clock::now() < deadline; ++i) {
-        std::string name = "svc-" + std::to_string(c) + "-" + std::to_string(i % 1000);
-        std::string body = Manifest(name, 0);
+      while (Clock::now() < deadline) {
         auto start = Clock::now();
-        bool ok;
-        if (target == "etcd") {
-          auto r = http.Request("POST", "/v3/kv/put",
-                                R"({"key":")" + Base64("/registry/services/" + name) +
-                                    R"(","value":")" + Base64(body) + R"("})");
-          ok = r.ok() && r->status == 200;
-        } else {
-          auto r = http.Request("PUT", "/apis/gantry.dev/v1/services/" + name, body);
-          ok = r.ok() && (r->status == 200 || r->status == 201);
-        }
-        if (!ok) {
+        if (!call()) {
           ++errors;
           continue;
         }
         mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
       }
       std::lock_guard lock(mu);
-      latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
+      load.latencies_ms.insert(load.latencies_ms.end(), mine.begin(), mine.end());
     });
   }
   for (auto& t : threads) t.join();
-  double n = static_cast<double>(latencies_ms.size());
+  load.errors = errors.load();
+  load.elapsed_s = std::chrono::duration<double>(Clock::now() - started).count();
+  return load;
+}
+
+int Write(const std::string& target, const std::string& hostport, int clients, int seconds) {
+  Load load = RunClients(clients, seconds, [&](int c) -> std::function<bool()> {
+    auto http = std::make_shared<HttpClient>(Parse(hostport), "", std::chrono::seconds(30));
+    return [&target, http, c, i = 0]() mutable {
+      std::string name = "svc-" + std::to_string(c) + "-" + std::to_string(i++ % 1000);
+      std::string body = Manifest(name, 0);
+      if (target == "etcd") {
+        auto r = http->Request("POST", "/v3/kv/put",
+                               R"({"key":")" + Base64("/registry/services/" + name) +
+                                   R"(","value":")" + Base64(body) + R"("})");
+        return r.ok() && r->status == 200;
+      }
+      auto r = http->Request("PUT", "/apis/gantry.dev/v1/services/" + name, body);
+      return r.ok() && (r->status == 200 || r->status == 201);
+    };
+  });
+  double n = static_cast<double>(load.latencies_ms.size());
   std::printf("%s writes: %.0f/s  p50 %.2f ms  p99 %.2f ms  (%d clients, %d s, %lld errors)\n",
-              target.c_str(), n / seconds, Percentile(latencies_ms, 0.5),
-              Percentile(latencies_ms, 0.99), clients, seconds,
-              static_cast<long long>(errors.load()));
-  return errors.load() == 0 ? 0 : 1;
+              target.c_str(), n / seconds, Percentile(load.latencies_ms, 0.5),
+              Percentile(load.latencies_ms, 0.99), clients, seconds,
+              static_cast<long long>(load.errors));
+  return load.errors == 0 ? 0 : 1;
 }
 
 int Watch(const std::string& hostport, int watchers, int writes) {
@@ -260,37 +282,17 @@ int RunTask(const std::string& hostport, int clients, int seconds, const std::st
       "X-Amz-Target: AmazonEC2ContainerServiceV20141113.RunTask\r\n";
   const std::string body =
       R"({"cluster":")" + cluster + R"(","taskDefinition":")" + task_definition + R"("})";
-  std::mutex mu;
-  std::vector<double> latencies_ms;
-  std::atomic<int64_t> errors{0};
-  const auto started = Clock::now();
-  const auto deadline = started + std::chrono::seconds(seconds);
-  std::vector<std::thread> threads;
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&] {
-      KeepAlive connection(Parse(hostport));
-      std::vector<double> mine;
-      while (Clock::now() < deadline) {
-        auto start = Clock::now();
-        if (connection.Post("/", headers, body) != 200) {
-          ++errors;
-          continue;
-        }
-        mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
-      }
-      std::lock_guard lock(mu);
-      latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
-    });
-  }
-  for (auto& t : threads) t.join();
-  const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
-  const double calls = static_cast<double>(latencies_ms.size());
+  Load load = RunClients(clients, seconds, [&](int) -> std::function<bool()> {
+    auto connection = std::make_shared<KeepAlive>(Parse(hostport));
+    return [&, connection] { return connection->Post("/", headers, body) == 200; };
+  });
+  const double calls = static_cast<double>(load.latencies_ms.size());
   std::printf(
       "RunTask via the ECS endpoint (C++ keep-alive client), %d clients, %d s: %.0f calls/s, "
       "p50 %.1f ms, p99 %.1f ms, %lld errors\n",
-      clients, seconds, calls / elapsed, Percentile(latencies_ms, 0.50),
-      Percentile(latencies_ms, 0.99), static_cast<long long>(errors.load()));
-  return errors.load() == 0 ? 0 : 1;
+      clients, seconds, calls / load.elapsed_s, Percentile(load.latencies_ms, 0.50),
+      Percentile(load.latencies_ms, 0.99), static_cast<long long>(load.errors));
+  return load.errors == 0 ? 0 : 1;
 }
 
 int main(int argc, char** argv) {

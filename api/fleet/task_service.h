@@ -78,9 +78,6 @@ class TaskService {
   TaskService(const TaskService&) = delete;
   TaskService& operator=(const TaskService&) = delete;
 
-  // The one placement committer, for callers beyond RunTask and StartTask.
-  api::Launcher& launcher() { return launcher_; }
-
   // With request.client_token: a repeat within 24 hours answers with the first call's tasks
   // (as they are now; those collected since are failures with reason MISSING) and failures;
   // the same token with other parameters is kAlreadyExists on field clientToken (see

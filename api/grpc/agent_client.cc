@@ -9,14 +9,6 @@
 #include "gantry/v1/services.grpc.pb.h"
 
 namespace gantry::grpcapi {
-namespace {
-
-api::Status FromGrpc(const grpc::Status& s) {
-  if (s.ok()) return {};
-  return api::Status(static_cast<api::Code>(static_cast<int>(s.error_code())), s.error_message());
-}
-
-}  // namespace
 
 struct AgentClient::Impl {
   std::shared_ptr<grpc::Channel> channel;

@@ -22,4 +22,10 @@ std::shared_ptr<grpc::Channel> OpenChannel(const std::string& address, const Cha
   return grpc::CreateCustomChannel(address, credentials, args);
 }
 
+api::Status FromGrpc(const grpc::Status& status) {
+  if (status.ok()) return {};
+  return api::Status(static_cast<api::Code>(static_cast<int>(status.error_code())),
+                     status.error_message());
+}
+
 }  // namespace gantry::grpcapi

@@ -7,9 +7,12 @@
 #include <memory>
 #include <string>
 
+#include "api/status/status.h"
+
 namespace grpc {
 class Channel;
-}
+class Status;
+}  // namespace grpc
 
 namespace gantry::grpcapi {
 
@@ -24,5 +27,8 @@ struct ChannelTls {
 
 // `address` is HOST:PORT.
 std::shared_ptr<grpc::Channel> OpenChannel(const std::string& address, const ChannelTls& tls);
+
+// A call's gRPC status as the service layer's (the codes are the same canonical ones).
+api::Status FromGrpc(const grpc::Status& status);
 
 }  // namespace gantry::grpcapi

@@ -15,11 +15,6 @@
 namespace gantry::grpcapi {
 namespace {
 
-api::Status FromGrpc(const grpc::Status& s) {
-  if (s.ok()) return {};
-  return api::Status(static_cast<api::Code>(static_cast<int>(s.error_code())), s.error_message());
-}
-
 v1::Object Wrapped(const google::protobuf::Message& m) {
   v1::Object o;
   Wrap(m, &o);
