@@ -11,6 +11,11 @@
 namespace gantry::agent {
 namespace {
 
+// Reports per call. A call of all that changed (ten thousand after a burst of launches) could
+// outlast its deadline under load; the fleet then sent it again while gantryd still applied the
+// first, and the two conflicted on every task.
+constexpr size_t kMaxReportsPerCall = 1000;
+
 void Log(const std::string& line) { std::cerr << "gantry-agent: " << line << std::endl; }
 
 constexpr int kRegisterBatch = 500;
@@ -118,13 +123,23 @@ void SimulatedFleet::Run(const std::atomic<bool>& stop) {
   if (!RegisterAll(stop)) return;
   std::thread heartbeat([&] {
     auto next = std::chrono::steady_clock::now();
+    bool was_ok = true;
     while (!stop) {
       if (std::chrono::steady_clock::now() >= next) {
-        next += options_.heartbeat_interval;
+        next = std::chrono::steady_clock::now() + options_.heartbeat_interval;
         v1::HeartbeatRequest req;
         for (const auto& id : ids_) req.add_container_instances(id);
         auto resp = client_.Heartbeat(req);
-        if (resp.ok() && resp->unknown_instances_size() > 0) {
+        if (!resp.ok()) {
+          // As a real agent: say so once, and try again within a second, not an interval later.
+          if (was_ok) Log("heartbeat failed: " + resp.status().ToString());
+          was_ok = false;
+          next = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+          continue;
+        }
+        if (!was_ok) Log("heartbeats answered again");
+        was_ok = true;
+        if (resp->unknown_instances_size() > 0) {
           // Only the ones gantryd forgot; deregistered ones stay out until a restart.
           Log(std::to_string(resp->unknown_instances_size()) + " instances unknown; registering");
           std::set<std::string> unknown(resp->unknown_instances().begin(),
@@ -146,13 +161,19 @@ void SimulatedFleet::Run(const std::atomic<bool>& stop) {
     std::vector<v1::TaskStateReport> reports;
     for (const auto& t : tasks) Answer(t, reports);
     std::mutex mu;
-    auto flush = [&] {
+    auto flush_some = [&] {
       std::vector<v1::TaskStateReport> batch;
       {
         std::lock_guard lock(mu);
-        batch.swap(reports);
+        if (reports.size() <= kMaxReportsPerCall) {
+          batch.swap(reports);
+        } else {
+          batch.assign(std::make_move_iterator(reports.begin()),
+                       std::make_move_iterator(reports.begin() + kMaxReportsPerCall));
+          reports.erase(reports.begin(), reports.begin() + kMaxReportsPerCall);
+        }
       }
-      if (batch.empty()) return;
+      if (batch.empty()) return false;
       v1::ReportTaskStatesRequest req;
       for (auto& r : batch) *req.add_reports() = r;
       auto resp = client_.Report(req);
@@ -170,6 +191,12 @@ void SimulatedFleet::Run(const std::atomic<bool>& stop) {
         std::lock_guard lock(mu);
         reports.insert(reports.begin(), std::make_move_iterator(again.begin()),
                        std::make_move_iterator(again.end()));
+        return false;  // the rest after a pause
+      }
+      return true;
+    };
+    auto flush = [&] {
+      while (!stop && flush_some()) {
       }
     };
     flush();

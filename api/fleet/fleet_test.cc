@@ -334,6 +334,142 @@ TEST_F(FleetTest, AReportOnAnInstanceChangedBehindTheCacheStillCountsRight) {
   EXPECT_EQ(ci.status().agent_updated_at(), "2026-01-01T00:00:00Z");
 }
 
+// A launch placed a task on one of the report's instances between the view's read and the
+// report's commit: the group is applied again on a view that has caught up, still as one
+// revision, not one write per task (which under launches made large reports outlast the agent's
+// deadline, and the agent sent them again).
+TEST_F(FleetTest, AReportThatLosesARaceIsAppliedAgainAsOneRevision) {
+  RegisterNine();
+  LaunchRequest req;
+  req.cluster = "demo";
+  req.task_definition = "myapp";
+  req.count = 6;
+  req.strategies = {Strategy("spread", "instanceId")};
+  auto run = tasks_.RunTask(req);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  ASSERT_EQ(run->tasks.size(), 6u);
+  std::vector<v1::TaskStateReport> reports;
+  for (const auto& t : run->tasks) {
+    v1::TaskStateReport r;
+    r.set_task(t->metadata().name());
+    r.set_container_instance(t->spec().container_instance());
+    r.set_last_status("RUNNING");
+    reports.push_back(r);
+  }
+  const std::string raced = reports.front().container_instance();
+  const auto& kind = *schema::FindKind("ContainerInstance");
+  store_.BeforeNextTxn([&] {
+    ASSERT_TRUE(
+        objects_
+            .Mutate(kind, raced,
+                    [](google::protobuf::Message& m) -> api::StatusOr<bool> {
+                      static_cast<v1::ContainerInstance&>(m).mutable_status()->set_agent_updated_at(
+                          "2026-01-01T00:00:00Z");
+                      return true;
+                    })
+            .ok());
+  });
+  std::vector<v1::ReportFailure> failures;
+  auto reported = tasks_.Report(reports, failures);
+  EXPECT_TRUE(failures.empty());
+  ASSERT_EQ(reported.size(), reports.size());
+  const std::string revision = std::to_string(store_.CurrentRevision());
+  for (const auto& t : reported) {
+    EXPECT_EQ(t->status().last_status(), "RUNNING");
+    EXPECT_EQ(t->metadata().resource_version(), revision) << t->metadata().name();
+  }
+  auto stored = objects_.Get(kind, raced);
+  ASSERT_TRUE(stored.ok());
+  const auto& ci = static_cast<const v1::ContainerInstance&>(**stored);
+  EXPECT_EQ(ci.metadata().resource_version(), revision);
+  EXPECT_EQ(ci.status().running_tasks_count(), 1);
+  EXPECT_EQ(ci.status().pending_tasks_count(), 0);
+  EXPECT_EQ(ci.status().agent_updated_at(), "2026-01-01T00:00:00Z");  // the racing write kept
+}
+
+// RunTask writes its tasks and their instances' counts in one transaction; an instance that
+// changed since the view read it is recounted after, and the counts are right either way.
+TEST_F(FleetTest, RunTaskCountsItsInstancesInTheTasksRevision) {
+  RegisterNine();
+  LaunchRequest req;
+  req.cluster = "demo";
+  req.task_definition = "myapp";
+  req.count = 3;
+  req.strategies = {Strategy("spread", "instanceId")};
+  const int64_t before = store_.CurrentRevision();
+  auto run = tasks_.RunTask(req);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  ASSERT_EQ(run->tasks.size(), 3u);
+  EXPECT_EQ(store_.CurrentRevision(), before + 1);
+  const auto& kind = *schema::FindKind("ContainerInstance");
+  for (const auto& t : run->tasks) {
+    auto stored = objects_.Get(kind, t->spec().container_instance());
+    ASSERT_TRUE(stored.ok());
+    const auto& ci = static_cast<const v1::ContainerInstance&>(**stored);
+    EXPECT_EQ(ci.metadata().resource_version(), t->metadata().resource_version());
+    EXPECT_EQ(ci.status().pending_tasks_count(), 1);
+    EXPECT_EQ(ci.status().remaining_resources().cpu(), 2048 - 256);
+    EXPECT_EQ(ci.status().remaining_resources().memory(), 4096 - 512);
+  }
+
+  // Another writer wins the race for the next launch's instance: the tasks still commit, and
+  // the instance is recounted from them afterwards.
+  req.count = 1;
+  req.strategies = {Strategy("binpack", "memory")};  // onto an instance that already has one
+  std::string target;
+  store_.BeforeNextTxn([&] {
+    for (const auto& ci : fleet_.AllInstances()) {
+      if (ci->status().pending_tasks_count() == 0) continue;
+      target = ci->metadata().name();
+      ASSERT_TRUE(
+          objects_
+              .Mutate(
+                  kind, target,
+                  [](google::protobuf::Message& m) -> api::StatusOr<bool> {
+                    static_cast<v1::ContainerInstance&>(m).mutable_status()->set_agent_updated_at(
+                        "2026-01-01T00:00:00Z");
+                    return true;
+                  })
+              .ok());
+    }
+  });
+  auto again = tasks_.RunTask(req);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_EQ(again->tasks.size(), 1u);
+  ASSERT_FALSE(target.empty());
+  auto stored = objects_.Get(kind, again->tasks[0]->spec().container_instance());
+  ASSERT_TRUE(stored.ok());
+  const auto& ci = static_cast<const v1::ContainerInstance&>(**stored);
+  EXPECT_EQ(ci.status().pending_tasks_count(), 2);
+  EXPECT_EQ(ci.status().remaining_resources().memory(), 4096 - 2 * 512);
+}
+
+// A fleet that comes back after its agents were silent (a simulated one names thousands in one
+// heartbeat) is reconnected in one transaction per thousand, not one write per instance.
+TEST_F(FleetTest, AHeartbeatReconnectsItsInstancesTogether) {
+  RegisterNine();
+  const auto& kind = *schema::FindKind("ContainerInstance");
+  std::vector<std::string> names;
+  for (const auto& ci : fleet_.AllInstances()) {
+    names.push_back(ci->metadata().name());
+    ASSERT_TRUE(
+        objects_
+            .Mutate(kind, ci->metadata().name(),
+                    [](google::protobuf::Message& m) -> api::StatusOr<bool> {
+                      static_cast<v1::ContainerInstance&>(m).mutable_status()->set_agent_connected(
+                          false);
+                      return true;
+                    })
+            .ok());
+  }
+  ASSERT_EQ(names.size(), 9u);
+  ASSERT_TRUE(testing::CaughtUp(fleet_, objects_));
+  const int64_t before = store_.CurrentRevision();
+  EXPECT_TRUE(instances_.Heartbeat(names).empty());
+  EXPECT_EQ(store_.CurrentRevision(), before + 1);
+  for (const auto& name : names) EXPECT_TRUE(fleet_.Instance(name)->status().agent_connected());
+}
+
 TEST_F(FleetTest, DrainingGetsNoNewTasks) {
   RegisterNine();
   for (const auto& ci : fleet_.InstancesIn("demo")) {

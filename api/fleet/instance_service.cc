@@ -178,8 +178,34 @@ std::vector<std::string> InstanceService::Heartbeat(const std::vector<std::strin
     }
     if (!ci->status().agent_connected()) reconnect.push_back(name);
   }
-  for (const auto& name : reconnect) (void)SetConnected(name, true);
+  Reconnect(reconnect);
   return unknown;
+}
+
+void InstanceService::Reconnect(const std::vector<std::string>& instances) {
+  const std::string now = api::FormatTime(clock_.Now());
+  for (size_t begin = 0; begin < instances.size(); begin += store::kMaxTxnOps) {
+    const size_t end = std::min(instances.size(), begin + store::kMaxTxnOps);
+    std::vector<v1::ContainerInstance> next;
+    next.reserve(end - begin);  // writes point into it
+    std::vector<api::ObjectWrite> writes;
+    for (size_t i = begin; i < end; ++i) {
+      InstancePtr ci = fleet_.Instance(instances[i]);
+      if (!ci || ci->status().agent_connected()) continue;
+      v1::ContainerInstance& connected = next.emplace_back(*ci);  // pinned to what the view has
+      connected.mutable_status()->set_agent_connected(true);
+      connected.mutable_status()->set_agent_updated_at(now);
+      writes.push_back(api::ObjectWrite::UpdateStatus(connected));
+    }
+    if (writes.empty()) continue;
+    auto committed = objects_.Commit(writes);
+    if (committed.ok()) {
+      (void)fleet_.WaitForInstances(committed->revision);
+      continue;
+    }
+    // One of them changed since the view showed it: each on its own, read again.
+    for (const auto& ci : next) (void)SetConnected(ci.metadata().name(), true);
+  }
 }
 
 StatusOr<InstancePtr> InstanceService::SetConnected(const std::string& instance, bool connected) {

@@ -84,6 +84,9 @@ class InstanceService : public client::HeartbeatSource {
   api::StatusOr<InstancePtr> RegisterOne(const v1::InstanceRegistration& registration,
                                          const std::string& agent_user);
   api::StatusOr<InstancePtr> SetConnected(const std::string& instance, bool connected);
+  // agentConnected=true on each, a transaction per store::kMaxTxnOps: a simulated fleet's
+  // heartbeat names thousands, and its answer is due before the agent's deadline.
+  void Reconnect(const std::vector<std::string>& instances);
   api::Status ChangeAttributes(const std::string& cluster,
                                const std::vector<AttributeChange>& changes, bool put);
   api::StatusOr<InstancePtr> Resolve(const std::string& cluster, const std::string& instance) const;

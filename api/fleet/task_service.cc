@@ -43,6 +43,11 @@ std::string FamilyOf(const std::string& family_revision) {
   return family_revision.substr(0, family_revision.find(':'));
 }
 
+// Tries at committing one group of an agent's report before it goes one report at a time.
+constexpr int kReportGroupAttempts = 3;
+// How long a retry waits for the task view to reach an instance's revision.
+constexpr std::chrono::milliseconds kCatchUpWithTasksWait{200};
+
 int Rank(const std::string& last_status) {
   if (last_status == "RUNNING") return 1;
   if (last_status == "STOPPED") return 2;
@@ -282,6 +287,8 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
     }
   }
   spec.request = std::move(place);
+  spec.with_tasks = [this](const std::vector<v1::Task>& tasks) { return RecountsWith(tasks); };
+  std::set<std::string> recounted;  // instances whose recount went in with their new tasks
   if (explicit_instances ? spec.instances.empty() : spec.request.count <= 0) {
     // Everything asked for was launched by an earlier call with this clientToken.
   } else if (auto launched = launcher_.Launch(spec); !launched.ok()) {
@@ -292,6 +299,10 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
     ReportLeftOut(launched->left_out);
     // Read-your-writes: a DescribeTasks right after RunTask, or the next report, finds them.
     (void)fleet_.WaitForTasks(launched->revision);
+    if (launched->with_tasks_written) {
+      (void)fleet_.WaitForInstances(launched->revision);
+      for (const auto& task : launched->tasks) recounted.insert(task->spec().container_instance());
+    }
     for (const auto& task : launched->tasks) result.tasks.push_back(task);
     if (!launched->failures.empty()) {
       const std::string detail = launched->first_task.evaluated == 0
@@ -331,9 +342,50 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
     }
   }
   std::set<std::string> touched;
-  for (const auto& t : result.tasks) touched.insert(t->spec().container_instance());
+  for (const auto& t : result.tasks) {
+    if (recounted.count(t->spec().container_instance()) == 0)
+      touched.insert(t->spec().container_instance());
+  }
   for (const auto& instance : touched) (void)RecountInstance(instance);
   return result;
+}
+
+void TaskService::CatchUpWith(const std::vector<std::string>& instances) const {
+  // Not the store's revision: the last write may be of another kind (an Event), which neither
+  // view ever shows.
+  int64_t newest = 0;
+  for (const auto& name : instances) {
+    auto stored = objects_.Get(*schema::FindKind("ContainerInstance"), name);
+    if (stored.ok()) newest = std::max(newest, controllers::runtime::RevisionOf(**stored));
+  }
+  (void)fleet_.WaitForInstances(newest);
+  // A launch or a report wrote its tasks in the instance's revision; a heartbeat wrote the
+  // instance alone, and then no task may come to move the task view there: a short wait.
+  (void)fleet_.WaitForTasks(newest, kCatchUpWithTasksWait);
+}
+
+std::vector<std::shared_ptr<const google::protobuf::Message>> TaskService::RecountsWith(
+    const std::vector<v1::Task>& placed) const {
+  std::map<std::string, std::vector<const v1::Task*>> by_instance;
+  for (const auto& t : placed) by_instance[t.spec().container_instance()].push_back(&t);
+  std::vector<std::shared_ptr<const google::protobuf::Message>> writes;
+  for (const auto& [name, tasks] : by_instance) {
+    InstancePtr ci = fleet_.Instance(name);
+    if (!ci) continue;
+    // The counts as of the instance's resourceVersion plus the new tasks. Every task write
+    // recounts its instance in the same transaction, so a task written since makes the pinned
+    // resourceVersion stale and the launch recounts afterwards instead.
+    v1::ContainerInstanceStatus counted = schema::CountedWithPlaced(*ci, tasks);
+    if (google::protobuf::util::MessageDifferencer::Equals(counted, ci->status())) continue;
+    auto write = std::make_shared<v1::ContainerInstance>();
+    write->set_api_version(ci->api_version());
+    write->set_kind(ci->kind());
+    write->mutable_metadata()->set_name(name);
+    write->mutable_metadata()->set_resource_version(ci->metadata().resource_version());
+    *write->mutable_status() = std::move(counted);
+    writes.push_back(std::move(write));
+  }
+  return writes;
 }
 
 v1::Task TaskService::NewTask(const LaunchRequest& request, const v1::TaskDefinition& def,
@@ -519,6 +571,7 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
   auto apply_one_by_one = [&](const std::vector<std::string>& instances) {
     for (const auto& instance : instances) {
       for (const auto& id : by_instance[instance]) {
+        if (failed.count(id) > 0) continue;
         auto stored =
             MutateObserved<v1::Task>(objects_, fleet_, id, [&](v1::Task& t) -> StatusOr<bool> {
               bool any = false;
@@ -535,13 +588,36 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
       (void)RecountInstance(instance);
     }
   };
-  auto commit = [&](const std::vector<std::string>& instances) {
+  // The group's changed tasks and their instances' recounts in one transaction. `fresh`: the
+  // reports are applied again to the tasks as the view has them now (after a conflict). False
+  // when the commit failed.
+  auto commit = [&](const std::vector<std::string>& instances, bool fresh) {
     std::vector<api::ObjectWrite> writes;
     std::vector<v1::ContainerInstance> recounted;
     recounted.reserve(instances.size());  // writes point into it
     for (const auto& instance : instances) {
-      for (const auto& id : by_instance[instance])
-        writes.push_back(api::ObjectWrite::UpdateStatus(*changed[id]));
+      for (const auto& id : by_instance[instance]) {
+        if (fresh && failed.count(id) == 0) {
+          TaskPtr current = fleet_.Task(id);
+          if (!current) {
+            fail(id, "task not found", false);
+            failed.insert(id);
+            changed.erase(id);
+            continue;
+          }
+          auto next = std::make_shared<v1::Task>(*current);
+          bool any = false;
+          for (const auto* r : reports_of[id]) any |= ApplyReport(*next, *r, now);
+          if (!any) {  // a report sent twice: the first one is in
+            changed.erase(id);
+            unchanged[id] = std::move(current);
+            continue;
+          }
+          changed[id] = std::move(next);
+        }
+        if (auto it = changed.find(id); it != changed.end())
+          writes.push_back(api::ObjectWrite::UpdateStatus(*it->second));
+      }
       InstancePtr ci = fleet_.Instance(instance);
       if (!ci) continue;
       std::vector<TaskPtr> tasks = fleet_.TasksOn(instance);
@@ -555,11 +631,9 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
       *next.mutable_status() = std::move(counted);
       writes.push_back(api::ObjectWrite::UpdateStatus(next));
     }
+    if (writes.empty()) return true;
     auto committed = objects_.Commit(writes);
-    if (!committed.ok()) {
-      apply_one_by_one(instances);
-      return;
-    }
+    if (!committed.ok()) return false;
     bool instances_written = false;
     for (auto& object : committed->objects) {
       if (auto* task = dynamic_cast<v1::Task*>(object.get())) {
@@ -573,6 +647,18 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
     // The agent's next report is pinned to these resourceVersions: the view must have them.
     (void)fleet_.WaitForTasks(committed->revision);
     if (instances_written) (void)fleet_.WaitForInstances(committed->revision);
+    return true;
+  };
+  // A group fails as a whole when one of its instances changed since the view showed it (a
+  // launch placed a task there) or a task did: it is applied again on a view that has caught
+  // up with the store, and only then one report at a time. Under launches, one task write per
+  // report would take seconds for a large report.
+  auto commit_group = [&](const std::vector<std::string>& instances) {
+    for (int attempt = 0; attempt < kReportGroupAttempts; ++attempt) {
+      if (commit(instances, attempt > 0)) return;
+      CatchUpWith(instances);
+    }
+    apply_one_by_one(instances);
   };
   std::vector<std::string> group;  // instances whose tasks go in the next commit
   size_t group_ops = 0;
@@ -581,7 +667,7 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
     if (group_ops > store::kMaxTxnOps) {
       apply_one_by_one(group);  // one instance with more reports than a transaction holds
     } else {
-      commit(group);
+      commit_group(group);
     }
     group.clear();
     group_ops = 0;

@@ -157,6 +157,13 @@ class TaskService {
                    const TaskResources& resources, const std::string& group,
                    const std::string& instance, const std::string& fingerprint) const;
   int64_t NowMs() const;
+  // After a report's commit lost a race: until the view shows the instances as stored now, and
+  // the tasks (bounded) as of then.
+  void CatchUpWith(const std::vector<std::string>& instances) const;
+  // For the launcher's transaction: each instance `placed` lands on, its counts with these
+  // added, pinned to the instance's resourceVersion.
+  std::vector<std::shared_ptr<const google::protobuf::Message>> RecountsWith(
+      const std::vector<v1::Task>& placed) const;
 
   api::ObjectService& objects_;
   const FleetView& fleet_;

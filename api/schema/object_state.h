@@ -67,4 +67,34 @@ inline v1::ContainerInstanceStatus CountedInstanceStatus(
   return counted;
 }
 
+// The instance's status with `placed` (new tasks on it) added to its counts: what
+// CountedInstanceStatus gives once they are stored, provided the status was counted from the
+// instance's tasks as of its resourceVersion (every writer of a task keeps it so), without
+// reading those tasks.
+inline v1::ContainerInstanceStatus CountedWithPlaced(const v1::ContainerInstance& instance,
+                                                     const std::vector<const v1::Task*>& placed) {
+  v1::ContainerInstanceStatus counted = instance.status();
+  int64_t cpu = counted.remaining_resources().cpu();
+  int64_t memory = counted.remaining_resources().memory();
+  std::set<int32_t> ports(counted.ports_in_use().begin(), counted.ports_in_use().end());
+  int running = counted.running_tasks_count(), pending = counted.pending_tasks_count();
+  for (const v1::Task* t : placed) {
+    if (!HoldsResources(*t)) continue;
+    cpu -= t->spec().cpu();
+    memory -= t->spec().memory();
+    ports.insert(t->spec().host_ports().begin(), t->spec().host_ports().end());
+    (t->status().last_status() == "RUNNING" ? running : pending) += 1;
+  }
+  auto clamp = [](int64_t v) {
+    return static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX));
+  };
+  counted.mutable_remaining_resources()->set_cpu(clamp(cpu));
+  counted.mutable_remaining_resources()->set_memory(clamp(memory));
+  counted.clear_ports_in_use();
+  for (int32_t p : ports) counted.add_ports_in_use(p);
+  counted.set_running_tasks_count(running);
+  counted.set_pending_tasks_count(pending);
+  return counted;
+}
+
 }  // namespace gantry::schema

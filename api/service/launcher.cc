@@ -38,8 +38,8 @@ Launcher::ClusterState& Launcher::Cluster(const std::string& name) {
 }
 
 Launcher::Stats Launcher::stats() const {
-  return Stats{launches_.load(), tasks_committed_.load(), snapshot_builds_.load(),
-               released_.load()};
+  return Stats{launches_.load(), tasks_committed_.load(), snapshot_builds_.load(), released_.load(),
+               with_tasks_stale_.load()};
 }
 
 void Launcher::ObserveInstance(const v1::ContainerInstance& instance) {
@@ -176,6 +176,29 @@ void Launcher::PlaceOnGiven(ClusterState& c, const LaunchSpec& spec,
   }
 }
 
+StatusOr<CommitResult> Launcher::CommitTasks(const LaunchSpec& spec,
+                                             const std::vector<v1::Task>& tasks,
+                                             bool& with_tasks_written) {
+  std::vector<ObjectWrite> writes;
+  writes.reserve(tasks.size());
+  for (const auto& t : tasks) writes.push_back(ObjectWrite::Create(t, /*keep_status=*/true));
+  std::vector<std::shared_ptr<const google::protobuf::Message>> with;
+  if (spec.with_tasks) with = spec.with_tasks(tasks);
+  with_tasks_written = false;
+  if (!with.empty() && tasks.size() + with.size() <= store::kMaxTxnOps) {
+    for (const auto& w : with) writes.push_back(ObjectWrite::UpdateStatus(*w));
+    auto committed = objects_.Commit(writes);
+    // Stale: an instance changed since the caller read it; its recount is the caller's again.
+    if (committed.ok() || committed.status().code() != Code::kAborted) {
+      with_tasks_written = committed.ok();
+      return committed;
+    }
+    with_tasks_stale_.fetch_add(1);
+    writes.resize(tasks.size());
+  }
+  return objects_.Commit(writes);
+}
+
 StatusOr<LaunchOutcome> Launcher::Launch(const LaunchSpec& spec) {
   if (spec.cluster.empty()) return InvalidArgument("cluster", "is required");
   const bool given = !spec.instances.empty();
@@ -236,10 +259,7 @@ StatusOr<LaunchOutcome> Launcher::Launch(const LaunchSpec& spec) {
   }
   if (tasks.empty()) return outcome;
 
-  std::vector<ObjectWrite> writes;
-  writes.reserve(tasks.size());
-  for (const auto& t : tasks) writes.push_back(ObjectWrite::Create(t, /*keep_status=*/true));
-  auto committed = objects_.Commit(writes);
+  auto committed = CommitTasks(spec, tasks, outcome.with_tasks_written);
   if (!committed.ok()) {
     std::lock_guard lock(c.mu);
     for (const auto& t : tasks) {
@@ -250,6 +270,7 @@ StatusOr<LaunchOutcome> Launcher::Launch(const LaunchSpec& spec) {
   }
   outcome.revision = committed->revision;
   outcome.tasks.reserve(tasks.size());
+  committed->objects.resize(tasks.size());  // the tasks come first; the rest were with_tasks's
   for (auto& object : committed->objects) {
     outcome.tasks.push_back(
         std::make_shared<const v1::Task>(std::move(static_cast<v1::Task&>(*object))));

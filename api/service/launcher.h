@@ -8,7 +8,8 @@
 //                                   placement snapshot kept between launches (tasks change it
 //                                   in place; an instance change rebuilds it on the next launch)
 //   Launch ──cluster lock: place on the snapshot, reserve the placements in it, unlock──▶
-//          one store transaction for every task of the request (concurrent launches share its
+//          one store transaction for every task of the request and the status writes the
+//          caller derives from them (its instances' recounts; concurrent launches share its
 //          fsync) ──▶ committed: the tasks · failed: the reservations are released
 //
 // Placing and reserving under the cluster's lock is the commit-time check: each launch sees
@@ -46,6 +47,13 @@ struct LaunchSpec {
   // gantry.dev/container-instance labels, and spec.cluster, containerInstance, group, cpu,
   // memory and hostPorts from the request.
   v1::Task task;
+  // Status updates that belong with the tasks (their instances' recounted resources), made
+  // from the tasks as placed, outside the cluster lock, and committed in the tasks' transaction.
+  // Each should pin its resourceVersion: when one is stale the tasks are committed without them
+  // and LaunchOutcome::with_tasks_written says so, for the caller to write them its own way.
+  std::function<std::vector<std::shared_ptr<const google::protobuf::Message>>(
+      const std::vector<v1::Task>& tasks)>
+      with_tasks;
 };
 
 // StartTask: an instance given that received no task, and why: MISSING (not in the cluster),
@@ -61,6 +69,9 @@ struct LaunchOutcome {
   placement::StageCounts first_task;                   // the pipeline's counters for task one
   std::vector<InstanceFailure> instance_failures;      // StartTask
   int64_t revision = 0;                                // of the transaction; 0 if none
+  // LaunchSpec::with_tasks's writes went in with the tasks (false when there were none, or one
+  // was stale, or there was no room for them in the transaction).
+  bool with_tasks_written = false;
   // When this launch rebuilt the snapshot: the instances placement could not read (their own
   // values or a task's), left out until they change. The caller reports them.
   std::vector<std::string> left_out;
@@ -87,6 +98,7 @@ class Launcher {
     uint64_t tasks_committed = 0;
     uint64_t snapshot_builds = 0;
     uint64_t released_after_failed_commit = 0;
+    uint64_t with_tasks_stale = 0;  // commits retried without LaunchSpec::with_tasks's writes
   };
   Stats stats() const;
 
@@ -118,12 +130,16 @@ class Launcher {
   // StartTask's placements: each given instance on its own.
   void PlaceOnGiven(ClusterState& c, const LaunchSpec& spec, const placement::TaskRequest& one,
                     std::vector<uint32_t>& placements, LaunchOutcome& outcome);
+  // The tasks and, when they fit and none is stale, with_tasks's writes in one transaction.
+  StatusOr<CommitResult> CommitTasks(const LaunchSpec& spec, const std::vector<v1::Task>& tasks,
+                                     bool& with_tasks_written);
 
   ObjectService& objects_;
   std::function<std::string()> new_name_;
   std::mutex clusters_mu_;
   std::unordered_map<std::string, std::unique_ptr<ClusterState>> clusters_;
-  std::atomic<uint64_t> launches_{0}, tasks_committed_{0}, snapshot_builds_{0}, released_{0};
+  std::atomic<uint64_t> launches_{0}, tasks_committed_{0}, snapshot_builds_{0}, released_{0},
+      with_tasks_stale_{0};
 };
 
 }  // namespace gantry::api

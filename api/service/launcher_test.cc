@@ -94,6 +94,42 @@ TEST_F(LauncherTest, CommitsEveryTaskOfARequestInOneTransactionAndKeepsItsSnapsh
   EXPECT_EQ(launcher_.stats().tasks_committed, 6u);
 }
 
+// What the caller derives from the placed tasks (their instances' counts) commits with them; a
+// stale one leaves the tasks to commit alone, and the outcome says so.
+TEST_F(LauncherTest, WritesDerivedFromTheTasksCommitWithThemUnlessStale) {
+  AddInstance(Instance("a", 1024, 1024));
+  auto stored_a = [&] {
+    auto got = objects_.Get(*schema::FindKind("ContainerInstance"), "a");
+    EXPECT_TRUE(got.ok());
+    return static_cast<const v1::ContainerInstance&>(**got);
+  };
+  std::string pin = stored_a().metadata().resource_version();
+  LaunchSpec spec = Request(2, 256, 256);
+  spec.with_tasks = [&](const std::vector<v1::Task>& tasks) {
+    auto ci = std::make_shared<v1::ContainerInstance>(Instance("a", 1024, 1024));
+    ci->mutable_metadata()->set_resource_version(pin);
+    ci->mutable_status()->set_pending_tasks_count(static_cast<int32_t>(tasks.size()));
+    return std::vector<std::shared_ptr<const google::protobuf::Message>>{ci};
+  };
+  const int64_t before = store_.CurrentRevision();
+  auto launched = launcher_.Launch(spec);
+  ASSERT_TRUE(launched.ok()) << launched.status().ToString();
+  EXPECT_TRUE(launched->with_tasks_written);
+  EXPECT_EQ(launched->tasks.size(), 2u);  // the tasks only, not the derived writes
+  EXPECT_EQ(store_.CurrentRevision(), before + 1);
+  EXPECT_EQ(stored_a().metadata().resource_version(), std::to_string(before + 1));
+  EXPECT_EQ(stored_a().status().pending_tasks_count(), 2);
+
+  pin = "1";  // stale: the instance has been written since
+  auto again = launcher_.Launch(spec);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_FALSE(again->with_tasks_written);
+  EXPECT_EQ(again->tasks.size(), 2u);
+  EXPECT_EQ(StoredTasks().size(), 4u);
+  EXPECT_EQ(stored_a().status().pending_tasks_count(), 2);  // not written
+  EXPECT_EQ(launcher_.stats().with_tasks_stale, 1u);
+}
+
 TEST_F(LauncherTest, ObservedTasksHoldAndStoppedOnesFreeWithoutARebuild) {
   AddInstance(Instance("a", 1024, 1024));
   ASSERT_TRUE(launcher_.Launch(Request(1, 0, 0)).ok());  // builds the snapshot

@@ -8,8 +8,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "api/fleet/fleet_view.h"
@@ -52,6 +55,29 @@ inline ::testing::AssertionResult CaughtUp(const FleetView& fleet, api::ObjectSe
   if (caught_up) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "the fleet view never showed the store's fleet";
 }
+
+// A memory store that lets another writer win the race against the next transaction:
+// `before_next_txn` runs (once) just before it.
+class RacingStore : public store::MemoryStore {
+ public:
+  void BeforeNextTxn(std::function<void()> write) {
+    std::lock_guard lock(mu_);
+    before_next_txn_ = std::move(write);
+  }
+  store::Result<int64_t> Txn(std::vector<store::TxnOp> ops) override {
+    std::function<void()> race;
+    {
+      std::lock_guard lock(mu_);
+      race = std::exchange(before_next_txn_, nullptr);
+    }
+    if (race) race();
+    return MemoryStore::Txn(std::move(ops));
+  }
+
+ private:
+  std::mutex mu_;
+  std::function<void()> before_next_txn_;
+};
 
 // The fleet a gantryd builds over `store`: view and services on their own informers, started.
 // For tests that need a second gantryd over the same store, or a fleet without the fixture.
@@ -125,7 +151,7 @@ class FleetHarness : public ::testing::Test {
   // The informers call into the services: they stop first.
   void TearDown() override { informers_.Stop(); }
 
-  store::MemoryStore store_;
+  RacingStore store_;
   api::FakeClock clock_;
   api::ObjectService objects_{store_, clock_};
   api::LocalClient client_{objects_};
