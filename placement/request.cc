@@ -37,6 +37,16 @@ Status AddConstraint(const ConstraintSpec& c, const std::string& path, bool in_t
                                              "' (expected memberOf or distinctInstance)");
 }
 
+Status CheckResource(int64_t v, const char* field) {
+  if (v < 0 || v > kMaxResource) {
+    return InvalidArgument(field, "must be between 0 and " + std::to_string(kMaxResource) +
+                                      ", got " + std::to_string(v));
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<Strategy> CompileStrategy(const StrategySpec& s, const std::string& path) {
   Strategy out;
   const std::string field = s.field.value_or("");
@@ -84,16 +94,6 @@ Result<Strategy> CompileStrategy(const StrategySpec& s, const std::string& path)
   return InvalidArgument(path + ".type", "unknown strategy type '" + s.type +
                                              "' (expected binpack, spread or random)");
 }
-
-Status CheckResource(int64_t v, const char* field) {
-  if (v < 0 || v > kMaxResource) {
-    return InvalidArgument(field, "must be between 0 and " + std::to_string(kMaxResource) +
-                                      ", got " + std::to_string(v));
-  }
-  return {};
-}
-
-}  // namespace
 
 Result<CompiledRequest> CompileRequest(const TaskRequest& r) {
   CompiledRequest out;

@@ -43,5 +43,7 @@ struct CompiledRequest {
 };
 
 Result<CompiledRequest> CompileRequest(const TaskRequest& request);
+// One strategy; errors name `path` (`placementStrategy[0]`).
+Result<Strategy> CompileStrategy(const StrategySpec& strategy, const std::string& path);
 
 }  // namespace gantry::placement
