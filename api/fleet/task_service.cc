@@ -43,7 +43,8 @@ std::string FamilyOf(const std::string& family_revision) {
   return family_revision.substr(0, family_revision.find(':'));
 }
 
-// Tries at committing one group of an agent's report before it goes one report at a time.
+// Tries at committing one instance's part of an agent's report before it goes one report at a
+// time.
 constexpr int kReportGroupAttempts = 3;
 // How long a retry waits for the task view to reach an instance's revision.
 constexpr std::chrono::milliseconds kCatchUpWithTasksWait{200};
@@ -650,16 +651,26 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
     return true;
   };
   // A group fails as a whole when one of its instances changed since the view showed it (a
-  // launch placed a task there) or a task did: it is applied again on a view that has caught
-  // up with the store, and only then one report at a time. Under launches, one task write per
-  // report would take seconds for a large report.
-  auto commit_group = [&](const std::vector<std::string>& instances) {
-    for (int attempt = 0; attempt < kReportGroupAttempts; ++attempt) {
-      if (commit(instances, attempt > 0)) return;
-      CatchUpWith(instances);
-    }
-    apply_one_by_one(instances);
-  };
+  // launch placed a task there) or one of its tasks did; under launches, the larger the group
+  // the likelier. It is applied again in halves, each on a view caught up with its instances as
+  // stored, down to a single instance, which is tried again, and only then one report at a
+  // time: a write per task would make a large report outlast the agent's deadline.
+  std::function<void(const std::vector<std::string>&, bool)> commit_group =
+      [&](const std::vector<std::string>& instances, bool fresh) {
+        if (commit(instances, fresh)) return;
+        CatchUpWith(instances);
+        if (instances.size() > 1) {
+          const auto half = instances.begin() + static_cast<std::ptrdiff_t>(instances.size() / 2);
+          commit_group({instances.begin(), half}, true);
+          commit_group({half, instances.end()}, true);
+          return;
+        }
+        for (int attempt = 1; attempt < kReportGroupAttempts; ++attempt) {
+          if (commit(instances, true)) return;
+          CatchUpWith(instances);
+        }
+        apply_one_by_one(instances);
+      };
   std::vector<std::string> group;  // instances whose tasks go in the next commit
   size_t group_ops = 0;
   auto flush = [&] {
@@ -667,7 +678,7 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
     if (group_ops > store::kMaxTxnOps) {
       apply_one_by_one(group);  // one instance with more reports than a transaction holds
     } else {
-      commit_group(group);
+      commit_group(group, false);
     }
     group.clear();
     group_ops = 0;

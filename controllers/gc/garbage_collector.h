@@ -30,6 +30,9 @@ struct Retention {
   std::function<void(const std::string& task)> on_task_collected;
 };
 
+// What the collector's Event informer keeps of an Event: metadata and its times.
+runtime::ObjectRef KeepEventTimes(runtime::ObjectRef event);
+
 class GarbageCollector {
  public:
   static constexpr const char* kName = "gc";

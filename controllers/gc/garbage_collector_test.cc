@@ -161,6 +161,16 @@ TEST_F(GarbageCollectorTest, EventsGoTenMinutesAfterTheyLastHappened) {
   Start();
   EXPECT_TRUE(Eventually([&] { return !Exists("Event", "old"); }));
   EXPECT_TRUE(Exists("Event", "new"));
+  // The collector's Event informer keeps what it reads: metadata and times, not the message or
+  // the ECS detail.
+  runtime::ObjectRef cached = manager_->informers().For(*schema::FindKind("Event")).Get("new");
+  ASSERT_NE(cached, nullptr);
+  const auto& kept = static_cast<const v1::Event&>(*cached);
+  EXPECT_EQ(kept.metadata().name(), "new");
+  EXPECT_FALSE(kept.metadata().resource_version().empty());
+  EXPECT_EQ(kept.spec().last_timestamp(), clock::FormatTime(now - minutes(1)));
+  EXPECT_TRUE(kept.spec().message().empty());
+  EXPECT_FALSE(kept.spec().has_involved_object());
   auto took = AdvanceUntil([&] { return !Exists("Event", "new"); }, hours(1));
   ASSERT_TRUE(took.has_value());
   EXPECT_GE(clock_.Now(), now + minutes(9));

@@ -40,6 +40,8 @@ void Informer::AddIndex(const std::string& name, IndexFunc index) {
   index_funcs_[name] = std::move(index);
 }
 
+void Informer::SetTransform(TransformFunc transform) { transform_ = std::move(transform); }
+
 void Informer::Start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable() || stop_) return;
@@ -112,11 +114,10 @@ std::vector<ObjectRef> Informer::ByIndex(const std::string& index, const std::st
   std::vector<ObjectRef> out;
   auto by_value = indexes_.find(index);
   if (by_value == indexes_.end()) return out;
-  auto names = by_value->second.find(value);
-  if (names == by_value->second.end()) return out;
-  for (const std::string& name : names->second) {
-    if (auto it = items_.find(name); it != items_.end()) out.push_back(it->second);
-  }
+  auto objects = by_value->second.find(value);
+  if (objects == by_value->second.end()) return out;
+  out.reserve(objects->second.size());
+  for (const auto& [name, object] : objects->second) out.push_back(object);
   return out;
 }
 
@@ -250,6 +251,7 @@ void Informer::CaughtUp() {
 }
 
 void Informer::Upsert(ObjectRef object) {
+  if (transform_) object = transform_(std::move(object));
   const std::string& name = NameOf(*object);
   ObjectRef before;
   {
@@ -261,7 +263,7 @@ void Informer::Upsert(ObjectRef object) {
       if (schema::MetaOf(*before).resource_version() == schema::MetaOf(*object).resource_version())
         return;
     }
-    IndexLocked(name, before.get(), object.get());
+    IndexLocked(name, before.get(), object);
     items_[name] = object;
   }
   for (const EventHandlers& h : handlers_) {
@@ -289,7 +291,7 @@ void Informer::Remove(const std::string& name) {
 }
 
 void Informer::IndexLocked(const std::string& name, const google::protobuf::Message* before,
-                           const google::protobuf::Message* now) {
+                           const ObjectRef& now) {
   for (const auto& [index, values_of] : index_funcs_) {
     auto& by_value = indexes_[index];
     if (before) {
@@ -301,7 +303,7 @@ void Informer::IndexLocked(const std::string& name, const google::protobuf::Mess
       }
     }
     if (now) {
-      for (const std::string& v : values_of(*now)) by_value[v].insert(name);
+      for (const std::string& v : values_of(*now)) by_value[v].insert_or_assign(name, now);
     }
   }
 }

@@ -48,6 +48,10 @@ struct EventHandlers {
 // The values an object is indexed under (tasks by instance: {spec.containerInstance}).
 using IndexFunc = std::function<std::vector<std::string>(const google::protobuf::Message&)>;
 
+// What the informer keeps of each object (client-go's TransformFunc): the part its users read.
+// It must keep metadata whole (the name and resourceVersion tell changes apart).
+using TransformFunc = std::function<ObjectRef(ObjectRef object)>;
+
 class Informer {
  public:
   // `client` and `clock` must outlive the informer. The clock paces retries after errors.
@@ -59,6 +63,10 @@ class Informer {
   // Before Start().
   void AddEventHandlers(EventHandlers handlers);
   void AddIndex(const std::string& name, IndexFunc index);
+  // Every object listed or watched goes through `transform` before the cache and the handlers
+  // see it. The informer is shared by every user of its kind in the process: all of them get
+  // what it keeps.
+  void SetTransform(TransformFunc transform);
 
   void Start();
   void Stop();
@@ -90,7 +98,7 @@ class Informer {
   void Remove(const std::string& name);
   void CaughtUp();
   void IndexLocked(const std::string& name, const google::protobuf::Message* before,
-                   const google::protobuf::Message* now);
+                   const ObjectRef& now);
   void Observe(int64_t revision);
   // Waits until woken (a watch notification, Stop) or, with a delay, until the clock says so.
   void Sleep(std::optional<clock::Clock::Duration> delay);
@@ -100,10 +108,13 @@ class Informer {
   clock::Clock& clock_;
   std::vector<EventHandlers> handlers_;
   std::map<std::string, IndexFunc> index_funcs_;
+  TransformFunc transform_;
 
   mutable std::shared_mutex cache_mu_;
   std::map<std::string, ObjectRef> items_;
-  std::map<std::string, std::map<std::string, std::set<std::string>>> indexes_;
+  // index -> value -> the objects under it, by name (the cache's own references, so a lookup by
+  // index reads no second table)
+  std::map<std::string, std::map<std::string, std::map<std::string, ObjectRef>>> indexes_;
 
   // What wakes the informer's thread. Timer and watch callbacks hold it weakly, so one that
   // fires as the informer goes away touches nothing freed.

@@ -181,6 +181,40 @@ TEST_F(InformerTest, ListsThenWatchesAndIndexes) {
   EXPECT_EQ(informer.lists(), 1);
 }
 
+// A transform decides what the cache keeps, for listed and watched objects alike, and the
+// handlers and indexes see the kept form.
+TEST_F(InformerTest, ATransformShapesWhatIsCachedListedOrWatched) {
+  ASSERT_TRUE(local_.Create(TaskOn("listed", "i-1")).ok());
+  Informer informer(client_, tasks_, clock_);
+  std::atomic<int> transformed{0};
+  informer.SetTransform([&](ObjectRef object) -> ObjectRef {
+    ++transformed;
+    auto kept = std::make_shared<v1::Task>(static_cast<const v1::Task&>(*object));
+    kept->mutable_spec()->clear_task_definition();
+    return kept;
+  });
+  informer.AddEventHandlers({[&](const ObjectRef& o) {
+                               recorder_.Note(
+                                   static_cast<const v1::Task&>(*o).spec().task_definition());
+                             },
+                             nullptr, nullptr});
+  informer.AddIndex("instance", InstancesOf);
+  informer.Start();
+  ASSERT_TRUE(informer.WaitForSync(kDeadline));
+  auto created = local_.Create(TaskOn("watched", "i-1"));
+  ASSERT_TRUE(created.ok());
+  ASSERT_TRUE(informer.WaitForRevision(2, kDeadline));
+  EXPECT_EQ(recorder_.AtLeast(2), (std::vector<std::string>{"", ""}));
+  for (const char* name : {"listed", "watched"}) {
+    ObjectRef cached = informer.Get(name);
+    ASSERT_NE(cached, nullptr) << name;
+    EXPECT_TRUE(static_cast<const v1::Task&>(*cached).spec().task_definition().empty()) << name;
+    EXPECT_EQ(schema::MetaOf(*cached).resource_version().empty(), false) << name;
+  }
+  EXPECT_EQ(informer.ByIndex("instance", "i-1").size(), 2u);
+  EXPECT_EQ(transformed.load(), 2);
+}
+
 // A handler that batches (the events controller) acts when told the informer caught up: never
 // in the middle of a store transaction.
 TEST_F(InformerTest, HandlersHearItCaughtUpAfterAListAndAfterAWholeTransaction) {
