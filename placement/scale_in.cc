@@ -4,22 +4,16 @@
 #include <map>
 #include <unordered_map>
 
+#include "placement/internal/split_mix.h"
 #include "placement/limits.h"
 #include "placement/request.h"
 
 namespace gantry::placement {
 namespace {
 
-uint64_t Mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 uint64_t TieBreak(const std::string& task, uint64_t seed) {
-  uint64_t h = Mix(seed);
-  for (unsigned char ch : task) h = Mix(h ^ ch);
+  uint64_t h = internal::SplitMix64(seed);
+  for (unsigned char ch : task) h = internal::SplitMix64(h ^ ch);
   return h;
 }
 

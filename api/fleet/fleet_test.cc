@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -31,12 +32,35 @@ TaskFilter Tasks(const std::string& cluster, const std::string& instance = "",
   return f;
 }
 
+// Each task reported RUNNING by its instance's agent.
+std::vector<v1::TaskStateReport> RunningReports(const std::vector<TaskPtr>& tasks) {
+  std::vector<v1::TaskStateReport> reports;
+  for (const auto& t : tasks) {
+    v1::TaskStateReport r;
+    r.set_task(t->metadata().name());
+    r.set_container_instance(t->spec().container_instance());
+    r.set_last_status("RUNNING");
+    reports.push_back(std::move(r));
+  }
+  return reports;
+}
+
 class FleetTest : public testing::FleetHarness {
  protected:
   std::string ZoneOf(const std::string& instance) {
     for (const auto& a : fleet_.Instance(instance)->spec().attributes())
       if (a.name() == "ecs.availability-zone") return a.value();
     return "";
+  }
+  // Another writer's change to the instance's status.
+  void EditInstanceStatus(const std::string& instance,
+                          const std::function<void(v1::ContainerInstanceStatus&)>& edit) {
+    auto edited = objects_.Mutate(*schema::FindKind("ContainerInstance"), instance,
+                                  [&](google::protobuf::Message& m) -> api::StatusOr<bool> {
+                                    edit(*static_cast<v1::ContainerInstance&>(m).mutable_status());
+                                    return true;
+                                  });
+    ASSERT_TRUE(edited.ok()) << edited.status().ToString();
   }
 };
 
@@ -348,26 +372,11 @@ TEST_F(FleetTest, AReportThatLosesARaceIsAppliedAgainInHalvesNotTaskByTask) {
   auto run = tasks_.RunTask(req);
   ASSERT_TRUE(run.ok()) << run.status().ToString();
   ASSERT_EQ(run->tasks.size(), 6u);
-  std::vector<v1::TaskStateReport> reports;
-  for (const auto& t : run->tasks) {
-    v1::TaskStateReport r;
-    r.set_task(t->metadata().name());
-    r.set_container_instance(t->spec().container_instance());
-    r.set_last_status("RUNNING");
-    reports.push_back(r);
-  }
+  const std::vector<v1::TaskStateReport> reports = RunningReports(run->tasks);
   const std::string raced = reports.front().container_instance();
   const auto& kind = *schema::FindKind("ContainerInstance");
   store_.BeforeNextTxn([&] {
-    ASSERT_TRUE(
-        objects_
-            .Mutate(kind, raced,
-                    [](google::protobuf::Message& m) -> api::StatusOr<bool> {
-                      static_cast<v1::ContainerInstance&>(m).mutable_status()->set_agent_updated_at(
-                          "2026-01-01T00:00:00Z");
-                      return true;
-                    })
-            .ok());
+    EditInstanceStatus(raced, [](auto& s) { s.set_agent_updated_at("2026-01-01T00:00:00Z"); });
   });
   std::vector<v1::ReportFailure> failures;
   auto reported = tasks_.Report(reports, failures);
@@ -424,16 +433,7 @@ TEST_F(FleetTest, RunTaskCountsItsInstancesInTheTasksRevision) {
     for (const auto& ci : fleet_.AllInstances()) {
       if (ci->status().pending_tasks_count() == 0) continue;
       target = ci->metadata().name();
-      ASSERT_TRUE(
-          objects_
-              .Mutate(
-                  kind, target,
-                  [](google::protobuf::Message& m) -> api::StatusOr<bool> {
-                    static_cast<v1::ContainerInstance&>(m).mutable_status()->set_agent_updated_at(
-                        "2026-01-01T00:00:00Z");
-                    return true;
-                  })
-              .ok());
+      EditInstanceStatus(target, [](auto& s) { s.set_agent_updated_at("2026-01-01T00:00:00Z"); });
     }
   });
   auto again = tasks_.RunTask(req);
@@ -451,19 +451,10 @@ TEST_F(FleetTest, RunTaskCountsItsInstancesInTheTasksRevision) {
 // heartbeat) is reconnected in one transaction per thousand, not one write per instance.
 TEST_F(FleetTest, AHeartbeatReconnectsItsInstancesTogether) {
   RegisterNine();
-  const auto& kind = *schema::FindKind("ContainerInstance");
   std::vector<std::string> names;
   for (const auto& ci : fleet_.AllInstances()) {
     names.push_back(ci->metadata().name());
-    ASSERT_TRUE(
-        objects_
-            .Mutate(kind, ci->metadata().name(),
-                    [](google::protobuf::Message& m) -> api::StatusOr<bool> {
-                      static_cast<v1::ContainerInstance&>(m).mutable_status()->set_agent_connected(
-                          false);
-                      return true;
-                    })
-            .ok());
+    EditInstanceStatus(ci->metadata().name(), [](auto& s) { s.set_agent_connected(false); });
   }
   ASSERT_EQ(names.size(), 9u);
   ASSERT_TRUE(testing::CaughtUp(fleet_, objects_));

@@ -37,33 +37,47 @@ inline bool HoldsResources(const v1::Task& task) {
 // Why a task stopped when its instance's agent fell silent for good (ECS's words; no stop code).
 inline constexpr const char* kReasonInstanceLost = "Container instance lost";
 
-// An instance's status with its derived counts (remaining cpu and memory, ports in use, running
-// and pending tasks) recomputed from the tasks placed on it; the rest is kept as given.
+// What an instance's status derives from the tasks placed on it: remaining cpu and memory,
+// ports in use, running and pending tasks.
+struct InstanceCounts {
+  int64_t cpu = 0;
+  int64_t memory = 0;
+  std::set<int32_t> ports;
+  int running = 0;
+  int pending = 0;
+
+  void Add(const v1::Task& t) {
+    if (!HoldsResources(t)) return;
+    cpu -= t.spec().cpu();
+    memory -= t.spec().memory();
+    ports.insert(t.spec().host_ports().begin(), t.spec().host_ports().end());
+    (t.status().last_status() == "RUNNING" ? running : pending) += 1;
+  }
+  void WriteTo(v1::ContainerInstanceStatus& status) const {
+    // Clamped: tasks written before validation could over-commit past 32 bits.
+    auto clamp = [](int64_t v) {
+      return static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX));
+    };
+    status.mutable_remaining_resources()->set_cpu(clamp(cpu));
+    status.mutable_remaining_resources()->set_memory(clamp(memory));
+    status.mutable_remaining_resources()->clear_ports();
+    status.clear_ports_in_use();
+    for (int32_t p : ports) status.add_ports_in_use(p);
+    status.set_running_tasks_count(running);
+    status.set_pending_tasks_count(pending);
+  }
+};
+
+// An instance's status with its derived counts recomputed from the tasks placed on it; the
+// rest is kept as given.
 inline v1::ContainerInstanceStatus CountedInstanceStatus(
     const v1::ContainerInstance& instance, const std::vector<const v1::Task*>& tasks) {
   const auto& registered = instance.spec().registered_resources();
-  int64_t cpu = registered.cpu(), memory = registered.memory();
-  int running = 0, pending = 0;
-  std::set<int32_t> ports(registered.ports().begin(), registered.ports().end());
-  for (const v1::Task* t : tasks) {
-    if (!HoldsResources(*t)) continue;
-    cpu -= t->spec().cpu();
-    memory -= t->spec().memory();
-    ports.insert(t->spec().host_ports().begin(), t->spec().host_ports().end());
-    (t->status().last_status() == "RUNNING" ? running : pending) += 1;
-  }
+  InstanceCounts counts{registered.cpu(), registered.memory(),
+                        std::set<int32_t>(registered.ports().begin(), registered.ports().end())};
+  for (const v1::Task* t : tasks) counts.Add(*t);
   v1::ContainerInstanceStatus counted = instance.status();
-  // Clamped: tasks written before validation could over-commit past 32 bits.
-  auto clamp = [](int64_t v) {
-    return static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX));
-  };
-  counted.mutable_remaining_resources()->set_cpu(clamp(cpu));
-  counted.mutable_remaining_resources()->set_memory(clamp(memory));
-  counted.mutable_remaining_resources()->clear_ports();
-  counted.clear_ports_in_use();
-  for (int32_t p : ports) counted.add_ports_in_use(p);
-  counted.set_running_tasks_count(running);
-  counted.set_pending_tasks_count(pending);
+  counts.WriteTo(counted);
   return counted;
 }
 
@@ -73,27 +87,14 @@ inline v1::ContainerInstanceStatus CountedInstanceStatus(
 // reading those tasks.
 inline v1::ContainerInstanceStatus CountedWithPlaced(const v1::ContainerInstance& instance,
                                                      const std::vector<const v1::Task*>& placed) {
-  v1::ContainerInstanceStatus counted = instance.status();
-  int64_t cpu = counted.remaining_resources().cpu();
-  int64_t memory = counted.remaining_resources().memory();
-  std::set<int32_t> ports(counted.ports_in_use().begin(), counted.ports_in_use().end());
-  int running = counted.running_tasks_count(), pending = counted.pending_tasks_count();
-  for (const v1::Task* t : placed) {
-    if (!HoldsResources(*t)) continue;
-    cpu -= t->spec().cpu();
-    memory -= t->spec().memory();
-    ports.insert(t->spec().host_ports().begin(), t->spec().host_ports().end());
-    (t->status().last_status() == "RUNNING" ? running : pending) += 1;
-  }
-  auto clamp = [](int64_t v) {
-    return static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX));
-  };
-  counted.mutable_remaining_resources()->set_cpu(clamp(cpu));
-  counted.mutable_remaining_resources()->set_memory(clamp(memory));
-  counted.clear_ports_in_use();
-  for (int32_t p : ports) counted.add_ports_in_use(p);
-  counted.set_running_tasks_count(running);
-  counted.set_pending_tasks_count(pending);
+  const auto& status = instance.status();
+  InstanceCounts counts{
+      status.remaining_resources().cpu(), status.remaining_resources().memory(),
+      std::set<int32_t>(status.ports_in_use().begin(), status.ports_in_use().end()),
+      status.running_tasks_count(), status.pending_tasks_count()};
+  for (const v1::Task* t : placed) counts.Add(*t);
+  v1::ContainerInstanceStatus counted = status;
+  counts.WriteTo(counted);
   return counted;
 }
 

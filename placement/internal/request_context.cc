@@ -4,15 +4,10 @@
 #include <climits>
 #include <cstring>
 
+#include "placement/internal/split_mix.h"
+
 namespace gantry::placement::internal {
 namespace {
-
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
 
 // Sets bit i of `out` where values[i] >= need. The comparison runs over 64 values into bytes,
 // which the compiler vectorises; a multiply then gathers each 8 bytes of 0/1 into 8 bits.
