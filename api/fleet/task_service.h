@@ -2,8 +2,8 @@
 
 // Tasks: RunTask and StartTask (placement through placement/), StopTask, ListTasks, and the
 // agent's state reports. Every task change also recounts its instance's remaining resources and
-// task counts, which ECS shows on the container instance; an agent's report writes its tasks and
-// those recounts in one transaction.
+// task counts, which ECS shows on the container instance; a launch and an agent's report each
+// write their tasks and those recounts in one transaction.
 //
 //   RunTask ─▶ task definition (cpu, memory, host ports, constraints)
 //           ─▶ api::Launcher (its snapshot kept from the informers' changes) ─▶ Task{PENDING}
