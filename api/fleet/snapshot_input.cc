@@ -17,7 +17,7 @@ void AddTasks(placement::InstanceSpec& spec, const std::vector<TaskPtr>& tasks,
               std::vector<const v1::Task*>& held) {
   for (const auto& task : tasks) {
     if (!HoldsResources(*task)) continue;
-    spec.tasks.push_back(api::TaskSpecOf(*task));
+    spec.tasks.push_back(schema::TaskSpecOf(*task));
     held.push_back(task.get());
   }
 }
@@ -78,7 +78,7 @@ SnapshotInputs SnapshotInput(const std::vector<InstancePtr>& instances, const Fl
   out.instances.reserve(instances.size());
   std::vector<const v1::Task*> held;
   for (const auto& ci : instances) {
-    placement::InstanceSpec spec = api::InstanceSpecOf(*ci);
+    placement::InstanceSpec spec = schema::InstanceSpecOf(*ci);
     held.clear();
     auto tasks = fleet.TasksOn(spec.id);
     AddTasks(spec, tasks, held);

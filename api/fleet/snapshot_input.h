@@ -20,15 +20,15 @@
 #include <vector>
 
 #include "api/fleet/fleet_view.h"
+#include "api/schema/placement_specs.h"
 #include "api/service/clock.h"
 #include "api/service/object_service.h"
-#include "api/service/placement_specs.h"
 #include "placement/types.h"
 
 namespace gantry::fleet {
 
-using api::InstanceStatusOf;
-using api::ParseTimeMs;
+using clock::ParseTimeMs;
+using schema::InstanceStatusOf;
 
 // An instance left out of a snapshot, and the object that made it so: the instance itself, or a
 // task on it.

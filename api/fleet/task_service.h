@@ -61,7 +61,7 @@ struct TaskResources {
 // cannot take, such as one stored before validation checked them.
 api::StatusOr<TaskResources> ResourcesOf(const v1::TaskDefinition& definition);
 
-using api::HoldsResources;
+using schema::HoldsResources;
 
 // The instance's status with remaining resources, ports in use and task counts recounted from
 // `tasks` (those assigned to it).

@@ -2,13 +2,17 @@
 
 #include <set>
 
-#include "api/service/placement_specs.h"
+#include "api/schema/placement_specs.h"
 #include "placement/placement.h"
 #include "placement/request.h"
 #include "store/store.h"
 
 namespace gantry::api {
 namespace {
+
+using schema::HoldsResources;
+using schema::InstanceSpecOf;
+using schema::TaskSpecOf;
 
 bool SameForPlacement(const placement::InstanceSpec& a, const placement::InstanceSpec& b) {
   return a.id == b.id && a.ec2_instance_id == b.ec2_instance_id && a.status == b.status &&

@@ -1,6 +1,6 @@
-#include "api/service/placement_specs.h"
+#include "api/schema/placement_specs.h"
 
-namespace gantry::api {
+namespace gantry::schema {
 
 placement::InstanceSpec InstanceSpecOf(const v1::ContainerInstance& ci) {
   placement::InstanceSpec spec;
@@ -13,7 +13,8 @@ placement::InstanceSpec InstanceSpecOf(const v1::ContainerInstance& ci) {
   spec.agent_connected = ci.status().agent_connected();
   if (!ci.status().version_info().agent_version().empty())
     spec.agent_version = ci.status().version_info().agent_version();
-  if (int64_t ms = ParseTimeMs(ci.status().registered_at()); ms >= 0) spec.registered_at_ms = ms;
+  if (int64_t ms = clock::ParseTimeMs(ci.status().registered_at()); ms >= 0)
+    spec.registered_at_ms = ms;
   for (const auto& a : ci.spec().attributes()) spec.attributes.emplace_back(a.name(), a.value());
   spec.cpu = ci.spec().registered_resources().cpu();
   spec.memory = ci.spec().registered_resources().memory();
@@ -35,4 +36,4 @@ placement::TaskSpec TaskSpecOf(const v1::Task& task) {
   return t;
 }
 
-}  // namespace gantry::api
+}  // namespace gantry::schema

@@ -1,7 +1,8 @@
 #pragma once
 
 // Container instances and tasks as placement sees them: the one conversion every caller of
-// placement uses (the launcher, ListContainerInstances filters, gantryctl's explain).
+// placement uses (the launcher, ListContainerInstances filters, gantryctl's explain, the
+// Service controller's scale-in).
 
 #include <cstdint>
 #include <string>
@@ -11,10 +12,7 @@
 #include "gantry/v1/objects.pb.h"
 #include "placement/types.h"
 
-namespace gantry::api {
-
-using schema::HoldsResources;
-using schema::InstanceStatusOf;
+namespace gantry::schema {
 
 // The instance without its tasks: identity, status, connectivity, attributes, registered
 // resources and reserved ports.
@@ -24,6 +22,4 @@ placement::InstanceSpec InstanceSpecOf(const v1::ContainerInstance& instance);
 // default says.
 placement::TaskSpec TaskSpecOf(const v1::Task& task);
 
-using clock::ParseTimeMs;
-
-}  // namespace gantry::api
+}  // namespace gantry::schema
