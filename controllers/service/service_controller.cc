@@ -1,0 +1,238 @@
+#include "controllers/service/service_controller.h"
+
+#include <google/protobuf/util/message_differencer.h>
+
+#include <algorithm>
+
+#include "api/clock/format_time.h"
+#include "api/schema/kinds.h"
+#include "api/schema/object_state.h"
+#include "api/schema/placement_specs.h"
+#include "controllers/runtime/standard_indexes.h"
+#include "controllers/service/service_plan.h"
+
+namespace gantry::controllers::service {
+namespace {
+
+constexpr const char* kGroupPrefix = "service:";
+constexpr std::chrono::milliseconds kCatchUpRetry{20};
+constexpr const char* kByFamily = "family";  // TaskDefinition: status.family
+
+std::string ServiceOfTask(const google::protobuf::Message& o) {
+  const std::string& group = static_cast<const v1::Task&>(o).spec().group();
+  return group.rfind(kGroupPrefix, 0) == 0 ? group.substr(std::string(kGroupPrefix).size()) : "";
+}
+
+}  // namespace
+
+ServiceController::ServiceController(client::Client& client, clock::Clock& clock,
+                                     runtime::InformerFactory& informers,
+                                     runtime::ControllerOptions options, uint64_t seed)
+    : client_(client),
+      clock_(clock),
+      recorder_(client, clock, kName),
+      services_(informers.For(*schema::FindKind("Service"))),
+      tasks_(informers.For(*schema::FindKind("Task"))),
+      instances_(informers.For(*schema::FindKind("ContainerInstance"))),
+      definitions_(informers.For(*schema::FindKind("TaskDefinition"))),
+      expectations_(clock),
+      rng_(seed) {
+  if (options.name.empty()) options.name = kName;
+  controller_ = std::make_unique<runtime::Controller>(
+      clock, [this](const std::string& key) { return Reconcile(key); }, std::move(options));
+  runtime::WorkQueue& queue = controller_->queue();
+
+  auto by_name = [&queue](const runtime::ObjectRef& o) { queue.Add(schema::MetaOf(*o).name()); };
+  services_.AddEventHandlers(
+      {by_name,
+       [by_name](const runtime::ObjectRef&, const runtime::ObjectRef& now) { by_name(now); },
+       nullptr});
+  auto by_task = [&queue](const runtime::ObjectRef& o) {
+    if (std::string service = ServiceOfTask(*o); !service.empty()) queue.Add(service);
+  };
+  tasks_.AddEventHandlers(
+      {by_task,
+       [by_task](const runtime::ObjectRef&, const runtime::ObjectRef& now) { by_task(now); },
+       by_task});
+  // An instance that comes, goes or changes may make room (or take it): its cluster's services
+  // look again.
+  auto by_instance = [this](const runtime::ObjectRef& o) {
+    EnqueueServicesOf(static_cast<const v1::ContainerInstance&>(*o).spec().cluster());
+  };
+  instances_.AddEventHandlers({by_instance,
+                               [by_instance](const runtime::ObjectRef&,
+                                             const runtime::ObjectRef& now) { by_instance(now); },
+                               by_instance});
+  definitions_.AddIndex(kByFamily, [](const google::protobuf::Message& o) {
+    return std::vector<std::string>{static_cast<const v1::TaskDefinition&>(o).status().family()};
+  });
+  // A new revision of a family moves the services that follow the family.
+  auto by_definition = [this, &queue](const runtime::ObjectRef& o) {
+    const std::string family = static_cast<const v1::TaskDefinition&>(*o).status().family();
+    for (const auto& s : services_.List()) {
+      const std::string& wanted = static_cast<const v1::Service&>(*s).spec().task_definition();
+      if (wanted.substr(0, wanted.find(':')) == family) queue.Add(schema::MetaOf(*s).name());
+    }
+  };
+  definitions_.AddEventHandlers(
+      {by_definition,
+       [by_definition](const runtime::ObjectRef&, const runtime::ObjectRef& now) {
+         by_definition(now);
+       },
+       nullptr});
+}
+
+void ServiceController::EnqueueServicesOf(const std::string& cluster) {
+  for (const auto& s : services_.ByIndex(runtime::kByCluster, schema::ClusterNameOf(cluster)))
+    controller_->queue().Add(schema::MetaOf(*s).name());
+}
+
+void ServiceController::Record(const v1::Service& service, runtime::EventType type,
+                               const std::string& reason, const std::string& message) {
+  (void)recorder_.Record(service, type, reason, message);
+}
+
+std::string ServiceController::Resolve(const std::string& reference) const {
+  std::string name = reference;
+  if (auto slash = name.rfind('/'); slash != std::string::npos) name = name.substr(slash + 1);
+  if (name.empty()) return "";
+  if (name.find(':') != std::string::npos) return definitions_.Get(name) ? name : "";
+  // A family: its latest ACTIVE revision (revisions are stored as family:N).
+  int best = 0;
+  for (const auto& d : definitions_.ByIndex(kByFamily, name)) {
+    const auto& def = static_cast<const v1::TaskDefinition&>(*d);
+    if (def.status().status() != "INACTIVE") best = std::max(best, def.status().revision());
+  }
+  return best > 0 ? name + ":" + std::to_string(best) : "";
+}
+
+api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std::string& name) {
+  runtime::ObjectRef object = services_.Get(name);
+  if (!object) {
+    expectations_.Forget(name);
+    std::lock_guard lock(mu_);
+    task_writes_.erase(name);
+    return runtime::ReconcileOutcome{};
+  }
+  const auto& service = static_cast<const v1::Service&>(*object);
+  // Plan only from caches that show this controller's own last writes: a launch the task cache
+  // has not seen yet would be launched again.
+  if (auto wait = expectations_.Pending(name, runtime::RevisionOf(service))) {
+    return runtime::ReconcileOutcome{.requeue_after =
+                                         std::min<clock::Clock::Duration>(*wait, kCatchUpRetry)};
+  }
+  uint64_t seed;
+  {
+    std::lock_guard lock(mu_);
+    auto written = task_writes_.find(name);
+    if (written != task_writes_.end() && tasks_.ObservedRevision() < written->second) {
+      return runtime::ReconcileOutcome{.requeue_after = kCatchUpRetry};
+    }
+    seed = rng_();
+  }
+
+  const std::string cluster = schema::ClusterNameOf(service.spec().cluster());
+  ServiceView view;
+  view.service = &service;
+  view.revision = Resolve(service.spec().task_definition());
+  std::vector<runtime::ObjectRef> keep;  // the tasks the view points into
+  for (const auto& t : tasks_.ByIndex(runtime::kByGroup, kGroupPrefix + name)) {
+    const auto& task = static_cast<const v1::Task&>(*t);
+    if (schema::ClusterNameOf(task.spec().cluster()) != cluster || !schema::HoldsResources(task))
+      continue;
+    view.tasks.push_back(&task);
+    keep.push_back(t);
+  }
+  for (const auto& i : instances_.ByIndex(runtime::kByCluster, cluster)) {
+    placement::InstanceSpec spec =
+        schema::InstanceSpecOf(static_cast<const v1::ContainerInstance&>(*i));
+    for (const auto& t : tasks_.ByIndex(runtime::kByInstance, spec.id)) {
+      const auto& task = static_cast<const v1::Task&>(*t);
+      if (schema::HoldsResources(task)) spec.tasks.push_back(schema::TaskSpecOf(task));
+    }
+    view.instances.push_back(std::move(spec));
+  }
+  auto plan = PlanService(view, clock::FormatTime(clock_.Now()), seed);
+  if (!plan.ok()) return plan.status();
+
+  int64_t wrote_tasks = 0;
+  for (const std::string& task_name : plan->stop) {
+    runtime::ObjectRef cached = tasks_.Get(task_name);
+    if (!cached) continue;
+    v1::Task stop = static_cast<const v1::Task&>(*cached);
+    stop.mutable_spec()->set_desired_status("STOPPED");
+    stop.mutable_spec()->set_stopped_reason("Scaling activity initiated by (deployment " +
+                                            plan->deployment + ")");
+    auto applied = client_.Apply(stop);
+    if (!applied.ok()) return applied.status();  // changed meanwhile: the next pass sees it
+    wrote_tasks = std::max(wrote_tasks, runtime::RevisionOf(*applied->object));
+  }
+
+  bool unplaced = false;
+  for (int left = plan->start; left > 0;) {
+    v1::LaunchRequest launch;
+    launch.set_cluster(cluster);
+    launch.set_task_definition(plan->revision);
+    launch.set_count(std::min(left, static_cast<int>(client::kMaxCommitWrites)));
+    launch.set_group(kGroupPrefix + name);
+    launch.set_started_by(plan->deployment);
+    *launch.mutable_placement_constraints() = service.spec().placement_constraints();
+    *launch.mutable_placement_strategy() = service.spec().placement_strategy();
+    if (launch.placement_strategy().empty()) {
+      // ECS's default for services: spread across zones, then across instances.
+      auto* zone = launch.add_placement_strategy();
+      zone->set_type("spread");
+      zone->set_field("attribute:ecs.availability-zone");
+      auto* instance = launch.add_placement_strategy();
+      instance->set_type("spread");
+      instance->set_field("instanceId");
+    }
+    auto launched = client_.Launch(launch);
+    if (!launched.ok()) return launched.status();
+    for (const auto& t : launched->tasks())
+      wrote_tasks = std::max(wrote_tasks, runtime::RevisionOf(t));
+    if (launched->failures_size() > 0) {
+      unplaced = true;
+      const auto& failure = launched->failures(0);
+      Record(service, runtime::EventType::kWarning, "FailedPlacement",
+             "(service " + name +
+                 ") was unable to place a task because no container instance met all of its "
+                 "requirements. Reason: " +
+                 failure.reason() + (failure.detail().empty() ? "" : " " + failure.detail()));
+    }
+    if (launched->tasks_size() == 0) break;
+    left -= launched->tasks_size();
+  }
+  if (wrote_tasks > 0) {
+    std::lock_guard lock(mu_);
+    task_writes_[name] = wrote_tasks;
+  }
+
+  if (!google::protobuf::util::MessageDifferencer::Equals(plan->status, service.status())) {
+    v1::Service next = service;
+    const bool was_ready = [&] {
+      for (const auto& c : service.status().conditions())
+        if (c.type() == "Ready") return c.status() == "True";
+      return false;
+    }();
+    *next.mutable_status() = plan->status;
+    auto written = client_.UpdateStatus(next);
+    if (!written.ok()) return written.status();
+    expectations_.Expect(name, runtime::RevisionOf(**written));
+    if (plan->state == RolloutState::kComplete && !was_ready) {
+      Record(service, runtime::EventType::kNormal, "SteadyState",
+             "(service " + name + ") has reached a steady state.");
+    }
+    if (plan->state == RolloutState::kStuck) {
+      for (const auto& c : plan->status.conditions()) {
+        if (c.type() == "Stalled" && c.status() == "True")
+          Record(service, runtime::EventType::kWarning, c.reason(),
+                 "(service " + name + ") " + c.message());
+      }
+    }
+  }
+  if (unplaced) return runtime::ReconcileOutcome{.requeue_after = kUnplacedRetry};
+  return runtime::ReconcileOutcome{};
+}
+
+}  // namespace gantry::controllers::service

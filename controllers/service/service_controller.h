@@ -1,0 +1,77 @@
+#pragma once
+
+// The replica Service controller: keeps each Service's desiredCount tasks running and rolls
+// them to a new task definition revision within the deployment's bounds.
+//
+//   Service / its tasks (group service:<name>) / the cluster's instances / task definitions
+//     ─▶ enqueue the Service's name
+//   reconcile ─▶ until the informers show this controller's last writes: look again shortly
+//             ─▶ PlanService over the caches (service_plan.h)
+//             ─▶ stop: desiredStatus STOPPED, pinned to the cached resourceVersion
+//             ─▶ start: client::Client::Launch (the one launcher), group service:<name>,
+//                startedBy the deployment, the service's constraints and strategies (ECS's
+//                spread by zone then instance when it has none)
+//             ─▶ the status, when it changed; events: unable to place, steady state
+//
+// Tasks that find no instance are retried when an instance of the cluster changes or a task of
+// the service does, and otherwise after kUnplacedRetry.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+
+#include "api/client/client.h"
+#include "api/clock/clock.h"
+#include "controllers/runtime/controller.h"
+#include "controllers/runtime/event_recorder.h"
+#include "controllers/runtime/expectations.h"
+#include "controllers/runtime/informer_factory.h"
+#include "gantry/v1/objects.pb.h"
+
+namespace gantry::controllers::service {
+
+inline constexpr std::chrono::seconds kUnplacedRetry{10};
+
+class ServiceController {
+ public:
+  static constexpr const char* kName = "service";
+
+  // Registers its handlers on `informers` (before they start). Everything given must outlive
+  // the controller.
+  ServiceController(client::Client& client, clock::Clock& clock,
+                    runtime::InformerFactory& informers, runtime::ControllerOptions options,
+                    uint64_t seed = std::random_device{}());
+
+  runtime::Controller& controller() { return *controller_; }
+
+  // One pass for one Service, by name (what the workers call).
+  api::StatusOr<runtime::ReconcileOutcome> Reconcile(const std::string& name);
+
+  // The revision `reference` (family, family:N, or an ARN) resolves to: family:N of the latest
+  // ACTIVE revision for a family; empty when none.
+  std::string Resolve(const std::string& reference) const;
+
+ private:
+  void EnqueueServicesOf(const std::string& cluster);
+  void Record(const v1::Service& service, runtime::EventType type, const std::string& reason,
+              const std::string& message);
+
+  client::Client& client_;
+  clock::Clock& clock_;
+  runtime::EventRecorder recorder_;
+  runtime::Informer& services_;
+  runtime::Informer& tasks_;
+  runtime::Informer& instances_;
+  runtime::Informer& definitions_;
+  runtime::Expectations expectations_;  // the Service's own status writes
+  std::mutex mu_;
+  std::map<std::string, int64_t> task_writes_;  // by service: the revision of its last task write
+  std::mt19937_64 rng_;                         // guarded by mu_
+  std::unique_ptr<runtime::Controller> controller_;
+};
+
+}  // namespace gantry::controllers::service

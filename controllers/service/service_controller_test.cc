@@ -1,0 +1,232 @@
+#include "controllers/service/service_controller.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "api/clock/fake_clock.h"
+#include "api/schema/kinds.h"
+#include "api/service/local_client.h"
+#include "controllers/runtime/manager.h"
+#include "gantry/v1/objects.pb.h"
+#include "store/memory/memory_store.h"
+#include "tests/testlib/eventually.h"
+
+namespace gantry::controllers::service {
+namespace {
+
+const schema::KindInfo& TaskKind() { return *schema::FindKind("Task"); }
+
+v1::TaskDefinition Definition(const std::string& command) {
+  v1::TaskDefinition td;
+  td.set_api_version("gantry.dev/v1");
+  td.set_kind("TaskDefinition");
+  td.mutable_metadata()->set_name("web");
+  auto* c = td.mutable_spec()->add_containers();
+  c->set_name("app");
+  c->add_command(command);
+  c->set_cpu(128);
+  c->set_memory(128);
+  return td;
+}
+
+v1::Service WebService(int desired) {
+  v1::Service s;
+  s.set_api_version("gantry.dev/v1");
+  s.set_kind("Service");
+  s.mutable_metadata()->set_name("web");
+  s.mutable_spec()->set_cluster("default");
+  s.mutable_spec()->set_task_definition("web");
+  s.mutable_spec()->set_desired_count(desired);
+  return s;
+}
+
+// The controller on a memory store, with a launcher fake that places round-robin on the
+// cluster's instances (placement itself is tested in placement/ and api/service).
+class ServiceControllerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* zone : {"us-east-1a", "us-east-1b", "us-east-1c"}) {
+      v1::ContainerInstance ci;
+      ci.set_api_version("gantry.dev/v1");
+      ci.set_kind("ContainerInstance");
+      ci.mutable_metadata()->set_name(std::string("i-") + zone);
+      ci.mutable_spec()->set_cluster("default");
+      auto* a = ci.mutable_spec()->add_attributes();
+      a->set_name("ecs.availability-zone");
+      a->set_value(zone);
+      ci.mutable_spec()->mutable_registered_resources()->set_cpu(4096);
+      ci.mutable_spec()->mutable_registered_resources()->set_memory(8192);
+      ci.mutable_status()->set_status("ACTIVE");
+      ci.mutable_status()->set_agent_connected(true);
+      ASSERT_TRUE(objects_.Create(ci, {.keep_status = true}).ok());
+      instances_.push_back(ci.metadata().name());
+    }
+    ASSERT_TRUE(objects_.Apply(Definition("/bin/true")).ok());
+  }
+  void Start() {
+    manager_ = std::make_unique<runtime::Manager>(client_, clock_);
+    controller_ = std::make_unique<ServiceController>(client_, clock_, manager_->informers(),
+                                                      runtime::ControllerOptions{}, 7);
+    manager_->Add(controller_->controller());
+    ASSERT_TRUE(manager_->Start(std::chrono::seconds(10)).ok());
+  }
+  void TearDown() override {
+    if (manager_) manager_->Stop();
+  }
+  api::StatusOr<v1::LaunchResponse> FakeLaunch(const v1::LaunchRequest& r) {
+    v1::LaunchResponse out;
+    for (int i = 0; i < r.count(); ++i) {
+      v1::Task t;
+      t.set_api_version("gantry.dev/v1");
+      t.set_kind("Task");
+      const int n = next_++;
+      t.mutable_metadata()->set_name("t" + std::to_string(n));
+      t.mutable_spec()->set_cluster(r.cluster());
+      t.mutable_spec()->set_task_definition(r.task_definition());
+      t.mutable_spec()->set_group(r.group());
+      t.mutable_spec()->set_started_by(r.started_by());
+      t.mutable_spec()->set_container_instance(instances_[n % instances_.size()]);
+      t.mutable_spec()->set_desired_status("RUNNING");
+      t.mutable_status()->set_last_status("PENDING");
+      auto created = objects_.Create(t, {.keep_status = true});
+      if (!created.ok()) return created.status();
+      *out.add_tasks() = static_cast<const v1::Task&>(**created);
+    }
+    return out;
+  }
+  // The service's tasks as stored, that have not been told to stop.
+  std::vector<v1::Task> Live() {
+    std::vector<v1::Task> out;
+    auto listed = objects_.List(TaskKind());
+    if (!listed.ok()) return out;
+    for (const auto& o : listed->items) {
+      const auto& t = static_cast<const v1::Task&>(*o);
+      if (t.spec().group() == "service:web" && t.spec().desired_status() == "RUNNING")
+        out.push_back(t);
+    }
+    return out;
+  }
+  // What an agent does: every live PENDING task RUNNING, every stopped one STOPPED.
+  void RunEverything() {
+    auto listed = objects_.List(TaskKind());
+    ASSERT_TRUE(listed.ok());
+    for (const auto& o : listed->items) {
+      v1::Task t = static_cast<const v1::Task&>(*o);
+      const std::string want = t.spec().desired_status() == "STOPPED" ? "STOPPED" : "RUNNING";
+      if (t.status().last_status() == want) continue;
+      t.mutable_status()->set_last_status(want);
+      ASSERT_TRUE(objects_.UpdateStatus(t).ok());
+    }
+  }
+  v1::Service Stored() {
+    auto got = objects_.Get(*schema::FindKind("Service"), "web");
+    EXPECT_TRUE(got.ok());
+    return got.ok() ? static_cast<const v1::Service&>(**got) : v1::Service();
+  }
+  // Waits (bounded, in real time) for `done`, moving fake time along so the controller's
+  // retries (a write that met a changed task, a look again once the caches catch up) come due.
+  bool Eventually(const std::function<bool()>& done) {
+    return testlib::Eventually(
+        [&] {
+          if (done()) return true;
+          clock_.Advance(std::chrono::milliseconds(100));
+          return false;
+        },
+        std::chrono::seconds(10), std::chrono::milliseconds(2));
+  }
+
+  clock::FakeClock clock_;
+  store::MemoryStore store_;
+  api::ObjectService objects_{store_, clock_};
+  api::LocalClient client_{objects_, [this](const v1::LaunchRequest& r) { return FakeLaunch(r); }};
+  std::vector<std::string> instances_;
+  std::atomic<int> next_{0};
+  std::unique_ptr<runtime::Manager> manager_;
+  std::unique_ptr<ServiceController> controller_;
+};
+
+TEST_F(ServiceControllerTest, ResolvesTheLatestActiveRevisionOrTheOneNamed) {
+  ASSERT_TRUE(objects_.Apply(Definition("/bin/false")).ok());  // web:2
+  Start();
+  ASSERT_TRUE(Eventually([&] { return controller_->Resolve("web") == "web:2"; }));
+  EXPECT_EQ(controller_->Resolve("web:1"), "web:1");
+  EXPECT_EQ(controller_->Resolve("arn:aws:ecs:us-east-1:000000000000:task-definition/web:1"),
+            "web:1");
+  EXPECT_EQ(controller_->Resolve("web:9"), "");
+  EXPECT_EQ(controller_->Resolve("nothing"), "");
+}
+
+TEST_F(ServiceControllerTest, KeepsDesiredCountScalesAndRollsANewRevision) {
+  ASSERT_TRUE(objects_.Apply(WebService(3)).ok());
+  Start();
+  // Converges: three tasks of one deployment, and no more however often it looks.
+  ASSERT_TRUE(Eventually([&] { return Live().size() == 3; }));
+  const std::string deployment = Live().front().spec().started_by();
+  EXPECT_EQ(deployment.rfind("ecs-svc/", 0), 0u);
+  for (const auto& t : Live()) {
+    EXPECT_EQ(t.spec().started_by(), deployment);
+    EXPECT_EQ(t.spec().task_definition(), "web:1");
+  }
+  RunEverything();
+  ASSERT_TRUE(Eventually([&] {
+    const v1::Service s = Stored();
+    return s.status().running_count() == 3 && s.status().deployments_size() == 1 &&
+           s.status().deployments(0).rollout_state() == "COMPLETED";
+  }));
+  EXPECT_EQ(Live().size(), 3u);
+  EXPECT_EQ(next_.load(), 3) << "launched again before its caches showed the first launch";
+
+  // A task dies: it is replaced.
+  {
+    v1::Task dead = Live().front();
+    dead.mutable_status()->set_last_status("STOPPED");
+    ASSERT_TRUE(objects_.UpdateStatus(dead).ok());
+  }
+  ASSERT_TRUE(Eventually([&] {
+    int live = 0;
+    for (const auto& t : Live()) live += t.status().last_status() != "STOPPED";
+    return live == 3;
+  }));
+  RunEverything();
+
+  // Scaled in to one: two are told to stop.
+  ASSERT_TRUE(objects_.Apply(WebService(1)).ok());
+  ASSERT_TRUE(Eventually([&] {
+    int live = 0;
+    for (const auto& t : Live()) live += t.status().last_status() != "STOPPED";
+    return live == 1;
+  }));
+  RunEverything();
+
+  // A new revision of the family: a new deployment rolls it, and the old task goes.
+  ASSERT_TRUE(objects_.Apply(Definition("/bin/sleep")).ok());  // web:2
+  ASSERT_TRUE(Eventually([&] {
+    for (const auto& t : Live())
+      if (t.spec().task_definition() == "web:2") return true;
+    return false;
+  }));
+  RunEverything();
+  ASSERT_TRUE(Eventually([&] {
+    auto live = Live();
+    bool all_new = true;
+    for (const auto& t : live) all_new &= t.spec().task_definition() == "web:2";
+    return live.size() == 1 && all_new;
+  }));
+  RunEverything();
+  ASSERT_TRUE(Eventually([&] {
+    const v1::Service s = Stored();
+    return s.status().deployments_size() == 1 &&
+           s.status().deployments(0).task_definition() == "web:2" &&
+           s.status().deployments(0).rollout_state() == "COMPLETED";
+  }));
+  EXPECT_NE(Stored().status().deployments(0).id(), deployment);
+}
+
+}  // namespace
+}  // namespace gantry::controllers::service
