@@ -235,12 +235,14 @@ TEST(SystemClockTest, OneThreadServesEveryTimerInDueOrder) {
 TEST(SystemClockTest, StopPreventsFiring) {
   SystemClock clock;
   std::atomic<bool> stopped_ran = false;
-  TimerHandle stopped = clock.AfterFunc(milliseconds(5), [&] { stopped_ran = true; });
+  // Due far enough ahead that a busy machine (ctest -j2 beside a build) cannot fire it before
+  // Stop runs: at 5 ms it sometimes did.
+  TimerHandle stopped = clock.AfterFunc(milliseconds(200), [&] { stopped_ran = true; });
   EXPECT_TRUE(stopped.Stop());
   // Timers fire in due order on one thread, so once a later sentinel has fired the stopped timer
   // would have fired too.
   Latch sentinel;
-  clock.AfterFunc(milliseconds(15), [&] { sentinel.Open(); });
+  clock.AfterFunc(milliseconds(250), [&] { sentinel.Open(); });
   ASSERT_TRUE(sentinel.WaitOpen(kDeadline));
   EXPECT_FALSE(stopped_ran.load());
   EXPECT_FALSE(stopped.Stop());

@@ -381,16 +381,23 @@ StatusOr<ObjectPtr> ObjectService::Delete(const schema::KindInfo& kind, std::str
     }
     return std::move(revisions->back().second);
   }
-  auto kv = store_.Get(ObjectKey(kind, name));
-  if (!kv.ok()) return FromStore(kv.error(), kind, name);
-  if (expected != 0 && expected != kv->mod_revision)
-    return Stale(kind, name, resource_version, kv->mod_revision);
-  auto object = Load(kind, *kv);
-  if (!object.ok()) return object.status();
-  if (options.dry_run) return object;
-  auto r = store_.Delete(ObjectKey(kind, name), kv->mod_revision);
-  if (!r.ok()) return FromStore(r.error(), kind, name);
-  return object;
+  for (int attempt = 0; attempt < kApplyAttempts; ++attempt) {
+    auto kv = store_.Get(ObjectKey(kind, name));
+    if (!kv.ok()) return FromStore(kv.error(), kind, name);
+    if (expected != 0 && expected != kv->mod_revision)
+      return Stale(kind, name, resource_version, kv->mod_revision);
+    auto object = Load(kind, *kv);
+    if (!object.ok()) return object.status();
+    if (options.dry_run) return object;
+    auto r = store_.Delete(ObjectKey(kind, name), kv->mod_revision);
+    // Written between the read and the delete (a controller's status): a delete the caller did
+    // not pin goes ahead on the new version, as kubectl's does.
+    if (!r.ok() && r.error().code == store::Code::kAborted && expected == 0) continue;
+    if (!r.ok()) return FromStore(r.error(), kind, name);
+    return object;
+  }
+  return Status(Code::kAborted, kind.singular + " \"" + std::string(name) +
+                                    "\" kept changing while being deleted; retry");
 }
 
 StatusOr<ObjectPtr> ObjectService::Mutate(const schema::KindInfo& kind, std::string_view name,

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <thread>
+#include <utility>
 
 #include "api/codec/object_codec.h"
 #include "gantry/v1/objects.pb.h"
@@ -234,6 +236,43 @@ TEST_F(ObjectServiceTest, CreateGetListDelete) {
   ASSERT_TRUE(deleted.ok());
   EXPECT_EQ(service_.Get(Kind("Service"), "web").status().code(), Code::kNotFound);
   EXPECT_EQ(service_.Delete(Kind("Service"), "web").status().code(), Code::kNotFound);
+}
+
+// A memory store where another writer wins the race against the next delete.
+class RacingDeleteStore : public store::MemoryStore {
+ public:
+  std::function<void()> before_next_delete;
+  store::Result<int64_t> Delete(std::string_view key, int64_t expected_revision) override {
+    if (auto race = std::exchange(before_next_delete, nullptr)) race();
+    return MemoryStore::Delete(key, expected_revision);
+  }
+};
+
+// A controller writes the object's status between a DELETE's read and its delete: a delete the
+// caller did not pin still goes; one pinned to the old version is stale.
+TEST(ObjectServiceDeleteTest, AnUnpinnedDeleteSurvivesAWriteBetweenItsReadAndItsDelete) {
+  RacingDeleteStore store;
+  FakeClock clock;
+  ObjectService service(store, clock);
+  auto created = service.Create(*Decode(ServiceYaml(1)));
+  ASSERT_TRUE(created.ok());
+  auto write_status = [&] {
+    auto next = Decode(ServiceYaml(1));
+    static_cast<v1::Service&>(*next).mutable_status()->set_running_count(1);
+    ASSERT_TRUE(service.UpdateStatus(*next).ok());
+  };
+  store.before_next_delete = write_status;
+  auto deleted = service.Delete(*schema::FindKind("Service"), "web");
+  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
+  EXPECT_EQ(static_cast<const v1::Service&>(**deleted).status().running_count(), 1);
+  EXPECT_EQ(service.Get(*schema::FindKind("Service"), "web").status().code(), Code::kNotFound);
+
+  ASSERT_TRUE(service.Create(*Decode(ServiceYaml(1))).ok());
+  const std::string pinned = std::to_string(store.CurrentRevision());
+  store.before_next_delete = write_status;
+  EXPECT_EQ(service.Delete(*schema::FindKind("Service"), "web", pinned).status().code(),
+            Code::kAborted);
+  EXPECT_TRUE(service.Get(*schema::FindKind("Service"), "web").ok());
 }
 
 TEST_F(ObjectServiceTest, ListInPagesWithASelector) {

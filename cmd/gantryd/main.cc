@@ -53,6 +53,7 @@
 #include "controllers/gc/garbage_collector.h"
 #include "controllers/instance/instance_controller.h"
 #include "controllers/runtime/manager.h"
+#include "controllers/service/service_controller.h"
 #include "store/compactor.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -324,6 +325,11 @@ int main(int argc, char** argv) {
        std::chrono::duration_cast<std::chrono::milliseconds>(flags.instance_lost_after)},
       options_for(gantry::controllers::instance::InstanceController::kName));
   controllers.Add(instance_controller.controller());
+  // Replica Services: desiredCount tasks kept, new revisions rolled within the bounds.
+  gantry::controllers::service::ServiceController service_controller(
+      controller_client, clock, controllers.informers(),
+      options_for(gantry::controllers::service::ServiceController::kName));
+  controllers.Add(service_controller.controller());
   // Every task and instance change as an ECS event; each kind's cursor in the store.
   gantry::EcsChangeRenderer ecs_renderer(ecs_names, clock);
   gantry::StoreEventCursors event_cursors(**store);

@@ -259,12 +259,19 @@ TEST_F(GantrydTest, BadInputNeverTakesTheServerDown) {
       "PUT", base,
       R"({"apiVersion":"gantry.dev/v1","kind":"Service","metadata":{"name":"web","resourceVersion":"999"},"spec":{"taskDefinition":"t"}})");
   EXPECT_EQ(stale->status, 409);
+  // The resourceVersion once the service controller has written the status for this
+  // generation (its task definition does not exist: Stalled), which it then leaves alone.
   std::string current_rv;
-  {
-    auto got = http.Request("GET", base);
-    size_t at = got->body.find("\"resourceVersion\":\"") + 19;
-    current_rv = got->body.substr(at, got->body.find('"', at) - at);
-  }
+  ASSERT_TRUE(testlib::Eventually(
+      [&] {
+        auto got = http.Request("GET", base);
+        if (!got.ok() || got->body.find("\"observedGeneration\":1") == std::string::npos)
+          return false;
+        size_t at = got->body.find("\"resourceVersion\":\"") + 19;
+        current_rv = got->body.substr(at, got->body.find('"', at) - at);
+        return true;
+      },
+      std::chrono::seconds(10)));
   std::atomic<int> wins{0}, conflicts{0};
   std::vector<std::thread> writers;
   for (int i = 0; i < 8; ++i) {
