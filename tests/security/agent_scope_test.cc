@@ -34,8 +34,8 @@
 #include <vector>
 
 #include "gantry/v1/services.grpc.pb.h"
-#include "tests/testlib/eventually.h"
 #include "tests/testlib/gantry_processes.h"
+#include "tests/testlib/settled.h"
 
 namespace gantry {
 namespace {
@@ -113,21 +113,6 @@ class AgentScopeTest : public ::testing::Test {
     if (r.status == 404) return nullptr;
     EXPECT_EQ(r.status, 200) << r.body;
     return json::parse(r.body, nullptr, false);
-  }
-
-  // The Service as its controller left it: the status written for its generation. A snapshot
-  // taken before that would change under the test.
-  json Settled(const std::string& name) {
-    json s;
-    EXPECT_TRUE(testlib::Eventually(
-        [&] {
-          s = Get("services", name);
-          return s.is_object() && s.contains("status") &&
-                 s["status"].value("observedGeneration", json()) == s["metadata"]["generation"];
-        },
-        std::chrono::seconds(10)))
-        << "service " << name << " never showed a status for its generation: " << s.dump();
-    return s;
   }
 
   // The names a REST list shows to `token`.
@@ -380,7 +365,7 @@ TEST_F(AgentScopeTest, AgentCannotWriteEventsOrAnyOtherObject) {
       Rest(kAdmin, "PUT", std::string(kPrefix) + "services/web", ServiceJson("web", 0)).status,
       201);
   const json event_before = Get("events", "ev-1");
-  const json service_before = Settled("web");
+  const json service_before = testlib::Settled([&] { return Get("services", "web"); });
   const json instance_before = Get("containerinstances", "ia");
   ASSERT_TRUE(event_before.is_object() && service_before.is_object() &&
               instance_before.is_object());

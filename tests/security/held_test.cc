@@ -25,8 +25,8 @@
 
 #include "api/ecs/sigv4.h"
 #include "gantry/v1/services.grpc.pb.h"
-#include "tests/testlib/eventually.h"
 #include "tests/testlib/gantry_processes.h"
+#include "tests/testlib/settled.h"
 
 namespace gantry {
 namespace {
@@ -106,21 +106,6 @@ class HeldTest : public ::testing::Test {
     if (r.status == 404) return nullptr;
     EXPECT_EQ(r.status, 200) << r.body;
     return json::parse(r.body, nullptr, false);
-  }
-
-  // The Service as its controller left it: the status written for its generation. A snapshot
-  // taken before that would change under the test.
-  json Settled(const std::string& name) {
-    json s;
-    EXPECT_TRUE(testlib::Eventually(
-        [&] {
-          s = Get("services", name);
-          return s.is_object() && s.contains("status") &&
-                 s["status"].value("observedGeneration", json()) == s["metadata"]["generation"];
-        },
-        std::chrono::seconds(10)))
-        << "service " << name << " never showed a status for its generation: " << s.dump();
-    return s;
   }
 
   client::HttpResult Ecs(const std::string& token, const std::string& operation, const json& body) {
@@ -214,7 +199,7 @@ TEST_F(ViewerTest, RestWritesAre403AndChangeNothing) {
   ASSERT_EQ(
       Rest(kEditor, "PUT", std::string(kPrefix) + "services/kept", ServiceJson("kept", 2)).status,
       201);
-  json before = Settled("kept");
+  json before = testlib::Settled([&] { return Get("services", "kept"); });
   ASSERT_FALSE(before.is_null());
 
   struct Write {
