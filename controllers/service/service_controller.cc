@@ -3,6 +3,7 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include <algorithm>
+#include <set>
 
 #include "api/clock/format_time.h"
 #include "api/schema/kinds.h"
@@ -56,13 +57,23 @@ ServiceController::ServiceController(client::Client& client, clock::Clock& clock
        by_task});
   // An instance that comes, goes or changes may make room (or take it): its cluster's services
   // look again.
+  // Not on every recount of an instance's resources (each launch writes one): a service whose
+  // tasks found no room looks again after kUnplacedRetry.
   auto by_instance = [this](const runtime::ObjectRef& o) {
     EnqueueServicesOf(static_cast<const v1::ContainerInstance&>(*o).spec().cluster());
   };
-  instances_.AddEventHandlers({by_instance,
-                               [by_instance](const runtime::ObjectRef&,
-                                             const runtime::ObjectRef& now) { by_instance(now); },
-                               by_instance});
+  instances_.AddEventHandlers(
+      {by_instance,
+       [by_instance](const runtime::ObjectRef& before, const runtime::ObjectRef& now) {
+         const auto& was = static_cast<const v1::ContainerInstance&>(*before);
+         const auto& is = static_cast<const v1::ContainerInstance&>(*now);
+         if (was.status().status() != is.status().status() ||
+             was.status().agent_connected() != is.status().agent_connected() ||
+             !google::protobuf::util::MessageDifferencer::Equals(was.spec(), is.spec())) {
+           by_instance(now);
+         }
+       },
+       by_instance});
   definitions_.AddIndex(kByFamily, [](const google::protobuf::Message& o) {
     return std::vector<std::string>{static_cast<const v1::TaskDefinition&>(o).status().family()};
   });
@@ -143,7 +154,13 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
     view.tasks.push_back(&task);
     keep.push_back(t);
   }
-  for (const auto& i : instances_.ByIndex(runtime::kByCluster, cluster)) {
+  // The instances that host its tasks: what a scale-in weighs (their zones, what they have left).
+  // Not the whole cluster: a pass costs the service's size, not the fleet's.
+  std::set<std::string> hosts;
+  for (const v1::Task* t : view.tasks) hosts.insert(t->spec().container_instance());
+  for (const std::string& host : hosts) {
+    runtime::ObjectRef i = instances_.Get(host);
+    if (!i) continue;
     placement::InstanceSpec spec =
         schema::InstanceSpecOf(static_cast<const v1::ContainerInstance&>(*i));
     for (const auto& t : tasks_.ByIndex(runtime::kByInstance, spec.id)) {

@@ -13,8 +13,9 @@
 //                spread by zone then instance when it has none)
 //             ─▶ the status, when it changed; events: unable to place, steady state
 //
-// Tasks that find no instance are retried when an instance of the cluster changes or a task of
-// the service does, and otherwise after kUnplacedRetry.
+// Tasks that find no instance are retried when an instance of the cluster comes, goes or changes
+// its status, connection or spec, when a task of the service changes, and otherwise after
+// kUnplacedRetry (resources freed by other tasks).
 
 #include <chrono>
 #include <cstdint>

@@ -29,8 +29,9 @@ struct ServiceView {
   const v1::Service* service = nullptr;
   // What spec.taskDefinition resolves to now ("web:3"); empty when it resolves to nothing.
   std::string revision;
-  std::vector<const v1::Task*> tasks;              // the service's tasks that are not STOPPED
-  std::vector<placement::InstanceSpec> instances;  // the cluster's, with their tasks
+  std::vector<const v1::Task*> tasks;  // the service's tasks that are not STOPPED
+  // The instances hosting its tasks (what a scale-in weighs), each with all its tasks.
+  std::vector<placement::InstanceSpec> instances;
 };
 
 struct ServicePlan {
