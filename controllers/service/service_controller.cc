@@ -53,7 +53,19 @@ ServiceController::ServiceController(client::Client& client, clock::Clock& clock
   };
   tasks_.AddEventHandlers(
       {by_task,
-       [by_task](const runtime::ObjectRef&, const runtime::ObjectRef& now) { by_task(now); },
+       [this, by_task](const runtime::ObjectRef& before, const runtime::ObjectRef& now) {
+         const auto& was = static_cast<const v1::Task&>(*before);
+         const auto& is = static_cast<const v1::Task&>(*now);
+         const std::string service = ServiceOfTask(is);
+         // On its own: not asked to stop, and not lost with its instance (a replacement for
+         // that is no retry of a failing task).
+         if (!service.empty() && is.status().last_status() == "STOPPED" &&
+             was.status().last_status() != "STOPPED" && is.spec().desired_status() != "STOPPED" &&
+             is.status().stopped_reason() != schema::kReasonInstanceLost) {
+           TaskFailed(service);
+         }
+         by_task(now);
+       },
        by_task});
   // An instance that comes, goes or changes may make room (or take it): its cluster's services
   // look again.
@@ -96,6 +108,36 @@ ServiceController::ServiceController(client::Client& client, clock::Clock& clock
 void ServiceController::EnqueueServicesOf(const std::string& cluster) {
   for (const auto& s : services_.ByIndex(runtime::kByCluster, schema::ClusterNameOf(cluster)))
     controller_->queue().Add(schema::MetaOf(*s).name());
+}
+
+namespace {
+
+clock::Clock::Duration BackoffFor(int failures) {
+  clock::Clock::Duration backoff = kFailedTaskBackoff;
+  for (int i = 1; i < failures && backoff < kMaxFailedTaskBackoff; ++i) backoff *= 2;
+  return std::min<clock::Clock::Duration>(backoff, kMaxFailedTaskBackoff);
+}
+
+}  // namespace
+
+void ServiceController::TaskFailed(const std::string& service) {
+  std::lock_guard lock(mu_);
+  Failures& f = failures_[service];
+  const auto now = clock_.Now();
+  // Tasks that fail together (a bad revision, all at once) count once: the wait doubles only for
+  // a failure after the previous wait ended.
+  if (f.count > 0 && now < f.last + BackoffFor(f.count)) return;
+  f.count += 1;
+  f.last = now;
+}
+
+clock::Clock::Duration ServiceController::LaunchHold(const std::string& service) {
+  std::lock_guard lock(mu_);
+  auto f = failures_.find(service);
+  if (f == failures_.end() || f->second.count == 0) return clock::Clock::Duration::zero();
+  const auto due = f->second.last + BackoffFor(f->second.count);
+  const auto now = clock_.Now();
+  return due > now ? due - now : clock::Clock::Duration::zero();
 }
 
 void ServiceController::Record(const v1::Service& service, runtime::EventType type,
@@ -185,8 +227,14 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
     wrote_tasks = std::max(wrote_tasks, runtime::RevisionOf(*applied->object));
   }
 
+  if (plan->state == RolloutState::kComplete) {
+    std::lock_guard lock(mu_);
+    failures_.erase(name);  // steady: the next failure starts the backoff again
+  }
+  const clock::Clock::Duration hold =
+      plan->start > 0 ? LaunchHold(name) : clock::Clock::Duration::zero();
   bool unplaced = false;
-  for (int left = plan->start; left > 0;) {
+  for (int left = hold > clock::Clock::Duration::zero() ? 0 : plan->start; left > 0;) {
     v1::LaunchRequest launch;
     launch.set_cluster(cluster);
     launch.set_task_definition(plan->revision);
@@ -248,6 +296,8 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
       }
     }
   }
+  if (hold > clock::Clock::Duration::zero())
+    return runtime::ReconcileOutcome{.requeue_after = hold};
   if (unplaced) return runtime::ReconcileOutcome{.requeue_after = kUnplacedRetry};
   return runtime::ReconcileOutcome{};
 }

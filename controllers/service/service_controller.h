@@ -36,6 +36,12 @@
 namespace gantry::controllers::service {
 
 inline constexpr std::chrono::seconds kUnplacedRetry{10};
+// Task launch throttling: after a task of the service stops on its own (not asked to, not lost
+// with its instance), its replacement waits 1 s, doubling with each later failure up to 15
+// minutes (Kubernetes' failed-pod backoff), until the service is steady again. Failures within
+// one wait count once. A task that crashes at once does not make a launch loop.
+inline constexpr std::chrono::seconds kFailedTaskBackoff{1};
+inline constexpr std::chrono::minutes kMaxFailedTaskBackoff{15};
 
 class ServiceController {
  public:
@@ -58,6 +64,10 @@ class ServiceController {
 
  private:
   void EnqueueServicesOf(const std::string& cluster);
+  // A task of `service` stopped without being asked to.
+  void TaskFailed(const std::string& service);
+  // How long its next launch must wait for the failures so far (zero: none to wait).
+  clock::Clock::Duration LaunchHold(const std::string& service);
   void Record(const v1::Service& service, runtime::EventType type, const std::string& reason,
               const std::string& message);
 
@@ -71,7 +81,12 @@ class ServiceController {
   runtime::Expectations expectations_;  // the Service's own status writes
   std::mutex mu_;
   std::map<std::string, int64_t> task_writes_;  // by service: the revision of its last task write
-  std::mt19937_64 rng_;                         // guarded by mu_
+  struct Failures {
+    int count = 0;
+    clock::Clock::TimePoint last;
+  };
+  std::map<std::string, Failures> failures_;  // by service, since it was last steady
+  std::mt19937_64 rng_;                       // guarded by mu_
   std::unique_ptr<runtime::Controller> controller_;
 };
 

@@ -228,5 +228,43 @@ TEST_F(ServiceControllerTest, KeepsDesiredCountScalesAndRollsANewRevision) {
   EXPECT_NE(Stored().status().deployments(0).id(), deployment);
 }
 
+// Tasks that keep dying are replaced after a doubling wait, not at once: 1 s after the first,
+// 2 s after the second.
+TEST_F(ServiceControllerTest, TasksThatKeepFailingAreReplacedWithBackoff) {
+  ASSERT_TRUE(objects_.Apply(WebService(1)).ok());
+  Start();
+  ASSERT_TRUE(Eventually([&] { return Live().size() == 1; }));
+  RunEverything();
+  ASSERT_TRUE(Eventually([&] {
+    return Stored().status().deployments_size() == 1 &&
+           Stored().status().deployments(0).rollout_state() == "COMPLETED";
+  }));
+  auto die = [&] {
+    for (v1::Task t : Live()) {
+      if (t.status().last_status() == "STOPPED") continue;
+      t.mutable_status()->set_last_status("STOPPED");
+      ASSERT_TRUE(objects_.UpdateStatus(t).ok());
+    }
+  };
+  auto running = [&] {
+    int n = 0;
+    for (const auto& t : Live()) n += t.status().last_status() != "STOPPED";
+    return n;
+  };
+  auto waits_at_least = [&](std::chrono::milliseconds hold) {
+    // Fake time short of the hold: no replacement, however long the workers get.
+    clock_.Advance(hold - std::chrono::milliseconds(100));
+    EXPECT_FALSE(
+        testlib::Eventually([&] { return running() == 1; }, std::chrono::milliseconds(300)))
+        << "replaced before " << hold.count() << " ms";
+    // Past it: replaced.
+    EXPECT_TRUE(Eventually([&] { return running() == 1; }));
+  };
+  die();
+  waits_at_least(std::chrono::milliseconds(1000));
+  die();
+  waits_at_least(std::chrono::milliseconds(2000));
+}
+
 }  // namespace
 }  // namespace gantry::controllers::service
