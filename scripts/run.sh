@@ -49,8 +49,10 @@ echo "== placement, offline: gantryctl simulate -f examples/simulate/cluster.yam
 echo
 cat <<MSG
 gantryd is serving REST and the ECS endpoint on http://$LISTEN, gRPC on $GRPC_LISTEN (data in
-./gantry-data), with three agents in cluster "default". Try:
-  $BIN/gantryctl run-task --task-definition web --count 3 \\
+./gantry-data), with three agents in cluster "default"; service web keeps two tasks running on
+two of them (host port 8080 each). Try:
+  $BIN/gantryctl get svc web -o yaml
+  $BIN/gantryctl run-task --task-definition web --count 1 \\
       --placement-strategy type="spread",field="attribute:ecs.availability-zone"
   aws ecs list-container-instances --endpoint-url http://$LISTEN --region us-east-1 \\
       --filter "attribute:ecs.instance-type matches t2.*"
