@@ -19,6 +19,13 @@ constexpr const char* kGroupPrefix = "service:";
 constexpr std::chrono::milliseconds kCatchUpRetry{20};
 constexpr const char* kByFamily = "family";  // TaskDefinition: status.family
 
+// Stopped on its own: not asked to, and not lost with its instance (a replacement for that is
+// no retry of a failing task).
+bool FailedOnItsOwn(const v1::Task& t) {
+  return t.status().last_status() == "STOPPED" && t.spec().desired_status() != "STOPPED" &&
+         t.status().stopped_reason() != schema::kReasonInstanceLost;
+}
+
 std::string ServiceOfTask(const google::protobuf::Message& o) {
   const std::string& group = static_cast<const v1::Task&>(o).spec().group();
   return group.rfind(kGroupPrefix, 0) == 0 ? group.substr(std::string(kGroupPrefix).size()) : "";
@@ -47,7 +54,7 @@ ServiceController::ServiceController(client::Client& client, clock::Clock& clock
   services_.AddEventHandlers(
       {by_name,
        [by_name](const runtime::ObjectRef&, const runtime::ObjectRef& now) { by_name(now); },
-       nullptr});
+       by_name});
   auto by_task = [&queue](const runtime::ObjectRef& o) {
     if (std::string service = ServiceOfTask(*o); !service.empty()) queue.Add(service);
   };
@@ -57,13 +64,8 @@ ServiceController::ServiceController(client::Client& client, clock::Clock& clock
          const auto& was = static_cast<const v1::Task&>(*before);
          const auto& is = static_cast<const v1::Task&>(*now);
          const std::string service = ServiceOfTask(is);
-         // On its own: not asked to stop, and not lost with its instance (a replacement for
-         // that is no retry of a failing task).
-         if (!service.empty() && is.status().last_status() == "STOPPED" &&
-             was.status().last_status() != "STOPPED" && is.spec().desired_status() != "STOPPED" &&
-             is.status().stopped_reason() != schema::kReasonInstanceLost) {
-           TaskFailed(service);
-         }
+         if (!service.empty() && FailedOnItsOwn(is) && !FailedOnItsOwn(was))
+           TaskFailed(service, is.metadata().name());
          by_task(now);
        },
        by_task});
@@ -120,15 +122,18 @@ clock::Clock::Duration BackoffFor(int failures) {
 
 }  // namespace
 
-void ServiceController::TaskFailed(const std::string& service) {
+void ServiceController::TaskFailed(const std::string& service, const std::string& task) {
   std::lock_guard lock(mu_);
   Failures& f = failures_[service];
+  if (!f.seen.insert(task).second) return;
   const auto now = clock_.Now();
   // Tasks that fail together (a bad revision, all at once) count once: the wait doubles only for
-  // a failure after the previous wait ended.
-  if (f.count > 0 && now < f.last + BackoffFor(f.count)) return;
+  // a failure of a task launched after the last one counted.
+  if (f.count > 0 && !f.launched) return;
   f.count += 1;
+  f.counted += 1;
   f.last = now;
+  f.launched = false;
 }
 
 clock::Clock::Duration ServiceController::LaunchHold(const std::string& service) {
@@ -162,9 +167,22 @@ std::string ServiceController::Resolve(const std::string& reference) const {
 api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std::string& name) {
   runtime::ObjectRef object = services_.Get(name);
   if (!object) {
+    // Deleted: its tasks go with it (ECS's delete-service --force), stopped, not deleted, so
+    // they show as STOPPED for their retention.
     expectations_.Forget(name);
-    std::lock_guard lock(mu_);
-    task_writes_.erase(name);
+    {
+      std::lock_guard lock(mu_);
+      task_writes_.erase(name);
+      failures_.erase(name);
+    }
+    for (const auto& t : tasks_.ByIndex(runtime::kByGroup, kGroupPrefix + name)) {
+      v1::Task stop = static_cast<const v1::Task&>(*t);
+      if (!schema::HoldsResources(stop) || stop.spec().desired_status() == "STOPPED") continue;
+      stop.mutable_spec()->set_desired_status("STOPPED");
+      stop.mutable_spec()->set_stopped_reason("Service " + name + " was deleted");
+      auto applied = client_.Apply(stop);
+      if (!applied.ok() && applied.status().code() != api::Code::kNotFound) return applied.status();
+    }
     return runtime::ReconcileOutcome{};
   }
   const auto& service = static_cast<const v1::Service&>(*object);
@@ -175,8 +193,10 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
                                          std::min<clock::Clock::Duration>(*wait, kCatchUpRetry)};
   }
   uint64_t seed;
+  uint64_t failures_before = 0;  // counted when this pass began
   {
     std::lock_guard lock(mu_);
+    if (auto f = failures_.find(name); f != failures_.end()) failures_before = f->second.counted;
     auto written = task_writes_.find(name);
     if (written != task_writes_.end() && tasks_.ObservedRevision() < written->second) {
       return runtime::ReconcileOutcome{.requeue_after = kCatchUpRetry};
@@ -189,12 +209,21 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
   view.service = &service;
   view.revision = Resolve(service.spec().task_definition());
   std::vector<runtime::ObjectRef> keep;  // the tasks the view points into
+  std::set<std::string> in_cache;
   for (const auto& t : tasks_.ByIndex(runtime::kByGroup, kGroupPrefix + name)) {
     const auto& task = static_cast<const v1::Task&>(*t);
+    in_cache.insert(task.metadata().name());
+    if (FailedOnItsOwn(task)) TaskFailed(name, task.metadata().name());
     if (schema::ClusterNameOf(task.spec().cluster()) != cluster || !schema::HoldsResources(task))
       continue;
     view.tasks.push_back(&task);
     keep.push_back(t);
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (auto f = failures_.find(name); f != failures_.end()) {
+      std::erase_if(f->second.seen, [&](const std::string& t) { return in_cache.count(t) == 0; });
+    }
   }
   // The instances that host its tasks: what a scale-in weighs (their zones, what they have left).
   // Not the whole cluster: a pass costs the service's size, not the fleet's.
@@ -228,8 +257,11 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
   }
 
   if (plan->state == RolloutState::kComplete) {
+    // Steady: the next failure starts the backoff again, unless one came while this pass
+    // looked at a cache from before it.
     std::lock_guard lock(mu_);
-    failures_.erase(name);  // steady: the next failure starts the backoff again
+    if (auto f = failures_.find(name); f != failures_.end() && f->second.counted == failures_before)
+      f->second.count = 0;
   }
   const clock::Clock::Duration hold =
       plan->start > 0 ? LaunchHold(name) : clock::Clock::Duration::zero();
@@ -254,6 +286,10 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
     }
     auto launched = client_.Launch(launch);
     if (!launched.ok()) return launched.status();
+    if (launched->tasks_size() > 0) {
+      std::lock_guard lock(mu_);
+      if (auto f = failures_.find(name); f != failures_.end()) f->second.launched = true;
+    }
     for (const auto& t : launched->tasks())
       wrote_tasks = std::max(wrote_tasks, runtime::RevisionOf(t));
     if (launched->failures_size() > 0) {

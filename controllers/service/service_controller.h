@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <set>
 #include <string>
 
 #include "api/client/client.h"
@@ -38,8 +39,8 @@ namespace gantry::controllers::service {
 inline constexpr std::chrono::seconds kUnplacedRetry{10};
 // Task launch throttling: after a task of the service stops on its own (not asked to, not lost
 // with its instance), its replacement waits 1 s, doubling with each later failure up to 15
-// minutes (Kubernetes' failed-pod backoff), until the service is steady again. Failures within
-// one wait count once. A task that crashes at once does not make a launch loop.
+// minutes (Kubernetes' failed-pod backoff), until the service is steady again. Failures between
+// two launches count once. A task that crashes at once does not make a launch loop.
 inline constexpr std::chrono::seconds kFailedTaskBackoff{1};
 inline constexpr std::chrono::minutes kMaxFailedTaskBackoff{15};
 
@@ -64,8 +65,9 @@ class ServiceController {
 
  private:
   void EnqueueServicesOf(const std::string& cluster);
-  // A task of `service` stopped without being asked to.
-  void TaskFailed(const std::string& service);
+  // `task` of `service` stopped without being asked to (counted once, whoever sees it first:
+  // the informer's handler or a reconcile that got to the cache before it).
+  void TaskFailed(const std::string& service, const std::string& task);
   // How long its next launch must wait for the failures so far (zero: none to wait).
   clock::Clock::Duration LaunchHold(const std::string& service);
   void Record(const v1::Service& service, runtime::EventType type, const std::string& reason,
@@ -82,8 +84,11 @@ class ServiceController {
   std::mutex mu_;
   std::map<std::string, int64_t> task_writes_;  // by service: the revision of its last task write
   struct Failures {
-    int count = 0;
+    int count = 0;  // since the service was last steady
     clock::Clock::TimePoint last;
+    std::set<std::string> seen;  // the failed tasks counted, while the cache still has them
+    bool launched = true;        // a launch since the last failure counted
+    uint64_t counted = 0;        // failures counted ever: a pass that saw none may reset
   };
   std::map<std::string, Failures> failures_;  // by service, since it was last steady
   std::mt19937_64 rng_;                       // guarded by mu_

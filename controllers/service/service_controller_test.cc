@@ -228,6 +228,22 @@ TEST_F(ServiceControllerTest, KeepsDesiredCountScalesAndRollsANewRevision) {
   EXPECT_NE(Stored().status().deployments(0).id(), deployment);
 }
 
+// A deleted service's tasks are stopped (ECS's delete-service --force); they stay as STOPPED.
+TEST_F(ServiceControllerTest, ADeletedServiceStopsItsTasks) {
+  ASSERT_TRUE(objects_.Apply(WebService(3)).ok());
+  Start();
+  ASSERT_TRUE(Eventually([&] { return Live().size() == 3; }));
+  RunEverything();
+  ASSERT_TRUE(objects_.Delete(*schema::FindKind("Service"), "web").ok());
+  ASSERT_TRUE(Eventually([&] { return Live().empty(); }));
+  auto listed = objects_.List(TaskKind());
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->items.size(), 3u);
+  for (const auto& o : listed->items) {
+    EXPECT_EQ(static_cast<const v1::Task&>(*o).spec().stopped_reason(), "Service web was deleted");
+  }
+}
+
 // Tasks that keep dying are replaced after a doubling wait, not at once: 1 s after the first,
 // 2 s after the second.
 TEST_F(ServiceControllerTest, TasksThatKeepFailingAreReplacedWithBackoff) {
