@@ -69,10 +69,9 @@ ServiceController::ServiceController(client::Client& client, clock::Clock& clock
          by_task(now);
        },
        by_task});
-  // An instance that comes, goes or changes may make room (or take it): its cluster's services
-  // look again.
-  // Not on every recount of an instance's resources (each launch writes one): a service whose
-  // tasks found no room looks again after kUnplacedRetry.
+  // An instance that comes, goes, or changes its status, connection or spec may make room (or
+  // take it): its cluster's services look again. Not on every recount of its resources (each
+  // launch writes one): a service whose tasks found no room looks again after kUnplacedRetry.
   auto by_instance = [this](const runtime::ObjectRef& o) {
     EnqueueServicesOf(static_cast<const v1::ContainerInstance&>(*o).spec().cluster());
   };
