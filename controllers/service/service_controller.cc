@@ -265,6 +265,7 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
   const clock::Clock::Duration hold =
       plan->start > 0 ? LaunchHold(name) : clock::Clock::Duration::zero();
   bool unplaced = false;
+  std::string unplaced_message;
   for (int left = hold > clock::Clock::Duration::zero() ? 0 : plan->start; left > 0;) {
     v1::LaunchRequest launch;
     launch.set_cluster(cluster);
@@ -294,11 +295,12 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
     if (launched->failures_size() > 0) {
       unplaced = true;
       const auto& failure = launched->failures(0);
-      Record(service, runtime::EventType::kWarning, "FailedPlacement",
-             "(service " + name +
-                 ") was unable to place a task because no container instance met all of its "
-                 "requirements. Reason: " +
-                 failure.reason() + (failure.detail().empty() ? "" : " " + failure.detail()));
+      unplaced_message =
+          "(service " + name +
+          ") was unable to place a task because no container instance met all of its "
+          "requirements. Reason: " +
+          failure.reason() + (failure.detail().empty() ? "" : " " + failure.detail());
+      Record(service, runtime::EventType::kWarning, "FailedPlacement", unplaced_message);
     }
     if (launched->tasks_size() == 0) break;
     left -= launched->tasks_size();
@@ -308,6 +310,21 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
     task_writes_[name] = wrote_tasks;
   }
 
+  if (unplaced) {
+    // Tasks the cluster has no room for: Stalled until a pass places them (kstatus).
+    for (auto& condition : *plan->status.mutable_conditions()) {
+      if (condition.type() != "Stalled") continue;
+      std::string since = clock::FormatTime(clock_.Now());
+      for (const auto& old : service.status().conditions()) {
+        if (old.type() == "Stalled" && old.status() == "True" && old.reason() == "Unplaceable")
+          since = old.last_transition_time();
+      }
+      condition.set_status("True");
+      condition.set_reason("Unplaceable");
+      condition.set_message(unplaced_message);
+      condition.set_last_transition_time(since);
+    }
+  }
   if (!google::protobuf::util::MessageDifferencer::Equals(plan->status, service.status())) {
     v1::Service next = service;
     const bool was_ready = [&] {

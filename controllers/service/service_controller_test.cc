@@ -81,6 +81,12 @@ class ServiceControllerTest : public ::testing::Test {
   }
   api::StatusOr<v1::LaunchResponse> FakeLaunch(const v1::LaunchRequest& r) {
     v1::LaunchResponse out;
+    if (full_) {  // no instance has room
+      auto* failure = out.add_failures();
+      failure->set_arn("arn:aws:ecs:us-east-1:000000000000:cluster/default");
+      failure->set_reason("RESOURCE:MEMORY");
+      return out;
+    }
     for (int i = 0; i < r.count(); ++i) {
       v1::Task t;
       t.set_api_version("gantry.dev/v1");
@@ -147,6 +153,7 @@ class ServiceControllerTest : public ::testing::Test {
   api::LocalClient client_{objects_, [this](const v1::LaunchRequest& r) { return FakeLaunch(r); }};
   std::vector<std::string> instances_;
   std::atomic<int> next_{0};
+  std::atomic<bool> full_{false};
   std::unique_ptr<runtime::Manager> manager_;
   std::unique_ptr<ServiceController> controller_;
 };
@@ -226,6 +233,28 @@ TEST_F(ServiceControllerTest, KeepsDesiredCountScalesAndRollsANewRevision) {
            s.status().deployments(0).rollout_state() == "COMPLETED";
   }));
   EXPECT_NE(Stored().status().deployments(0).id(), deployment);
+}
+
+// Tasks the cluster has no room for: the service says Stalled (with ECS's words) until a later
+// pass places them.
+TEST_F(ServiceControllerTest, UnplaceableTasksStallTheServiceUntilTheyPlace) {
+  full_ = true;
+  ASSERT_TRUE(objects_.Apply(WebService(2)).ok());
+  Start();
+  auto stalled = [&] {
+    const v1::Service s = Stored();  // the range below must not outlive it
+    for (const auto& c : s.status().conditions())
+      if (c.type() == "Stalled") return c;
+    return v1::Condition();
+  };
+  ASSERT_TRUE(Eventually([&] { return stalled().status() == "True"; }));
+  EXPECT_EQ(stalled().reason(), "Unplaceable");
+  EXPECT_EQ(stalled().message(),
+            "(service web) was unable to place a task because no container instance met all of "
+            "its requirements. Reason: RESOURCE:MEMORY");
+  EXPECT_TRUE(Live().empty());
+  full_ = false;  // room again: the retry places them
+  ASSERT_TRUE(Eventually([&] { return Live().size() == 2 && stalled().status() == "False"; }));
 }
 
 // A deleted service's tasks are stopped (ECS's delete-service --force); they stay as STOPPED.
