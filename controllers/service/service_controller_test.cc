@@ -118,17 +118,32 @@ class ServiceControllerTest : public ::testing::Test {
     }
     return out;
   }
-  // What an agent does: every live PENDING task RUNNING, every stopped one STOPPED.
+  // What an agent does: every live PENDING task RUNNING, every stopped one STOPPED. Read and
+  // written as one step, as the controller may be writing the same task.
   void RunEverything() {
     auto listed = objects_.List(TaskKind());
     ASSERT_TRUE(listed.ok());
     for (const auto& o : listed->items) {
-      v1::Task t = static_cast<const v1::Task&>(*o);
-      const std::string want = t.spec().desired_status() == "STOPPED" ? "STOPPED" : "RUNNING";
-      if (t.status().last_status() == want) continue;
-      t.mutable_status()->set_last_status(want);
-      ASSERT_TRUE(objects_.UpdateStatus(t).ok());
+      auto ran = objects_.Mutate(
+          TaskKind(), schema::MetaOf(*o).name(),
+          [](google::protobuf::Message& m) -> api::StatusOr<bool> {
+            auto& t = static_cast<v1::Task&>(m);
+            const std::string want = t.spec().desired_status() == "STOPPED" ? "STOPPED" : "RUNNING";
+            if (t.status().last_status() == want) return false;
+            t.mutable_status()->set_last_status(want);
+            return true;
+          });
+      ASSERT_TRUE(ran.ok()) << ran.status().ToString();
     }
+  }
+  // The task stops on its own, as a crashed process's agent reports it.
+  void Die(const std::string& task) {
+    auto died =
+        objects_.Mutate(TaskKind(), task, [](google::protobuf::Message& m) -> api::StatusOr<bool> {
+          static_cast<v1::Task&>(m).mutable_status()->set_last_status("STOPPED");
+          return true;
+        });
+    ASSERT_TRUE(died.ok()) << died.status().ToString();
   }
   v1::Service Stored() {
     auto got = objects_.Get(*schema::FindKind("Service"), "web");
@@ -190,11 +205,7 @@ TEST_F(ServiceControllerTest, KeepsDesiredCountScalesAndRollsANewRevision) {
   EXPECT_EQ(next_.load(), 3) << "launched again before its caches showed the first launch";
 
   // A task dies: it is replaced.
-  {
-    v1::Task dead = Live().front();
-    dead.mutable_status()->set_last_status("STOPPED");
-    ASSERT_TRUE(objects_.UpdateStatus(dead).ok());
-  }
+  Die(Live().front().metadata().name());
   ASSERT_TRUE(Eventually([&] {
     int live = 0;
     for (const auto& t : Live()) live += t.status().last_status() != "STOPPED";
@@ -285,10 +296,8 @@ TEST_F(ServiceControllerTest, TasksThatKeepFailingAreReplacedWithBackoff) {
            Stored().status().deployments(0).rollout_state() == "COMPLETED";
   }));
   auto die = [&] {
-    for (v1::Task t : Live()) {
-      if (t.status().last_status() == "STOPPED") continue;
-      t.mutable_status()->set_last_status("STOPPED");
-      ASSERT_TRUE(objects_.UpdateStatus(t).ok());
+    for (const v1::Task& t : Live()) {
+      if (t.status().last_status() != "STOPPED") Die(t.metadata().name());
     }
   };
   auto running = [&] {
