@@ -45,9 +45,8 @@ Result<std::vector<std::string>> ChooseToStop(const std::vector<InstanceSpec>& i
                            "at most " + std::to_string(kMaxStrategies) + " strategies");
   }
   std::vector<Strategy> order;
-  const std::vector<StrategySpec> service_default = {{"spread", "attribute:ecs.availability-zone"},
-                                                     {"spread", "instanceId"}};
-  const auto& specs = strategies.empty() ? service_default : strategies;
+  const std::vector<StrategySpec> specs =
+      strategies.empty() ? ServiceDefaultStrategies() : strategies;
   for (size_t i = 0; i < specs.size(); ++i) {
     auto compiled = CompileStrategy(specs[i], "placementStrategy[" + std::to_string(i) + "]");
     if (!compiled.ok()) return compiled.error();

@@ -11,8 +11,7 @@
 //              ──seeded tie-break (ECS: "random within an AZ")──▶ one task
 //   repeat per task, each pick seeing the ones before it gone
 //
-// No strategy given means ECS's service default: spread(attribute:ecs.availability-zone), then
-// spread(instanceId).
+// No strategy given means ECS's service default (ServiceDefaultStrategies).
 
 #include <cstdint>
 #include <string>
@@ -22,6 +21,13 @@
 #include "placement/types.h"
 
 namespace gantry::placement {
+
+// ECS's placement for a service that names no strategy: spread across zones, then across
+// instances (spread(attribute:ecs.availability-zone), spread(instanceId)). Placing and scaling in
+// a service both use it.
+inline std::vector<StrategySpec> ServiceDefaultStrategies() {
+  return {{"spread", "attribute:ecs.availability-zone"}, {"spread", "instanceId"}};
+}
 
 // A task of the group that holds resources.
 struct StopCandidate {

@@ -11,6 +11,7 @@
 #include "api/schema/placement_specs.h"
 #include "controllers/runtime/standard_indexes.h"
 #include "controllers/service/service_plan.h"
+#include "placement/scale_in.h"
 
 namespace gantry::controllers::service {
 namespace {
@@ -163,6 +164,16 @@ std::string ServiceController::Resolve(const std::string& reference) const {
   return best > 0 ? name + ":" + std::to_string(best) : "";
 }
 
+api::StatusOr<int64_t> ServiceController::StopTask(const v1::Task& cached,
+                                                   const std::string& reason) {
+  v1::Task stop = cached;  // pinned to the cached resourceVersion
+  stop.mutable_spec()->set_desired_status("STOPPED");
+  stop.mutable_spec()->set_stopped_reason(reason);
+  auto applied = client_.Apply(stop);
+  if (!applied.ok()) return applied.status();
+  return runtime::RevisionOf(*applied->object);
+}
+
 api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std::string& name) {
   runtime::ObjectRef object = services_.Get(name);
   if (!object) {
@@ -175,12 +186,10 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
       failures_.erase(name);
     }
     for (const auto& t : tasks_.ByIndex(runtime::kByGroup, kGroupPrefix + name)) {
-      v1::Task stop = static_cast<const v1::Task&>(*t);
-      if (!schema::HoldsResources(stop) || stop.spec().desired_status() == "STOPPED") continue;
-      stop.mutable_spec()->set_desired_status("STOPPED");
-      stop.mutable_spec()->set_stopped_reason("Service " + name + " was deleted");
-      auto applied = client_.Apply(stop);
-      if (!applied.ok() && applied.status().code() != api::Code::kNotFound) return applied.status();
+      const auto& task = static_cast<const v1::Task&>(*t);
+      if (!schema::HoldsResources(task) || task.spec().desired_status() == "STOPPED") continue;
+      auto stopped = StopTask(task, "Service " + name + " was deleted");
+      if (!stopped.ok() && stopped.status().code() != api::Code::kNotFound) return stopped.status();
     }
     return runtime::ReconcileOutcome{};
   }
@@ -246,13 +255,10 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
   for (const std::string& task_name : plan->stop) {
     runtime::ObjectRef cached = tasks_.Get(task_name);
     if (!cached) continue;
-    v1::Task stop = static_cast<const v1::Task&>(*cached);
-    stop.mutable_spec()->set_desired_status("STOPPED");
-    stop.mutable_spec()->set_stopped_reason("Scaling activity initiated by (deployment " +
-                                            plan->deployment + ")");
-    auto applied = client_.Apply(stop);
-    if (!applied.ok()) return applied.status();  // changed meanwhile: the next pass sees it
-    wrote_tasks = std::max(wrote_tasks, runtime::RevisionOf(*applied->object));
+    auto stopped = StopTask(static_cast<const v1::Task&>(*cached),
+                            "Scaling activity initiated by (deployment " + plan->deployment + ")");
+    if (!stopped.ok()) return stopped.status();  // changed meanwhile: the next pass sees it
+    wrote_tasks = std::max(wrote_tasks, *stopped);
   }
 
   if (plan->state == RolloutState::kComplete) {
@@ -276,13 +282,11 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
     *launch.mutable_placement_constraints() = service.spec().placement_constraints();
     *launch.mutable_placement_strategy() = service.spec().placement_strategy();
     if (launch.placement_strategy().empty()) {
-      // ECS's default for services: spread across zones, then across instances.
-      auto* zone = launch.add_placement_strategy();
-      zone->set_type("spread");
-      zone->set_field("attribute:ecs.availability-zone");
-      auto* instance = launch.add_placement_strategy();
-      instance->set_type("spread");
-      instance->set_field("instanceId");
+      for (const auto& s : placement::ServiceDefaultStrategies()) {
+        auto* strategy = launch.add_placement_strategy();
+        strategy->set_type(s.type);
+        strategy->set_field(s.field.value_or(""));
+      }
     }
     auto launched = client_.Launch(launch);
     if (!launched.ok()) return launched.status();
@@ -310,21 +314,7 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
     task_writes_[name] = wrote_tasks;
   }
 
-  if (unplaced) {
-    // Tasks the cluster has no room for: Stalled until a pass places them (kstatus).
-    for (auto& condition : *plan->status.mutable_conditions()) {
-      if (condition.type() != "Stalled") continue;
-      std::string since = clock::FormatTime(clock_.Now());
-      for (const auto& old : service.status().conditions()) {
-        if (old.type() == "Stalled" && old.status() == "True" && old.reason() == "Unplaceable")
-          since = old.last_transition_time();
-      }
-      condition.set_status("True");
-      condition.set_reason("Unplaceable");
-      condition.set_message(unplaced_message);
-      condition.set_last_transition_time(since);
-    }
-  }
+  if (unplaced) MarkUnplaceable(*plan, service, unplaced_message, clock::FormatTime(clock_.Now()));
   if (!google::protobuf::util::MessageDifferencer::Equals(plan->status, service.status())) {
     v1::Service next = service;
     const bool was_ready = [&] {

@@ -65,6 +65,8 @@ class ServiceController {
 
  private:
   void EnqueueServicesOf(const std::string& cluster);
+  // desiredStatus STOPPED with `reason`, pinned to the cached version. The revision written.
+  api::StatusOr<int64_t> StopTask(const v1::Task& cached, const std::string& reason);
   // `task` of `service` stopped without being asked to (counted once, whoever sees it first:
   // the informer's handler or a reconcile that got to the cache before it).
   void TaskFailed(const std::string& service, const std::string& task);

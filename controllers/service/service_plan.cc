@@ -56,6 +56,16 @@ v1::ServiceDeployment RecordOf(const v1::ServiceStatus& before, v1::ServiceDeplo
 
 }  // namespace
 
+void MarkUnplaceable(ServicePlan& plan, const v1::Service& service, const std::string& message,
+                     const std::string& now) {
+  const auto generation = static_cast<int32_t>(service.metadata().generation());
+  for (auto& condition : *plan.status.mutable_conditions()) {
+    if (condition.type() != "Stalled") continue;
+    condition =
+        ConditionOf(service.status(), "Stalled", true, "Unplaceable", message, now, generation);
+  }
+}
+
 std::string DeploymentId(const v1::Service& service, const std::string& revision) {
   uint64_t h = Fnv1a(service.metadata().uid());
   h = Fnv1a(std::to_string(service.metadata().generation()), h);

@@ -48,6 +48,11 @@ struct ServicePlan {
 api::StatusOr<ServicePlan> PlanService(const ServiceView& view, const std::string& now,
                                        uint64_t seed);
 
+// Tasks the launch found no room for: Stalled (reason Unplaceable, `message` in ECS's words)
+// until a pass places them; the transition time holds while it stays so.
+void MarkUnplaceable(ServicePlan& plan, const v1::Service& service, const std::string& message,
+                     const std::string& now);
+
 // A new deployment's id, in ECS's shape ("ecs-svc/" and 19 digits), from the service's uid,
 // its generation and the revision: the same inputs give the same id.
 std::string DeploymentId(const v1::Service& service, const std::string& revision);

@@ -16,6 +16,7 @@
 
 #include "api/client/http_client.h"
 #include "gantry/v1/services.grpc.pb.h"
+#include "tests/testlib/settled.h"
 #include "tests/testlib/testlib.h"
 
 namespace gantry {
@@ -261,17 +262,13 @@ TEST_F(GantrydTest, BadInputNeverTakesTheServerDown) {
   EXPECT_EQ(stale->status, 409);
   // The resourceVersion once the service controller has written the status for this
   // generation (its task definition does not exist: Stalled), which it then leaves alone.
-  std::string current_rv;
-  ASSERT_TRUE(testlib::Eventually(
-      [&] {
-        auto got = http.Request("GET", base);
-        if (!got.ok() || got->body.find("\"observedGeneration\":1") == std::string::npos)
-          return false;
-        size_t at = got->body.find("\"resourceVersion\":\"") + 19;
-        current_rv = got->body.substr(at, got->body.find('"', at) - at);
-        return true;
-      },
-      std::chrono::seconds(10)));
+  const nlohmann::json settled = testlib::Settled([&] {
+    auto got = http.Request("GET", base);
+    if (!got.ok() || got->status != 200) return nlohmann::json();
+    return nlohmann::json::parse(got->body, nullptr, false);
+  });
+  const std::string current_rv = settled["metadata"].value("resourceVersion", "");
+  ASSERT_FALSE(current_rv.empty()) << settled.dump();
   std::atomic<int> wins{0}, conflicts{0};
   std::vector<std::thread> writers;
   for (int i = 0; i < 8; ++i) {
