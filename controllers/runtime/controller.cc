@@ -26,6 +26,9 @@ void Controller::Start() {
 }
 
 void Controller::Stop() {
+  // Workers finish the keys they hold and take no more: a backlog (a controller behind on
+  // 100,000 objects) would otherwise keep the process from stopping for minutes.
+  stopping_ = true;
   queue_.ShutDownWithDrain();
   for (auto& t : threads_) t.join();
   threads_.clear();
@@ -34,6 +37,10 @@ void Controller::Stop() {
 bool Controller::ProcessNextItem() {
   std::optional<std::string> key = queue_.Get();
   if (!key) return false;
+  if (stopping_) {
+    queue_.Done(*key);
+    return false;
+  }
   metrics_->ReconcileStarted();
   const auto started = clock_.Now();
   auto outcome = reconcile_(*key);

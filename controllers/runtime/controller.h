@@ -13,6 +13,7 @@
 // reconciled by two workers at once (the queue's contract), so a reconcile function needs no
 // lock of its own for one object.
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -70,6 +71,7 @@ class Controller {
   const int workers_;
   std::unique_ptr<ControllerMetrics> metrics_;
   WorkQueue queue_;
+  std::atomic<bool> stopping_{false};  // Stop() was called
   std::vector<std::thread> threads_;
 };
 

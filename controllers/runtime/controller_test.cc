@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "api/clock/fake_clock.h"
 
@@ -105,6 +106,44 @@ TEST_F(ControllerTest, RequeueAfterComesBackAtItsTimeAndRequeueBacksOff) {
   EXPECT_EQ(results_,
             (std::vector<ReconcileResult>{ReconcileResult::kRequeueAfter, ReconcileResult::kRequeue,
                                           ReconcileResult::kSuccess, ReconcileResult::kSuccess}));
+}
+
+// Stop lets workers finish the keys they hold and hand out no more: with a backlog queued, it
+// returns after at most one reconcile per worker.
+TEST_F(ControllerTest, StopDoesNotWorkThroughTheBacklog) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  int started = 0;
+  ControllerOptions options;
+  options.name = "backlog";
+  options.workers = 2;
+  Controller c(
+      clock_,
+      [&](const std::string&) -> api::StatusOr<ReconcileOutcome> {
+        std::unique_lock lock(mu);
+        ++started;
+        cv.notify_all();
+        cv.wait(lock, [&] { return release; });
+        return ReconcileOutcome{};
+      },
+      std::move(options));
+  c.Start();
+  for (int i = 0; i < 100; ++i) c.queue().Add("k" + std::to_string(i));
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, seconds(10), [&] { return started == 2; }));
+  }
+  std::thread stop([&] { c.Stop(); });
+  while (!c.queue().ShuttingDown()) std::this_thread::yield();
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  stop.join();
+  std::lock_guard lock(mu);
+  EXPECT_EQ(started, 2) << "Stop reconciled keys still waiting in the queue";
 }
 
 TEST_F(ControllerTest, WorkersReconcileEveryKeyAndStopDrains) {
