@@ -35,7 +35,7 @@ etcd --data-dir "$WORK/etcd" --listen-client-urls http://127.0.0.1:$EP --adverti
   --listen-peer-urls http://127.0.0.1:$EPP --initial-advertise-peer-urls http://127.0.0.1:$EPP \
   --initial-cluster default=http://127.0.0.1:$EPP >"$WORK/etcd.log" 2>&1 &
 EPID=$!
-trap 'kill $GPID $EPID 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill $GPID $EPID 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
 sleep 2
 for target in gantry etcd; do
   port=$([ $target = gantry ] && echo $GP || echo $EP)
