@@ -7,6 +7,7 @@
 #include "cli/fleet/commands.h"
 #include "cli/objects/commands.h"
 #include "cli/objects/context.h"
+#include "cli/services/commands.h"
 #include "cli/simulate/command.h"
 
 namespace gantry::cli {
@@ -26,6 +27,12 @@ constexpr const char* kUsage =
     "  diff -f FILE                                       live vs would-be (exit 0 same, 1 "
     "differs)\n"
     "  wait KIND NAME --for=condition=Ready [--timeout=30s]\n"
+    "  scale service NAME --replicas N                    set a service's desiredCount\n"
+    "  rollout status service NAME [--timeout=DURATION]   follow its rollout (exit 0 done, 1 "
+    "failed or timed out)\n"
+    "  rollout history service NAME                       its deployments, oldest first\n"
+    "  rollout undo service NAME [--to-revision=N]        back to the previous completed "
+    "revision (or FAMILY:N)\n"
     "  events [-w] [--for KIND/NAME] [-o json]            events, oldest first (-o json: the ECS "
     "event of each, one per line)\n"
     "  logs TASK [-f] [--container NAME]                  a task's output (-f: until it stops)\n"
@@ -76,6 +83,7 @@ int GantryctlMain(int argc, char** argv) {
       {"run-task", RunRunTask},   {"list-container-instances", RunListContainerInstances},
       {"drain", RunDrain},        {"undrain", RunUndrain},
       {"stop-task", RunStopTask}, {"describe-tasks", RunDescribeTasks},
+      {"scale", RunScale},        {"rollout", RunRollout},
   };
   for (const auto& [name, run] : verbs) {
     if (verb != name) continue;

@@ -38,6 +38,39 @@ const char* StageName(Stage stage) {
   return "?";
 }
 
+std::string RejectionSummary(const StageCounts& counts, const std::vector<std::string>& member_of) {
+  std::string out = std::to_string(counts.feasible) + "/" + std::to_string(counts.evaluated) +
+                    (counts.evaluated == 1 ? " instance" : " instances");
+  const char* separator = ": ";
+  for (size_t s = 0; s < kNumStages; ++s) {
+    if (counts.rejected[s] == 0) continue;
+    std::string what;
+    switch (static_cast<Stage>(s)) {
+      case Stage::kAgent:
+        what = "not ACTIVE or agent disconnected";
+        break;
+      case Stage::kCpu:
+        what = "insufficient cpu";
+        break;
+      case Stage::kMemory:
+        what = "insufficient memory";
+        break;
+      case Stage::kPorts:
+        what = "host port in use";
+        break;
+      case Stage::kMemberOf:
+        what = member_of.size() == 1 ? "memberOf(" + member_of.front() + ")" : "memberOf";
+        break;
+      case Stage::kDistinctInstance:
+        what = "distinctInstance";
+        break;
+    }
+    out += separator + std::to_string(counts.rejected[s]) + " " + what;
+    separator = ", ";
+  }
+  return out;
+}
+
 std::optional<Stage> StageCounts::ExhaustedBy() const {
   if (feasible > 0) return std::nullopt;
   uint32_t alive = evaluated;

@@ -41,6 +41,11 @@ struct StageCounts {
   std::optional<Stage> ExhaustedBy() const;
 };
 
+// Why no instance was left, stage by stage, in a sentence: "0/12 instances: 4 not ACTIVE or
+// agent disconnected, 6 insufficient memory, 2 memberOf(attribute:stack == prod)". A memberOf
+// expression is named when the request has exactly one (`member_of`).
+std::string RejectionSummary(const StageCounts& counts, const std::vector<std::string>& member_of);
+
 struct Decision {
   std::vector<uint32_t> placements;          // snapshot index of the instance for each placed task
   std::vector<Stage> failures;               // one per task that could not be placed

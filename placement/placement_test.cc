@@ -161,6 +161,12 @@ TEST(PlaceTest, CountersPerStage) {
   ASSERT_TRUE(d->at_exhaustion.has_value());
   EXPECT_EQ(d->at_exhaustion->rejected, (std::array<uint32_t, kNumStages>{1, 1, 1, 2, 1, 1}));
   EXPECT_EQ(d->at_exhaustion->ExhaustedBy(), Stage::kDistinctInstance);
+  // In a sentence, every stage that rejected any.
+  EXPECT_EQ(RejectionSummary(*d->at_exhaustion, {"attribute:stack == prod"}),
+            "0/7 instances: 1 not ACTIVE or agent disconnected, 1 insufficient cpu, 1 insufficient "
+            "memory, 2 host port in use, 1 memberOf(attribute:stack == prod), 1 distinctInstance");
+  EXPECT_EQ(RejectionSummary(c, {"a", "b"}).substr(0, 15), "1/7 instances: ");
+  EXPECT_NE(RejectionSummary(c, {"a", "b"}).find(", 1 memberOf,"), std::string::npos);
 }
 
 // ---- Strategies ----

@@ -22,6 +22,9 @@ EcsResponse EcsErrorFrom(const Status& status) {
       if (status.field() == "cluster") {
         return EcsError(400, "ClusterNotFoundException", "Cluster not found.");
       }
+      if (status.field() == "service") {
+        return EcsError(400, "ServiceNotFoundException", "Service not found.");
+      }
       return EcsError(400, "ClientException", status.ToString());
     case Code::kPermissionDenied:
     case Code::kUnauthenticated:
@@ -75,6 +78,14 @@ const std::map<std::string, EcsOperations::Op, std::less<>>& EcsOperations::Tabl
       {"StopTask", &EcsOperations::StopTask},
       {"ListTasks", &EcsOperations::ListTasks},
       {"DescribeTasks", &EcsOperations::DescribeTasks},
+      {"CreateService", &EcsOperations::CreateService},
+      {"UpdateService", &EcsOperations::UpdateService},
+      {"DeleteService", &EcsOperations::DeleteService},
+      {"DescribeServices", &EcsOperations::DescribeServices},
+      {"ListServices", &EcsOperations::ListServices},
+      {"ListServiceDeployments", &EcsOperations::ListServiceDeployments},
+      {"DescribeServiceDeployments", &EcsOperations::DescribeServiceDeployments},
+      {"StopServiceDeployment", &EcsOperations::StopServiceDeployment},
   };
   return table;
 }

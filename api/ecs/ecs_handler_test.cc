@@ -116,7 +116,7 @@ TEST(EcsProtocolTest, OperationFromTarget) {
   EXPECT_FALSE(EcsOperationOf("AmazonEC2ContainerServiceV20141113."));
   EXPECT_FALSE(EcsOperationOf("DynamoDB_20120810.ListTables"));
   auto ops = EcsHandler::Operations();
-  EXPECT_EQ(ops.size(), 22u);
+  EXPECT_EQ(ops.size(), 30u);
   EXPECT_TRUE(std::is_sorted(ops.begin(), ops.end()));
 }
 

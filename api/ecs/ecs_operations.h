@@ -1,9 +1,9 @@
 #pragma once
 
 // The ECS operations, one file per resource (ecs_clusters.cc, ecs_task_definitions.cc,
-// ecs_container_instances.cc, ecs_tasks.cc): each reads its request with Input, calls the
-// transport-free services, and answers in ECS's shapes. A friend of EcsHandler, so they reach
-// the services without the handler's header naming any JSON type.
+// ecs_container_instances.cc, ecs_tasks.cc, ecs_services.cc): each reads its request with Input,
+// calls the transport-free services, and answers in ECS's shapes. A friend of EcsHandler, so they
+// reach the services without the handler's header naming any JSON type.
 
 #include <map>
 #include <memory>
@@ -52,9 +52,21 @@ class EcsOperations {
   EcsResponse StopTask(Input& in);
   EcsResponse ListTasks(Input& in);
   EcsResponse DescribeTasks(Input& in);
+  EcsResponse CreateService(Input& in);
+  EcsResponse UpdateService(Input& in);
+  EcsResponse DeleteService(Input& in);
+  EcsResponse DescribeServices(Input& in);
+  EcsResponse ListServices(Input& in);
+  EcsResponse ListServiceDeployments(Input& in);
+  EcsResponse DescribeServiceDeployments(Input& in);
+  EcsResponse StopServiceDeployment(Input& in);
 
  private:
   std::string TaskWithZone(const v1::Task& task);
+  // The Service `given` (a name or an ARN) in `cluster`; kNotFound on field service when there is
+  // none there.
+  api::StatusOr<std::unique_ptr<v1::Service>> ServiceOf(const std::string& cluster,
+                                                        const std::string& given);
   // Reads what RunTask and StartTask share; rejects what Gantry cannot honour.
   fleet::LaunchRequest ReadLaunch(Input& in, api::Status& unsupported);
   // A clientToken conflict answers ConflictException with the token's tasks as resourceIds.

@@ -37,6 +37,47 @@ std::string EcsNames::ContainerArn(std::string_view cluster, std::string_view ta
   return Arn(*this, Join({"container", cluster, task, container}));
 }
 
+std::string EcsNames::ServiceArn(std::string_view cluster, std::string_view service) const {
+  return Arn(*this, Join({"service", cluster, service}));
+}
+
+namespace {
+constexpr std::string_view kDeploymentPrefix = "ecs-svc/";
+std::string_view DeploymentKey(std::string_view deployment) {
+  return deployment.starts_with(kDeploymentPrefix) ? deployment.substr(kDeploymentPrefix.size())
+                                                   : deployment;
+}
+}  // namespace
+
+std::string EcsNames::ServiceDeploymentArn(std::string_view cluster, std::string_view service,
+                                           std::string_view deployment) const {
+  return Arn(*this, Join({"service-deployment", cluster, service, DeploymentKey(deployment)}));
+}
+std::string EcsNames::ServiceRevisionArn(std::string_view cluster, std::string_view service,
+                                         std::string_view deployment) const {
+  return Arn(*this, Join({"service-revision", cluster, service, DeploymentKey(deployment)}));
+}
+
+std::optional<ServiceDeploymentRef> ParseServiceDeploymentArn(std::string_view arn) {
+  // arn:aws:ecs:<region>:<account>:service-deployment/<cluster>/<service>/<digits>
+  size_t colon = 0;
+  for (int i = 0; i < 5 && colon != std::string_view::npos; ++i) colon = arn.find(':', colon + 1);
+  if (!arn.starts_with("arn:") || colon == std::string_view::npos) return std::nullopt;
+  std::string_view resource = arn.substr(colon + 1);
+  constexpr std::string_view kType = "service-deployment/";
+  if (!resource.starts_with(kType)) return std::nullopt;
+  resource.remove_prefix(kType.size());
+  size_t a = resource.find('/');
+  size_t b = a == std::string_view::npos ? a : resource.find('/', a + 1);
+  if (b == std::string_view::npos || resource.find('/', b + 1) != std::string_view::npos)
+    return std::nullopt;
+  ServiceDeploymentRef ref{std::string(resource.substr(0, a)),
+                           std::string(resource.substr(a + 1, b - a - 1)),
+                           std::string(kDeploymentPrefix) + std::string(resource.substr(b + 1))};
+  if (ref.cluster.empty() || ref.service.empty() || resource.size() == b + 1) return std::nullopt;
+  return ref;
+}
+
 std::string ShortName(std::string_view name_or_arn) {
   if (!name_or_arn.starts_with("arn:")) return std::string(name_or_arn);
   size_t slash = name_or_arn.rfind('/');

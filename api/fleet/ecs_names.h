@@ -8,6 +8,7 @@
 //   arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION
 //   arn:aws:ecs:REGION:ACCOUNT:container/CLUSTER/TASK/NAME
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,7 +26,22 @@ struct EcsNames {
   std::string TaskDefinitionArn(std::string_view family_revision) const;
   std::string ContainerArn(std::string_view cluster, std::string_view task,
                            std::string_view container) const;
+  std::string ServiceArn(std::string_view cluster, std::string_view service) const;
+  // A deployment "ecs-svc/<digits>" of a service: service-deployment/<cluster>/<service>/<digits>,
+  // and the service revision it rolled to: service-revision/<cluster>/<service>/<digits>.
+  std::string ServiceDeploymentArn(std::string_view cluster, std::string_view service,
+                                   std::string_view deployment) const;
+  std::string ServiceRevisionArn(std::string_view cluster, std::string_view service,
+                                 std::string_view deployment) const;
 };
+
+// What a service-deployment ARN names; nullopt when it is not one.
+struct ServiceDeploymentRef {
+  std::string cluster;
+  std::string service;
+  std::string deployment;  // ecs-svc/<digits>
+};
+std::optional<ServiceDeploymentRef> ParseServiceDeploymentArn(std::string_view arn);
 
 // The name inside an ARN (the last path segment: a cluster name, an instance or task id, a
 // task definition's family:revision), or the argument itself when it is not an ARN.

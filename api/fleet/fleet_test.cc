@@ -134,14 +134,15 @@ TEST_F(FleetTest, RunTaskOnAClusterWithoutInstancesSaysSo) {
   ASSERT_EQ(none->failures.size(), 1u);
   EXPECT_EQ(none->failures[0].reason, "AGENT");
   EXPECT_EQ(none->failures[0].detail, "No Container Instances were found in your cluster.");
-  // With instances, a failure carries no such detail.
+  // With instances, a failure says what each stage of placement rejected.
   req.cluster = "demo";
   req.count = 1;
   req.constraints = {Constraint("memberOf", "attribute:ecs.instance-type == m5.large")};
   auto unmatched = tasks_.RunTask(req);
   ASSERT_TRUE(unmatched.ok());
   ASSERT_EQ(unmatched->failures.size(), 1u);
-  EXPECT_EQ(unmatched->failures[0].detail, "");
+  EXPECT_EQ(unmatched->failures[0].detail,
+            "0/9 instances: 9 memberOf(attribute:ecs.instance-type == m5.large)");
 }
 
 TEST_F(FleetTest, MemberOfConstraintAndFailures) {

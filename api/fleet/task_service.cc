@@ -306,9 +306,17 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
     }
     for (const auto& task : launched->tasks) result.tasks.push_back(task);
     if (!launched->failures.empty()) {
-      const std::string detail = launched->first_task.evaluated == 0
-                                     ? "No Container Instances were found in your cluster."
-                                     : "";
+      // Every stage's rejections when the candidates ran out, so the caller sees all of why.
+      std::vector<std::string> member_of;
+      for (const auto& c : def.spec().placement_constraints())
+        if (c.type() == "memberOf") member_of.push_back(c.expression());
+      for (const auto& c : request.constraints)
+        if (c.type() == "memberOf") member_of.push_back(c.expression());
+      const std::string detail =
+          launched->first_task.evaluated == 0
+              ? "No Container Instances were found in your cluster."
+              : placement::RejectionSummary(launched->at_exhaustion.value_or(launched->first_task),
+                                            member_of);
       for (auto stage : launched->failures) {
         result.failures.push_back(
             {names_.ClusterArn(cluster), placement::ReasonText(stage), detail});

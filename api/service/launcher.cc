@@ -237,6 +237,7 @@ StatusOr<LaunchOutcome> Launcher::Launch(const LaunchSpec& spec) {
       placements = std::move(decision.placements);
       outcome.failures = std::move(decision.failures);
       outcome.first_task = decision.first_task;
+      outcome.at_exhaustion = decision.at_exhaustion;
     }
     tasks.reserve(placements.size());
     for (uint32_t i : placements) {

@@ -67,8 +67,10 @@ struct LaunchOutcome {
   std::vector<std::shared_ptr<const v1::Task>> tasks;  // as committed, in placement order
   std::vector<placement::Stage> failures;              // one per task that found no instance
   placement::StageCounts first_task;                   // the pipeline's counters for task one
-  std::vector<InstanceFailure> instance_failures;      // StartTask
-  int64_t revision = 0;                                // of the transaction; 0 if none
+  // The counters when the candidates ran out (a task found no instance).
+  std::optional<placement::StageCounts> at_exhaustion;
+  std::vector<InstanceFailure> instance_failures;  // StartTask
+  int64_t revision = 0;                            // of the transaction; 0 if none
   // LaunchSpec::with_tasks's writes went in with the tasks (false when there were none, or one
   // was stale, or there was no room for them in the transaction).
   bool with_tasks_written = false;

@@ -2,6 +2,7 @@
 
 // What every object verb needs: where the server is, and the streams to write to.
 
+#include <chrono>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -40,6 +41,9 @@ int ReportError(const CommandContext& ctx, const api::Status& status);
 int ReportError(const CommandContext& ctx, const std::string& message);
 // kubectl's wording for server errors: Error from server (NotFound): service "web" not found
 std::string ServerErrorText(const api::Status& status);
+
+// A duration as kubectl writes them: 500ms, 30s (or 30), 5m, 1h. False when it is not one.
+bool ParseDuration(const std::string& text, std::chrono::milliseconds& out);
 
 // Reads the value of a flag given as `--name value`, `--name=value` or `-n value`.
 // Returns false when args[i] is not that flag; on success advances i past the value.

@@ -7,6 +7,7 @@
 #include "api/codec/object_codec.h"
 #include "cli/objects/commands.h"
 #include "cli/objects/printers.h"
+#include "gantry/v1/objects.pb.h"
 
 namespace gantry::cli {
 namespace {
@@ -25,6 +26,42 @@ std::string SectionYaml(const google::protobuf::Message& m, const char* field) {
   const auto& section = m.GetReflection()->GetMessage(m, f);
   std::string yaml = codec::ToYaml(section);
   return yaml == "{}\n" ? "" : yaml;
+}
+
+// Deployments now (PRIMARY and ACTIVE) and the history of the last ones, newest first.
+void PrintServiceDeployments(const v1::Service& service, std::ostream& out) {
+  out << "Deployments:\n";
+  std::vector<std::vector<std::string>> rows{
+      {"  Id", "Status", "Task Definition", "Desired", "Running", "Pending", "Failed", "Rollout"}};
+  for (const auto& d : service.status().deployments()) {
+    rows.push_back(
+        {"  " + d.id(), d.status(), d.task_definition(), std::to_string(d.desired_count()),
+         std::to_string(d.running_count()), std::to_string(d.pending_count()),
+         std::to_string(d.failed_tasks()),
+         d.rollout_state() +
+             (d.rollout_state_reason().empty() ? "" : " (" + d.rollout_state_reason() + ")")});
+  }
+  if (rows.size() == 1) {
+    out << "  <none>\n";
+  } else {
+    PrintRows(rows, out);
+  }
+  out << "Deployment History:\n";
+  std::vector<std::vector<std::string>> history{
+      {"  Id", "Status", "Target", "Failed", "Started", "Finished", "Reason"}};
+  for (const auto& r : service.status().history()) {
+    const std::string& finished = !r.finished_at().empty() ? r.finished_at() : r.stopped_at();
+    history.push_back(
+        {"  " + r.id(), r.status(), r.target_revision(),
+         std::to_string(r.failed_count()) + "/" + std::to_string(r.circuit_breaker_threshold()),
+         r.started_at(), finished.empty() ? "-" : finished,
+         r.status_reason().empty() ? "-" : r.status_reason()});
+  }
+  if (history.size() == 1) {
+    out << "  <none>\n";
+  } else {
+    PrintRows(history, out);
+  }
 }
 
 }  // namespace
@@ -74,7 +111,17 @@ int RunDescribe(const std::vector<std::string>& args, const CommandContext& ctx)
   out << "Resource Version:  " << FieldText(o, "metadata.resourceVersion") << "\n";
   std::string spec = SectionYaml(o, "spec");
   out << "Spec:\n" << (spec.empty() ? "  <none>\n" : Indent(spec, "  "));
-  std::string status = SectionYaml(o, "status");
+  // A Service's deployments, history and events get tables of their own below.
+  const v1::Service* service =
+      kind->kind == "Service" ? static_cast<const v1::Service*>(&o) : nullptr;
+  v1::Service service_status_only;
+  if (service) {
+    service_status_only = *service;
+    service_status_only.mutable_status()->clear_deployments();
+    service_status_only.mutable_status()->clear_history();
+    service_status_only.mutable_status()->clear_events();
+  }
+  std::string status = SectionYaml(service ? service_status_only : o, "status");
   out << "Status:\n" << (status.empty() ? "  <none>\n" : Indent(status, "  "));
 
   // Conditions as a table.
@@ -102,6 +149,8 @@ int RunDescribe(const std::vector<std::string>& args, const CommandContext& ctx)
   } else {
     PrintRows(rows, out);
   }
+
+  if (service) PrintServiceDeployments(*service, out);
 
   // Recent events about this object.
   out << "Events:\n";

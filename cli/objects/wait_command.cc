@@ -12,26 +12,6 @@
 namespace gantry::cli {
 namespace {
 
-bool ParseDuration(const std::string& s, std::chrono::milliseconds& out) {
-  size_t i = 0;
-  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
-  if (i == 0) return false;
-  long long n = std::stoll(s.substr(0, i));
-  std::string unit = s.substr(i);
-  if (unit == "ms") {
-    out = std::chrono::milliseconds(n);
-  } else if (unit == "s" || unit.empty()) {
-    out = std::chrono::seconds(n);
-  } else if (unit == "m") {
-    out = std::chrono::minutes(n);
-  } else if (unit == "h") {
-    out = std::chrono::hours(n);
-  } else {
-    return false;
-  }
-  return true;
-}
-
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });

@@ -10,6 +10,7 @@
 #include "api/schema/object_state.h"
 #include "api/schema/placement_specs.h"
 #include "controllers/runtime/standard_indexes.h"
+#include "controllers/service/service_events.h"
 #include "controllers/service/service_plan.h"
 #include "placement/scale_in.h"
 
@@ -221,7 +222,10 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
   for (const auto& t : tasks_.ByIndex(runtime::kByGroup, kGroupPrefix + name)) {
     const auto& task = static_cast<const v1::Task&>(*t);
     in_cache.insert(task.metadata().name());
-    if (FailedOnItsOwn(task)) TaskFailed(name, task.metadata().name());
+    if (FailedOnItsOwn(task)) {
+      TaskFailed(name, task.metadata().name());
+      view.failed[task.spec().started_by()].push_back(task.status().stopped_at());
+    }
     if (schema::ClusterNameOf(task.spec().cluster()) != cluster || !schema::HoldsResources(task))
       continue;
     view.tasks.push_back(&task);
@@ -251,6 +255,8 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
   auto plan = PlanService(view, clock::FormatTime(clock_.Now()), seed);
   if (!plan.ok()) return plan.status();
 
+  const std::string now = clock::FormatTime(clock_.Now());
+  std::vector<std::string> stopped_tasks, started_tasks;
   int64_t wrote_tasks = 0;
   for (const std::string& task_name : plan->stop) {
     runtime::ObjectRef cached = tasks_.Get(task_name);
@@ -259,6 +265,7 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
                             "Scaling activity initiated by (deployment " + plan->deployment + ")");
     if (!stopped.ok()) return stopped.status();  // changed meanwhile: the next pass sees it
     wrote_tasks = std::max(wrote_tasks, *stopped);
+    stopped_tasks.push_back(task_name);
   }
 
   if (plan->state == RolloutState::kComplete) {
@@ -294,8 +301,10 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
       std::lock_guard lock(mu_);
       if (auto f = failures_.find(name); f != failures_.end()) f->second.launched = true;
     }
-    for (const auto& t : launched->tasks())
+    for (const auto& t : launched->tasks()) {
       wrote_tasks = std::max(wrote_tasks, runtime::RevisionOf(t));
+      started_tasks.push_back(t.metadata().name());
+    }
     if (launched->failures_size() > 0) {
       unplaced = true;
       const auto& failure = launched->failures(0);
@@ -303,8 +312,7 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
           "(service " + name +
           ") was unable to place a task because no container instance met all of its "
           "requirements. Reason: " +
-          failure.reason() + (failure.detail().empty() ? "" : " " + failure.detail());
-      Record(service, runtime::EventType::kWarning, "FailedPlacement", unplaced_message);
+          failure.reason() + (failure.detail().empty() ? "" : " (" + failure.detail() + ")");
     }
     if (launched->tasks_size() == 0) break;
     left -= launched->tasks_size();
@@ -314,30 +322,64 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
     task_writes_[name] = wrote_tasks;
   }
 
-  if (unplaced) MarkUnplaceable(*plan, service, unplaced_message, clock::FormatTime(clock_.Now()));
+  // The service's own events, in the order things happened on this pass.
+  std::vector<std::pair<runtime::EventType, std::pair<std::string, std::string>>> events;
+  auto tell = [&](runtime::EventType type, const std::string& reason, const std::string& message) {
+    AddServiceEvent(plan->status, message, now);
+    events.push_back({type, {reason, message}});
+  };
+  for (const std::string& m :
+       DeploymentMessages(name, service.status().history(), plan->status.history())) {
+    const bool failed = m.find("failed") != std::string::npos;
+    tell(failed ? runtime::EventType::kWarning : runtime::EventType::kNormal,
+         failed ? "DeploymentFailed" : "Deployment", m);
+  }
+  if (!stopped_tasks.empty())
+    tell(runtime::EventType::kNormal, "StoppedTasks", TasksMessage(name, "stopped", stopped_tasks));
+  if (!started_tasks.empty())
+    tell(runtime::EventType::kNormal, "StartedTasks", TasksMessage(name, "started", started_tasks));
+  if (unplaced) {
+    MarkUnplaceable(*plan, service, unplaced_message, now);
+    const bool told =
+        !plan->status.events().empty() && plan->status.events(0).message() == unplaced_message;
+    if (!told) tell(runtime::EventType::kWarning, "FailedPlacement", unplaced_message);
+  }
+  const bool was_ready = [&] {
+    for (const auto& c : service.status().conditions())
+      if (c.type() == "Ready") return c.status() == "True";
+    return false;
+  }();
+  const bool ready = [&] {
+    for (const auto& c : plan->status.conditions())
+      if (c.type() == "Ready") return c.status() == "True";
+    return false;
+  }();
+  if (ready && !was_ready) {
+    tell(runtime::EventType::kNormal, "SteadyState",
+         "(service " + name + ") has reached a steady state.");
+  }
+  // A stall other than a failed deployment (told above) is told when it begins.
+  auto stalled_reason = [](const v1::ServiceStatus& status) {
+    for (const auto& c : status.conditions())
+      if (c.type() == "Stalled" && c.status() == "True") return c.reason() + ": " + c.message();
+    return std::string();
+  };
+  if (plan->state == RolloutState::kStuck && !unplaced &&
+      stalled_reason(plan->status) != stalled_reason(service.status())) {
+    for (const auto& c : plan->status.conditions()) {
+      if (c.type() == "Stalled" && c.status() == "True" && c.reason() != "DeploymentFailed" &&
+          c.reason() != "RolledBack")
+        tell(runtime::EventType::kWarning, c.reason(), "(service " + name + ") " + c.message());
+    }
+  }
   if (!google::protobuf::util::MessageDifferencer::Equals(plan->status, service.status())) {
     v1::Service next = service;
-    const bool was_ready = [&] {
-      for (const auto& c : service.status().conditions())
-        if (c.type() == "Ready") return c.status() == "True";
-      return false;
-    }();
     *next.mutable_status() = plan->status;
     auto written = client_.UpdateStatus(next);
     if (!written.ok()) return written.status();
     expectations_.Expect(name, runtime::RevisionOf(**written));
-    if (plan->state == RolloutState::kComplete && !was_ready) {
-      Record(service, runtime::EventType::kNormal, "SteadyState",
-             "(service " + name + ") has reached a steady state.");
-    }
-    if (plan->state == RolloutState::kStuck) {
-      for (const auto& c : plan->status.conditions()) {
-        if (c.type() == "Stalled" && c.status() == "True")
-          Record(service, runtime::EventType::kWarning, c.reason(),
-                 "(service " + name + ") " + c.message());
-      }
-    }
   }
+  for (const auto& [type, what] : events) Record(service, type, what.first, what.second);
   if (hold > clock::Clock::Duration::zero())
     return runtime::ReconcileOutcome{.requeue_after = hold};
   if (unplaced) return runtime::ReconcileOutcome{.requeue_after = kUnplacedRetry};

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "api/clock/fake_clock.h"
+#include "api/clock/format_time.h"
 #include "api/schema/kinds.h"
 #include "api/service/local_client.h"
 #include "controllers/runtime/manager.h"
@@ -139,8 +140,10 @@ class ServiceControllerTest : public ::testing::Test {
   // The task stops on its own, as a crashed process's agent reports it.
   void Die(const std::string& task) {
     auto died =
-        objects_.Mutate(TaskKind(), task, [](google::protobuf::Message& m) -> api::StatusOr<bool> {
-          static_cast<v1::Task&>(m).mutable_status()->set_last_status("STOPPED");
+        objects_.Mutate(TaskKind(), task, [&](google::protobuf::Message& m) -> api::StatusOr<bool> {
+          auto* st = static_cast<v1::Task&>(m).mutable_status();
+          st->set_last_status("STOPPED");
+          st->set_stopped_at(clock::FormatTime(clock_.Now()));
           return true;
         });
     ASSERT_TRUE(died.ok()) << died.status().ToString();
@@ -318,6 +321,71 @@ TEST_F(ServiceControllerTest, TasksThatKeepFailingAreReplacedWithBackoff) {
   waits_at_least(std::chrono::milliseconds(1000));
   die();
   waits_at_least(std::chrono::milliseconds(2000));
+}
+
+}  // namespace
+}  // namespace gantry::controllers::service
+
+namespace gantry::controllers::service {
+namespace {
+
+// A revision whose tasks keep failing trips the circuit breaker (threshold 3 at desired 2) and
+// the deployment that ran before is restored; the service's events tell it as ECS does.
+TEST_F(ServiceControllerTest, AFailingRevisionTripsTheCircuitBreakerAndRollsBack) {
+  v1::Service web = WebService(2);
+  auto* breaker =
+      web.mutable_spec()->mutable_deployment_configuration()->mutable_deployment_circuit_breaker();
+  breaker->set_enable(true);
+  breaker->set_rollback(true);
+  ASSERT_TRUE(objects_.Apply(web).ok());
+  Start();
+  ASSERT_TRUE(Eventually([&] { return Live().size() == 2; }));
+  RunEverything();
+  ASSERT_TRUE(Eventually([&] {
+    const v1::Service s = Stored();
+    return s.status().history_size() == 1 && s.status().history(0).status() == "SUCCESSFUL";
+  }));
+  const std::string first = Stored().status().history(0).id();
+
+  ASSERT_TRUE(objects_.Apply(Definition("/bin/false")).ok());  // web:2, whose tasks die
+  ASSERT_TRUE(Eventually([&] {
+    for (const v1::Task& t : Live()) {
+      if (t.spec().task_definition() == "web:2" && t.status().last_status() == "PENDING")
+        Die(t.metadata().name());
+    }
+    const v1::Service s = Stored();
+    return s.status().history_size() == 2 &&
+           s.status().history(0).status() == "ROLLBACK_SUCCESSFUL";
+  }));
+  const v1::Service s = Stored();
+  const auto& failed = s.status().history(0);
+  EXPECT_EQ(failed.target_revision(), "web:2");
+  EXPECT_EQ(failed.rollback_deployment(), first);
+  EXPECT_EQ(failed.rollback_revision(), "web:1");
+  EXPECT_GE(failed.failed_count(), 3);
+  EXPECT_EQ(failed.circuit_breaker_threshold(), 3);
+  ASSERT_EQ(s.status().deployments_size(), 1);
+  EXPECT_EQ(s.status().deployments(0).id(), first);
+  for (const v1::Task& t : Live()) {
+    if (t.status().last_status() != "STOPPED") {
+      EXPECT_EQ(t.spec().task_definition(), "web:1");
+    }
+  }
+  std::vector<std::string> said;
+  for (const auto& e : s.status().events()) said.push_back(e.message());
+  auto told = [&](const std::string& text) {
+    return std::any_of(said.begin(), said.end(),
+                       [&](const std::string& m) { return m.find(text) != std::string::npos; });
+  };
+  EXPECT_TRUE(told("(service web) rolling back to deployment " + first + "."));
+  EXPECT_TRUE(told("deployment failed: deployment circuit breaker"));
+  EXPECT_TRUE(told("(service web) has started 2 tasks:"));
+  EXPECT_TRUE(told("(service web) has reached a steady state."));
+  // It stays there: no further attempt at web:2 however long it looks.
+  const int launched = next_.load();
+  for (int i = 0; i < 20; ++i) clock_.Advance(std::chrono::seconds(1));
+  EXPECT_FALSE(testlib::Eventually([&] { return next_.load() != launched; },
+                                   std::chrono::milliseconds(300)));
 }
 
 }  // namespace

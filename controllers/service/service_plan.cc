@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "api/schema/object_state.h"
+#include "controllers/service/deployment_history.h"
 #include "placement/scale_in.h"
 
 namespace gantry::controllers::service {
@@ -17,6 +19,8 @@ uint64_t Fnv1a(const std::string& text, uint64_t h = 1469598103934665603ULL) {
 struct DeploymentCounts {
   int running = 0;
   int pending = 0;
+  int draining_running = 0;  // of those, on DRAINING instances
+  int draining_pending = 0;
   std::string revision;  // from its tasks, for an old deployment with no record
 };
 
@@ -54,6 +58,14 @@ v1::ServiceDeployment RecordOf(const v1::ServiceStatus& before, v1::ServiceDeplo
   return want;
 }
 
+// The revision deployment `id` runs: its record's, else its tasks'.
+std::string RevisionOf(const v1::ServiceStatus& before, const std::string& id,
+                       const DeploymentCounts& d) {
+  for (const auto& old : before.deployments())
+    if (old.id() == id && !old.task_definition().empty()) return old.task_definition();
+  return d.revision;
+}
+
 }  // namespace
 
 void MarkUnplaceable(ServicePlan& plan, const v1::Service& service, const std::string& message,
@@ -83,21 +95,37 @@ api::StatusOr<ServicePlan> PlanService(const ServiceView& view, const std::strin
   plan.revision = view.revision;
   plan.status.set_observed_generation(generation);
 
-  // Counts of every task, by deployment; STOPPING ones apart.
-  std::map<std::string, DeploymentCounts> by_deployment;
+  // Tasks on a DRAINING instance are replaced like an old deployment's, within the same
+  // bounds (ECS's draining): for the rollout they count as old, whatever their deployment.
+  std::set<std::string> draining;
+  for (const auto& in : view.instances)
+    if (in.status == placement::InstanceStatus::kDraining) draining.insert(in.id);
+  auto on_draining = [&](const v1::Task& t) {
+    return draining.count(t.spec().container_instance()) > 0;
+  };
+
+  // Counts of every task, by deployment: for the rollout without the ones told to stop (they
+  // count apart); as shown, with them, by their last status (ECS: a task being stopped is
+  // RUNNING until it has stopped, and its deployment is listed until then).
+  std::map<std::string, DeploymentCounts> by_deployment, shown;
   int stopping = 0;
   for (const v1::Task* t : view.tasks) {
     if (!schema::HoldsResources(*t)) continue;
+    const bool is_running = t->status().last_status() == "RUNNING";
+    DeploymentCounts& s = shown[t->spec().started_by()];
+    (is_running ? s.running : s.pending) += 1;
+    if (s.revision.empty()) s.revision = t->spec().task_definition();
     if (t->spec().desired_status() == "STOPPED") {
       ++stopping;
       continue;
     }
     DeploymentCounts& d = by_deployment[t->spec().started_by()];
-    (t->status().last_status() == "RUNNING" ? d.running : d.pending) += 1;
+    (is_running ? d.running : d.pending) += 1;
+    if (on_draining(*t)) (is_running ? d.draining_running : d.draining_pending) += 1;
     if (d.revision.empty()) d.revision = t->spec().task_definition();
   }
   int running = 0, pending = 0;
-  for (const auto& [id, d] : by_deployment) {
+  for (const auto& [id, d] : shown) {
     running += d.running;
     pending += d.pending;
   }
@@ -107,6 +135,8 @@ api::StatusOr<ServicePlan> PlanService(const ServiceView& view, const std::strin
   if (view.revision.empty()) {
     // Nothing to roll to: the tasks are left as they are, and the service says why.
     *plan.status.mutable_deployments() = before.deployments();
+    *plan.status.mutable_history() = before.history();
+    *plan.status.mutable_events() = before.events();
     const std::string why = "task definition " + service.spec().task_definition() + " not found";
     *plan.status.add_conditions() =
         ConditionOf(before, "Ready", false, "TaskDefinitionNotFound", why, now, generation);
@@ -118,32 +148,59 @@ api::StatusOr<ServicePlan> PlanService(const ServiceView& view, const std::strin
     return plan;
   }
 
-  // The target: the PRIMARY deployment while it runs this revision, else a new one.
-  for (const auto& d : before.deployments()) {
-    if (d.status() == "PRIMARY" && d.task_definition() == view.revision) plan.deployment = d.id();
-  }
-  if (plan.deployment.empty()) plan.deployment = DeploymentId(service, view.revision);
-
   const auto& config = service.spec().deployment_configuration();
   RolloutBounds bounds;
   bounds.desired = std::max(service.spec().desired_count(), 0);
   if (config.has_minimum_healthy_percent())
     bounds.minimum_healthy_percent = config.minimum_healthy_percent();
   if (config.has_maximum_percent()) bounds.maximum_percent = config.maximum_percent();
-  RolloutCounts counts;
-  counts.stopping = stopping;
-  for (const auto& [id, d] : by_deployment) {
-    if (id == plan.deployment) {
-      counts.target_running += d.running;
-      counts.target_pending += d.pending;
-    } else {
-      counts.old_running += d.running;
-      counts.old_pending += d.pending;
+  auto counts_for = [&](const std::string& target) {
+    RolloutCounts counts;
+    counts.stopping = stopping;
+    for (const auto& [id, d] : by_deployment) {
+      if (id == target) {
+        counts.target_running += d.running - d.draining_running;
+        counts.target_pending += d.pending - d.draining_pending;
+        counts.old_running += d.draining_running;
+        counts.old_pending += d.draining_pending;
+      } else {
+        counts.old_running += d.running;
+        counts.old_pending += d.pending;
+      }
     }
+    return counts;
+  };
+
+  // The target: the newest deployment record's (or what it restores), else a new one; the
+  // history then moves, and a tripped circuit breaker may change the target on this pass.
+  DeploymentTarget target = ChooseTarget(service, view.revision);
+  RolloutCounts counts = counts_for(target.id);
+  RolloutStep step = PlanRollout(bounds, counts);
+  HistoryInput history_in;
+  history_in.service = &service;
+  history_in.target = target;
+  for (const auto& [id, d] : by_deployment) history_in.sources.push_back(id);
+  history_in.failed = &view.failed;
+  history_in.running = counts.target_running;
+  history_in.pending = counts.target_pending;
+  history_in.complete = step.state == RolloutState::kComplete;
+  history_in.now = now;
+  HistoryOutcome outcome = AdvanceHistory(history_in);
+  if (outcome.target.id != target.id || outcome.target.mode != target.mode) {
+    target = outcome.target;
+    counts = counts_for(target.id);
+    step = PlanRollout(bounds, counts);
   }
-  const RolloutStep step = PlanRollout(bounds, counts);
+  const bool halted = target.mode == TargetMode::kHalted;
+  if (halted) step = RolloutStep{.state = RolloutState::kStuck};
+  plan.deployment = target.id;
+  plan.revision = target.revision;
   plan.state = step.state;
   plan.start = step.start;
+  *plan.status.mutable_history() = std::move(outcome.history);
+  *plan.status.mutable_events() = before.events();
+  const v1::ServiceDeploymentRecord* newest =
+      plan.status.history().empty() ? nullptr : &plan.status.history(0);
 
   // Which tasks: old PENDING ones as they come; the rest as the strategies would place them in
   // reverse.
@@ -152,22 +209,30 @@ api::StatusOr<ServicePlan> PlanService(const ServiceView& view, const std::strin
     strategies.push_back(
         {s.type(), s.field().empty() ? std::nullopt : std::optional<std::string>(s.field())});
   }
-  std::vector<placement::StopCandidate> old_running, target;
+  // Old RUNNING ones on DRAINING instances go before any other old one.
+  std::vector<placement::StopCandidate> old_running, target_tasks;
+  std::vector<std::string> draining_running;
   for (const v1::Task* t : view.tasks) {
     if (!schema::HoldsResources(*t) || t->spec().desired_status() == "STOPPED") continue;
     const bool is_running = t->status().last_status() == "RUNNING";
     placement::StopCandidate c{t->metadata().name(), t->spec().container_instance(), is_running,
                                t->spec().cpu(), t->spec().memory()};
-    if (t->spec().started_by() == plan.deployment) {
-      target.push_back(std::move(c));
+    const bool old = t->spec().started_by() != plan.deployment || on_draining(*t);
+    if (!old) {
+      target_tasks.push_back(std::move(c));
+    } else if (is_running && on_draining(*t)) {
+      draining_running.push_back(c.task);
     } else if (is_running) {
       old_running.push_back(std::move(c));
     } else if (static_cast<int>(plan.stop.size()) < step.stop_old_pending) {
       plan.stop.push_back(c.task);
     }
   }
+  int stop_old_running = step.stop_old_running;
+  for (size_t i = 0; i < draining_running.size() && stop_old_running > 0; ++i, --stop_old_running)
+    plan.stop.push_back(draining_running[i]);
   for (const auto& [candidates, count] :
-       {std::pair{&old_running, step.stop_old_running}, std::pair{&target, step.stop_target}}) {
+       {std::pair{&old_running, stop_old_running}, std::pair{&target_tasks, step.stop_target}}) {
     if (count <= 0) continue;
     auto chosen = placement::ChooseToStop(view.instances, *candidates, strategies, count, seed);
     if (!chosen.ok()) {
@@ -181,52 +246,83 @@ api::StatusOr<ServicePlan> PlanService(const ServiceView& view, const std::strin
   v1::ServiceDeployment primary;
   primary.set_id(plan.deployment);
   primary.set_status("PRIMARY");
-  primary.set_task_definition(view.revision);
+  primary.set_task_definition(plan.revision);
   primary.set_desired_count(bounds.desired);
-  primary.set_running_count(counts.target_running);
-  primary.set_pending_count(counts.target_pending);
-  primary.set_rollout_state(step.state == RolloutState::kComplete ? "COMPLETED" : "IN_PROGRESS");
+  primary.set_running_count(shown.count(plan.deployment) ? shown[plan.deployment].running : 0);
+  primary.set_pending_count(shown.count(plan.deployment) ? shown[plan.deployment].pending : 0);
+  primary.set_rollout_state(halted                                  ? "FAILED"
+                            : step.state == RolloutState::kComplete ? "COMPLETED"
+                                                                    : "IN_PROGRESS");
+  if (halted && newest) primary.set_rollout_state_reason(newest->status_reason());
+  primary.set_failed_tasks(static_cast<int32_t>(
+      view.failed.count(plan.deployment) ? view.failed.at(plan.deployment).size() : 0));
+  primary.set_redeploy_token(service.spec().redeploy_token());
   for (const auto& old : before.deployments()) {
-    if (old.id() == plan.deployment) primary.set_failed_tasks(old.failed_tasks());
+    if (old.id() == plan.deployment) {
+      primary.set_failed_tasks(std::max(primary.failed_tasks(), old.failed_tasks()));
+      primary.set_redeploy_token(old.redeploy_token());
+    }
   }
   *plan.status.add_deployments() = RecordOf(before, primary, now);
-  for (const auto& [id, d] : by_deployment) {
+  for (const auto& [id, d] : shown) {
     if (id == plan.deployment) continue;
     v1::ServiceDeployment active;
     active.set_id(id);
     active.set_status("ACTIVE");
-    active.set_task_definition(d.revision);
+    active.set_task_definition(RevisionOf(before, id, d));
     for (const auto& old : before.deployments()) {
       if (old.id() == id) {
-        active.set_task_definition(old.task_definition());
         active.set_failed_tasks(old.failed_tasks());
+        active.set_redeploy_token(old.redeploy_token());
       }
     }
     active.set_desired_count(0);  // it is being replaced
     active.set_running_count(d.running);
     active.set_pending_count(d.pending);
     active.set_rollout_state("COMPLETED");
+    for (const auto& r : plan.status.history()) {
+      if (r.id() == id && FailedRecord(r)) {
+        active.set_rollout_state("FAILED");
+        active.set_rollout_state_reason(r.status_reason());
+      }
+    }
     *plan.status.add_deployments() = RecordOf(before, active, now);
   }
 
-  const bool ready = step.state == RolloutState::kComplete;
+  const bool complete = step.state == RolloutState::kComplete;
+  const bool rolled_back = complete && target.mode == TargetMode::kRollback;
+  const bool ready = complete && !rolled_back;
   const bool stuck = step.state == RolloutState::kStuck;
   const std::string progress = std::to_string(counts.target_running) + " of " +
-                               std::to_string(bounds.desired) + " tasks of " + view.revision +
+                               std::to_string(bounds.desired) + " tasks of " + plan.revision +
                                " running";
+  std::string reason, message;
+  if (halted || rolled_back) {
+    reason = halted ? "DeploymentFailed" : "RolledBack";
+    message = "deployment " + (newest ? newest->id() : plan.deployment) +
+              " failed: " + (newest ? newest->status_reason() : std::string("")) +
+              (rolled_back ? "; " + plan.revision + " restored" : "");
+  } else if (stuck) {
+    reason = "DeploymentCannotProgress";
+    message = "minimumHealthyPercent " + std::to_string(bounds.minimum_healthy_percent) +
+              " and maximumPercent " + std::to_string(bounds.maximum_percent) +
+              " leave no room to replace a task";
+  }
+  const bool stalled = !reason.empty();
+  const std::string moving = target.mode == TargetMode::kRollback ? "RollingBack" : "Deploying";
+  *plan.status.add_conditions() = ConditionOf(before, "Ready", ready,
+                                              ready     ? "SteadyState"
+                                              : stalled ? reason
+                                                        : moving,
+                                              ready     ? "has reached a steady state"
+                                              : stalled ? message
+                                                        : progress,
+                                              now, generation);
   *plan.status.add_conditions() =
-      ConditionOf(before, "Ready", ready, ready ? "SteadyState" : "Deploying",
-                  ready ? "has reached a steady state" : progress, now, generation);
+      ConditionOf(before, "Reconciling", !complete && !stalled, complete || stalled ? "" : moving,
+                  complete || stalled ? "" : progress, now, generation);
   *plan.status.add_conditions() =
-      ConditionOf(before, "Reconciling", !ready && !stuck, ready || stuck ? "" : "Deploying",
-                  ready || stuck ? "" : progress, now, generation);
-  *plan.status.add_conditions() = ConditionOf(
-      before, "Stalled", stuck, stuck ? "DeploymentCannotProgress" : "",
-      stuck ? "minimumHealthyPercent " + std::to_string(bounds.minimum_healthy_percent) +
-                  " and maximumPercent " + std::to_string(bounds.maximum_percent) +
-                  " leave no room to replace a task"
-            : "",
-      now, generation);
+      ConditionOf(before, "Stalled", stalled, reason, message, now, generation);
   return plan;
 }
 

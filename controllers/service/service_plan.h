@@ -15,6 +15,7 @@
 // (times included), so the apply writes it only when something changed.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ struct ServiceView {
   std::vector<const v1::Task*> tasks;  // the service's tasks that are not STOPPED
   // The instances hosting its tasks (what a scale-in weighs), each with all its tasks.
   std::vector<placement::InstanceSpec> instances;
+  // Its tasks that stopped on their own (not asked to, not lost with their instance), by
+  // deployment (startedBy): when each stopped. What the circuit breaker counts.
+  std::map<std::string, std::vector<std::string>> failed;
 };
 
 struct ServicePlan {

@@ -223,6 +223,47 @@ TEST_F(ServicePlanTest, ATaskDefinitionThatResolvesToNothingStallsAndTouchesNoTa
   EXPECT_EQ(Condition(plan->status, "Stalled").message(), "task definition web not found");
 }
 
+// ECS's draining: tasks on a DRAINING instance are replaced elsewhere within the bounds, PENDING
+// ones stopped at once.
+TEST_F(ServicePlanTest, TasksOnADrainingInstanceAreReplacedWithinTheBounds) {
+  v1::Service s = Web(3);  // 100 / 200
+  auto first = PlanService(View(s, "web:1", {}), kT0, 1);
+  ASSERT_TRUE(first.ok());
+  *s.mutable_status() = first->status;
+  const std::string d = first->deployment;
+  const v1::Task* on_a1 = Task("t-a1", d, "web:1", "a1");
+  const v1::Task* on_b1 = Task("t-b1", d, "web:1", "b1");
+  const v1::Task* on_c1 = Task("t-c1", d, "web:1", "c1");
+  const v1::Task* pending_a1 = Task("p-a1", d, "web:1", "a1", "PENDING");
+  auto view = View(s, "web:1", {on_a1, on_b1, on_c1, pending_a1});
+  view.instances[0].status = placement::InstanceStatus::kDraining;  // a1
+  auto plan = PlanService(view, kT1, 1);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->deployment, d);  // no new deployment: the same one, moved
+  EXPECT_EQ(plan->start, 1);       // a replacement for t-a1 first (minimum 100)
+  EXPECT_EQ(plan->stop, std::vector<std::string>{"p-a1"});  // PENDING there: at once
+  EXPECT_EQ(plan->state, RolloutState::kProgressing);
+
+  // The replacement runs: t-a1 goes.
+  *s.mutable_status() = plan->status;
+  auto replaced = View(s, "web:1", {on_a1, on_b1, on_c1, Task("t-a2", d, "web:1", "a2")});
+  replaced.instances[0].status = placement::InstanceStatus::kDraining;
+  plan = PlanService(replaced, kT1, 1);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->start, 0);
+  EXPECT_EQ(plan->stop, std::vector<std::string>{"t-a1"});
+
+  // With minimum 100 and maximum 100 draining cannot move: stalled, not spun on.
+  v1::Service tight = Web(3, 100, 100);
+  *tight.mutable_status() = first->status;
+  auto stuck_view = View(tight, "web:1", {on_a1, on_b1, on_c1});
+  stuck_view.instances[0].status = placement::InstanceStatus::kDraining;
+  plan = PlanService(stuck_view, kT1, 1);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->state, RolloutState::kStuck);
+  EXPECT_EQ(Condition(plan->status, "Stalled").reason(), "DeploymentCannotProgress");
+}
+
 TEST_F(ServicePlanTest, AnUnknownStrategyNamesItsField) {
   v1::Service s = Web(1);
   auto* strategy = s.mutable_spec()->add_placement_strategy();

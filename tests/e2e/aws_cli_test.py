@@ -6,7 +6,8 @@ us-east-1a/b/c with instance types t2.small, t2.medium and g2.2xlarge on loopbac
 run time, then runs `aws ecs ...` with --endpoint-url exactly as the talk does and checks the
 answers: list-container-instances filters (==, matches, in, !=, compound), run-task with memberOf
 constraints, run-task --count 9 with spread over zones then binpack on memory, stop-task,
-describe-tasks, and a wrongly signed request. Installs the AWS CLI (Debian's awscli) if missing.
+describe-tasks, services (the talk's GPU service, create/update/delete-service, `aws ecs wait
+services-stable`, describe-services and list-services), and a wrongly signed request. Installs the AWS CLI (Debian's awscli) if missing.
 
 usage: aws_cli_test.py BIN_DIR
 """
@@ -203,6 +204,80 @@ def main():
         missing = aws("describe-tasks", "--cluster", "ecs-demo", "--tasks", "nope")
         check(missing.get("failures", [{}])[0].get("reason") == "MISSING",
               "describe-tasks of an unknown task: failure MISSING")
+
+        # Services. The talk's command verbatim: one g2.2xlarge here, so distinctInstance
+        # places one of the three and the service says why the others wait.
+        created = aws("create-service", "--service-name", "myapp-gpu", "--cluster", "ecs-demo",
+                      "--task-definition", "myapp", "--desired-count", "3",
+                      "--placement-constraints",
+                      'type="memberOf",expression="attribute:ecs.instance-type =~ g2.*"',
+                      'type="distinctInstance"')
+        svc = created.get("service", {})
+        check(svc.get("serviceArn") == "arn:aws:ecs:us-east-1:123456789000:service/ecs-demo/myapp-gpu"
+              and svc.get("status") == "ACTIVE" and svc.get("desiredCount") == 3,
+              "create-service myapp-gpu (the talk's command)")
+
+        def service(name):
+            got = aws("describe-services", "--cluster", "ecs-demo", "--services", name)
+            return (got.get("services") or [{}])[0]
+
+        def unplaced_event():
+            return any("was unable to place a task because no container instance met all of its "
+                       "requirements" in e.get("message", "")
+                       for e in service("myapp-gpu").get("events", []))
+        wait_for(lambda: service("myapp-gpu").get("runningCount") == 1 and unplaced_event(), 30,
+                 "myapp-gpu: one task RUNNING on the one g2, an event for the two that wait")
+        gpu_tasks = aws("list-tasks", "--cluster", "ecs-demo", "--service-name", "myapp-gpu")
+        placed = aws("describe-tasks", "--cluster", "ecs-demo", "--tasks",
+                     *gpu_tasks.get("taskArns", ["none"])).get("tasks", [])
+        check(len(placed) == 1 and type_of.get(placed[0].get("containerInstanceArn")) == "g2.2xlarge",
+              "myapp-gpu's task is on the g2.2xlarge")
+        aws("update-service", "--cluster", "ecs-demo", "--service", "myapp-gpu",
+            "--desired-count", "1")
+
+        created = aws("create-service", "--service-name", "web", "--cluster", "ecs-demo",
+                      "--task-definition", "myapp", "--desired-count", "3",
+                      "--deployment-configuration",
+                      "maximumPercent=200,minimumHealthyPercent=50,"
+                      "deploymentCircuitBreaker={enable=true,rollback=true}")
+        check(created.get("service", {}).get("deploymentConfiguration", {})
+              .get("deploymentCircuitBreaker") == {"enable": True, "rollback": True},
+              "create-service web with a circuit breaker")
+        waited = subprocess.run(["aws", "ecs", "wait", "services-stable", "--cluster", "ecs-demo",
+                                 "--services", "web", "myapp-gpu", "--endpoint-url", endpoint],
+                                capture_output=True, text=True, env=env, timeout=300)
+        check(waited.returncode == 0, "aws ecs wait services-stable: " + waited.stderr.strip())
+        web = service("web")
+        check(web.get("runningCount") == 3 and len(web.get("deployments", [])) == 1
+              and web["deployments"][0].get("rolloutState") == "COMPLETED",
+              "web: 3 running, one COMPLETED deployment")
+        first = (web.get("deployments") or [{}])[0].get("id")
+        zones_used = {zone_of.get(t.get("containerInstanceArn")) for t in aws(
+            "describe-tasks", "--cluster", "ecs-demo", "--tasks",
+            *aws("list-tasks", "--cluster", "ecs-demo", "--service-name", "web")
+            .get("taskArns", ["none"])).get("tasks", [])}
+        check(len(zones_used) == 3, f"web's tasks spread over the three zones: {zones_used}")
+        listed = aws("list-services", "--cluster", "ecs-demo").get("serviceArns", [])
+        check(sorted(a.rsplit("/", 1)[1] for a in listed) == ["myapp-gpu", "web"],
+              "list-services: myapp-gpu and web")
+        aws("update-service", "--cluster", "ecs-demo", "--service", "web",
+            "--force-new-deployment")
+        waited = subprocess.run(["aws", "ecs", "wait", "services-stable", "--cluster", "ecs-demo",
+                                 "--services", "web", "--endpoint-url", endpoint],
+                                capture_output=True, text=True, env=env, timeout=300)
+        web = service("web")
+        check(waited.returncode == 0 and web.get("deployments", [{}])[0].get("id") != first,
+              "update-service --force-new-deployment rolls a new deployment to stable")
+        busy = aws("delete-service", "--cluster", "ecs-demo", "--service", "web",
+                   expect_ok=False)
+        check(busy.returncode != 0 and "InvalidParameterException" in busy.stderr,
+              "delete-service while scaled above 0 is refused")
+        for name in ("web", "myapp-gpu"):
+            gone = aws("delete-service", "--cluster", "ecs-demo", "--service", name, "--force")
+            check(gone.get("service", {}).get("status") == "DRAINING",
+                  f"delete-service --force {name}: DRAINING")
+        wait_for(lambda: not aws("list-tasks", "--cluster", "ecs-demo", "--service-name", "web")
+                 .get("taskArns"), 30, "a deleted service's tasks stop")
 
         # Signatures are checked.
         wrong = aws("list-clusters", expect_ok=False,

@@ -54,6 +54,10 @@ class FleetTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    // Services first (they would start their tasks again); their tasks stop with them.
+    auto services = Ecs("ListServices", {{"cluster", "demo"}}, 0);
+    for (const auto& arn : services["serviceArns"])
+      Ecs("DeleteService", {{"cluster", "demo"}, {"service", arn}, {"force", true}});
     // Stop every task so no process outlives the test, then the agents, then gantryd.
     for (const auto& status : {"RUNNING"}) {
       auto listed = Ecs("ListTasks", {{"cluster", "demo"}, {"desiredStatus", status}});
@@ -136,6 +140,44 @@ class FleetTest : public ::testing::Test {
 
   static std::string IdOf(const std::string& arn) { return arn.substr(arn.rfind('/') + 1); }
 
+  // A Service of the sleeper family from YAML, through gantryctl apply.
+  void ApplyService(const std::string& yaml) {
+    const std::string path = dir_.path() + "/service.yaml";
+    std::ofstream(path) << yaml;
+    auto applied = Ctl({"apply", "-f", path});
+    ASSERT_EQ(applied.exit_code, 0) << applied.err;
+  }
+  // The service's tasks that have not stopped, by id: their instance and task definition.
+  std::map<std::string, std::pair<std::string, std::string>> ServiceTasks(const std::string& name) {
+    std::map<std::string, std::pair<std::string, std::string>> out;
+    auto listed = Ecs("ListTasks", {{"cluster", "demo"}, {"serviceName", name}});
+    if (listed["taskArns"].empty()) return out;
+    auto d = Ecs("DescribeTasks", {{"cluster", "demo"}, {"tasks", listed["taskArns"]}});
+    for (const auto& t : d["tasks"]) {
+      if (t["lastStatus"] == "STOPPED") continue;
+      std::string definition = t["taskDefinitionArn"];
+      out[IdOf(t["taskArn"])] = {IdOf(t["containerInstanceArn"]),
+                                 definition.substr(definition.rfind('/') + 1)};
+    }
+    return out;
+  }
+  json Service(const std::string& name) {
+    auto d = Ecs("DescribeServices", {{"cluster", "demo"}, {"services", {name}}});
+    return d["services"].empty() ? json::object() : d["services"][0];
+  }
+  testlib::CommandResult RolloutStatus(const std::string& name) {
+    return Ctl({"rollout", "status", "service", name, "--timeout=60s"});
+  }
+  int AgentOfInstance(const std::string& instance) {
+    for (int i = 0; i < 4; ++i) {
+      std::ifstream in(StateDir(i) + "/instance-id");
+      std::string id;
+      in >> id;
+      if (id == instance) return i;
+    }
+    return -1;
+  }
+
   testlib::CommandResult Ctl(std::vector<std::string> args) {
     args.insert(args.begin(), {testlib::BinDir() + "/gantryctl", "--server",
                                "http://127.0.0.1:" + std::to_string(port_)});
@@ -163,7 +205,7 @@ class FleetTest : public ::testing::Test {
 
   int RunningTaskProcesses() {
     int n = 0;
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < 4; ++i) {
       std::error_code ec;
       for (const auto& t : std::filesystem::directory_iterator(StateDir(i) + "/tasks", ec)) {
         std::ifstream in(t.path() / "app" / "work" / "pid");
@@ -418,6 +460,156 @@ TEST_F(FleetTest, GantryctlVerbs) {
   EXPECT_EQ(stop.exit_code, 0) << stop.err;
   ASSERT_TRUE(WaitStatus(arn, "STOPPED"));
   EXPECT_EQ(Task(arn)["stoppedReason"], "done");
+}
+
+// A Service from YAML with real agents: it converges, scales, repairs a killed agent's tasks,
+// leaves a drained instance, rolls a new revision, trips the circuit breaker on a revision
+// whose tasks fail and rolls back, and rolls back again on request; gantryctl follows it all.
+TEST_F(FleetTest, AServiceConvergesRepairsDrainsRollsAndRollsBack) {
+  ApplyService(R"(apiVersion: gantry.dev/v1
+kind: Service
+metadata: {name: web}
+spec:
+  cluster: demo
+  taskDefinition: sleeper
+  desiredCount: 3
+  deploymentConfiguration:
+    maximumPercent: 200
+    minimumHealthyPercent: 50
+    deploymentCircuitBreaker: {enable: true, rollback: true}
+)");
+  auto status = RolloutStatus("web");
+  ASSERT_EQ(status.exit_code, 0) << status.out << status.err;
+  EXPECT_NE(status.out.find("service \"web\" successfully rolled out"), std::string::npos)
+      << status.out;
+  auto tasks = ServiceTasks("web");
+  ASSERT_EQ(tasks.size(), 3u);
+  std::set<std::string> zones;
+  for (const auto& [id, where] : tasks) zones.insert(zone_of_[where.first]);
+  EXPECT_EQ(zones.size(), 3u) << "ECS's default: spread over the zones";
+
+  // Scale out.
+  auto scaled = Ctl({"scale", "service", "web", "--replicas", "5"});
+  ASSERT_EQ(scaled.exit_code, 0) << scaled.err;
+  EXPECT_EQ(scaled.out, "service/web scaled\n");
+  ASSERT_EQ(RolloutStatus("web").exit_code, 0);
+  EXPECT_EQ(ServiceTasks("web").size(), 5u);
+
+  // An agent dies: its instance is lost with its tasks, and they are replaced on the others.
+  std::string lost;
+  for (const auto& [id, where] : ServiceTasks("web"))
+    if (AgentOfInstance(where.first) == 2) lost = where.first;
+  ASSERT_FALSE(lost.empty());
+  agents_[2]->Signal(SIGKILL);
+  agents_[2]->Wait(5s);
+  ASSERT_TRUE(testlib::Eventually(
+      [&] {
+        auto now = ServiceTasks("web");
+        if (now.size() != 5) return false;
+        for (const auto& [id, where] : now)
+          if (where.first == lost) return false;
+        return Service("web")["runningCount"] == 5;
+      },
+      30s))
+      << Service("web").dump();
+  StartAgent(2, "us-east-1c", "g2.2xlarge");
+  ASSERT_TRUE(testlib::Eventually([&] { return Instance(lost)["agentConnected"] == true; }, 15s));
+
+  // Drain an instance: its tasks are replaced elsewhere, none is left on it.
+  const std::string drained = ServiceTasks("web").begin()->second.first;
+  ASSERT_EQ(Ctl({"drain", drained, "--cluster", "demo"}).exit_code, 0);
+  ASSERT_TRUE(testlib::Eventually(
+      [&] {
+        auto now = ServiceTasks("web");
+        for (const auto& [id, where] : now)
+          if (where.first == drained) return false;
+        return now.size() == 5 && Service("web")["runningCount"] == 5;
+      },
+      30s))
+      << Service("web").dump();
+  ASSERT_EQ(Ctl({"undrain", drained, "--cluster", "demo"}).exit_code, 0);
+
+  // A new revision of the family rolls.
+  Ecs("RegisterTaskDefinition",
+      {{"family", "sleeper"},
+       {"containerDefinitions",
+        {{{"name", "app"},
+          {"command", {"/bin/sh", "-c", "echo $$ > pid; exec sleep 1001"}},
+          {"memory", 128},
+          {"cpu", 128}}}}});
+  status = RolloutStatus("web");
+  ASSERT_EQ(status.exit_code, 0) << status.out << status.err;
+  for (const auto& [id, where] : ServiceTasks("web")) EXPECT_EQ(where.second, "sleeper:2");
+
+  // A revision whose tasks exit at once: the circuit breaker trips and sleeper:2 is restored.
+  Ecs("RegisterTaskDefinition",
+      {{"family", "sleeper"},
+       {"containerDefinitions",
+        {{{"name", "app"}, {"command", {"/bin/false"}}, {"memory", 128}, {"cpu", 128}}}}});
+  status = RolloutStatus("web");
+  EXPECT_EQ(status.exit_code, 1) << status.out << status.err;
+  EXPECT_NE(status.out.find("rollout failed: deployment ecs-svc/"), std::string::npos)
+      << status.out;
+  ASSERT_TRUE(testlib::Eventually(
+      [&] {
+        auto now = ServiceTasks("web");
+        if (now.size() != 5) return false;
+        for (const auto& [id, where] : now)
+          if (where.second != "sleeper:2") return false;
+        return true;
+      },
+      30s));
+  auto history = Ctl({"rollout", "history", "service", "web"});
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  EXPECT_NE(history.out.find("ROLLBACK_SUCCESSFUL"), std::string::npos) << history.out;
+  auto described = Ctl({"describe", "service", "web"});
+  EXPECT_NE(described.out.find("Deployment History:"), std::string::npos) << described.out;
+  EXPECT_NE(described.out.find("RolledBack"), std::string::npos) << described.out;
+
+  // Back to the first revision on request.
+  auto undo = Ctl({"rollout", "undo", "service", "web", "--to-revision=1"});
+  ASSERT_EQ(undo.exit_code, 0) << undo.err;
+  EXPECT_EQ(undo.out, "service/web rolled back to sleeper:1\n");
+  ASSERT_EQ(RolloutStatus("web").exit_code, 0);
+  for (const auto& [id, where] : ServiceTasks("web")) EXPECT_EQ(where.second, "sleeper:1");
+}
+
+// The talk's GPU service: memberOf g2 and distinctInstance. One g2 instance places one task; the
+// service says why the others wait, stage by stage, and places the next when a g2 joins.
+TEST_F(FleetTest, TheTalksGpuServiceWaitsForG2InstancesAndPlacesWhenOneJoins) {
+  ApplyService(R"(apiVersion: gantry.dev/v1
+kind: Service
+metadata: {name: myapp-gpu}
+spec:
+  cluster: demo
+  taskDefinition: sleeper
+  desiredCount: 3
+  placementConstraints:
+    - {type: memberOf, expression: "attribute:ecs.instance-type =~ g2.*"}
+    - {type: distinctInstance}
+)");
+  ASSERT_TRUE(testlib::Eventually(
+      [&] {
+        json s = Service("myapp-gpu");
+        return s["runningCount"] == 1 && !s["events"].empty();
+      },
+      20s));
+  auto described = Ctl({"describe", "service", "myapp-gpu"});
+  EXPECT_NE(described.out.find("Unplaceable"), std::string::npos) << described.out;
+  EXPECT_NE(described.out.find("0/3 instances: 2 memberOf(attribute:ecs.instance-type =~ g2.*), "
+                               "1 distinctInstance"),
+            std::string::npos)
+      << described.out;
+  auto status = Ctl({"rollout", "status", "service", "myapp-gpu", "--timeout=1s"});
+  EXPECT_EQ(status.exit_code, 1);
+  EXPECT_NE(status.out.find("stalled (Unplaceable)"), std::string::npos) << status.out;
+
+  StartAgent(3, "us-east-1d", "g2.2xlarge");
+  ASSERT_TRUE(testlib::Eventually([&] { return Service("myapp-gpu")["runningCount"] == 2; }, 20s))
+      << Service("myapp-gpu").dump();
+  std::set<std::string> hosts;
+  for (const auto& [id, where] : ServiceTasks("myapp-gpu")) hosts.insert(where.first);
+  EXPECT_EQ(hosts.size(), 2u);
 }
 
 }  // namespace

@@ -1,0 +1,60 @@
+#include "cli/services/rollout_progress.h"
+
+namespace gantry::cli {
+namespace {
+
+const v1::Condition* ConditionOf(const v1::ServiceStatus& status, const std::string& type) {
+  for (const auto& c : status.conditions())
+    if (c.type() == type) return &c;
+  return nullptr;
+}
+
+}  // namespace
+
+RolloutProgress ProgressOf(const v1::Service& service, const std::string& revision) {
+  const std::string who = "service \"" + service.metadata().name() + "\"";
+  const auto& st = service.status();
+  RolloutProgress p;
+  if (st.observed_generation() < service.metadata().generation()) {
+    p.line = "Waiting for " + who + " spec update to be observed...";
+    return p;
+  }
+  const v1::Condition* stalled = ConditionOf(st, "Stalled");
+  const bool is_stalled = stalled && stalled->status() == "True";
+  if (is_stalled &&
+      (stalled->reason() == "DeploymentFailed" || stalled->reason() == "RolledBack")) {
+    p.state = RolloutProgress::State::kFailed;
+    p.line = who + " rollout failed: " + stalled->message();
+    return p;
+  }
+  std::string primary;
+  for (const auto& d : st.deployments())
+    if (d.status() == "PRIMARY") primary = d.task_definition();
+  if (!revision.empty() && primary != revision) {
+    p.line = "Waiting for " + who + " rollout to start: " + revision + "...";
+    return p;
+  }
+  const v1::Condition* ready = ConditionOf(st, "Ready");
+  if (ready && ready->status() == "True") {
+    p.state = RolloutProgress::State::kDone;
+    p.line = who + " successfully rolled out";
+    return p;
+  }
+  int target_running = 0, old_tasks = 0;
+  for (const auto& d : st.deployments()) {
+    if (d.status() == "PRIMARY") {
+      target_running = d.running_count();
+    } else {
+      old_tasks += d.running_count() + d.pending_count();
+    }
+  }
+  p.line = "Waiting for " + who + " rollout to finish: " + std::to_string(target_running) + " of " +
+           std::to_string(service.spec().desired_count()) + " new tasks" +
+           (primary.empty() ? "" : " (" + primary + ")") + " running";
+  if (old_tasks > 0) p.line += ", " + std::to_string(old_tasks) + " old tasks left";
+  if (is_stalled) p.line += "; stalled (" + stalled->reason() + "): " + stalled->message();
+  p.line += "...";
+  return p;
+}
+
+}  // namespace gantry::cli
