@@ -27,6 +27,8 @@ constexpr const char* kUsage =
     "  diff -f FILE                                       live vs would-be (exit 0 same, 1 "
     "differs)\n"
     "  wait KIND NAME --for=condition=Ready [--timeout=30s]\n"
+    "  plan -f FILE|DIR|- [-R]                            what the Service controller would do "
+    "now (exit 0 all place, 1 not, 2 error)\n"
     "  scale service NAME --replicas N                    set a service's desiredCount\n"
     "  rollout status service NAME [--timeout=DURATION]   follow its rollout (exit 0 done, 1 "
     "failed or timed out)\n"
@@ -84,6 +86,7 @@ int GantryctlMain(int argc, char** argv) {
       {"drain", RunDrain},        {"undrain", RunUndrain},
       {"stop-task", RunStopTask}, {"describe-tasks", RunDescribeTasks},
       {"scale", RunScale},        {"rollout", RunRollout},
+      {"plan", RunPlan},
   };
   for (const auto& [name, run] : verbs) {
     if (verb != name) continue;

@@ -32,8 +32,8 @@ check store 'store/' 'store may only include itself'
 check api/clock 'api/clock/' 'api/clock may only include itself'
 # Controllers see the cluster through the client interface and decide with placement, so they can
 # run in gantryd or in a process of their own.
-check controllers 'controllers/|api/clock/|api/client/|api/schema/|api/status/|gantry/v1/|placement/|api/service/local_client\.h|store/memory/|tests/testlib/eventually\.h' \
-  'controllers may use api/clock, api/client, api/schema, api/status, the protos and placement'
+check controllers 'controllers/|api/clock/|api/client/|api/schema/|api/status/|api/uid/|gantry/v1/|placement/|api/service/local_client\.h|store/memory/|tests/testlib/eventually\.h' \
+  'controllers may use api/clock, api/client, api/schema, api/status, api/uid, the protos and placement'
 # Their tests may also build the in-process client on a memory store (the fake) and wait with
 # testlib's bounded Eventually, and only tests.
 while IFS= read -r line; do

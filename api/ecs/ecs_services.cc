@@ -41,6 +41,21 @@ Status AsRequest(const Status& status) {
                           {"spec.deploymentConfiguration", "deploymentConfiguration"}});
 }
 
+// Features Gantry cannot honour, refused when given: lists with items, and members at all.
+constexpr std::pair<const char*, const char*> kUnsupportedLists[] = {
+    {"capacityProviderStrategy", "capacity providers are not supported"},
+    {"volumeConfigurations", "volume configurations are not supported"},
+    {"vpcLatticeConfigurations", "VPC Lattice is not supported"},
+    {"loadBalancers", "load balancers are not supported"},
+    {"serviceRegistries", "service discovery registries are not supported"},
+};
+constexpr std::pair<const char*, const char*> kUnsupportedMembers[] = {
+    {"networkConfiguration", "awsvpc networking is not supported"},
+    {"serviceConnectConfiguration", "Service Connect is not supported"},
+    {"healthCheckGracePeriodSeconds",
+     "a health check grace period needs a load balancer, which is not supported"},
+};
+
 // What CreateService and UpdateService share: deploymentConfiguration and placement, read onto
 // `spec` when given (UpdateService leaves what is absent as it was). Features Gantry cannot
 // honour go to `unsupported`.
@@ -104,22 +119,10 @@ void ReadSettings(Input& in, v1::ServiceSpec& spec, Status& unsupported) {
   const std::string rebalancing = in.StringOr("availabilityZoneRebalancing", "DISABLED");
   unsupported_if(rebalancing != "DISABLED", "availabilityZoneRebalancing",
                  "availability zone rebalancing is not supported yet; pass DISABLED");
-  unsupported_if(in.Count("capacityProviderStrategy") > 0, "capacityProviderStrategy",
-                 "capacity providers are not supported");
-  unsupported_if(in.Has("networkConfiguration"), "networkConfiguration",
-                 "awsvpc networking is not supported");
-  unsupported_if(in.Count("volumeConfigurations") > 0, "volumeConfigurations",
-                 "volume configurations are not supported");
-  unsupported_if(in.Count("vpcLatticeConfigurations") > 0, "vpcLatticeConfigurations",
-                 "VPC Lattice is not supported");
-  unsupported_if(in.Has("serviceConnectConfiguration"), "serviceConnectConfiguration",
-                 "Service Connect is not supported");
-  unsupported_if(in.Count("loadBalancers") > 0, "loadBalancers",
-                 "load balancers are not supported");
-  unsupported_if(in.Count("serviceRegistries") > 0, "serviceRegistries",
-                 "service discovery registries are not supported");
-  unsupported_if(in.Has("healthCheckGracePeriodSeconds"), "healthCheckGracePeriodSeconds",
-                 "a health check grace period needs a load balancer, which is not supported");
+  for (const auto& [member, what] : kUnsupportedLists)
+    unsupported_if(in.Count(member) > 0, member, what);
+  for (const auto& [member, what] : kUnsupportedMembers)
+    unsupported_if(in.Has(member), member, what);
   unsupported_if(in.Bool("enableExecuteCommand").value_or(false), "enableExecuteCommand",
                  "ECS Exec is not supported");
   // tags, propagateTags, enableECSManagedTags, platformVersion, role: accepted, ignored.

@@ -11,6 +11,7 @@ api::StatusOr<v1::LaunchResponse> LaunchThrough(TaskService& tasks,
   launch.group = request.group();
   launch.started_by = request.started_by();
   launch.client_token = request.client_token();
+  launch.dry_run = request.dry_run();
   launch.constraints.assign(request.placement_constraints().begin(),
                             request.placement_constraints().end());
   launch.strategies.assign(request.placement_strategy().begin(),

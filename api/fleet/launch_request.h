@@ -27,6 +27,8 @@ struct LaunchRequest {
   // ECS clientToken: a repeat with the same token within 24 hours answers with the first
   // call's tasks and failures instead of launching again ("" launches every time).
   std::string client_token;
+  // Where the tasks would go, nothing reserved or written (a plan's preview); no clientToken.
+  bool dry_run = false;
 };
 
 // A constraint or strategy as a request states it: `expression` absent is not the same as empty

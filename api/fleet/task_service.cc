@@ -187,6 +187,8 @@ std::vector<std::string> TaskService::ClientTokenTaskArns(const std::string& tok
 
 StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool explicit_instances) {
   if (auto st = ValidateClientToken(request.client_token); !st.ok()) return st;
+  if (request.dry_run && !request.client_token.empty())
+    return api::InvalidArgument("clientToken", "a dry run takes no clientToken");
   if (request.task_definition.empty()) return api::InvalidArgument("taskDefinition", "is required");
   if (request.started_by.size() > validation::kMaxStartedByLength) {
     return api::InvalidArgument("startedBy", "is at most 36 characters");
@@ -288,7 +290,9 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
     }
   }
   spec.request = std::move(place);
-  spec.with_tasks = [this](const std::vector<v1::Task>& tasks) { return RecountsWith(tasks); };
+  spec.dry_run = request.dry_run;
+  if (!request.dry_run)
+    spec.with_tasks = [this](const std::vector<v1::Task>& tasks) { return RecountsWith(tasks); };
   std::set<std::string> recounted;  // instances whose recount went in with their new tasks
   if (explicit_instances ? spec.instances.empty() : spec.request.count <= 0) {
     // Everything asked for was launched by an earlier call with this clientToken.
@@ -299,7 +303,7 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
   } else {
     ReportLeftOut(launched->left_out);
     // Read-your-writes: a DescribeTasks right after RunTask, or the next report, finds them.
-    (void)fleet_.WaitForTasks(launched->revision);
+    if (!request.dry_run) (void)fleet_.WaitForTasks(launched->revision);
     if (launched->with_tasks_written) {
       (void)fleet_.WaitForInstances(launched->revision);
       for (const auto& task : launched->tasks) recounted.insert(task->spec().container_instance());
@@ -350,6 +354,7 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
       unrecorded_[token] = Unrecorded{fingerprint, record.task_ids};
     }
   }
+  if (request.dry_run) return result;  // nothing was written: nothing to recount
   std::set<std::string> touched;
   for (const auto& t : result.tasks) {
     if (recounted.count(t->spec().container_instance()) == 0)

@@ -282,6 +282,11 @@ HttpResponse HandleObject(api::ObjectService& service, const HttpRequest& req,
 
 }  // namespace
 
+api::StatusOr<api::ObjectPtr> DecodeRequestBody(const HttpRequest& request,
+                                                const schema::KindInfo& kind) {
+  return DecodeBody(request, kind);
+}
+
 HttpResponse ErrorResponse(const Status& status) {
   int code = api::HttpStatus(status.code());
   return Json(code, "{\"code\":" + std::to_string(code) + ",\"reason\":\"" +

@@ -57,4 +57,9 @@ class RestHandler {
 // {"code":N,"reason":"...","message":"..."} for a status.
 HttpResponse ErrorResponse(const api::Status& status);
 
+// A request body holding exactly one object of `kind`, JSON or YAML; errors name the line and
+// column.
+api::StatusOr<api::ObjectPtr> DecodeRequestBody(const HttpRequest& request,
+                                                const schema::KindInfo& kind);
+
 }  // namespace gantry::rest

@@ -258,9 +258,13 @@ StatusOr<LaunchOutcome> Launcher::Launch(const LaunchSpec& spec) {
       s->set_memory(static_cast<int32_t>(spec.request.memory));
       s->clear_host_ports();
       for (int32_t p : spec.request.ports) s->add_host_ports(p);
-      Hold(c, meta->name(), HeldTask{instance, TaskSpecOf(task), true});
+      if (!spec.dry_run) Hold(c, meta->name(), HeldTask{instance, TaskSpecOf(task), true});
       tasks.push_back(std::move(task));
     }
+  }
+  if (spec.dry_run) {
+    for (auto& t : tasks) outcome.tasks.push_back(std::make_shared<const v1::Task>(std::move(t)));
+    return outcome;
   }
   if (tasks.empty()) return outcome;
 

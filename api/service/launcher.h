@@ -54,6 +54,9 @@ struct LaunchSpec {
   std::function<std::vector<std::shared_ptr<const google::protobuf::Message>>(
       const std::vector<v1::Task>& tasks)>
       with_tasks;
+  // Place and answer with the tasks as they would be, reserving and writing nothing (a plan's
+  // preview). They have names but no resourceVersion.
+  bool dry_run = false;
 };
 
 // StartTask: an instance given that received no task, and why: MISSING (not in the cluster),

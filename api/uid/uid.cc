@@ -20,11 +20,15 @@ std::string NewRandomUuid() {
   // Version 4, variant 1.
   a = (a & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
   b = (b & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
+  return FormatUuid(a, b);
+}
+
+std::string FormatUuid(uint64_t high, uint64_t low) {
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFFF),
-                static_cast<unsigned>(b >> 48),
-                static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFULL));
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(high >> 32),
+                static_cast<unsigned>((high >> 16) & 0xFFFF), static_cast<unsigned>(high & 0xFFFF),
+                static_cast<unsigned>(low >> 48),
+                static_cast<unsigned long long>(low & 0xFFFFFFFFFFFFULL));
   return buf;
 }
 

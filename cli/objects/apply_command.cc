@@ -2,6 +2,7 @@
 
 #include "cli/objects/commands.h"
 #include "cli/objects/manifests.h"
+#include "cli/services/commands.h"
 
 namespace gantry::cli {
 namespace {
@@ -53,7 +54,11 @@ int RunApply(const std::vector<std::string>& args, const CommandContext& ctx) {
     ctx.out << m.kind->singular << "/" << ManifestName(*m.object) << " " << reply->outcome
             << (dry_run ? " (server dry run)" : "") << "\n";
   }
-  return exit_code;
+  if (!dry_run) return exit_code;
+  // A server dry run also says what the Service controller would do: 0 when every task would
+  // place, 1 when some would not, 2 on an error (as gantryctl plan).
+  const int planned = PlanManifests(*manifests, *client, ctx, /*note_others=*/false);
+  return exit_code != 0 ? 2 : planned;
 }
 
 }  // namespace gantry::cli

@@ -40,6 +40,7 @@
 #include "api/grpc/grpc_server.h"
 #include "api/rest/metrics_route.h"
 #include "api/rest/rest_server.h"
+#include "api/rest/service_plan_route.h"
 #include "api/rest/task_log_route.h"
 #include "api/service/local_client.h"
 #include "api/service/object_service.h"
@@ -364,6 +365,10 @@ int main(int argc, char** argv) {
   rest.extra_routes = [&](const gantry::rest::HttpRequest& r, const gantry::api::Principal* who,
                           gantry::rest::HttpResponse& out) {
     if (gantry::rest::TaskLogRoute(r, who, out, task_logs, fleet, tasks)) return true;
+    if (gantry::rest::ServicePlanRoute(r, out, service, [&](const gantry::v1::Service& s) {
+          return service_controller.Preview(s);
+        }))
+      return true;
     return gantry::rest::MetricsRoute(r, out, [&] {
       metrics.Refresh((*store)->CurrentRevision(), (*store)->DatabaseSizeBytes(),
                       server_ptr ? server_ptr->open_watches() : 0);

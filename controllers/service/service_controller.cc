@@ -175,6 +175,154 @@ api::StatusOr<int64_t> ServiceController::StopTask(const v1::Task& cached,
   return runtime::RevisionOf(*applied->object);
 }
 
+ServiceView ServiceController::ViewOf(const v1::Service& service,
+                                      std::vector<runtime::ObjectRef>& keep, bool count_failures) {
+  const std::string& name = service.metadata().name();
+  const std::string cluster = schema::ClusterNameOf(service.spec().cluster());
+  ServiceView view;
+  view.service = &service;
+  view.revision = Resolve(service.spec().task_definition());
+  std::set<std::string> in_cache;
+  for (const auto& t : tasks_.ByIndex(runtime::kByGroup, kGroupPrefix + name)) {
+    const auto& task = static_cast<const v1::Task&>(*t);
+    in_cache.insert(task.metadata().name());
+    if (FailedOnItsOwn(task)) {
+      if (count_failures) TaskFailed(name, task.metadata().name());
+      view.failed[task.spec().started_by()].push_back(task.status().stopped_at());
+    }
+    if (schema::ClusterNameOf(task.spec().cluster()) != cluster || !schema::HoldsResources(task))
+      continue;
+    view.tasks.push_back(&task);
+    keep.push_back(t);
+  }
+  if (count_failures) {
+    std::lock_guard lock(mu_);
+    if (auto f = failures_.find(name); f != failures_.end()) {
+      std::erase_if(f->second.seen, [&](const std::string& t) { return in_cache.count(t) == 0; });
+    }
+  }
+  // The instances that host its tasks: what a scale-in weighs (their zones, what they have left,
+  // whether they drain). Not the whole cluster: a pass costs the service's size, not the fleet's.
+  std::set<std::string> hosts;
+  for (const v1::Task* t : view.tasks) hosts.insert(t->spec().container_instance());
+  for (const std::string& host : hosts) {
+    runtime::ObjectRef i = instances_.Get(host);
+    if (!i) continue;
+    placement::InstanceSpec spec =
+        schema::InstanceSpecOf(static_cast<const v1::ContainerInstance&>(*i));
+    for (const auto& t : tasks_.ByIndex(runtime::kByInstance, spec.id)) {
+      const auto& task = static_cast<const v1::Task&>(*t);
+      if (schema::HoldsResources(task)) spec.tasks.push_back(schema::TaskSpecOf(task));
+    }
+    view.instances.push_back(std::move(spec));
+  }
+  return view;
+}
+
+v1::LaunchRequest ServiceController::LaunchFor(const v1::Service& service, const ServicePlan& plan,
+                                               int count) const {
+  v1::LaunchRequest launch;
+  launch.set_cluster(schema::ClusterNameOf(service.spec().cluster()));
+  launch.set_task_definition(plan.revision);
+  launch.set_count(count);
+  launch.set_group(kGroupPrefix + service.metadata().name());
+  launch.set_started_by(plan.deployment);
+  *launch.mutable_placement_constraints() = service.spec().placement_constraints();
+  *launch.mutable_placement_strategy() = service.spec().placement_strategy();
+  if (launch.placement_strategy().empty()) {
+    for (const auto& s : placement::ServiceDefaultStrategies()) {
+      auto* strategy = launch.add_placement_strategy();
+      strategy->set_type(s.type);
+      strategy->set_field(s.field.value_or(""));
+    }
+  }
+  return launch;
+}
+
+namespace {
+
+const char* StateName(RolloutState state) {
+  switch (state) {
+    case RolloutState::kProgressing:
+      return "PROGRESSING";
+    case RolloutState::kWaiting:
+      return "WAITING";
+    case RolloutState::kComplete:
+      return "COMPLETE";
+    case RolloutState::kStuck:
+      return "STUCK";
+  }
+  return "?";
+}
+
+}  // namespace
+
+api::StatusOr<v1::ServicePlanPreview> ServiceController::Preview(const v1::Service& service) {
+  std::vector<runtime::ObjectRef> keep;
+  const ServiceView view = ViewOf(service, keep, /*count_failures=*/false);
+  if (view.revision.empty()) {
+    return api::Status(api::Code::kFailedPrecondition,
+                       "task definition " + service.spec().task_definition() + " not found",
+                       "spec.taskDefinition");
+  }
+  uint64_t seed;
+  {
+    std::lock_guard lock(mu_);
+    seed = rng_();
+  }
+  auto plan = PlanService(view, clock::FormatTime(clock_.Now()), seed);
+  if (!plan.ok()) return plan.status();
+  v1::ServicePlanPreview preview;
+  preview.set_service(service.metadata().name());
+  preview.set_deployment(plan->deployment);
+  preview.set_new_deployment(true);
+  for (const auto& d : service.status().deployments())
+    if (d.id() == plan->deployment) preview.set_new_deployment(false);
+  preview.set_task_definition(plan->revision);
+  preview.set_desired_count(service.spec().desired_count());
+  preview.set_running_count(plan->status.running_count());
+  preview.set_pending_count(plan->status.pending_count());
+  preview.set_state(StateName(plan->state));
+  for (const auto& c : plan->status.conditions())
+    if (c.type() == "Stalled" && c.status() == "True") preview.set_message(c.message());
+  auto zone_of = [&](const std::string& instance) {
+    runtime::ObjectRef i = instances_.Get(instance);
+    if (!i) return std::string();
+    for (const auto& a : static_cast<const v1::ContainerInstance&>(*i).spec().attributes())
+      if (a.name() == "ecs.availability-zone") return a.value();
+    return std::string();
+  };
+  for (const std::string& name : plan->stop) {
+    runtime::ObjectRef t = tasks_.Get(name);
+    if (!t) continue;
+    const auto& task = static_cast<const v1::Task&>(*t);
+    auto* stop = preview.add_stop();
+    stop->set_task(name);
+    stop->set_container_instance(task.spec().container_instance());
+    stop->set_availability_zone(zone_of(task.spec().container_instance()));
+    stop->set_task_definition(task.spec().task_definition());
+  }
+  // Where they would go: one dry-run launch (at most a transaction's worth; the rest show as
+  // a later pass's).
+  const int start = std::min(plan->start, static_cast<int>(client::kMaxCommitWrites));
+  if (start > 0) {
+    v1::LaunchRequest launch = LaunchFor(service, *plan, start);
+    launch.set_dry_run(true);
+    auto launched = client_.Launch(launch);
+    if (!launched.ok()) return launched.status();
+    for (const auto& t : launched->tasks()) {
+      auto* s = preview.add_start();
+      s->set_task(t.metadata().name());
+      s->set_container_instance(t.spec().container_instance());
+      s->set_availability_zone(zone_of(t.spec().container_instance()));
+      s->set_task_definition(t.spec().task_definition());
+    }
+    preview.set_unplaced(start - launched->tasks_size());
+    *preview.mutable_failures() = launched->failures();
+  }
+  return preview;
+}
+
 api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std::string& name) {
   runtime::ObjectRef object = services_.Get(name);
   if (!object) {
@@ -213,49 +361,12 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
     seed = rng_();
   }
 
-  const std::string cluster = schema::ClusterNameOf(service.spec().cluster());
-  ServiceView view;
-  view.service = &service;
-  view.revision = Resolve(service.spec().task_definition());
-  std::vector<runtime::ObjectRef> keep;  // the tasks the view points into
-  std::set<std::string> in_cache;
-  for (const auto& t : tasks_.ByIndex(runtime::kByGroup, kGroupPrefix + name)) {
-    const auto& task = static_cast<const v1::Task&>(*t);
-    in_cache.insert(task.metadata().name());
-    if (FailedOnItsOwn(task)) {
-      TaskFailed(name, task.metadata().name());
-      view.failed[task.spec().started_by()].push_back(task.status().stopped_at());
-    }
-    if (schema::ClusterNameOf(task.spec().cluster()) != cluster || !schema::HoldsResources(task))
-      continue;
-    view.tasks.push_back(&task);
-    keep.push_back(t);
-  }
-  {
-    std::lock_guard lock(mu_);
-    if (auto f = failures_.find(name); f != failures_.end()) {
-      std::erase_if(f->second.seen, [&](const std::string& t) { return in_cache.count(t) == 0; });
-    }
-  }
-  // The instances that host its tasks: what a scale-in weighs (their zones, what they have left).
-  // Not the whole cluster: a pass costs the service's size, not the fleet's.
-  std::set<std::string> hosts;
-  for (const v1::Task* t : view.tasks) hosts.insert(t->spec().container_instance());
-  for (const std::string& host : hosts) {
-    runtime::ObjectRef i = instances_.Get(host);
-    if (!i) continue;
-    placement::InstanceSpec spec =
-        schema::InstanceSpecOf(static_cast<const v1::ContainerInstance&>(*i));
-    for (const auto& t : tasks_.ByIndex(runtime::kByInstance, spec.id)) {
-      const auto& task = static_cast<const v1::Task&>(*t);
-      if (schema::HoldsResources(task)) spec.tasks.push_back(schema::TaskSpecOf(task));
-    }
-    view.instances.push_back(std::move(spec));
-  }
-  auto plan = PlanService(view, clock::FormatTime(clock_.Now()), seed);
+  std::vector<runtime::ObjectRef> keep;  // the objects the view points into
+  const ServiceView view = ViewOf(service, keep, /*count_failures=*/true);
+  const std::string now = clock::FormatTime(clock_.Now());
+  auto plan = PlanService(view, now, seed);
   if (!plan.ok()) return plan.status();
 
-  const std::string now = clock::FormatTime(clock_.Now());
   std::vector<std::string> stopped_tasks, started_tasks;
   int64_t wrote_tasks = 0;
   for (const std::string& task_name : plan->stop) {
@@ -280,21 +391,8 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
   bool unplaced = false;
   std::string unplaced_message;
   for (int left = hold > clock::Clock::Duration::zero() ? 0 : plan->start; left > 0;) {
-    v1::LaunchRequest launch;
-    launch.set_cluster(cluster);
-    launch.set_task_definition(plan->revision);
-    launch.set_count(std::min(left, static_cast<int>(client::kMaxCommitWrites)));
-    launch.set_group(kGroupPrefix + name);
-    launch.set_started_by(plan->deployment);
-    *launch.mutable_placement_constraints() = service.spec().placement_constraints();
-    *launch.mutable_placement_strategy() = service.spec().placement_strategy();
-    if (launch.placement_strategy().empty()) {
-      for (const auto& s : placement::ServiceDefaultStrategies()) {
-        auto* strategy = launch.add_placement_strategy();
-        strategy->set_type(s.type);
-        strategy->set_field(s.field.value_or(""));
-      }
-    }
+    const v1::LaunchRequest launch =
+        LaunchFor(service, *plan, std::min(left, static_cast<int>(client::kMaxCommitWrites)));
     auto launched = client_.Launch(launch);
     if (!launched.ok()) return launched.status();
     if (launched->tasks_size() > 0) {

@@ -32,6 +32,8 @@
 #include "controllers/runtime/event_recorder.h"
 #include "controllers/runtime/expectations.h"
 #include "controllers/runtime/informer_factory.h"
+#include "controllers/service/service_plan.h"
+#include "gantry/v1/launch.pb.h"
 #include "gantry/v1/objects.pb.h"
 
 namespace gantry::controllers::service {
@@ -63,8 +65,19 @@ class ServiceController {
   // ACTIVE revision for a family; empty when none.
   std::string Resolve(const std::string& reference) const;
 
+  // What a pass would do now for `service` as given (stored or not), writing nothing: the
+  // plan, with the tasks to start placed by a dry-run launch (gantryctl plan).
+  api::StatusOr<v1::ServicePlanPreview> Preview(const v1::Service& service);
+
  private:
   void EnqueueServicesOf(const std::string& cluster);
+  // The plan's input from the caches; `keep` holds what it points into. `count_failures`: note
+  // the failed tasks seen for the launch backoff (a reconcile does, a preview does not).
+  ServiceView ViewOf(const v1::Service& service, std::vector<runtime::ObjectRef>& keep,
+                     bool count_failures);
+  // The launch of `count` tasks of the plan's deployment, with the service's placement (ECS's
+  // spread by zone, then instance, when it has none).
+  v1::LaunchRequest LaunchFor(const v1::Service& service, const ServicePlan& plan, int count) const;
   // desiredStatus STOPPED with `reason`, pinned to the cached version. The revision written.
   api::StatusOr<int64_t> StopTask(const v1::Task& cached, const std::string& reason);
   // `task` of `service` stopped without being asked to (counted once, whoever sees it first:

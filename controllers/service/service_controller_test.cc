@@ -101,6 +101,11 @@ class ServiceControllerTest : public ::testing::Test {
       t.mutable_spec()->set_container_instance(instances_[n % instances_.size()]);
       t.mutable_spec()->set_desired_status("RUNNING");
       t.mutable_status()->set_last_status("PENDING");
+      if (r.dry_run()) {  // where it would go; nothing written
+        --next_;
+        *out.add_tasks() = t;
+        continue;
+      }
       auto created = objects_.Create(t, {.keep_status = true});
       if (!created.ok()) return created.status();
       *out.add_tasks() = static_cast<const v1::Task&>(**created);
@@ -386,6 +391,55 @@ TEST_F(ServiceControllerTest, AFailingRevisionTripsTheCircuitBreakerAndRollsBack
   for (int i = 0; i < 20; ++i) clock_.Advance(std::chrono::seconds(1));
   EXPECT_FALSE(testlib::Eventually([&] { return next_.load() != launched; },
                                    std::chrono::milliseconds(300)));
+}
+
+}  // namespace
+}  // namespace gantry::controllers::service
+
+namespace gantry::controllers::service {
+namespace {
+
+// What a pass would do for a Service as proposed, against the live caches, writing nothing.
+TEST_F(ServiceControllerTest, PreviewPlansWithoutWriting) {
+  ASSERT_TRUE(objects_.Apply(WebService(3)).ok());
+  Start();
+  ASSERT_TRUE(Eventually([&] { return Live().size() == 3; }));
+  RunEverything();
+  ASSERT_TRUE(Eventually([&] { return Stored().status().running_count() == 3; }));
+  const int launched = next_.load();
+
+  v1::Service proposed = Stored();
+  proposed.mutable_spec()->set_desired_count(5);
+  auto preview = controller_->Preview(proposed);
+  ASSERT_TRUE(preview.ok()) << preview.status().ToString();
+  EXPECT_EQ(preview->service(), "web");
+  EXPECT_FALSE(preview->new_deployment());
+  EXPECT_EQ(preview->deployment(), Stored().status().deployments(0).id());
+  EXPECT_EQ(preview->task_definition(), "web:1");
+  EXPECT_EQ(preview->running_count(), 3);
+  EXPECT_EQ(preview->start_size(), 2);
+  EXPECT_EQ(preview->stop_size(), 0);
+  EXPECT_EQ(preview->unplaced(), 0);
+  EXPECT_EQ(preview->state(), "PROGRESSING");
+  for (const auto& t : preview->start()) {
+    EXPECT_FALSE(t.container_instance().empty());
+    EXPECT_EQ(t.availability_zone(), t.container_instance().substr(2));  // i-<zone>
+  }
+  // A scale-in names the tasks it would stop, and where they run.
+  proposed.mutable_spec()->set_desired_count(1);
+  preview = controller_->Preview(proposed);
+  ASSERT_TRUE(preview.ok());
+  EXPECT_EQ(preview->stop_size(), 2);
+  EXPECT_EQ(preview->start_size(), 0);
+  // A revision that does not exist is an error, not a plan.
+  proposed.mutable_spec()->set_task_definition("nothing:9");
+  preview = controller_->Preview(proposed);
+  EXPECT_EQ(preview.status().code(), api::Code::kFailedPrecondition);
+  EXPECT_EQ(preview.status().field(), "spec.taskDefinition");
+  // Nothing was written or launched.
+  EXPECT_EQ(next_.load(), launched);
+  EXPECT_EQ(Live().size(), 3u);
+  EXPECT_EQ(Stored().spec().desired_count(), 3);
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 #include "controllers/service/service_events.h"
 
 #include <cstdint>
-#include <cstdio>
+
+#include "api/uid/uid.h"
 
 namespace gantry::controllers::service {
 namespace {
@@ -17,12 +18,7 @@ uint64_t Fnv1a(const std::string& text, uint64_t h) {
 std::string EventId(const std::string& message, const std::string& now, int count) {
   const uint64_t a = Fnv1a(message, Fnv1a(now, 1469598103934665603ULL));
   const uint64_t b = Fnv1a(std::to_string(count), a ^ 0x9e3779b97f4a7c15ULL);
-  char id[40];
-  std::snprintf(id, sizeof id, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
-                static_cast<unsigned>(b >> 48),
-                static_cast<unsigned long long>(b & 0xffffffffffffULL));
-  return id;
+  return uid::FormatUuid(a, b);
 }
 
 }  // namespace

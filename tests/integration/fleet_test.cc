@@ -577,6 +577,47 @@ spec:
 // The talk's GPU service: memberOf g2 and distinctInstance. One g2 instance places one task; the
 // service says why the others wait, stage by stage, and places the next when a g2 joins.
 TEST_F(FleetTest, TheTalksGpuServiceWaitsForG2InstancesAndPlacesWhenOneJoins) {
+  const std::string gpu = R"(apiVersion: gantry.dev/v1
+kind: Service
+metadata: {name: myapp-gpu}
+spec:
+  cluster: demo
+  taskDefinition: sleeper
+  desiredCount: 3
+  placementConstraints:
+    - {type: memberOf, expression: "attribute:ecs.instance-type =~ g2.*"}
+    - {type: distinctInstance}
+)";
+  // Planned first: one would place, two would not, and nothing is written.
+  const std::string path = dir_.path() + "/gpu.yaml";
+  std::ofstream(path) << gpu;
+  auto plan = Ctl({"plan", "-f", path});
+  EXPECT_EQ(plan.exit_code, 1) << plan.out << plan.err;
+  EXPECT_NE(plan.out.find("service/myapp-gpu: new deployment ecs-svc/"), std::string::npos)
+      << plan.out;
+  EXPECT_NE(plan.out.find("  start    us-east-1c"), std::string::npos) << plan.out;
+  EXPECT_NE(plan.out.find("2 tasks would not place: DistinctInstance placement constraint "
+                          "unsatisfied. (0/3 instances: 2 memberOf(attribute:ecs.instance-type "
+                          "=~ g2.*), 1 distinctInstance)"),
+            std::string::npos)
+      << plan.out;
+  auto dry = Ctl({"apply", "-f", path, "--dry-run=server"});
+  EXPECT_EQ(dry.exit_code, 1) << dry.out << dry.err;
+  EXPECT_NE(dry.out.find("service/myapp-gpu created (server dry run)"), std::string::npos)
+      << dry.out;
+  EXPECT_NE(dry.out.find("2 tasks would not place"), std::string::npos) << dry.out;
+  EXPECT_TRUE(Ecs("ListServices", {{"cluster", "demo"}})["serviceArns"].empty());
+  EXPECT_TRUE(ServiceTasks("myapp-gpu").empty());
+  // One that names no task definition that exists cannot be planned.
+  std::ofstream(path) << R"(apiVersion: gantry.dev/v1
+kind: Service
+metadata: {name: nowhere}
+spec: {cluster: demo, taskDefinition: "nothing:4", desiredCount: 1}
+)";
+  plan = Ctl({"plan", "-f", path});
+  EXPECT_EQ(plan.exit_code, 2) << plan.out << plan.err;
+  EXPECT_NE(plan.err.find("task definition nothing:4 not found"), std::string::npos) << plan.err;
+
   ApplyService(R"(apiVersion: gantry.dev/v1
 kind: Service
 metadata: {name: myapp-gpu}
@@ -603,6 +644,11 @@ spec:
   auto status = Ctl({"rollout", "status", "service", "myapp-gpu", "--timeout=1s"});
   EXPECT_EQ(status.exit_code, 1);
   EXPECT_NE(status.out.find("stalled (Unplaceable)"), std::string::npos) << status.out;
+
+  // Steady as planned: nothing to do, and it all places.
+  std::ofstream(path) << gpu;
+  plan = Ctl({"plan", "-f", path});
+  EXPECT_EQ(plan.exit_code, 1) << "two still do not place: " << plan.out;
 
   StartAgent(3, "us-east-1d", "g2.2xlarge");
   ASSERT_TRUE(testlib::Eventually([&] { return Service("myapp-gpu")["runningCount"] == 2; }, 20s))
