@@ -84,3 +84,7 @@ PY
 echo
 echo "== fleet: RunTask -> RUNNING on a real agent, 5,000 simulated instances, RunTask throughput"
 python3 bench/fleet_bench.py "$BUILD_DIR/bin" --tasks 200 --seconds 20 | tee "$OUT/fleet.txt"
+
+echo
+echo "== services: 0 -> 1,000 tasks, a rolling deployment of 1,000, 50 services changing at once"
+python3 bench/service_bench.py "$BUILD_DIR/bin" | tee "$OUT/services.txt"

@@ -326,10 +326,14 @@ int main(int argc, char** argv) {
        std::chrono::duration_cast<std::chrono::milliseconds>(flags.instance_lost_after)},
       options_for(gantry::controllers::instance::InstanceController::kName));
   controllers.Add(instance_controller.controller());
-  // Replica Services: desiredCount tasks kept, new revisions rolled within the bounds.
+  // Replica Services: desiredCount tasks kept, new revisions rolled within the bounds. Four
+  // workers: services reconcile independently (a key is never on two at once), so fifty that
+  // change together do not queue behind each other's writes; the launcher serialises only the
+  // placements of one cluster.
+  auto service_options = options_for(gantry::controllers::service::ServiceController::kName);
+  service_options.workers = 4;
   gantry::controllers::service::ServiceController service_controller(
-      controller_client, clock, controllers.informers(),
-      options_for(gantry::controllers::service::ServiceController::kName));
+      controller_client, clock, controllers.informers(), std::move(service_options));
   controllers.Add(service_controller.controller());
   // Every task and instance change as an ECS event; each kind's cursor in the store.
   gantry::EcsChangeRenderer ecs_renderer(ecs_names, clock);
