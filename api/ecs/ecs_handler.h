@@ -13,6 +13,7 @@
 //
 // Stateless and thread-safe: every call reads the services, which serialize their own writes.
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -62,6 +63,11 @@ class EcsHandler {
 
   // The operations Handle serves, sorted.
   static std::vector<std::string> Operations();
+
+  // CreateService and UpdateService answer once the Service controller has taken in the change
+  // (status.observedGeneration), as ECS answers with the new deployment listed, so a waiter
+  // started right after (`aws ecs wait services-stable`) sees it; at most this long.
+  std::chrono::milliseconds service_observe_wait{2000};
 
  private:
   friend class EcsOperations;  // the operations: ecs_operations.h, one .cc per resource

@@ -28,6 +28,7 @@ class EcsOperations {
         instances_(h.instances_),
         fleet_(h.fleet_),
         names_(h.names_),
+        service_observe_wait_(h.service_observe_wait),
         clusters_(h.objects_, h.fleet_) {}
 
   EcsResponse CreateCluster(Input& in);
@@ -67,6 +68,9 @@ class EcsOperations {
   // none there.
   api::StatusOr<std::unique_ptr<v1::Service>> ServiceOf(const std::string& cluster,
                                                         const std::string& given);
+  // `written` as stored once the controller has observed its generation (see
+  // EcsHandler::service_observe_wait), else as written.
+  v1::Service Observed(const v1::Service& written);
   // Reads what RunTask and StartTask share; rejects what Gantry cannot honour.
   fleet::LaunchRequest ReadLaunch(Input& in, api::Status& unsupported);
   // A clientToken conflict answers ConflictException with the token's tasks as resourceIds.
@@ -83,6 +87,7 @@ class EcsOperations {
   fleet::InstanceService& instances_;
   const fleet::FleetView& fleet_;
   const fleet::EcsNames& names_;
+  const std::chrono::milliseconds service_observe_wait_;
   fleet::ClusterService clusters_;  // the cluster a request names, CreateCluster, DeleteCluster
 };
 

@@ -44,6 +44,7 @@ struct Fleet {
   gantry::fleet::TaskService tasks{objects, fleet, clock, names, 42};
   gantry::fleet::InstanceService instances{objects, fleet, tasks, clock};
   gantry::ecs::EcsHandler handler{objects, tasks, instances, fleet, names};
+  handler.service_observe_wait = std::chrono::milliseconds(0);  // no controller runs here
 
   Fleet() {
     informers.Start();

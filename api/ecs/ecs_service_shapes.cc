@@ -127,7 +127,14 @@ std::string ServiceJson(const v1::Service& service, const fleet::EcsNames& names
   out["enableECSManagedTags"] = false;
   out["propagateTags"] = "NONE";
   out["enableExecuteCommand"] = false;
-  out["availabilityZoneRebalancing"] = "DISABLED";
+  // ECS's default: ENABLED, unless the service binpacks.
+  std::string rebalancing = spec.availability_zone_rebalancing();
+  if (rebalancing.empty()) {
+    rebalancing = "ENABLED";
+    for (const auto& s : spec.placement_strategy())
+      if (s.type() == "binpack") rebalancing = "DISABLED";
+  }
+  out["availabilityZoneRebalancing"] = rebalancing;
   return Dump(out);
 }
 

@@ -6,6 +6,8 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "api/clock/format_time.h"
 #include "api/ecs/ecs_operations.h"
@@ -38,7 +40,8 @@ Status AsRequest(const Status& status) {
                           {"spec.taskDefinition", "taskDefinition"},
                           {"spec.placementConstraints", "placementConstraints"},
                           {"spec.placementStrategy", "placementStrategy"},
-                          {"spec.deploymentConfiguration", "deploymentConfiguration"}});
+                          {"spec.deploymentConfiguration", "deploymentConfiguration"},
+                          {"spec.availabilityZoneRebalancing", "availabilityZoneRebalancing"}});
 }
 
 // Features Gantry cannot honour, refused when given: lists with items, and members at all.
@@ -116,9 +119,8 @@ void ReadSettings(Input& in, v1::ServiceSpec& spec, Status& unsupported) {
       out->set_field(s.StringOr("field", ""));
     }
   }
-  const std::string rebalancing = in.StringOr("availabilityZoneRebalancing", "DISABLED");
-  unsupported_if(rebalancing != "DISABLED", "availabilityZoneRebalancing",
-                 "availability zone rebalancing is not supported yet; pass DISABLED");
+  if (auto rebalancing = in.String("availabilityZoneRebalancing"))
+    spec.set_availability_zone_rebalancing(*rebalancing);  // validation checks the value
   for (const auto& [member, what] : kUnsupportedLists)
     unsupported_if(in.Count(member) > 0, member, what);
   for (const auto& [member, what] : kUnsupportedMembers)
@@ -152,6 +154,19 @@ StatusOr<std::unique_ptr<v1::Service>> EcsOperations::ServiceOf(const std::strin
   if (schema::ClusterNameOf(service->spec().cluster()) != cluster)
     return Status(Code::kNotFound, "Service not found.", "service");
   return service;
+}
+
+v1::Service EcsOperations::Observed(const v1::Service& written) {
+  constexpr std::chrono::milliseconds kPoll{10};
+  const auto deadline = std::chrono::steady_clock::now() + service_observe_wait_;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto got = objects_.Get(ServiceKind(), written.metadata().name());
+    if (!got.ok() || schema::MetaOf(**got).uid() != written.metadata().uid()) break;
+    const auto& now = static_cast<const v1::Service&>(**got);
+    if (now.status().observed_generation() >= now.metadata().generation()) return now;
+    std::this_thread::sleep_for(kPoll);
+  }
+  return written;
 }
 
 EcsResponse EcsOperations::CreateService(Input& in) {
@@ -217,8 +232,8 @@ EcsResponse EcsOperations::CreateService(Input& in) {
     }
     return Ok("{\"service\":" + ServiceJson(was, names_) + "}");
   }
-  return Ok("{\"service\":" + ServiceJson(static_cast<const v1::Service&>(**created), names_) +
-            "}");
+  const v1::Service observed = Observed(static_cast<const v1::Service&>(**created));
+  return Ok("{\"service\":" + ServiceJson(observed, names_) + "}");
 }
 
 EcsResponse EcsOperations::UpdateService(Input& in) {
@@ -275,14 +290,16 @@ EcsResponse EcsOperations::UpdateService(Input& in) {
           *spec.mutable_placement_constraints() = changes.placement_constraints();
         if (in.Has("placementStrategy"))
           *spec.mutable_placement_strategy() = changes.placement_strategy();
+        if (in.Has("availabilityZoneRebalancing"))
+          spec.set_availability_zone_rebalancing(changes.availability_zone_rebalancing());
         // A new token starts a new deployment of the same revision; unique per request even
         // within one second.
         if (force) spec.set_redeploy_token(now + "/" + api::NewRandomUid().substr(0, 8));
         return true;
       });
   if (!updated.ok()) return EcsErrorFrom(AsRequest(updated.status()));
-  return Ok("{\"service\":" + ServiceJson(static_cast<const v1::Service&>(**updated), names_) +
-            "}");
+  const v1::Service observed = Observed(static_cast<const v1::Service&>(**updated));
+  return Ok("{\"service\":" + ServiceJson(observed, names_) + "}");
 }
 
 EcsResponse EcsOperations::DeleteService(Input& in) {

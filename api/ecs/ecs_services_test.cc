@@ -374,5 +374,35 @@ TEST_F(EcsServicesTest, StopServiceDeploymentRollsBack) {
   EXPECT_EQ(s["runningCount"], 1);
 }
 
+// Rebalancing moves tasks into zones with room only: a service held to one zone by its
+// constraints is steady there, not forever rebalancing.
+TEST_F(EcsServicesTest, AServiceHeldToOneZoneIsReadyThere) {
+  Reply r = Call("CreateService",
+                 Json{{"serviceName", "one-zone"},
+                      {"cluster", "demo"},
+                      {"taskDefinition", "myapp"},
+                      {"desiredCount", 3},
+                      {"placementConstraints",
+                       {{{"type", "memberOf"},
+                         {"expression", "attribute:ecs.availability-zone == us-east-1a"}}}}});
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.body["service"]["availabilityZoneRebalancing"], "ENABLED");
+  auto ready = [&] {
+    auto got = objects_.Get(*schema::FindKind("Service"), "one-zone");
+    if (!got.ok()) return false;
+    const auto& s = static_cast<const v1::Service&>(**got);
+    for (const auto& c : s.status().conditions())
+      if (c.type() == "Ready") return c.status() == "True";
+    return false;
+  };
+  ASSERT_TRUE(Eventually([&] { return Stable("one-zone") && ready(); }))
+      << Describe("one-zone").dump();
+  for (const auto& t : fleet_.TasksIn("demo")) {
+    if (t->spec().group() == "service:one-zone") {
+      EXPECT_EQ(t->spec().container_instance().substr(0, 3), "i-0");  // zone a: i-0x
+    }
+  }
+}
+
 }  // namespace
 }  // namespace gantry::ecs

@@ -279,6 +279,11 @@ Status ValidateService(const v1::ServiceSpec& spec) {
     return st;
   if (auto st = CheckStrategies(spec.placement_strategy(), "spec.placementStrategy"); !st.ok())
     return st;
+  const std::string& rebalancing = spec.availability_zone_rebalancing();
+  if (!rebalancing.empty() && rebalancing != "ENABLED" && rebalancing != "DISABLED") {
+    return InvalidArgument("spec.availabilityZoneRebalancing",
+                           "must be ENABLED or DISABLED, got " + Quoted(rebalancing));
+  }
   return CheckPercent(spec.deployment_configuration(), "spec.deploymentConfiguration");
 }
 

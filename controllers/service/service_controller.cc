@@ -12,6 +12,7 @@
 #include "controllers/runtime/standard_indexes.h"
 #include "controllers/service/service_events.h"
 #include "controllers/service/service_plan.h"
+#include "controllers/service/zone_rebalancing.h"
 #include "placement/scale_in.h"
 
 namespace gantry::controllers::service {
@@ -75,6 +76,10 @@ ServiceController::ServiceController(client::Client& client, clock::Clock& clock
   // take it): its cluster's services look again. Not on every recount of its resources (each
   // launch writes one): a service whose tasks found no room looks again after kUnplacedRetry.
   auto by_instance = [this](const runtime::ObjectRef& o) {
+    {
+      std::lock_guard lock(mu_);
+      full_zones_.clear();  // room may have come anywhere
+    }
     EnqueueServicesOf(static_cast<const v1::ContainerInstance&>(*o).spec().cluster());
   };
   instances_.AddEventHandlers(
@@ -216,6 +221,21 @@ ServiceView ServiceController::ViewOf(const v1::Service& service,
     }
     view.instances.push_back(std::move(spec));
   }
+  std::set<std::string> zones;
+  for (const auto& i : instances_.ByIndex(runtime::kByCluster, cluster)) {
+    const auto& instance = static_cast<const v1::ContainerInstance&>(*i);
+    if (instance.status().status() != "ACTIVE" || !instance.status().agent_connected()) continue;
+    for (const auto& a : instance.spec().attributes())
+      if (a.name() == kZoneAttribute) zones.insert(a.value());
+  }
+  {
+    // Zones a rebalancing launch found no room in (the service's constraints may exclude them)
+    // are left out until an instance changes.
+    std::lock_guard lock(mu_);
+    if (auto full = full_zones_.find(name); full != full_zones_.end())
+      for (const auto& zone : full->second) zones.erase(zone);
+  }
+  view.zones.assign(zones.begin(), zones.end());
   return view;
 }
 
@@ -235,6 +255,11 @@ v1::LaunchRequest ServiceController::LaunchFor(const v1::Service& service, const
       strategy->set_type(s.type);
       strategy->set_field(s.field.value_or(""));
     }
+  }
+  if (!plan.zone.empty()) {  // rebalancing: into that zone
+    auto* c = launch.add_placement_constraints();
+    c->set_type("memberOf");
+    c->set_expression(std::string("attribute:") + kZoneAttribute + " == " + plan.zone);
   }
   return launch;
 }
@@ -333,6 +358,7 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
       std::lock_guard lock(mu_);
       task_writes_.erase(name);
       failures_.erase(name);
+      full_zones_.erase(name);
     }
     for (const auto& t : tasks_.ByIndex(runtime::kByGroup, kGroupPrefix + name)) {
       const auto& task = static_cast<const v1::Task&>(*t);
@@ -389,6 +415,7 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
   const clock::Clock::Duration hold =
       plan->start > 0 ? LaunchHold(name) : clock::Clock::Duration::zero();
   bool unplaced = false;
+  bool rebalance_blocked = false;
   std::string unplaced_message;
   for (int left = hold > clock::Clock::Duration::zero() ? 0 : plan->start; left > 0;) {
     const v1::LaunchRequest launch =
@@ -403,7 +430,13 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
       wrote_tasks = std::max(wrote_tasks, runtime::RevisionOf(t));
       started_tasks.push_back(t.metadata().name());
     }
-    if (launched->failures_size() > 0) {
+    if (launched->failures_size() > 0 && !plan->zone.empty()) {
+      // No room in the emptiest zone: it is left out of the balance until an instance of the
+      // cluster changes. Not a stall: every task the service needs runs.
+      rebalance_blocked = true;
+      std::lock_guard lock(mu_);
+      full_zones_[name].insert(plan->zone);
+    } else if (launched->failures_size() > 0) {
       unplaced = true;
       const auto& failure = launched->failures(0);
       unplaced_message =
@@ -452,6 +485,18 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
       if (c.type() == "Ready") return c.status() == "True";
     return false;
   }();
+  auto rebalancing = [](const v1::ServiceStatus& status) {
+    for (const auto& c : status.conditions())
+      if (c.type() == "Reconciling" && c.status() == "True") return c.reason() == "Rebalancing";
+    return false;
+  };
+  if (rebalancing(plan->status) && !rebalancing(service.status())) {
+    tell(runtime::EventType::kNormal, "SERVICE_REBALANCING_STARTED",
+         "(service " + name + ") has started rebalancing tasks across availability zones.");
+  } else if (ready && rebalancing(service.status())) {
+    tell(runtime::EventType::kNormal, "SERVICE_REBALANCING_COMPLETED",
+         "(service " + name + ") has completed rebalancing tasks across availability zones.");
+  }
   if (ready && !was_ready) {
     tell(runtime::EventType::kNormal, "SteadyState",
          "(service " + name + ") has reached a steady state.");
@@ -480,6 +525,7 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
   for (const auto& [type, what] : events) Record(service, type, what.first, what.second);
   if (hold > clock::Clock::Duration::zero())
     return runtime::ReconcileOutcome{.requeue_after = hold};
+  if (rebalance_blocked) return runtime::ReconcileOutcome{.requeue_after = kCatchUpRetry};
   if (unplaced) return runtime::ReconcileOutcome{.requeue_after = kUnplacedRetry};
   return runtime::ReconcileOutcome{};
 }

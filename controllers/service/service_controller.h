@@ -106,7 +106,9 @@ class ServiceController {
     uint64_t counted = 0;        // failures counted ever: a pass that saw none may reset
   };
   std::map<std::string, Failures> failures_;  // by service, since it was last steady
-  std::mt19937_64 rng_;                       // guarded by mu_
+  // By service: zones a rebalancing launch found no room in, until an instance changes.
+  std::map<std::string, std::set<std::string>> full_zones_;
+  std::mt19937_64 rng_;  // guarded by mu_
   std::unique_ptr<runtime::Controller> controller_;
 };
 

@@ -6,6 +6,7 @@
 
 #include "api/schema/object_state.h"
 #include "controllers/service/deployment_history.h"
+#include "controllers/service/zone_rebalancing.h"
 #include "placement/scale_in.h"
 
 namespace gantry::controllers::service {
@@ -193,6 +194,42 @@ api::StatusOr<ServicePlan> PlanService(const ServiceView& view, const std::strin
   }
   const bool halted = target.mode == TargetMode::kHalted;
   if (halted) step = RolloutStep{.state = RolloutState::kStuck};
+  // The deployment is complete once the target alone runs; evening out the zones afterwards is
+  // the service's own work (ECS's rebalancing), told by the conditions, not the deployment.
+  const bool deployment_complete = step.state == RolloutState::kComplete;
+  if (!halted && counts.old_running + counts.old_pending == 0 && counts.stopping == 0 &&
+      RebalancingApplies(service.spec())) {
+    std::map<std::string, int> by_zone;
+    for (const auto& zone : view.zones) by_zone[zone] = 0;
+    std::map<std::string, std::string> zone_of;
+    for (const auto& in : view.instances) {
+      for (const auto& [name, value] : in.attributes)
+        if (name == kZoneAttribute) zone_of[in.id] = value;
+    }
+    for (const v1::Task* t : view.tasks) {
+      if (!schema::HoldsResources(*t) || t->spec().desired_status() == "STOPPED") continue;
+      auto zone = zone_of.find(t->spec().container_instance());
+      if (zone != zone_of.end() && by_zone.count(zone->second)) by_zone[zone->second] += 1;
+    }
+    const int live = counts.target_running + counts.target_pending;
+    if (auto emptiest = EmptiestIfUneven(by_zone); emptiest && PlainZoneName(*emptiest)) {
+      if (live == bounds.desired && counts.target_pending == 0 &&
+          bounds.Ceiling() > bounds.desired) {
+        step = RolloutStep{.start = 1, .state = RolloutState::kProgressing};
+        plan.zone = *emptiest;
+        plan.rebalancing = true;
+      } else if (live == bounds.desired && counts.target_pending == 0 &&
+                 bounds.Floor() < bounds.desired) {
+        step = RolloutStep{.stop_target = 1, .state = RolloutState::kProgressing};
+        plan.rebalancing = true;
+      } else if (live == bounds.desired + 1 && counts.target_pending == 1) {
+        step = RolloutStep{.state = RolloutState::kWaiting};  // the moved one runs first
+        plan.rebalancing = true;
+      } else if (live == bounds.desired + 1) {
+        plan.rebalancing = true;  // PlanRollout stops the surplus from the fullest zone
+      }
+    }
+  }
   plan.deployment = target.id;
   plan.revision = target.revision;
   plan.state = step.state;
@@ -250,9 +287,7 @@ api::StatusOr<ServicePlan> PlanService(const ServiceView& view, const std::strin
   primary.set_desired_count(bounds.desired);
   primary.set_running_count(shown.count(plan.deployment) ? shown[plan.deployment].running : 0);
   primary.set_pending_count(shown.count(plan.deployment) ? shown[plan.deployment].pending : 0);
-  primary.set_rollout_state(halted                                  ? "FAILED"
-                            : step.state == RolloutState::kComplete ? "COMPLETED"
-                                                                    : "IN_PROGRESS");
+  primary.set_rollout_state(halted ? "FAILED" : deployment_complete ? "COMPLETED" : "IN_PROGRESS");
   if (halted && newest) primary.set_rollout_state_reason(newest->status_reason());
   primary.set_failed_tasks(static_cast<int32_t>(
       view.failed.count(plan.deployment) ? view.failed.at(plan.deployment).size() : 0));
@@ -289,7 +324,7 @@ api::StatusOr<ServicePlan> PlanService(const ServiceView& view, const std::strin
     *plan.status.add_deployments() = RecordOf(before, active, now);
   }
 
-  const bool complete = step.state == RolloutState::kComplete;
+  const bool complete = step.state == RolloutState::kComplete && !plan.rebalancing;
   const bool rolled_back = complete && target.mode == TargetMode::kRollback;
   const bool ready = complete && !rolled_back;
   const bool stuck = step.state == RolloutState::kStuck;
@@ -309,7 +344,9 @@ api::StatusOr<ServicePlan> PlanService(const ServiceView& view, const std::strin
               " leave no room to replace a task";
   }
   const bool stalled = !reason.empty();
-  const std::string moving = target.mode == TargetMode::kRollback ? "RollingBack" : "Deploying";
+  const std::string moving = target.mode == TargetMode::kRollback ? "RollingBack"
+                             : plan.rebalancing                   ? "Rebalancing"
+                                                                  : "Deploying";
   *plan.status.add_conditions() = ConditionOf(before, "Ready", ready,
                                               ready     ? "SteadyState"
                                               : stalled ? reason

@@ -36,6 +36,8 @@ struct ServiceView {
   // Its tasks that stopped on their own (not asked to, not lost with their instance), by
   // deployment (startedBy): when each stopped. What the circuit breaker counts.
   std::map<std::string, std::vector<std::string>> failed;
+  // The zones of the cluster's ACTIVE, connected instances: where rebalancing may move tasks.
+  std::vector<std::string> zones;
 };
 
 struct ServicePlan {
@@ -43,8 +45,10 @@ struct ServicePlan {
   std::string revision;           // the task definition it runs
   int start = 0;                  // tasks of the target to launch
   std::vector<std::string> stop;  // tasks to stop, in order
+  std::string zone;               // rebalancing: the zone the tasks to start must go to
   v1::ServiceStatus status;       // the status the Service should show
   RolloutState state = RolloutState::kWaiting;
+  bool rebalancing = false;  // steady but for the zones, which this pass evens out
 };
 
 // `now` is an RFC 3339 time for the records and conditions this pass changes; `seed` decides

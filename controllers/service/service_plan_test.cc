@@ -264,6 +264,87 @@ TEST_F(ServicePlanTest, TasksOnADrainingInstanceAreReplacedWithinTheBounds) {
   EXPECT_EQ(Condition(plan->status, "Stalled").reason(), "DeploymentCannotProgress");
 }
 
+// ECS's availability zone rebalancing: a steady service with zones more than one apart moves a
+// task from the fullest zone to the emptiest, within the bounds.
+TEST_F(ServicePlanTest, UnevenZonesAreRebalancedWithinTheBounds) {
+  v1::Service s = Web(3);  // 100 / 200: room above
+  auto first = PlanService(View(s, "web:1", {}), kT0, 1);
+  ASSERT_TRUE(first.ok());
+  *s.mutable_status() = first->status;
+  const std::string d = first->deployment;
+  std::vector<const v1::Task*> all_in_a = {Task("a1-1", d, "web:1", "a1"),
+                                           Task("a1-2", d, "web:1", "a1"),
+                                           Task("a2-1", d, "web:1", "a2")};
+  auto view = View(s, "web:1", all_in_a);
+  view.zones = {"us-east-1a", "us-east-1b", "us-east-1c"};
+  auto plan = PlanService(view, kT1, 1);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_TRUE(plan->rebalancing);
+  EXPECT_EQ(plan->start, 1);
+  EXPECT_EQ(plan->zone, "us-east-1b");  // the emptiest, first by name
+  EXPECT_TRUE(plan->stop.empty());
+  EXPECT_EQ(plan->status.deployments(0).rollout_state(), "COMPLETED");  // the deployment is done
+  EXPECT_EQ(Condition(plan->status, "Ready").status(), "False");
+  EXPECT_EQ(Condition(plan->status, "Reconciling").reason(), "Rebalancing");
+
+  // The moved one is PENDING: wait for it, stop nothing.
+  *s.mutable_status() = plan->status;
+  auto pending = all_in_a;
+  pending.push_back(Task("b1-p", d, "web:1", "b1", "PENDING"));
+  auto waiting = View(s, "web:1", pending);
+  waiting.zones = view.zones;
+  plan = PlanService(waiting, kT1, 1);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->start, 0);
+  EXPECT_TRUE(plan->stop.empty());
+  // It runs: the surplus stops from the fullest zone.
+  auto ran = all_in_a;
+  ran.push_back(Task("b1-r", d, "web:1", "b1"));
+  auto surplus = View(s, "web:1", ran);
+  surplus.zones = view.zones;
+  plan = PlanService(surplus, kT1, 1);
+  ASSERT_TRUE(plan.ok());
+  ASSERT_EQ(plan->stop.size(), 1u);
+  EXPECT_TRUE(plan->stop[0] == "a1-1" || plan->stop[0] == "a1-2" || plan->stop[0] == "a2-1");
+
+  // No room above (maximum 100) but room below (minimum 50): one stops first.
+  v1::Service below = Web(3, 50, 100);
+  *below.mutable_status() = first->status;
+  auto stop_first = View(below, "web:1", all_in_a);
+  stop_first.zones = view.zones;
+  plan = PlanService(stop_first, kT1, 1);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->start, 0);
+  EXPECT_EQ(plan->stop.size(), 1u);
+  // Neither (100 / 100): left as it is. DISABLED, or binpack by default: not rebalanced.
+  v1::Service tight = Web(3, 100, 100);
+  *tight.mutable_status() = first->status;
+  auto stays = View(tight, "web:1", all_in_a);
+  stays.zones = view.zones;
+  plan = PlanService(stays, kT1, 1);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_FALSE(plan->rebalancing);
+  EXPECT_EQ(plan->state, RolloutState::kComplete);
+  v1::Service off = Web(3);
+  off.mutable_spec()->set_availability_zone_rebalancing("DISABLED");
+  *off.mutable_status() = first->status;
+  auto disabled = View(off, "web:1", all_in_a);
+  disabled.zones = view.zones;
+  plan = PlanService(disabled, kT1, 1);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_FALSE(plan->rebalancing);
+  v1::Service packed = Web(3);
+  auto* binpack = packed.mutable_spec()->add_placement_strategy();
+  binpack->set_type("binpack");
+  binpack->set_field("memory");
+  *packed.mutable_status() = first->status;
+  auto packed_view = View(packed, "web:1", all_in_a);
+  packed_view.zones = view.zones;
+  plan = PlanService(packed_view, kT1, 1);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_FALSE(plan->rebalancing);
+}
+
 TEST_F(ServicePlanTest, AnUnknownStrategyNamesItsField) {
   v1::Service s = Web(1);
   auto* strategy = s.mutable_spec()->add_placement_strategy();
