@@ -61,20 +61,37 @@ ServiceController::ServiceController(client::Client& client, clock::Clock& clock
   auto by_task = [&queue](const runtime::ObjectRef& o) {
     if (std::string service = ServiceOfTask(*o); !service.empty()) queue.Add(service);
   };
+  // A task of any group that stops, or goes, frees room: the services waiting for room in its
+  // cluster look again (the cluster changed; no timer polls for it).
+  auto freed = [this](const v1::Task& t) {
+    const std::string cluster = schema::ClusterNameOf(t.spec().cluster());
+    std::vector<std::string> waiting;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [service, in] : unplaced_)
+        if (in == cluster) waiting.push_back(service);
+    }
+    for (const auto& service : waiting) controller_->queue().Add(service);
+  };
   tasks_.AddEventHandlers(
       {by_task,
-       [this, by_task](const runtime::ObjectRef& before, const runtime::ObjectRef& now) {
+       [this, by_task, freed](const runtime::ObjectRef& before, const runtime::ObjectRef& now) {
          const auto& was = static_cast<const v1::Task&>(*before);
          const auto& is = static_cast<const v1::Task&>(*now);
          const std::string service = ServiceOfTask(is);
          if (!service.empty() && FailedOnItsOwn(is) && !FailedOnItsOwn(was))
            TaskFailed(service, is.metadata().name());
+         if (schema::HoldsResources(was) && !schema::HoldsResources(is)) freed(is);
          by_task(now);
        },
-       by_task});
+       [by_task, freed](const runtime::ObjectRef& o) {
+         const auto& t = static_cast<const v1::Task&>(*o);
+         if (schema::HoldsResources(t)) freed(t);
+         by_task(o);
+       }});
   // An instance that comes, goes, or changes its status, connection or spec may make room (or
   // take it): its cluster's services look again. Not on every recount of its resources (each
-  // launch writes one): a service whose tasks found no room looks again after kUnplacedRetry.
+  // launch writes one; a task that stops frees room, above).
   auto by_instance = [this](const runtime::ObjectRef& o) {
     {
       std::lock_guard lock(mu_);
@@ -359,6 +376,7 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
       task_writes_.erase(name);
       failures_.erase(name);
       full_zones_.erase(name);
+      unplaced_.erase(name);
     }
     for (const auto& t : tasks_.ByIndex(runtime::kByGroup, kGroupPrefix + name)) {
       const auto& task = static_cast<const v1::Task&>(*t);
@@ -526,7 +544,16 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
   if (hold > clock::Clock::Duration::zero())
     return runtime::ReconcileOutcome{.requeue_after = hold};
   if (rebalance_blocked) return runtime::ReconcileOutcome{.requeue_after = kCatchUpRetry};
-  if (unplaced) return runtime::ReconcileOutcome{.requeue_after = kUnplacedRetry};
+  {
+    // Waiting for room: looked at again when its cluster changes (a task stops or goes, an
+    // instance comes, goes or changes).
+    std::lock_guard lock(mu_);
+    if (unplaced) {
+      unplaced_[name] = schema::ClusterNameOf(service.spec().cluster());
+    } else {
+      unplaced_.erase(name);
+    }
+  }
   return runtime::ReconcileOutcome{};
 }
 

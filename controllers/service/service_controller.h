@@ -13,9 +13,9 @@
 //                spread by zone then instance when it has none)
 //             ─▶ the status, when it changed; events: unable to place, steady state
 //
-// Tasks that find no instance are retried when an instance of the cluster comes, goes or changes
-// its status, connection or spec, when a task of the service changes, and otherwise after
-// kUnplacedRetry (resources freed by other tasks).
+// Tasks that find no instance are retried when the cluster changes: an instance comes, goes or
+// changes its status, connection or spec; a task of any group in the cluster stops or goes
+// (room freed); a task of the service changes. Never on a timer.
 
 #include <chrono>
 #include <cstdint>
@@ -38,7 +38,6 @@
 
 namespace gantry::controllers::service {
 
-inline constexpr std::chrono::seconds kUnplacedRetry{10};
 // Task launch throttling: after a task of the service stops on its own (not asked to, not lost
 // with its instance), its replacement waits 1 s, doubling with each later failure up to 15
 // minutes (Kubernetes' failed-pod backoff), until the service is steady again. Failures between
@@ -106,6 +105,8 @@ class ServiceController {
     uint64_t counted = 0;        // failures counted ever: a pass that saw none may reset
   };
   std::map<std::string, Failures> failures_;  // by service, since it was last steady
+  // Services whose last launch found no room, by name: their cluster.
+  std::map<std::string, std::string> unplaced_;
   // By service: zones a rebalancing launch found no room in, until an instance changes.
   std::map<std::string, std::set<std::string>> full_zones_;
   std::mt19937_64 rng_;  // guarded by mu_

@@ -83,6 +83,7 @@ class ServiceControllerTest : public ::testing::Test {
   api::StatusOr<v1::LaunchResponse> FakeLaunch(const v1::LaunchRequest& r) {
     v1::LaunchResponse out;
     if (full_) {  // no instance has room
+      ++full_attempts_;
       auto* failure = out.add_failures();
       failure->set_arn("arn:aws:ecs:us-east-1:000000000000:cluster/default");
       failure->set_reason("RESOURCE:MEMORY");
@@ -177,6 +178,7 @@ class ServiceControllerTest : public ::testing::Test {
   std::vector<std::string> instances_;
   std::atomic<int> next_{0};
   std::atomic<bool> full_{false};
+  std::atomic<int> full_attempts_{0};
   std::unique_ptr<runtime::Manager> manager_;
   std::unique_ptr<ServiceController> controller_;
 };
@@ -255,7 +257,7 @@ TEST_F(ServiceControllerTest, KeepsDesiredCountScalesAndRollsANewRevision) {
 }
 
 // Tasks the cluster has no room for: the service says Stalled (with ECS's words) until a later
-// pass places them.
+// pass places them, when the cluster changes (not on a timer).
 TEST_F(ServiceControllerTest, UnplaceableTasksStallTheServiceUntilTheyPlace) {
   full_ = true;
   ASSERT_TRUE(objects_.Apply(WebService(2)).ok());
@@ -272,7 +274,34 @@ TEST_F(ServiceControllerTest, UnplaceableTasksStallTheServiceUntilTheyPlace) {
             "(service web) was unable to place a task because no container instance met all of "
             "its requirements. Reason: RESOURCE:MEMORY");
   EXPECT_TRUE(Live().empty());
-  full_ = false;  // room again: the retry places them
+  // Nothing changed: however long it waits, it does not try again. (Its own status write makes
+  // one more pass; that settles first.)
+  int attempts = -1;
+  ASSERT_TRUE(testlib::Eventually(
+      [&] {
+        const int before = full_attempts_.load();
+        const bool settled = before == attempts;
+        attempts = before;
+        return settled;
+      },
+      std::chrono::seconds(5), std::chrono::milliseconds(100)));
+  for (int i = 0; i < 60; ++i) clock_.Advance(std::chrono::seconds(1));
+  EXPECT_FALSE(testlib::Eventually([&] { return full_attempts_.load() != attempts; },
+                                   std::chrono::milliseconds(300)));
+  // Another task of the cluster stops: room, and the retry places them.
+  full_ = false;
+  v1::Task other;
+  other.set_api_version("gantry.dev/v1");
+  other.set_kind("Task");
+  other.mutable_metadata()->set_name("other");
+  other.mutable_spec()->set_cluster("default");
+  other.mutable_spec()->set_group("family:batch");
+  other.mutable_spec()->set_task_definition("web:1");
+  other.mutable_spec()->set_container_instance(instances_[0]);
+  other.mutable_spec()->set_desired_status("RUNNING");
+  other.mutable_status()->set_last_status("RUNNING");
+  ASSERT_TRUE(objects_.Create(other, {.keep_status = true}).ok());
+  Die("other");
   ASSERT_TRUE(Eventually([&] { return Live().size() == 2 && stalled().status() == "False"; }));
 }
 
