@@ -67,6 +67,16 @@ class Input {
     if (!m) return std::nullopt;
     return IntValue(*m, Path(name), min, max);
   }
+  // A JSON number (botocore's Double).
+  std::optional<double> Number(std::string_view name) {
+    const Json* m = Member(name);
+    if (!m) return std::nullopt;
+    if (!m->is_number()) {
+      TypeError(Path(name), *m, "a number");
+      return std::nullopt;
+    }
+    return m->get<double>();
+  }
   std::optional<bool> Bool(std::string_view name) {
     const Json* m = Member(name);
     if (!m) return std::nullopt;

@@ -31,7 +31,18 @@ json Configuration(const v1::DeploymentConfiguration& c) {
   out["maximumPercent"] = c.has_maximum_percent() ? c.maximum_percent() : kDefaultMaximumPercent;
   out["minimumHealthyPercent"] =
       c.has_minimum_healthy_percent() ? c.minimum_healthy_percent() : kDefaultMinimumHealthyPercent;
-  out["strategy"] = "ROLLING";
+  out["strategy"] = c.strategy().empty() ? "ROLLING" : c.strategy();
+  if (c.bake_time_in_minutes() > 0) out["bakeTimeInMinutes"] = c.bake_time_in_minutes();
+  if (c.strategy() == "CANARY") {
+    out["canaryConfiguration"] = {
+        {"canaryPercent", c.canary_configuration().canary_percent()},
+        {"canaryBakeTimeInMinutes", c.canary_configuration().canary_bake_time_in_minutes()}};
+  }
+  if (c.strategy() == "LINEAR") {
+    out["linearConfiguration"] = {
+        {"stepPercent", c.linear_configuration().step_percent()},
+        {"stepBakeTimeInMinutes", c.linear_configuration().step_bake_time_in_minutes()}};
+  }
   return out;
 }
 

@@ -82,11 +82,22 @@ void ReadSettings(Input& in, v1::ServiceSpec& spec, Status& unsupported) {
                      "the circuit breaker's threshold is ECS's: half the desired count, 3 to 200");
       (void)breaker->Bool("resetOnHealthyTask");
     }
-    const std::string strategy = config->StringOr("strategy", "ROLLING");
-    unsupported_if(strategy != "ROLLING", config->Path("strategy"),
-                   "only the ROLLING deployment strategy is supported, got '" + strategy + "'");
-    unsupported_if(config->Int("bakeTimeInMinutes", 0, 1440).value_or(0) > 0,
-                   config->Path("bakeTimeInMinutes"), "bake times are not supported");
+    // ROLLING, CANARY or LINEAR (validation checks the values and ranges).
+    if (auto strategy = config->String("strategy")) out->set_strategy(*strategy);
+    if (auto bake = config->Int("bakeTimeInMinutes", 0, 1440))
+      out->set_bake_time_in_minutes(static_cast<int32_t>(*bake));
+    if (auto canary = config->Object("canaryConfiguration")) {
+      auto* c = out->mutable_canary_configuration();
+      if (auto percent = canary->Number("canaryPercent")) c->set_canary_percent(*percent);
+      if (auto bake = canary->Int("canaryBakeTimeInMinutes", 0, 1440))
+        c->set_canary_bake_time_in_minutes(static_cast<int32_t>(*bake));
+    }
+    if (auto linear = config->Object("linearConfiguration")) {
+      auto* l = out->mutable_linear_configuration();
+      if (auto percent = linear->Number("stepPercent")) l->set_step_percent(*percent);
+      if (auto bake = linear->Int("stepBakeTimeInMinutes", 0, 1440))
+        l->set_step_bake_time_in_minutes(static_cast<int32_t>(*bake));
+    }
     if (auto alarms = config->Object("alarms")) {
       unsupported_if(alarms->Bool("enable").value_or(false), alarms->Path("enable"),
                      "CloudWatch alarms are not supported");
@@ -94,9 +105,6 @@ void ReadSettings(Input& in, v1::ServiceSpec& spec, Status& unsupported) {
     for (const char* feature : {"lifecycleHooks"}) {
       unsupported_if(config->Count(feature) > 0, config->Path(feature),
                      "deployment lifecycle hooks are not supported");
-    }
-    for (const char* feature : {"canaryConfiguration", "linearConfiguration"}) {
-      (void)config->Object(feature);  // meaningful only with their strategy, refused above
     }
     if (auto early = config->Object("earlySuccessCriteria")) {
       unsupported_if(early->Bool("enable").value_or(false), early->Path("enable"),
@@ -285,6 +293,14 @@ EcsResponse EcsOperations::UpdateService(Input& in) {
             out->set_minimum_healthy_percent(c.minimum_healthy_percent());
           if (c.has_deployment_circuit_breaker())
             *out->mutable_deployment_circuit_breaker() = c.deployment_circuit_breaker();
+          const auto members = in.Object("deploymentConfiguration");
+          if (members->Has("strategy")) out->set_strategy(c.strategy());
+          if (members->Has("bakeTimeInMinutes"))
+            out->set_bake_time_in_minutes(c.bake_time_in_minutes());
+          if (members->Has("canaryConfiguration"))
+            *out->mutable_canary_configuration() = c.canary_configuration();
+          if (members->Has("linearConfiguration"))
+            *out->mutable_linear_configuration() = c.linear_configuration();
         }
         if (in.Has("placementConstraints"))
           *spec.mutable_placement_constraints() = changes.placement_constraints();

@@ -181,7 +181,16 @@ TEST_F(EcsServicesTest, CreateServiceRefusesWhatItCannotDo) {
   EXPECT_NE(r.message().find("loadBalancers"), std::string::npos) << r;
   Json canary = web;
   canary["deploymentConfiguration"] = {{"strategy", "CANARY"}};
-  EXPECT_EQ(Call("CreateService", canary).type(), "UnsupportedFeatureException");
+  r = Call("CreateService", canary);
+  EXPECT_EQ(r.message(),
+            "deploymentConfiguration.canaryConfiguration.canaryPercent: must be between 0.1 and "
+            "100 with strategy CANARY, got 0")
+      << r;
+  Json blue_green = web;
+  blue_green["deploymentConfiguration"] = {{"strategy", "BLUE_GREEN"}};
+  EXPECT_EQ(Call("CreateService", blue_green).message(),
+            "deploymentConfiguration.strategy: must be ROLLING, CANARY or LINEAR, got "
+            "'BLUE_GREEN'");
   Json bad_percent = web;
   bad_percent["deploymentConfiguration"] = {{"maximumPercent", 50}};
   r = Call("CreateService", bad_percent);

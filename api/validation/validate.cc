@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <set>
 #include <string>
 
@@ -269,6 +270,51 @@ Status ValidateTaskDefinition(const v1::TaskDefinitionSpec& spec) {
   return CheckConstraints(spec.placement_constraints(), "spec.placementConstraints", true);
 }
 
+std::string Number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
+
+// ECS's ranges: canaryPercent 0.1–100, stepPercent 3–100, bake times 0–1440 minutes.
+Status CheckStagedRollout(const v1::DeploymentConfiguration& c) {
+  const std::string f = "spec.deploymentConfiguration";
+  const std::string& strategy = c.strategy();
+  if (!strategy.empty() && strategy != "ROLLING" && strategy != "CANARY" && strategy != "LINEAR")
+    return InvalidArgument(f + ".strategy",
+                           "must be ROLLING, CANARY or LINEAR, got " + Quoted(strategy));
+  auto minutes = [&](int32_t value, const std::string& field) -> Status {
+    if (value < 0 || value > 1440)
+      return InvalidArgument(field,
+                             "must be between 0 and 1440 minutes, got " + std::to_string(value));
+    return {};
+  };
+  if (auto st = minutes(c.bake_time_in_minutes(), f + ".bakeTimeInMinutes"); !st.ok()) return st;
+  if (strategy == "CANARY") {
+    const auto& canary = c.canary_configuration();
+    if (!(canary.canary_percent() >= 0.1 && canary.canary_percent() <= 100))
+      return InvalidArgument(f + ".canaryConfiguration.canaryPercent",
+                             "must be between 0.1 and 100 with strategy CANARY, got " +
+                                 Number(canary.canary_percent()));
+    if (auto st = minutes(canary.canary_bake_time_in_minutes(),
+                          f + ".canaryConfiguration.canaryBakeTimeInMinutes");
+        !st.ok())
+      return st;
+  }
+  if (strategy == "LINEAR") {
+    const auto& linear = c.linear_configuration();
+    if (!(linear.step_percent() >= 3 && linear.step_percent() <= 100))
+      return InvalidArgument(
+          f + ".linearConfiguration.stepPercent",
+          "must be between 3 and 100 with strategy LINEAR, got " + Number(linear.step_percent()));
+    if (auto st = minutes(linear.step_bake_time_in_minutes(),
+                          f + ".linearConfiguration.stepBakeTimeInMinutes");
+        !st.ok())
+      return st;
+  }
+  return {};
+}
+
 Status ValidateService(const v1::ServiceSpec& spec) {
   if (spec.task_definition().empty()) return InvalidArgument("spec.taskDefinition", "is required");
   if (spec.desired_count() < 0) return InvalidArgument("spec.desiredCount", "must not be negative");
@@ -279,6 +325,7 @@ Status ValidateService(const v1::ServiceSpec& spec) {
     return st;
   if (auto st = CheckStrategies(spec.placement_strategy(), "spec.placementStrategy"); !st.ok())
     return st;
+  if (auto st = CheckStagedRollout(spec.deployment_configuration()); !st.ok()) return st;
   const std::string& rebalancing = spec.availability_zone_rebalancing();
   if (!rebalancing.empty() && rebalancing != "ENABLED" && rebalancing != "DISABLED") {
     return InvalidArgument("spec.availabilityZoneRebalancing",

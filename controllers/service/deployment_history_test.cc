@@ -244,6 +244,50 @@ TEST_F(HistoryTest, StopServiceDeploymentRollsBackTheDeploymentInProgress) {
   EXPECT_EQ(p.stop, std::vector<std::string>{"n"});  // web:2's PENDING task goes
 }
 
+// CANARY 25 % of 4 with a five-minute bake: one task of the new revision, one old one stopped,
+// the bake, then the rest; the plan asks to be woken when the bake ends.
+TEST_F(HistoryTest, ACanaryMovesOneTaskBakesThenTheRest) {
+  v1::Service s = Web(4, false, false);
+  auto* config = s.mutable_spec()->mutable_deployment_configuration();
+  config->set_strategy("CANARY");
+  config->mutable_canary_configuration()->set_canary_percent(25);
+  config->mutable_canary_configuration()->set_canary_bake_time_in_minutes(5);
+  const std::string d1 = Pass(s, "web:1", {}, "2026-12-07T00:00:00Z").deployment;
+  EXPECT_EQ(s.status().history(0).status(), "IN_PROGRESS");  // a new service is not staged
+  std::vector<const v1::Task*> old = {Task("a", d1, "web:1"), Task("b", d1, "web:1"),
+                                      Task("c", d1, "web:1"), Task("d", d1, "web:1")};
+  Pass(s, "web:1", old, "2026-12-07T00:00:01Z");
+  ASSERT_EQ(s.status().history(0).status(), "SUCCESSFUL");
+
+  s.mutable_metadata()->set_generation(2);
+  ServicePlan p = Pass(s, "web:2", old, "2026-12-07T00:01:00Z");
+  const std::string d2 = p.deployment;
+  EXPECT_EQ(p.start, 1);  // the canary only
+  p = Pass(s, "web:2", {old[0], old[1], old[2], old[3], Task("n1", d2, "web:2", "PENDING")},
+           "2026-12-07T00:01:01Z");
+  EXPECT_EQ(p.start, 0);
+  EXPECT_TRUE(p.stop.empty());
+  const v1::Task* canary = Task("n1r", d2, "web:2");
+  p = Pass(s, "web:2", {old[0], old[1], old[2], old[3], canary}, "2026-12-07T00:01:02Z");
+  EXPECT_EQ(p.stop.size(), 1u);  // one old task makes way
+  EXPECT_EQ(p.start, 0);
+  // Moved: baking five minutes, nothing else moves, and the controller is told when to look.
+  p = Pass(s, "web:2", {old[1], old[2], old[3], canary}, "2026-12-07T00:01:03Z");
+  EXPECT_EQ(p.start, 0);
+  EXPECT_TRUE(p.stop.empty());
+  ASSERT_TRUE(p.wake_after);
+  EXPECT_EQ(*p.wake_after, std::chrono::minutes(5));
+  EXPECT_EQ(s.status().history(0).step_moved_at(), "2026-12-07T00:01:03Z");
+  EXPECT_EQ(ConditionReason(s.status(), "Reconciling"), "Baking");
+  p = Pass(s, "web:2", {old[1], old[2], old[3], canary}, "2026-12-07T00:04:03Z");
+  EXPECT_EQ(*p.wake_after, std::chrono::minutes(2));
+  // Baked: the other three start.
+  p = Pass(s, "web:2", {old[1], old[2], old[3], canary}, "2026-12-07T00:06:03Z");
+  EXPECT_EQ(p.start, 3);
+  EXPECT_FALSE(p.wake_after);
+  EXPECT_EQ(s.status().history(0).step(), 1);
+}
+
 TEST_F(HistoryTest, ANewRevisionSupersedesOneInProgressAndTheHistoryKeepsTen) {
   v1::Service s = Web(1, false, false);
   std::string previous;

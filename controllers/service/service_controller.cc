@@ -544,6 +544,11 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
   if (hold > clock::Clock::Duration::zero())
     return runtime::ReconcileOutcome{.requeue_after = hold};
   if (rebalance_blocked) return runtime::ReconcileOutcome{.requeue_after = kCatchUpRetry};
+  if (plan->wake_after) {
+    // A bake ends: the next step moves then (a second later than the bake, in whole seconds
+    // as the record's times are).
+    return runtime::ReconcileOutcome{.requeue_after = *plan->wake_after + std::chrono::seconds(1)};
+  }
   {
     // Waiting for room: looked at again when its cluster changes (a task stops or goes, an
     // instance comes, goes or changes).

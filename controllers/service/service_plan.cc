@@ -6,6 +6,7 @@
 
 #include "api/schema/object_state.h"
 #include "controllers/service/deployment_history.h"
+#include "controllers/service/staged_rollout.h"
 #include "controllers/service/zone_rebalancing.h"
 #include "placement/scale_in.h"
 
@@ -194,6 +195,40 @@ api::StatusOr<ServicePlan> PlanService(const ServiceView& view, const std::strin
   }
   const bool halted = target.mode == TargetMode::kHalted;
   if (halted) step = RolloutStep{.state = RolloutState::kStuck};
+  // CANARY / LINEAR / bake times: the deployment may hold only its step's share, and the old
+  // tasks its bake keeps stay (a roll from earlier deployments only; a new service just starts).
+  const auto& deployment_config = service.spec().deployment_configuration();
+  if (!halted && target.mode == TargetMode::kRoll && Staged(deployment_config) &&
+      !outcome.history.empty() && outcome.history[0].id() == target.id &&
+      outcome.history[0].status() == "IN_PROGRESS" &&
+      !outcome.history[0].source_deployments().empty()) {
+    v1::ServiceDeploymentRecord& r = outcome.history[0];
+    StageInput in;
+    in.config = &deployment_config;
+    in.desired = bounds.desired;
+    in.step = r.step();
+    in.step_moved_at = r.step_moved_at();
+    in.target_running = counts.target_running;
+    in.old_tasks = counts.old_running + counts.old_pending;
+    in.now = now;
+    const Stage stage = StageOf(in);
+    if (r.step() != stage.step || r.step_moved_at() != stage.step_moved_at) {
+      r.set_step(stage.step);
+      r.set_step_moved_at(stage.step_moved_at);
+      r.set_updated_at(now);
+    }
+    const int target_tasks = counts.target_running + counts.target_pending;
+    step.start = std::clamp(step.start, 0, std::max(0, stage.cap - target_tasks));
+    const int keep_old =
+        stage.hold_old ? counts.old_running : std::max(0, bounds.desired - stage.cap);
+    step.stop_old_running =
+        std::min(step.stop_old_running, std::max(0, counts.old_running - keep_old));
+    plan.wake_after = stage.bake_left;
+    if (step.state == RolloutState::kProgressing && step.start == 0 && step.stop_old_running == 0 &&
+        step.stop_old_pending == 0 && step.stop_target == 0) {
+      step.state = RolloutState::kWaiting;  // for the step's tasks to run, or its bake
+    }
+  }
   // The deployment is complete once the target alone runs; evening out the zones afterwards is
   // the service's own work (ECS's rebalancing), told by the conditions, not the deployment.
   const bool deployment_complete = step.state == RolloutState::kComplete;
@@ -206,13 +241,21 @@ api::StatusOr<ServicePlan> PlanService(const ServiceView& view, const std::strin
       for (const auto& [name, value] : in.attributes)
         if (name == kZoneAttribute) zone_of[in.id] = value;
     }
+    // RUNNING ones only: a task on its way counts once it runs.
     for (const v1::Task* t : view.tasks) {
-      if (!schema::HoldsResources(*t) || t->spec().desired_status() == "STOPPED") continue;
+      if (t->status().last_status() != "RUNNING" || t->spec().desired_status() == "STOPPED")
+        continue;
       auto zone = zone_of.find(t->spec().container_instance());
       if (zone != zone_of.end() && by_zone.count(zone->second)) by_zone[zone->second] += 1;
     }
     const int live = counts.target_running + counts.target_pending;
-    if (auto emptiest = EmptiestIfUneven(by_zone); emptiest && PlainZoneName(*emptiest)) {
+    const auto emptiest = EmptiestIfUneven(by_zone);
+    if (live == bounds.desired + 1 && counts.target_pending == 1) {
+      // One more than desired, on its way (a moved task, or one a scale-in caught PENDING):
+      // it runs first, then the fullest zone gives one up.
+      step = RolloutStep{.state = RolloutState::kWaiting};
+      plan.rebalancing = emptiest.has_value();
+    } else if (emptiest && PlainZoneName(*emptiest)) {
       if (live == bounds.desired && counts.target_pending == 0 &&
           bounds.Ceiling() > bounds.desired) {
         step = RolloutStep{.start = 1, .state = RolloutState::kProgressing};
@@ -221,9 +264,6 @@ api::StatusOr<ServicePlan> PlanService(const ServiceView& view, const std::strin
       } else if (live == bounds.desired && counts.target_pending == 0 &&
                  bounds.Floor() < bounds.desired) {
         step = RolloutStep{.stop_target = 1, .state = RolloutState::kProgressing};
-        plan.rebalancing = true;
-      } else if (live == bounds.desired + 1 && counts.target_pending == 1) {
-        step = RolloutStep{.state = RolloutState::kWaiting};  // the moved one runs first
         plan.rebalancing = true;
       } else if (live == bounds.desired + 1) {
         plan.rebalancing = true;  // PlanRollout stops the surplus from the fullest zone
@@ -346,6 +386,7 @@ api::StatusOr<ServicePlan> PlanService(const ServiceView& view, const std::strin
   const bool stalled = !reason.empty();
   const std::string moving = target.mode == TargetMode::kRollback ? "RollingBack"
                              : plan.rebalancing                   ? "Rebalancing"
+                             : plan.wake_after                    ? "Baking"
                                                                   : "Deploying";
   *plan.status.add_conditions() = ConditionOf(before, "Ready", ready,
                                               ready     ? "SteadyState"

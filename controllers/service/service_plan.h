@@ -14,8 +14,10 @@
 // The status is a function of its inputs: planned again on the same view, it comes out the same
 // (times included), so the apply writes it only when something changed.
 
+#include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +51,8 @@ struct ServicePlan {
   v1::ServiceStatus status;       // the status the Service should show
   RolloutState state = RolloutState::kWaiting;
   bool rebalancing = false;  // steady but for the zones, which this pass evens out
+  // A CANARY / LINEAR step or a bake is waiting on time: look again after this long.
+  std::optional<std::chrono::milliseconds> wake_after;
 };
 
 // `now` is an RFC 3339 time for the records and conditions this pass changes; `seed` decides

@@ -40,6 +40,7 @@ struct Config {
   int desired = 0;
   int min = 100;
   int max = 200;
+  std::string strategy = "ROLLING";  // CANARY 25 % or LINEAR 34 %, without bakes
 
   // Nothing may start before a stop nor stop before a start (min 100 / max 100, or desired 1
   // with min 50 / max 150): a task to replace is stuck, and must be reported so.
@@ -106,6 +107,10 @@ class ServiceSimulation : public fleet::testing::FleetHarness,
     s.mutable_spec()->set_desired_count(config.desired);
     s.mutable_spec()->mutable_deployment_configuration()->set_minimum_healthy_percent(config.min);
     s.mutable_spec()->mutable_deployment_configuration()->set_maximum_percent(config.max);
+    auto* staged = s.mutable_spec()->mutable_deployment_configuration();
+    staged->set_strategy(config.strategy);
+    if (config.strategy == "CANARY") staged->mutable_canary_configuration()->set_canary_percent(25);
+    if (config.strategy == "LINEAR") staged->mutable_linear_configuration()->set_step_percent(34);
     ASSERT_TRUE(objects_.Apply(s).ok());
     // The bounds hold from the change on against both desired counts until steady again.
     low_ = std::min(low_, config.desired);
@@ -238,9 +243,10 @@ class ServiceSimulation : public fleet::testing::FleetHarness,
   }
 
   std::string Where() {
-    std::string out = "steps [" + steps_ + "], seed " + std::to_string(seed_) + ", desired " +
-                      std::to_string(config_.desired) + " min " + std::to_string(config_.min) +
-                      " max " + std::to_string(config_.max) + "; tasks:";
+    std::string out = "steps [" + steps_ + "], seed " + std::to_string(seed_) + ", " +
+                      config_.strategy + ", desired " + std::to_string(config_.desired) + " min " +
+                      std::to_string(config_.min) + " max " + std::to_string(config_.max) +
+                      "; tasks:";
     for (const v1::Task& t : Tasks()) {
       if (t.status().last_status() == "STOPPED") continue;
       out += " " + t.spec().task_definition() + "@" + t.spec().container_instance() + "(" +
@@ -280,7 +286,8 @@ TEST_P(ServiceSimulation, RandomClustersSpecChangesDrainsAndFailures) {
   Revision();
   const int mins[] = {0, 50, 100};
   const int maxes[] = {100, 150, 200};
-  Config config{pick(1, 10), mins[pick(0, 2)], maxes[pick(0, 2)]};
+  const char* strategies[] = {"ROLLING", "CANARY", "LINEAR"};
+  Config config{pick(1, 10), mins[pick(0, 2)], maxes[pick(0, 2)], strategies[pick(0, 2)]};
   if (config.CannotMove()) config.max = 200;  // the first roll must move
   Apply(config);
   Settle(false);
