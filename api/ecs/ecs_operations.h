@@ -68,6 +68,10 @@ class EcsOperations {
   // none there.
   api::StatusOr<std::unique_ptr<v1::Service>> ServiceOf(const std::string& cluster,
                                                         const std::string& given);
+  // The cluster `cluster_given` names (ClusterNotFoundException) and the service in it
+  // (ServiceNotFoundException).
+  api::StatusOr<std::unique_ptr<v1::Service>> ExistingService(const std::string& cluster_given,
+                                                              const std::string& given);
   // `written` as stored once the controller has observed its generation (see
   // EcsHandler::service_observe_wait), else as written.
   v1::Service Observed(const v1::Service& written);

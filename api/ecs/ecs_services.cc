@@ -148,6 +148,13 @@ int RecordIndex(const v1::Service& service, const std::string& deployment) {
 
 }  // namespace
 
+StatusOr<std::unique_ptr<v1::Service>> EcsOperations::ExistingService(
+    const std::string& cluster_given, const std::string& given) {
+  auto cluster = clusters_.Existing(cluster_given);
+  if (!cluster.ok()) return cluster.status();
+  return ServiceOf(*cluster, given);
+}
+
 StatusOr<std::unique_ptr<v1::Service>> EcsOperations::ServiceOf(const std::string& cluster,
                                                                 const std::string& given) {
   std::string name = fleet::ShortName(given);
@@ -262,13 +269,8 @@ EcsResponse EcsOperations::UpdateService(Input& in) {
   }
   if (!in.ok()) return EcsErrorFrom(in.status());
   if (!unsupported.ok()) return EcsErrorFrom(unsupported);
-  auto cluster = clusters_.Existing(cluster_given);
-  if (!cluster.ok()) return EcsErrorFrom(cluster.status());
-  auto current = ServiceOf(*cluster, given);
-  if (!current.ok()) {
-    if (current.status().code() == Code::kNotFound) return ServiceNotFound();
-    return EcsErrorFrom(current.status());
-  }
+  auto current = ExistingService(cluster_given, given);
+  if (!current.ok()) return EcsErrorFrom(current.status());
   if (definition) {
     auto resolved = fleet::ResolveTaskDefinition(objects_, fleet::ShortName(*definition));
     if (!resolved.ok()) {
@@ -324,13 +326,8 @@ EcsResponse EcsOperations::DeleteService(Input& in) {
   const std::string cluster_given = in.StringOr("cluster", "");
   const bool force = in.Bool("force").value_or(false);
   if (!in.ok()) return EcsErrorFrom(in.status());
-  auto cluster = clusters_.Existing(cluster_given);
-  if (!cluster.ok()) return EcsErrorFrom(cluster.status());
-  auto current = ServiceOf(*cluster, given);
-  if (!current.ok()) {
-    if (current.status().code() == Code::kNotFound) return ServiceNotFound();
-    return EcsErrorFrom(current.status());
-  }
+  auto current = ExistingService(cluster_given, given);
+  if (!current.ok()) return EcsErrorFrom(current.status());
   if (!force && (*current)->spec().desired_count() > 0) {
     return EcsError(400, "InvalidParameterException",
                     "The service cannot be stopped while it is scaled above 0.");
@@ -412,13 +409,8 @@ EcsResponse EcsOperations::ListServiceDeployments(Input& in) {
   auto max = in.Int("maxResults", 1, kMaxPage);
   const std::string token = in.StringOr("nextToken", "");
   if (!in.ok()) return EcsErrorFrom(in.status());
-  auto cluster = clusters_.Existing(cluster_given);
-  if (!cluster.ok()) return EcsErrorFrom(cluster.status());
-  auto service = ServiceOf(*cluster, given);
-  if (!service.ok()) {
-    if (service.status().code() == Code::kNotFound) return ServiceNotFound();
-    return EcsErrorFrom(service.status());
-  }
+  auto service = ExistingService(cluster_given, given);
+  if (!service.ok()) return EcsErrorFrom(service.status());
   // Newest first; the token is the position key of the last one returned.
   std::vector<std::string> keys;
   std::map<std::string, const v1::ServiceDeploymentRecord*> by_key;
