@@ -413,12 +413,22 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
 
   std::vector<std::string> stopped_tasks, started_tasks;
   int64_t wrote_tasks = 0;
+  // The next pass waits for the task cache to show what this one wrote, also when it ends early:
+  // a stop or launch it does not see yet would be made again.
+  auto remember_writes = [&] {
+    if (wrote_tasks == 0) return;
+    std::lock_guard lock(mu_);
+    task_writes_[name] = std::max(task_writes_[name], wrote_tasks);
+  };
   for (const std::string& task_name : plan->stop) {
     runtime::ObjectRef cached = tasks_.Get(task_name);
     if (!cached) continue;
     auto stopped = StopTask(static_cast<const v1::Task&>(*cached),
                             "Scaling activity initiated by (deployment " + plan->deployment + ")");
-    if (!stopped.ok()) return stopped.status();  // changed meanwhile: the next pass sees it
+    if (!stopped.ok()) {  // changed meanwhile: the next pass sees it
+      remember_writes();
+      return stopped.status();
+    }
     wrote_tasks = std::max(wrote_tasks, *stopped);
     stopped_tasks.push_back(task_name);
   }
@@ -439,7 +449,10 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
     const v1::LaunchRequest launch =
         LaunchFor(service, *plan, std::min(left, static_cast<int>(client::kMaxCommitWrites)));
     auto launched = client_.Launch(launch);
-    if (!launched.ok()) return launched.status();
+    if (!launched.ok()) {
+      remember_writes();
+      return launched.status();
+    }
     if (launched->tasks_size() > 0) {
       std::lock_guard lock(mu_);
       if (auto f = failures_.find(name); f != failures_.end()) f->second.launched = true;
@@ -466,10 +479,7 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
     if (launched->tasks_size() == 0) break;
     left -= launched->tasks_size();
   }
-  if (wrote_tasks > 0) {
-    std::lock_guard lock(mu_);
-    task_writes_[name] = wrote_tasks;
-  }
+  remember_writes();
 
   // The service's own events, in the order things happened on this pass.
   std::vector<std::pair<runtime::EventType, std::pair<std::string, std::string>>> events;
@@ -477,11 +487,9 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
     AddServiceEvent(plan->status, message, now);
     events.push_back({type, {reason, message}});
   };
-  for (const std::string& m :
+  for (const auto& m :
        DeploymentMessages(name, service.status().history(), plan->status.history())) {
-    const bool failed = m.find("failed") != std::string::npos;
-    tell(failed ? runtime::EventType::kWarning : runtime::EventType::kNormal,
-         failed ? "DeploymentFailed" : "Deployment", m);
+    tell(m.warning ? runtime::EventType::kWarning : runtime::EventType::kNormal, m.reason, m.text);
   }
   if (!stopped_tasks.empty())
     tell(runtime::EventType::kNormal, "StoppedTasks", TasksMessage(name, "stopped", stopped_tasks));

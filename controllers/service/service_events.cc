@@ -46,11 +46,11 @@ std::string TasksMessage(const std::string& service, const std::string& verb,
   return m + ".";
 }
 
-std::vector<std::string> DeploymentMessages(
+std::vector<DeploymentMessage> DeploymentMessages(
     const std::string& service,
     const google::protobuf::RepeatedPtrField<v1::ServiceDeploymentRecord>& before,
     const google::protobuf::RepeatedPtrField<v1::ServiceDeploymentRecord>& after) {
-  std::vector<std::string> messages;
+  std::vector<DeploymentMessage> messages;
   if (after.empty()) return messages;
   const auto& now = after[0];
   std::string was;
@@ -60,17 +60,22 @@ std::vector<std::string> DeploymentMessages(
   const std::string prefix = "(service " + service + ") (deployment " + now.id() + ") ";
   const std::string& s = now.status();
   if (s == "IN_PROGRESS" && was.empty()) {
-    messages.push_back(prefix + "deployment started: " + now.target_revision() + ".");
+    messages.push_back({false, "DeploymentStarted",
+                        prefix + "deployment started: " + now.target_revision() + "."});
   } else if (s == "SUCCESSFUL") {
-    messages.push_back(prefix + "deployment completed.");
+    messages.push_back({false, "DeploymentCompleted", prefix + "deployment completed."});
   } else if (s == "ROLLBACK_IN_PROGRESS") {
-    messages.push_back(prefix + "deployment failed: " + now.status_reason() + ".");
-    messages.push_back("(service " + service + ") rolling back to deployment " +
-                       now.rollback_deployment() + ".");
+    messages.push_back(
+        {true, "DeploymentFailed", prefix + "deployment failed: " + now.status_reason() + "."});
+    messages.push_back({false, "RollingBack",
+                        "(service " + service + ") rolling back to deployment " +
+                            now.rollback_deployment() + "."});
   } else if (s == "ROLLBACK_SUCCESSFUL") {
-    messages.push_back(prefix + "rollback to " + now.rollback_revision() + " completed.");
+    messages.push_back({false, "RollbackCompleted",
+                        prefix + "rollback to " + now.rollback_revision() + " completed."});
   } else if (s == "ROLLBACK_FAILED" || s == "STOPPED") {
-    messages.push_back(prefix + "deployment failed: " + now.status_reason() + ".");
+    messages.push_back(
+        {true, "DeploymentFailed", prefix + "deployment failed: " + now.status_reason() + "."});
   }
   return messages;
 }

@@ -23,9 +23,16 @@ void AddServiceEvent(v1::ServiceStatus& status, const std::string& message, cons
 std::string TasksMessage(const std::string& service, const std::string& verb,
                          const std::vector<std::string>& tasks);
 
+struct DeploymentMessage {
+  bool warning = false;  // a failure (Warning), else Normal
+  std::string reason;    // the Event's: DeploymentStarted, DeploymentCompleted, DeploymentFailed,
+                         // RollingBack, RollbackCompleted
+  std::string text;
+};
+
 // What the newest deployment record's change between `before` and `after` tells: a deployment
-// completed, failed, rolled back.
-std::vector<std::string> DeploymentMessages(
+// started, completed, failed, rolled back.
+std::vector<DeploymentMessage> DeploymentMessages(
     const std::string& service,
     const google::protobuf::RepeatedPtrField<v1::ServiceDeploymentRecord>& before,
     const google::protobuf::RepeatedPtrField<v1::ServiceDeploymentRecord>& after);
