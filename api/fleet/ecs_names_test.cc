@@ -22,5 +22,31 @@ TEST(EcsNamesTest, ArnsAndBack) {
   EXPECT_EQ(ClusterOfArn("t1"), "");
 }
 
+TEST(EcsNamesTest, ServicesAndTheirDeployments) {
+  EcsNames n{"eu-west-1", "123456789012"};
+  EXPECT_EQ(n.ServiceArn("demo", "web"), "arn:aws:ecs:eu-west-1:123456789012:service/demo/web");
+  EXPECT_EQ(ShortName(n.ServiceArn("demo", "web")), "web");
+  const std::string arn = n.ServiceDeploymentArn("demo", "web", "ecs-svc/0123456789012345678");
+  EXPECT_EQ(arn,
+            "arn:aws:ecs:eu-west-1:123456789012:service-deployment/demo/web/0123456789012345678");
+  EXPECT_EQ(n.ServiceRevisionArn("demo", "web", "ecs-svc/42"),
+            "arn:aws:ecs:eu-west-1:123456789012:service-revision/demo/web/42");
+  auto ref = ParseServiceDeploymentArn(arn);
+  ASSERT_TRUE(ref);
+  EXPECT_EQ(ref->cluster, "demo");
+  EXPECT_EQ(ref->service, "web");
+  EXPECT_EQ(ref->deployment, "ecs-svc/0123456789012345678");
+  // Anything else is not one.
+  for (const char* bad :
+       {"", "web", "arn:aws:ecs:eu-west-1:123456789012:service/demo/web",
+        "arn:aws:ecs:eu-west-1:123456789012:service-deployment/demo/web",
+        "arn:aws:ecs:eu-west-1:123456789012:service-deployment/demo/web/",
+        "arn:aws:ecs:eu-west-1:123456789012:service-deployment//web/1",
+        "arn:aws:ecs:eu-west-1:123456789012:service-deployment/demo/web/1/2",
+        "arn:aws:ecs:service-deployment/demo/web/1"}) {
+    EXPECT_FALSE(ParseServiceDeploymentArn(bad)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace gantry::fleet
