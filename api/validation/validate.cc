@@ -315,6 +315,29 @@ Status CheckStagedRollout(const v1::DeploymentConfiguration& c) {
   return {};
 }
 
+Status CheckDaemonRollout(const v1::EnvironmentDeploymentConfiguration& c) {
+  const std::string f = "spec.deploymentConfiguration";
+  const int drain = c.has_drain_percent() ? c.drain_percent() : 25;
+  if (drain < 0 || drain > 100)
+    return InvalidArgument(f + ".drainPercent",
+                           "must be between 0 and 100, got " + std::to_string(drain));
+  if (c.max_surge_percent() < 0 || c.max_surge_percent() > 100) {
+    return InvalidArgument(f + ".maxSurgePercent", "must be between 0 and 100, got " +
+                                                       std::to_string(c.max_surge_percent()));
+  }
+  if (drain == 0 && c.max_surge_percent() == 0) {
+    return InvalidArgument(
+        f + ".drainPercent",
+        "drainPercent and maxSurgePercent are both 0: no task could be replaced");
+  }
+  if (c.circuit_breaker().threshold() < 0) {
+    return InvalidArgument(
+        f + ".circuitBreaker.threshold",
+        "must not be negative, got " + std::to_string(c.circuit_breaker().threshold()));
+  }
+  return {};
+}
+
 Status ValidateService(const v1::ServiceSpec& spec) {
   if (spec.task_definition().empty()) return InvalidArgument("spec.taskDefinition", "is required");
   if (spec.desired_count() < 0) return InvalidArgument("spec.desiredCount", "must not be negative");
@@ -374,7 +397,7 @@ Status ValidateObject(const schema::KindInfo& kind, const google::protobuf::Mess
           !st.ok())
         return st;
     }
-    return CheckPercent(spec.deployment_configuration(), "spec.deploymentConfiguration");
+    return CheckDaemonRollout(spec.deployment_configuration());
   }
   if (kind.kind == "Deployment") {
     const auto& spec = static_cast<const v1::Deployment&>(object).spec();

@@ -104,6 +104,16 @@ TEST(ValidateTest, ErrorsCarryFieldPaths) {
        TaskDefinition(ok_td + "  placementConstraints: [{type: distinctInstance}]\n"),
        "spec.placementConstraints[0].type", "not allowed in a task definition"},
       {"bad revision", TaskDefinition(ok_td, "web:0"), "metadata.name", "family:N with N >= 1"},
+      {"environment drain and surge both 0",
+       "apiVersion: gantry.dev/v1\nkind: Environment\nmetadata: {name: e}\nspec:\n  "
+       "taskDefinition: web\n  instanceGroup: {cluster: default}\n"
+       "  deploymentConfiguration: {drainPercent: 0}\n",
+       "spec.deploymentConfiguration.drainPercent", "both 0"},
+      {"environment surge over 100",
+       "apiVersion: gantry.dev/v1\nkind: Environment\nmetadata: {name: e}\nspec:\n  "
+       "taskDefinition: web\n  instanceGroup: {cluster: default}\n"
+       "  deploymentConfiguration: {maxSurgePercent: 101}\n",
+       "spec.deploymentConfiguration.maxSurgePercent", "between 0 and 100"},
       {"environment filter",
        "apiVersion: gantry.dev/v1\nkind: Environment\nmetadata: {name: e}\nspec:\n  "
        "taskDefinition: web\n"

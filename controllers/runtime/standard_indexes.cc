@@ -1,5 +1,6 @@
 #include "controllers/runtime/standard_indexes.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -45,7 +46,30 @@ void AddStandardIndexes(Informer& informer) {
     informer.AddIndex(kByCluster, ByCluster<v1::ContainerInstance>());
   } else if (kind == "Service") {
     informer.AddIndex(kByCluster, ByCluster<v1::Service>());
+  } else if (kind == "Environment") {
+    informer.AddIndex(kByCluster, [](const google::protobuf::Message& o) {
+      return std::vector<std::string>{schema::ClusterNameOf(
+          static_cast<const v1::Environment&>(o).spec().instance_group().cluster())};
+    });
+  } else if (kind == "TaskDefinition") {
+    informer.AddIndex(kByFamily, [](const google::protobuf::Message& o) {
+      return Nonempty(static_cast<const v1::TaskDefinition&>(o).status().family());
+    });
   }
+}
+
+std::string ResolveRevision(const Informer& definitions, const std::string& reference) {
+  std::string name = reference;
+  if (auto slash = name.rfind('/'); slash != std::string::npos) name = name.substr(slash + 1);
+  if (name.empty()) return "";
+  if (name.find(':') != std::string::npos) return definitions.Get(name) ? name : "";
+  // A family: its latest ACTIVE revision (revisions are stored as family:N).
+  int best = 0;
+  for (const auto& d : definitions.ByIndex(kByFamily, name)) {
+    const auto& def = static_cast<const v1::TaskDefinition&>(*d);
+    if (def.status().status() != "INACTIVE") best = std::max(best, def.status().revision());
+  }
+  return best > 0 ? name + ":" + std::to_string(best) : "";
 }
 
 }  // namespace gantry::controllers::runtime

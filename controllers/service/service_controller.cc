@@ -20,7 +20,6 @@ namespace {
 
 constexpr const char* kGroupPrefix = "service:";
 constexpr std::chrono::milliseconds kCatchUpRetry{20};
-constexpr const char* kByFamily = "family";  // TaskDefinition: status.family
 
 // Stopped on its own: not asked to, and not lost with its instance (a replacement for that is
 // no retry of a failing task).
@@ -111,9 +110,6 @@ ServiceController::ServiceController(client::Client& client, clock::Clock& clock
          }
        },
        by_instance});
-  definitions_.AddIndex(kByFamily, [](const google::protobuf::Message& o) {
-    return std::vector<std::string>{static_cast<const v1::TaskDefinition&>(o).status().family()};
-  });
   // A new revision of a family moves the services that follow the family.
   auto by_definition = [this, &queue](const runtime::ObjectRef& o) {
     const std::string family = static_cast<const v1::TaskDefinition&>(*o).status().family();
@@ -174,17 +170,7 @@ void ServiceController::Record(const v1::Service& service, runtime::EventType ty
 }
 
 std::string ServiceController::Resolve(const std::string& reference) const {
-  std::string name = reference;
-  if (auto slash = name.rfind('/'); slash != std::string::npos) name = name.substr(slash + 1);
-  if (name.empty()) return "";
-  if (name.find(':') != std::string::npos) return definitions_.Get(name) ? name : "";
-  // A family: its latest ACTIVE revision (revisions are stored as family:N).
-  int best = 0;
-  for (const auto& d : definitions_.ByIndex(kByFamily, name)) {
-    const auto& def = static_cast<const v1::TaskDefinition&>(*d);
-    if (def.status().status() != "INACTIVE") best = std::max(best, def.status().revision());
-  }
-  return best > 0 ? name + ":" + std::to_string(best) : "";
+  return runtime::ResolveRevision(definitions_, reference);
 }
 
 api::StatusOr<int64_t> ServiceController::StopTask(const v1::Task& cached,
