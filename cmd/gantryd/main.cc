@@ -50,6 +50,7 @@
 #include "cmd/gantryd/gantryd_metrics.h"
 #include "cmd/gantryd/memory_release.h"
 #include "controllers/cluster/cluster_controller.h"
+#include "controllers/environment/environment_controller.h"
 #include "controllers/events/event_stream_controller.h"
 #include "controllers/gc/garbage_collector.h"
 #include "controllers/instance/instance_controller.h"
@@ -335,6 +336,11 @@ int main(int argc, char** argv) {
   gantry::controllers::service::ServiceController service_controller(
       controller_client, clock, controllers.informers(), std::move(service_options));
   controllers.Add(service_controller.controller());
+  // Daemon Environments: one task of the revision on every instance of the group.
+  gantry::controllers::environment::EnvironmentController environment_controller(
+      controller_client, clock, controllers.informers(),
+      options_for(gantry::controllers::environment::EnvironmentController::kName));
+  controllers.Add(environment_controller.controller());
   // Every task and instance change as an ECS event; each kind's cursor in the store.
   gantry::EcsChangeRenderer ecs_renderer(ecs_names, clock);
   gantry::StoreEventCursors event_cursors(**store);

@@ -658,6 +658,57 @@ spec:
   EXPECT_EQ(hosts.size(), 2u);
 }
 
+// A daemon Environment with real agents: one task on every instance its filter selects, a new
+// agent covered as it registers, a drained instance's task stopped and not moved.
+TEST_F(FleetTest, AnEnvironmentRunsOneTaskOnEveryInstanceOfItsGroup) {
+  const std::string path = dir_.path() + "/environment.yaml";
+  std::ofstream(path) << R"(apiVersion: gantry.dev/v1
+kind: Environment
+metadata: {name: logs}
+spec:
+  taskDefinition: sleeper
+  instanceGroup: {cluster: demo, filter: "attribute:ecs.instance-type =~ t2.*"}
+)";
+  auto applied = Ctl({"apply", "-f", path});
+  ASSERT_EQ(applied.exit_code, 0) << applied.err;
+  auto daemon_tasks = [&] {
+    std::map<std::string, int> by_instance;
+    auto listed = Ecs("ListTasks", {{"cluster", "demo"}});
+    if (listed["taskArns"].empty()) return by_instance;
+    auto d = Ecs("DescribeTasks", {{"cluster", "demo"}, {"tasks", listed["taskArns"]}});
+    for (const auto& t : d["tasks"]) {
+      if (t["group"] == "environment:logs" && t["lastStatus"] == "RUNNING")
+        by_instance[IdOf(t["containerInstanceArn"])] += 1;
+    }
+    return by_instance;
+  };
+  ASSERT_TRUE(testlib::Eventually([&] { return daemon_tasks().size() == 2; }, 20s));
+  for (const auto& [instance, n] : daemon_tasks()) {
+    EXPECT_EQ(n, 1) << instance;
+    EXPECT_NE(AgentOfInstance(instance), 2) << "the g2 instance is not in the group";
+  }
+  auto waited = Ctl({"wait", "env", "logs", "--for=condition=Ready", "--timeout=20s"});
+  EXPECT_EQ(waited.exit_code, 0) << waited.err;
+
+  // A new t2 instance is covered as it registers.
+  StartAgent(3, "us-east-1d", "t2.small");
+  ASSERT_TRUE(testlib::Eventually([&] { return daemon_tasks().size() == 3; }, 20s));
+  // A drained one loses its task; it is not moved anywhere.
+  std::string drained;
+  for (const auto& [instance, n] : daemon_tasks())
+    if (AgentOfInstance(instance) == 0) drained = instance;
+  ASSERT_FALSE(drained.empty());
+  ASSERT_EQ(Ctl({"drain", drained, "--cluster", "demo"}).exit_code, 0);
+  ASSERT_TRUE(testlib::Eventually(
+      [&] {
+        auto now = daemon_tasks();
+        return now.size() == 2 && now.count(drained) == 0;
+      },
+      20s));
+  ASSERT_EQ(Ctl({"delete", "env", "logs"}).exit_code, 0);
+  ASSERT_TRUE(testlib::Eventually([&] { return daemon_tasks().empty(); }, 20s));
+}
+
 }  // namespace
 
 // Agents with agent-role tokens: each acts only for its own instance.

@@ -1,0 +1,375 @@
+#include "controllers/environment/environment_controller.h"
+
+#include <google/protobuf/util/message_differencer.h>
+
+#include <algorithm>
+#include <set>
+
+#include "api/clock/format_time.h"
+#include "api/schema/kinds.h"
+#include "api/schema/object_state.h"
+#include "api/schema/placement_specs.h"
+#include "controllers/runtime/standard_indexes.h"
+#include "placement/placement.h"
+#include "placement/snapshot.h"
+
+namespace gantry::controllers::environment {
+namespace {
+
+constexpr const char* kGroupPrefix = "environment:";
+constexpr std::chrono::milliseconds kCatchUpRetry{20};
+
+std::string EnvironmentOfTask(const google::protobuf::Message& o) {
+  const std::string& group = static_cast<const v1::Task&>(o).spec().group();
+  return group.rfind(kGroupPrefix, 0) == 0 ? group.substr(std::string(kGroupPrefix).size()) : "";
+}
+
+// Stopped on its own: not asked to, and not lost with its instance.
+bool FailedOnItsOwn(const v1::Task& t) {
+  return t.status().last_status() == "STOPPED" && t.spec().desired_status() != "STOPPED" &&
+         t.status().stopped_reason() != schema::kReasonInstanceLost;
+}
+
+v1::Condition ConditionOf(const v1::EnvironmentStatus& before, const std::string& type, bool holds,
+                          const std::string& reason, const std::string& message,
+                          const std::string& now, int32_t generation) {
+  v1::Condition c;
+  c.set_type(type);
+  c.set_status(holds ? "True" : "False");
+  c.set_reason(reason);
+  c.set_message(message);
+  c.set_observed_generation(generation);
+  c.set_last_transition_time(now);
+  for (const auto& old : before.conditions())
+    if (old.type() == type && old.status() == c.status())
+      c.set_last_transition_time(old.last_transition_time());
+  return c;
+}
+
+clock::Clock::Duration BackoffFor(int failures) {
+  clock::Clock::Duration backoff = kRestartBackoff;
+  for (int i = 1; i < failures && backoff < kMaxRestartBackoff; ++i) backoff *= 2;
+  return std::min<clock::Clock::Duration>(backoff, kMaxRestartBackoff);
+}
+
+}  // namespace
+
+EnvironmentController::EnvironmentController(client::Client& client, clock::Clock& clock,
+                                             runtime::InformerFactory& informers,
+                                             runtime::ControllerOptions options)
+    : client_(client),
+      clock_(clock),
+      environments_(informers.For(*schema::FindKind("Environment"))),
+      tasks_(informers.For(*schema::FindKind("Task"))),
+      instances_(informers.For(*schema::FindKind("ContainerInstance"))),
+      definitions_(informers.For(*schema::FindKind("TaskDefinition"))),
+      expectations_(clock) {
+  if (options.name.empty()) options.name = kName;
+  controller_ = std::make_unique<runtime::Controller>(
+      clock, [this](const std::string& key) { return Reconcile(key); }, std::move(options));
+  runtime::WorkQueue& queue = controller_->queue();
+
+  auto by_name = [&queue](const runtime::ObjectRef& o) { queue.Add(schema::MetaOf(*o).name()); };
+  environments_.AddEventHandlers(
+      {by_name,
+       [by_name](const runtime::ObjectRef&, const runtime::ObjectRef& now) { by_name(now); },
+       by_name});
+  auto by_task = [&queue](const runtime::ObjectRef& o) {
+    if (std::string env = EnvironmentOfTask(*o); !env.empty()) queue.Add(env);
+  };
+  tasks_.AddEventHandlers(
+      {by_task,
+       [this, by_task](const runtime::ObjectRef& before, const runtime::ObjectRef& now) {
+         const auto& was = static_cast<const v1::Task&>(*before);
+         const auto& is = static_cast<const v1::Task&>(*now);
+         const std::string env = EnvironmentOfTask(is);
+         if (!env.empty() && FailedOnItsOwn(is) && !FailedOnItsOwn(was)) {
+           std::lock_guard lock(mu_);
+           if (seen_failed_.emplace(is.metadata().name(), env).second) {
+             Failures& f = failures_[env][is.spec().container_instance()];
+             f.count += 1;
+             f.last = clock_.Now();
+           }
+         }
+         by_task(now);
+       },
+       [this, by_task](const runtime::ObjectRef& o) {
+         {
+           std::lock_guard lock(mu_);
+           seen_failed_.erase(schema::MetaOf(*o).name());
+         }
+         by_task(o);
+       }});
+  // An instance that comes, goes, or changes its status, connection or spec changes the group;
+  // not its recounts (each launch writes one).
+  auto by_instance = [this](const runtime::ObjectRef& o) {
+    EnqueueEnvironmentsOf(static_cast<const v1::ContainerInstance&>(*o).spec().cluster());
+  };
+  instances_.AddEventHandlers(
+      {by_instance,
+       [by_instance](const runtime::ObjectRef& before, const runtime::ObjectRef& now) {
+         const auto& was = static_cast<const v1::ContainerInstance&>(*before);
+         const auto& is = static_cast<const v1::ContainerInstance&>(*now);
+         if (was.status().status() != is.status().status() ||
+             was.status().agent_connected() != is.status().agent_connected() ||
+             !google::protobuf::util::MessageDifferencer::Equals(was.spec(), is.spec())) {
+           by_instance(now);
+         }
+       },
+       by_instance});
+  // A new revision of a family moves the environments that follow the family.
+  auto by_definition = [this, &queue](const runtime::ObjectRef& o) {
+    const std::string family = static_cast<const v1::TaskDefinition&>(*o).status().family();
+    for (const auto& e : environments_.List()) {
+      const std::string& wanted = static_cast<const v1::Environment&>(*e).spec().task_definition();
+      if (wanted.substr(0, wanted.find(':')) == family) queue.Add(schema::MetaOf(*e).name());
+    }
+  };
+  definitions_.AddEventHandlers(
+      {by_definition,
+       [by_definition](const runtime::ObjectRef&, const runtime::ObjectRef& now) {
+         by_definition(now);
+       },
+       nullptr});
+}
+
+void EnvironmentController::EnqueueEnvironmentsOf(const std::string& cluster) {
+  for (const auto& e : environments_.ByIndex(runtime::kByCluster, schema::ClusterNameOf(cluster)))
+    controller_->queue().Add(schema::MetaOf(*e).name());
+}
+
+api::StatusOr<std::vector<std::string>> EnvironmentController::Eligible(
+    const v1::Environment& environment) const {
+  const auto& group = environment.spec().instance_group();
+  std::vector<placement::InstanceSpec> specs;
+  for (const auto& i :
+       instances_.ByIndex(runtime::kByCluster, schema::ClusterNameOf(group.cluster()))) {
+    const auto& instance = static_cast<const v1::ContainerInstance&>(*i);
+    if (instance.status().status() != "ACTIVE" || !instance.status().agent_connected()) continue;
+    placement::InstanceSpec spec = schema::InstanceSpecOf(instance);
+    // What task:group and runningTasksCount in a filter read.
+    for (const auto& t : tasks_.ByIndex(runtime::kByInstance, spec.id)) {
+      const auto& task = static_cast<const v1::Task&>(*t);
+      if (schema::HoldsResources(task)) spec.tasks.push_back(schema::TaskSpecOf(task));
+    }
+    specs.push_back(std::move(spec));
+  }
+  std::vector<std::string> ids;
+  if (group.filter().empty()) {
+    for (const auto& s : specs) ids.push_back(s.id);
+    return ids;
+  }
+  auto snapshot = placement::ClusterSnapshot::Build(specs);
+  if (!snapshot.ok()) {
+    // One unreadable instance must not leave the others uncovered: check them one by one.
+    for (const auto& s : specs) {
+      auto one = placement::ClusterSnapshot::Build({s});
+      if (!one.ok()) continue;
+      auto matched = placement::Filter(*one, group.filter());
+      if (!matched.ok())
+        return api::InvalidArgument("spec.instanceGroup.filter", matched.error().message);
+      if (!matched->empty()) ids.push_back(s.id);
+    }
+    return ids;
+  }
+  auto matched = placement::Filter(*snapshot, group.filter());
+  if (!matched.ok())
+    return api::InvalidArgument("spec.instanceGroup.filter", matched.error().message);
+  for (uint32_t i : *matched) ids.push_back(std::string(snapshot->id(i)));
+  return ids;
+}
+
+api::StatusOr<int64_t> EnvironmentController::StopTask(const v1::Task& cached,
+                                                       const std::string& reason) {
+  v1::Task stop = cached;  // pinned to the cached resourceVersion
+  stop.mutable_spec()->set_desired_status("STOPPED");
+  stop.mutable_spec()->set_stopped_reason(reason);
+  auto applied = client_.Apply(stop);
+  if (!applied.ok()) return applied.status();
+  return runtime::RevisionOf(*applied->object);
+}
+
+clock::Clock::Duration EnvironmentController::RestartHold(const std::string& environment,
+                                                          const std::string& instance) {
+  std::lock_guard lock(mu_);
+  auto env = failures_.find(environment);
+  if (env == failures_.end()) return clock::Clock::Duration::zero();
+  auto f = env->second.find(instance);
+  if (f == env->second.end() || f->second.count == 0) return clock::Clock::Duration::zero();
+  const auto due = f->second.last + BackoffFor(f->second.count);
+  const auto now = clock_.Now();
+  return due > now ? due - now : clock::Clock::Duration::zero();
+}
+
+api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const std::string& name) {
+  runtime::ObjectRef object = environments_.Get(name);
+  if (!object) {
+    // Deleted: its tasks stop with it (they stay as STOPPED for their retention).
+    expectations_.Forget(name);
+    {
+      std::lock_guard lock(mu_);
+      task_writes_.erase(name);
+      failures_.erase(name);
+    }
+    for (const auto& t : tasks_.ByIndex(runtime::kByGroup, kGroupPrefix + name)) {
+      const auto& task = static_cast<const v1::Task&>(*t);
+      if (!schema::HoldsResources(task) || task.spec().desired_status() == "STOPPED") continue;
+      auto stopped = StopTask(task, "Environment " + name + " was deleted");
+      if (!stopped.ok() && stopped.status().code() != api::Code::kNotFound) return stopped.status();
+    }
+    return runtime::ReconcileOutcome{};
+  }
+  const auto& env = static_cast<const v1::Environment&>(*object);
+  if (auto wait = expectations_.Pending(name, runtime::RevisionOf(env))) {
+    return runtime::ReconcileOutcome{.requeue_after =
+                                         std::min<clock::Clock::Duration>(*wait, kCatchUpRetry)};
+  }
+  {
+    std::lock_guard lock(mu_);
+    auto written = task_writes_.find(name);
+    if (written != task_writes_.end() && tasks_.ObservedRevision() < written->second)
+      return runtime::ReconcileOutcome{.requeue_after = kCatchUpRetry};
+  }
+  const std::string now = clock::FormatTime(clock_.Now());
+  const auto generation = static_cast<int32_t>(env.metadata().generation());
+  const v1::EnvironmentStatus& before = env.status();
+  v1::EnvironmentStatus status;
+  status.set_observed_generation(generation);
+  runtime::ReconcileOutcome outcome;  // a restart waiting for its backoff: look again then
+
+  auto stalled = [&](const std::string& reason, const std::string& message) {
+    *status.add_conditions() =
+        ConditionOf(before, "Ready", false, reason, message, now, generation);
+    *status.add_conditions() = ConditionOf(before, "Reconciling", false, "", "", now, generation);
+    *status.add_conditions() =
+        ConditionOf(before, "Stalled", true, reason, message, now, generation);
+  };
+  const std::string revision = runtime::ResolveRevision(definitions_, env.spec().task_definition());
+  auto eligible = Eligible(env);
+  if (revision.empty() || !eligible.ok()) {
+    status.set_health("unhealthy");
+    status.set_task_definition(before.task_definition());
+    if (revision.empty()) {
+      stalled("TaskDefinitionNotFound",
+              "task definition " + env.spec().task_definition() + " not found");
+    } else {
+      stalled("InvalidFilter", eligible.status().ToString());
+    }
+  } else {
+    DaemonView view;
+    view.revision = revision;
+    view.eligible = *eligible;
+    std::vector<runtime::ObjectRef> keep;  // what view.tasks points into
+    for (const auto& t : tasks_.ByIndex(runtime::kByGroup, kGroupPrefix + name)) {
+      const auto& task = static_cast<const v1::Task&>(*t);
+      if (!schema::HoldsResources(task)) continue;
+      view.tasks.push_back(&task);
+      keep.push_back(t);
+    }
+    const auto& config = env.spec().deployment_configuration();
+    view.drain_percent = config.has_drain_percent() ? config.drain_percent() : kDefaultDrainPercent;
+    view.max_surge_percent = config.max_surge_percent();
+    const DaemonPlan plan = PlanDaemon(view);
+
+    int64_t wrote = 0;
+    auto remember_writes = [&] {
+      if (wrote == 0) return;
+      std::lock_guard lock(mu_);
+      task_writes_[name] = std::max(task_writes_[name], wrote);
+    };
+    for (const std::string& task_name : plan.stop) {
+      runtime::ObjectRef cached = tasks_.Get(task_name);
+      if (!cached) continue;
+      auto stopped = StopTask(static_cast<const v1::Task&>(*cached),
+                              "Environment " + name + " no longer runs this task here");
+      if (!stopped.ok()) {
+        remember_writes();
+        return stopped.status();
+      }
+      wrote = std::max(wrote, *stopped);
+    }
+    // Starts, except where a task keeps failing and its backoff has not passed.
+    std::vector<std::string> start;
+    clock::Clock::Duration hold = clock::Clock::Duration::max();
+    for (const std::string& instance : plan.start) {
+      const auto wait = RestartHold(name, instance);
+      if (wait > clock::Clock::Duration::zero()) {
+        hold = std::min(hold, wait);
+      } else {
+        start.push_back(instance);
+      }
+    }
+    std::map<std::string, v1::EnvironmentInstanceFailure> failed;
+    for (const auto& f : before.instance_failures()) failed[f.instance()] = f;
+    for (size_t from = 0; from < start.size(); from += client::kMaxCommitWrites) {
+      v1::LaunchRequest launch;
+      launch.set_cluster(schema::ClusterNameOf(env.spec().instance_group().cluster()));
+      launch.set_task_definition(revision);
+      launch.set_group(kGroupPrefix + name);
+      const size_t to = std::min(start.size(), from + client::kMaxCommitWrites);
+      for (size_t i = from; i < to; ++i) launch.add_container_instances(start[i]);
+      auto launched = client_.Launch(launch);
+      if (!launched.ok()) {
+        remember_writes();
+        return launched.status();
+      }
+      for (const auto& t : launched->tasks()) {
+        wrote = std::max(wrote, runtime::RevisionOf(t));
+        failed.erase(t.spec().container_instance());
+      }
+      for (const auto& f : launched->failures()) {
+        const std::string instance = f.arn().substr(f.arn().rfind('/') + 1);
+        v1::EnvironmentInstanceFailure& out = failed[instance];
+        out.set_instance(instance);
+        out.set_reason(f.reason());
+        out.set_detail(f.detail());
+      }
+    }
+    remember_writes();
+
+    // Failures of instances that are no longer eligible, or now run the revision, are over.
+    const std::set<std::string> still(view.eligible.begin(), view.eligible.end());
+    std::set<std::string> covered_instances;
+    for (const v1::Task* t : view.tasks) {
+      if (t->spec().task_definition() == revision && t->status().last_status() == "RUNNING")
+        covered_instances.insert(t->spec().container_instance());
+    }
+    std::erase_if(failed, [&](const auto& kv) {
+      return !still.count(kv.first) || covered_instances.count(kv.first);
+    });
+    status.set_task_definition(revision);
+    status.set_instances_eligible(plan.eligible);
+    status.set_instances_covered(plan.covered);
+    for (const auto& [instance, f] : failed) {
+      *status.add_instance_failures() = f;
+      status.add_failed_instances(instance);
+    }
+    status.set_health(failed.empty() ? "healthy" : "unhealthy");
+    const std::string progress = std::to_string(plan.covered) + " of " +
+                                 std::to_string(plan.eligible) + " instances run " + revision;
+    const bool ready = plan.complete && failed.empty();
+    // Every eligible instance runs the task or has no room for it: nothing left to wait for.
+    const bool stuck = !failed.empty() && plan.stop.empty() &&
+                       plan.covered + static_cast<int>(failed.size()) >= plan.eligible;
+    *status.add_conditions() = ConditionOf(before, "Ready", ready, ready ? "Covered" : "Deploying",
+                                           progress, now, generation);
+    *status.add_conditions() =
+        ConditionOf(before, "Reconciling", !ready && !stuck, ready || stuck ? "" : "Deploying",
+                    ready || stuck ? "" : progress, now, generation);
+    *status.add_conditions() = ConditionOf(
+        before, "Stalled", stuck, stuck ? "InstancesFailed" : "",
+        stuck ? std::to_string(failed.size()) + " instances have no room for the task" : "", now,
+        generation);
+    if (hold != clock::Clock::Duration::max()) outcome.requeue_after = hold;
+  }
+  if (!google::protobuf::util::MessageDifferencer::Equals(status, before)) {
+    v1::Environment next = env;
+    *next.mutable_status() = status;
+    auto written = client_.UpdateStatus(next);
+    if (!written.ok()) return written.status();
+    expectations_.Expect(name, runtime::RevisionOf(**written));
+  }
+  return outcome;
+}
+
+}  // namespace gantry::controllers::environment
