@@ -149,6 +149,68 @@ std::string ServiceJson(const v1::Service& service, const fleet::EcsNames& names
   return Dump(out);
 }
 
+std::string DaemonServiceJson(const v1::Environment& environment, const fleet::EcsNames& names,
+                              const std::string& status) {
+  const auto& spec = environment.spec();
+  const auto& st = environment.status();
+  const std::string cluster = schema::ClusterNameOf(spec.instance_group().cluster());
+  const std::string revision = st.task_definition().empty()
+                                   ? fleet::ShortName(spec.task_definition())
+                                   : st.task_definition();
+  const int desired = st.instances_eligible();
+  const int running = st.instances_covered();
+  const int pending = std::max(0, desired - running - st.instance_failures_size());
+  bool ready = false;
+  for (const auto& c : st.conditions())
+    if (c.type() == "Ready") ready = c.status() == "True";
+  // A deployment id as ECS shapes them, fixed by the environment and the revision it runs.
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char ch : environment.metadata().uid() + "/" + revision)
+    h = (h ^ ch) * 1099511628211ULL;
+  std::string digits = std::to_string(h % 10'000'000'000'000'000'000ULL);
+  const std::string id = "ecs-svc/" + std::string(19 - digits.size(), '0') + digits;
+
+  json out = json::object();
+  out["serviceArn"] = names.ServiceArn(cluster, environment.metadata().name());
+  out["serviceName"] = environment.metadata().name();
+  out["clusterArn"] = names.ClusterArn(cluster);
+  out["loadBalancers"] = json::array();
+  out["serviceRegistries"] = json::array();
+  out["status"] = status;
+  out["desiredCount"] = desired;
+  out["runningCount"] = running;
+  out["pendingCount"] = pending;
+  out["launchType"] = "EC2";
+  out["taskDefinition"] = names.TaskDefinitionArn(revision);
+  const auto& config = spec.deployment_configuration();
+  const int drain = config.has_drain_percent() ? config.drain_percent() : 25;
+  out["deploymentConfiguration"] = {{"maximumPercent", 100},
+                                    {"minimumHealthyPercent", 100 - drain}};
+  json deployment = {{"id", id},
+                     {"status", "PRIMARY"},
+                     {"taskDefinition", names.TaskDefinitionArn(revision)},
+                     {"desiredCount", desired},
+                     {"pendingCount", pending},
+                     {"runningCount", running},
+                     {"failedTasks", st.instance_failures_size()},
+                     {"launchType", "EC2"},
+                     {"rolloutState", ready ? "COMPLETED" : "IN_PROGRESS"}};
+  out["deployments"] = json::array({deployment});
+  out["events"] = json::array();
+  PutTime(out, "createdAt", environment.metadata().creation_timestamp());
+  json constraints = json::array();
+  if (!spec.instance_group().filter().empty())
+    constraints.push_back({{"type", "memberOf"}, {"expression", spec.instance_group().filter()}});
+  out["placementConstraints"] = std::move(constraints);
+  out["placementStrategy"] = json::array();
+  out["schedulingStrategy"] = "DAEMON";
+  out["deploymentController"] = {{"type", "ECS"}};
+  out["enableECSManagedTags"] = false;
+  out["propagateTags"] = "NONE";
+  out["enableExecuteCommand"] = false;
+  return Dump(out);
+}
+
 std::string ShownDeploymentStatus(const v1::Service& service,
                                   const v1::ServiceDeploymentRecord& record) {
   const auto& annotations = service.metadata().annotations();

@@ -15,6 +15,12 @@ namespace gantry::ecs {
 std::string ServiceJson(const v1::Service& service, const fleet::EcsNames& names,
                         const std::string& status = "ACTIVE");
 
+// A daemon Environment as ECS shows a DAEMON service: desiredCount the instances of its group,
+// runningCount those running its revision, one PRIMARY deployment of that revision, its filter
+// as a memberOf constraint. `status` as for ServiceJson.
+std::string DaemonServiceJson(const v1::Environment& environment, const fleet::EcsNames& names,
+                              const std::string& status = "ACTIVE");
+
 // The record as ECS's ServiceDeployment; a stop asked for and not yet acted on shows as
 // STOP_REQUESTED or ROLLBACK_REQUESTED.
 std::string ServiceDeploymentJson(const v1::Service& service,

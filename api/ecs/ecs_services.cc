@@ -206,11 +206,9 @@ EcsResponse EcsOperations::CreateService(Input& in) {
   (void)in.StringOr("clientToken", "");
   if (!in.ok()) return EcsErrorFrom(in.status());
   if (!unsupported.ok()) return EcsErrorFrom(unsupported);
-  if (scheduling != "REPLICA") {
-    return EcsErrorFrom(Status(Code::kUnimplemented,
-                               "schedulingStrategy " + scheduling +
-                                   " is not supported here; daemon tasks are Environments",
-                               "schedulingStrategy"));
+  if (scheduling != "REPLICA" && scheduling != "DAEMON") {
+    return EcsErrorFrom(api::InvalidArgument(
+        "schedulingStrategy", "must be REPLICA or DAEMON, got '" + scheduling + "'"));
   }
   if (launch_type != "EC2") {
     return EcsErrorFrom(Status(Code::kUnimplemented,
@@ -223,9 +221,14 @@ EcsResponse EcsOperations::CreateService(Input& in) {
                "only the ECS deployment controller is supported, got '" + controller + "'",
                "deploymentController.type"));
   }
+  if (scheduling == "DAEMON")
+    return CreateDaemonService(name, cluster_given, *spec, in.Has("desiredCount"));
   auto cluster = clusters_.Existing(cluster_given);
   if (!cluster.ok()) return EcsErrorFrom(cluster.status());
   spec->set_cluster(*cluster);
+  // One name per Gantry across both kinds of service.
+  if (objects_.Get(*schema::FindKind("Environment"), name).ok())
+    return EcsError(400, "InvalidParameterException", "Creation of service was not idempotent.");
   // ECS checks the task definition when the service is created.
   auto definition = fleet::ResolveTaskDefinition(objects_, spec->task_definition());
   if (!definition.ok()) {
@@ -270,6 +273,11 @@ EcsResponse EcsOperations::UpdateService(Input& in) {
   if (!in.ok()) return EcsErrorFrom(in.status());
   if (!unsupported.ok()) return EcsErrorFrom(unsupported);
   auto current = ExistingService(cluster_given, given);
+  if (!current.ok() && current.status().code() == Code::kNotFound &&
+      current.status().field() == "service") {
+    auto daemon = DaemonOf(*clusters_.Existing(cluster_given), given);
+    if (daemon.ok()) return UpdateDaemonService(**daemon, in, changes);
+  }
   if (!current.ok()) return EcsErrorFrom(current.status());
   if (definition) {
     auto resolved = fleet::ResolveTaskDefinition(objects_, fleet::ShortName(*definition));
@@ -327,6 +335,11 @@ EcsResponse EcsOperations::DeleteService(Input& in) {
   const bool force = in.Bool("force").value_or(false);
   if (!in.ok()) return EcsErrorFrom(in.status());
   auto current = ExistingService(cluster_given, given);
+  if (!current.ok() && current.status().code() == Code::kNotFound &&
+      current.status().field() == "service") {
+    auto daemon = DaemonOf(*clusters_.Existing(cluster_given), given);
+    if (daemon.ok()) return DeleteDaemonService(**daemon);  // a DAEMON service needs no force
+  }
   if (!current.ok()) return EcsErrorFrom(current.status());
   if (!force && (*current)->spec().desired_count() > 0) {
     return EcsError(400, "InvalidParameterException",
@@ -360,6 +373,10 @@ EcsResponse EcsOperations::DescribeServices(Input& in) {
     auto service = ServiceOf(*cluster, g);
     if (!service.ok()) {
       if (service.status().code() != Code::kNotFound) return EcsErrorFrom(service.status());
+      if (auto daemon = DaemonOf(*cluster, g); daemon.ok()) {
+        services.push_back(DaemonServiceJson(**daemon, names_));
+        continue;
+      }
       failures.push_back({names_.ServiceArn(*cluster, fleet::ShortName(g)), "MISSING", ""});
       continue;
     }
@@ -373,19 +390,28 @@ EcsResponse EcsOperations::ListServices(Input& in) {
   auto max = in.Int("maxResults", 1, kMaxPage);
   const std::string token = in.StringOr("nextToken", "");
   const std::string launch_type = in.StringOr("launchType", "EC2");
-  const std::string scheduling = in.StringOr("schedulingStrategy", "REPLICA");
+  const std::string scheduling = in.StringOr("schedulingStrategy", "");  // "": both kinds
   (void)in.StringOr("resourceManagementType", "");
   if (!in.ok()) return EcsErrorFrom(in.status());
   auto cluster = clusters_.Existing(cluster_given);
   if (!cluster.ok()) return EcsErrorFrom(cluster.status());
   std::vector<std::string> names;
-  if (launch_type == "EC2" && scheduling == "REPLICA") {
+  if (launch_type == "EC2" && (scheduling.empty() || scheduling == "REPLICA")) {
     auto listed = objects_.List(ServiceKind());
     if (!listed.ok()) return EcsErrorFrom(listed.status());
     for (const auto& o : listed->items) {
       const auto& s = static_cast<const v1::Service&>(*o);
       if (schema::ClusterNameOf(s.spec().cluster()) == *cluster)
         names.push_back(s.metadata().name());
+    }
+  }
+  if (launch_type == "EC2" && (scheduling.empty() || scheduling == "DAEMON")) {
+    auto listed = objects_.List(*schema::FindKind("Environment"));
+    if (!listed.ok()) return EcsErrorFrom(listed.status());
+    for (const auto& o : listed->items) {
+      const auto& e = static_cast<const v1::Environment&>(*o);
+      if (schema::ClusterNameOf(e.spec().instance_group().cluster()) == *cluster)
+        names.push_back(e.metadata().name());
     }
   }
   std::sort(names.begin(), names.end());

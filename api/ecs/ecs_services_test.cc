@@ -10,6 +10,7 @@
 #include "api/fleet/launch_proto.h"
 #include "api/fleet/testing/fleet_harness.h"
 #include "api/service/local_client.h"
+#include "controllers/environment/environment_controller.h"
 #include "controllers/runtime/manager.h"
 #include "controllers/service/service_controller.h"
 #include "tests/testlib/eventually.h"
@@ -40,6 +41,10 @@ class EcsServicesTest : public fleet::testing::FleetHarness {
         controller_client_, clock_, manager_->informers(),
         controllers::runtime::ControllerOptions{}, 7);
     manager_->Add(controller_->controller());
+    daemons_ = std::make_unique<controllers::environment::EnvironmentController>(
+        controller_client_, clock_, manager_->informers(),
+        controllers::runtime::ControllerOptions{});
+    manager_->Add(daemons_->controller());
     ASSERT_TRUE(manager_->Start(std::chrono::seconds(10)).ok());
   }
   void TearDown() override {
@@ -96,6 +101,7 @@ class EcsServicesTest : public fleet::testing::FleetHarness {
       objects_, [this](const v1::LaunchRequest& r) { return fleet::LaunchThrough(tasks_, r); }};
   std::unique_ptr<controllers::runtime::Manager> manager_;
   std::unique_ptr<controllers::service::ServiceController> controller_;
+  std::unique_ptr<controllers::environment::EnvironmentController> daemons_;
   EcsHandler handler_{objects_, tasks_, instances_, fleet_, names_};
 };
 
@@ -171,9 +177,10 @@ TEST_F(EcsServicesTest, CreateServiceRefusesWhatItCannotDo) {
   Json no_cluster = web;
   no_cluster["cluster"] = "nope";
   EXPECT_EQ(Call("CreateService", no_cluster).type(), "ClusterNotFoundException");
-  Json daemon = web;
-  daemon["schedulingStrategy"] = "DAEMON";
-  EXPECT_EQ(Call("CreateService", daemon).type(), "UnsupportedFeatureException");
+  Json unknown_scheduling = web;
+  unknown_scheduling["schedulingStrategy"] = "SOMETIMES";
+  EXPECT_EQ(Call("CreateService", unknown_scheduling).message(),
+            "schedulingStrategy: must be REPLICA or DAEMON, got 'SOMETIMES'");
   Json lb = web;
   lb["loadBalancers"] = {{{"targetGroupArn", "arn:x"}, {"containerPort", 80}}};
   r = Call("CreateService", lb);
@@ -411,6 +418,65 @@ TEST_F(EcsServicesTest, AServiceHeldToOneZoneIsReadyThere) {
       EXPECT_EQ(t->spec().container_instance().substr(0, 3), "i-0");  // zone a: i-0x
     }
   }
+}
+
+// schedulingStrategy DAEMON: one task on every instance the memberOf constraints select, as a
+// daemon Environment, shown with ECS's counts.
+TEST_F(EcsServicesTest, ADaemonServiceRunsOneTaskOnEveryInstanceOfItsGroup) {
+  Json daemon = {
+      {"serviceName", "logs"},
+      {"cluster", "demo"},
+      {"taskDefinition", "myapp"},
+      {"schedulingStrategy", "DAEMON"},
+      {"placementConstraints",
+       {{{"type", "memberOf"}, {"expression", "attribute:ecs.instance-type == t2.small"}}}}};
+  Json with_count = daemon;
+  with_count["desiredCount"] = 3;
+  EXPECT_EQ(Call("CreateService", with_count).message(),
+            "desiredCount: a DAEMON service runs one task on every instance of its group");
+  Json with_strategy = daemon;
+  with_strategy["placementStrategy"] = {{{"type", "spread"}, {"field", "instanceId"}}};
+  EXPECT_EQ(Call("CreateService", with_strategy).type(), "InvalidParameterException");
+  Reply r = Call("CreateService", daemon);
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.body["service"]["schedulingStrategy"], "DAEMON");
+  ASSERT_TRUE(Eventually([&] { return Stable("logs") && Describe("logs")["runningCount"] == 3; }))
+      << Describe("logs").dump();
+  Json s = Describe("logs");
+  EXPECT_EQ(s["desiredCount"], 3);  // the three t2.small instances
+  EXPECT_EQ(s["deployments"][0]["rolloutState"], "COMPLETED");
+  EXPECT_EQ(s["placementConstraints"][0]["expression"], "attribute:ecs.instance-type == t2.small");
+  std::set<std::string> hosts;
+  for (const auto& t : fleet_.TasksIn("demo"))
+    if (t->spec().group() == "environment:logs" && t->status().last_status() == "RUNNING")
+      hosts.insert(t->spec().container_instance());
+  EXPECT_EQ(hosts, (std::set<std::string>{"i-00", "i-10", "i-20"}));
+  // Listed with the replica services, and apart from them.
+  EXPECT_EQ(Call("ListServices", Json{{"cluster", "demo"}}).body["serviceArns"].size(), 1u);
+  EXPECT_TRUE(Call("ListServices", Json{{"cluster", "demo"}, {"schedulingStrategy", "REPLICA"}})
+                  .body["serviceArns"]
+                  .empty());
+  // A replica service may not take its name.
+  EXPECT_EQ(Call("CreateService", Json{{"serviceName", "logs"},
+                                       {"cluster", "demo"},
+                                       {"taskDefinition", "myapp"},
+                                       {"desiredCount", 1}})
+                .message(),
+            "Creation of service was not idempotent.");
+  EXPECT_EQ(
+      Call("UpdateService", Json{{"cluster", "demo"}, {"service", "logs"}, {"desiredCount", 5}})
+          .message(),
+      "desiredCount: a DAEMON service runs one task on every instance of its group");
+  // Deleted without force: its tasks stop.
+  r = Call("DeleteService", Json{{"cluster", "demo"}, {"service", "logs"}});
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.body["service"]["status"], "DRAINING");
+  ASSERT_TRUE(Eventually([&] {
+    for (const auto& t : fleet_.TasksIn("demo"))
+      if (t->spec().group() == "environment:logs" && t->status().last_status() != "STOPPED")
+        return false;
+    return true;
+  }));
 }
 
 }  // namespace

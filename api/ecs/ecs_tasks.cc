@@ -161,8 +161,11 @@ EcsResponse EcsOperations::ListTasks(Input& in) {
   std::vector<std::string> ids;
   if (launch_type.empty() || launch_type == "EC2") {
     for (const auto& t : tasks_.ListTasks(filter)) {
-      // Service tasks are in the group service:<name>, as in ECS.
-      if (!service.empty() && t->spec().group() != "service:" + fleet::ShortName(service)) continue;
+      // Service tasks are in the group service:<name>, as in ECS; a DAEMON service's are its
+      // Environment's, environment:<name>.
+      if (!service.empty() && t->spec().group() != "service:" + fleet::ShortName(service) &&
+          t->spec().group() != "environment:" + fleet::ShortName(service))
+        continue;
       ids.push_back(t->metadata().name());
     }
   }

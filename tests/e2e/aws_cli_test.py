@@ -268,6 +268,29 @@ def main():
         web = service("web")
         check(waited.returncode == 0 and web.get("deployments", [{}])[0].get("id") != first,
               "update-service --force-new-deployment rolls a new deployment to stable")
+        # DAEMON: one task on every instance (a daemon Environment).
+        daemon = aws("create-service", "--cluster", "ecs-demo", "--service-name", "logs",
+                     "--task-definition", "myapp", "--scheduling-strategy", "DAEMON")
+        check(daemon.get("service", {}).get("schedulingStrategy") == "DAEMON",
+              "create-service --scheduling-strategy DAEMON")
+        waited = subprocess.run(["aws", "ecs", "wait", "services-stable", "--cluster", "ecs-demo",
+                                 "--services", "logs", "--endpoint-url", endpoint],
+                                capture_output=True, text=True, env=env, timeout=300)
+        logs = service("logs")
+        check(waited.returncode == 0 and logs.get("desiredCount") == 3
+              and logs.get("runningCount") == 3,
+              "the DAEMON service runs one task on each of the three instances: "
+              f"desired {logs.get('desiredCount')}, running {logs.get('runningCount')}")
+        daemon_hosts = {t.get("containerInstanceArn") for t in aws(
+            "describe-tasks", "--cluster", "ecs-demo", "--tasks",
+            *aws("list-tasks", "--cluster", "ecs-demo", "--service-name", "logs")
+            .get("taskArns", ["none"])).get("tasks", [])}
+        check(len(daemon_hosts) == 3, f"list-tasks --service-name logs: one task on each of "
+              f"{len(daemon_hosts)} instances")
+        gone = aws("delete-service", "--cluster", "ecs-demo", "--service", "logs")
+        check(gone.get("service", {}).get("status") == "DRAINING",
+              "delete-service of the DAEMON service: DRAINING")
+
         busy = aws("delete-service", "--cluster", "ecs-demo", "--service", "web",
                    expect_ok=False)
         check(busy.returncode != 0 and "InvalidParameterException" in busy.stderr,
