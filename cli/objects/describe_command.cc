@@ -64,6 +64,23 @@ void PrintServiceDeployments(const v1::Service& service, std::ostream& out) {
   }
 }
 
+// How much of its group runs the revision, and the instances without room with why.
+void PrintEnvironmentCoverage(const v1::Environment& environment, std::ostream& out) {
+  const auto& st = environment.status();
+  out << "Coverage:          " << st.instances_covered() << " of " << st.instances_eligible()
+      << " instances run " << (st.task_definition().empty() ? "<none>" : st.task_definition())
+      << " (" << (st.health().empty() ? "<unknown>" : st.health()) << ")\n";
+  out << "Failed Instances:\n";
+  std::vector<std::vector<std::string>> rows{{"  Instance", "Reason", "Detail"}};
+  for (const auto& f : st.instance_failures())
+    rows.push_back({"  " + f.instance(), f.reason(), f.detail().empty() ? "-" : f.detail()});
+  if (rows.size() == 1) {
+    out << "  <none>\n";
+  } else {
+    PrintRows(rows, out);
+  }
+}
+
 }  // namespace
 
 // describe KIND NAME
@@ -151,6 +168,8 @@ int RunDescribe(const std::vector<std::string>& args, const CommandContext& ctx)
   }
 
   if (service) PrintServiceDeployments(*service, out);
+  if (kind->kind == "Environment")
+    PrintEnvironmentCoverage(static_cast<const v1::Environment&>(o), out);
 
   // Recent events about this object.
   out << "Events:\n";

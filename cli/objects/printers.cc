@@ -98,7 +98,11 @@ std::vector<Column> ColumnsFor(const std::string& kind) {
   if (kind == "Environment") {
     return {{"TASKDEF", "spec.taskDefinition"},
             {"CLUSTER", "spec.instanceGroup.cluster"},
+            {"COVERED", "status.instancesCovered"},
+            {"ELIGIBLE", "status.instancesEligible"},
             {"HEALTH", "status.health"},
+            {"READY", "@ready", true},
+            {"REVISION", "status.taskDefinition", true},
             {"ACTIVE-DEPLOYMENT", "status.activeDeployment", true}};
   }
   if (kind == "Deployment") {

@@ -22,8 +22,9 @@ constexpr int kConflictRetries = 5;
 struct RolloutArgs {
   std::string action;  // status | history | undo
   std::string name;
-  std::chrono::milliseconds timeout{0};  // status: 0 waits as long as it takes
-  std::string to_revision;               // undo
+  std::chrono::milliseconds timeout{0};    // status: 0 waits as long as it takes
+  std::string to_revision;                 // undo
+  const schema::KindInfo* kind = nullptr;  // Service, or Environment (status only)
 };
 
 api::StatusOr<RolloutArgs> ParseArgs(const std::vector<std::string>& args) {
@@ -61,8 +62,12 @@ api::StatusOr<RolloutArgs> ParseArgs(const std::vector<std::string>& args) {
   out.action = positional[0];
   if (out.action != "status" && out.action != "history" && out.action != "undo") return usage;
   const schema::KindInfo* kind = schema::ResolveKind(positional[1]);
-  if (!kind || kind->kind != "Service")
-    return api::InvalidArgument("", "rollout works on services, not \"" + positional[1] + "\"");
+  if (!kind || (kind->kind != "Service" && kind->kind != "Environment"))
+    return api::InvalidArgument(
+        "", "rollout works on services and environments, not \"" + positional[1] + "\"");
+  if (kind->kind == "Environment" && out.action != "status")
+    return api::InvalidArgument("", "rollout " + out.action + " works on services only");
+  out.kind = kind;
   out.name = positional[2];
   if (!out.to_revision.empty() && out.action != "undo")
     return api::InvalidArgument("", "--to-revision is for rollout undo");
@@ -85,28 +90,30 @@ int Status(const RolloutArgs& a, client::GantryClient& client, const CommandCont
     }
     shown = line;
   };
+  const bool environment = a.kind->kind == "Environment";
   while (true) {
-    auto got = client.Get(ServiceKind(), a.name);
+    auto got = client.Get(*a.kind, a.name);
     if (!got.ok()) {
       if (terminal && !shown.empty()) ctx.out << "\n";
       return ReportError(ctx, got.status());
     }
-    const auto& service = static_cast<const v1::Service&>(**got);
     // What the spec resolves to now: a family may have gained a revision the service has not
     // started on yet.
-    std::string reference = service.spec().task_definition();
+    std::string reference = FieldText(**got, "spec.taskDefinition");
     reference = reference.substr(reference.rfind('/') + 1);
     auto definition = client.Get(*schema::FindKind("TaskDefinition"), reference);
-    const RolloutProgress p =
-        ProgressOf(service, definition.ok() ? FieldText(**definition, "metadata.name") : "");
+    const std::string revision = definition.ok() ? FieldText(**definition, "metadata.name") : "";
+    const RolloutProgress p = environment
+                                  ? ProgressOf(static_cast<const v1::Environment&>(**got), revision)
+                                  : ProgressOf(static_cast<const v1::Service&>(**got), revision);
     const bool finished = p.state != RolloutProgress::State::kWaiting;
     show(p.line, finished);
     if (p.state == RolloutProgress::State::kDone) return 0;
     if (p.state == RolloutProgress::State::kFailed) return 1;
     if (a.timeout.count() > 0 && std::chrono::steady_clock::now() >= deadline) {
       if (terminal) ctx.out << "\n";
-      return ReportError(
-          ctx, "timed out waiting for the rollout of service \"" + a.name + "\" to finish");
+      return ReportError(ctx, "timed out waiting for the rollout of " + a.kind->singular + " \"" +
+                                  a.name + "\" to finish");
     }
     std::this_thread::sleep_for(kPollEvery);
   }

@@ -57,4 +57,39 @@ RolloutProgress ProgressOf(const v1::Service& service, const std::string& revisi
   return p;
 }
 
+RolloutProgress ProgressOf(const v1::Environment& environment, const std::string& revision) {
+  const std::string who = "environment \"" + environment.metadata().name() + "\"";
+  const auto& st = environment.status();
+  RolloutProgress p;
+  if (st.observed_generation() < environment.metadata().generation()) {
+    p.line = "Waiting for " + who + " spec update to be observed...";
+    return p;
+  }
+  if (!revision.empty() && st.task_definition() != revision) {
+    p.line = "Waiting for " + who + " rollout to start: " + revision + "...";
+    return p;
+  }
+  bool ready = false;
+  for (const auto& c : st.conditions()) {
+    if (c.type() == "Stalled" && c.status() == "True") {
+      p.state = RolloutProgress::State::kFailed;
+      p.line = who + " rollout failed: " + c.message();
+      for (const auto& f : st.instance_failures())
+        p.line += "; " + f.instance() + ": " + f.reason() +
+                  (f.detail().empty() ? "" : " (" + f.detail() + ")");
+      return p;
+    }
+    if (c.type() == "Ready") ready = c.status() == "True";
+  }
+  if (ready) {
+    p.state = RolloutProgress::State::kDone;
+    p.line = who + " successfully rolled out";
+    return p;
+  }
+  p.line = "Waiting for " + who + " rollout to finish: " + std::to_string(st.instances_covered()) +
+           " of " + std::to_string(st.instances_eligible()) + " instances run " +
+           (st.task_definition().empty() ? revision : st.task_definition()) + "...";
+  return p;
+}
+
 }  // namespace gantry::cli

@@ -27,4 +27,9 @@ struct RolloutProgress {
 // `revision`: what spec.taskDefinition resolves to now (family:N), or "" when unknown.
 RolloutProgress ProgressOf(const v1::Service& service, const std::string& revision);
 
+// A daemon Environment: waiting for its generation and revision, "C of E instances run R",
+// failed when it is Stalled (instances without room, a missing revision, a bad filter), done
+// when Ready.
+RolloutProgress ProgressOf(const v1::Environment& environment, const std::string& revision);
+
 }  // namespace gantry::cli

@@ -75,5 +75,36 @@ TEST(RolloutProgressTest, ARevisionTheServiceHasNotStartedOnIsWaitedOn) {
   EXPECT_EQ(ProgressOf(s, "web:1").state, RolloutProgress::State::kDone);
 }
 
+TEST(RolloutProgressTest, AnEnvironmentIsDoneWhenReadyAndFailsWhenStalled) {
+  v1::Environment e;
+  e.mutable_metadata()->set_name("logs");
+  e.mutable_metadata()->set_generation(1);
+  e.mutable_status()->set_observed_generation(1);
+  e.mutable_status()->set_task_definition("logagent:2");
+  e.mutable_status()->set_instances_eligible(4);
+  e.mutable_status()->set_instances_covered(3);
+  EXPECT_EQ(ProgressOf(e, "logagent:2").line,
+            "Waiting for environment \"logs\" rollout to finish: 3 of 4 instances run "
+            "logagent:2...");
+  EXPECT_EQ(ProgressOf(e, "logagent:3").line,
+            "Waiting for environment \"logs\" rollout to start: logagent:3...");
+  auto* stalled = e.mutable_status()->add_conditions();
+  stalled->set_type("Stalled");
+  stalled->set_status("True");
+  stalled->set_message("1 instances have no room for the task");
+  auto* f = e.mutable_status()->add_instance_failures();
+  f->set_instance("i-9");
+  f->set_reason("RESOURCE:MEMORY");
+  EXPECT_EQ(ProgressOf(e, "logagent:2").state, RolloutProgress::State::kFailed);
+  EXPECT_EQ(ProgressOf(e, "logagent:2").line,
+            "environment \"logs\" rollout failed: 1 instances have no room for the task; i-9: "
+            "RESOURCE:MEMORY");
+  stalled->set_status("False");
+  auto* ready = e.mutable_status()->add_conditions();
+  ready->set_type("Ready");
+  ready->set_status("True");
+  EXPECT_EQ(ProgressOf(e, "logagent:2").state, RolloutProgress::State::kDone);
+}
+
 }  // namespace
 }  // namespace gantry::cli

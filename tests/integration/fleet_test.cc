@@ -689,6 +689,16 @@ spec:
   }
   auto waited = Ctl({"wait", "env", "logs", "--for=condition=Ready", "--timeout=20s"});
   EXPECT_EQ(waited.exit_code, 0) << waited.err;
+  auto status = Ctl({"rollout", "status", "environment", "logs", "--timeout=20s"});
+  EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+  EXPECT_NE(status.out.find("environment \"logs\" successfully rolled out"), std::string::npos)
+      << status.out;
+  auto described = Ctl({"describe", "env", "logs"});
+  EXPECT_NE(described.out.find("Coverage:          2 of 2 instances run sleeper:1 (healthy)"),
+            std::string::npos)
+      << described.out;
+  auto wide = Ctl({"get", "env", "-o", "wide"});
+  EXPECT_NE(wide.out.find("COVERED"), std::string::npos) << wide.out;
 
   // A new t2 instance is covered as it registers.
   StartAgent(3, "us-east-1d", "t2.small");
