@@ -88,3 +88,7 @@ python3 bench/fleet_bench.py "$BUILD_DIR/bin" --tasks 200 --seconds 20 | tee "$O
 echo
 echo "== services: 0 -> 1,000 tasks, a rolling deployment of 1,000, 50 services changing at once"
 python3 bench/service_bench.py "$BUILD_DIR/bin" | tee "$OUT/services.txt"
+
+echo
+echo "== environments: coverage of 1,000 and 5,000 instances, a roll, new instances"
+python3 bench/environment_bench.py "$BUILD_DIR/bin" | tee "$OUT/environments.txt"
