@@ -277,11 +277,17 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
       std::lock_guard lock(mu_);
       task_writes_[name] = std::max(task_writes_[name], wrote);
     };
+    const std::set<std::string> in_group(view.eligible.begin(), view.eligible.end());
     for (const std::string& task_name : plan.stop) {
       runtime::ObjectRef cached = tasks_.Get(task_name);
       if (!cached) continue;
-      auto stopped = StopTask(static_cast<const v1::Task&>(*cached),
-                              "Environment " + name + " no longer runs this task here");
+      const auto& task = static_cast<const v1::Task&>(*cached);
+      const std::string why =
+          !in_group.count(task.spec().container_instance())
+              ? "its instance is no longer in the group (draining, disconnected or filtered out)"
+          : task.spec().task_definition() != revision ? "replaced by " + revision
+                                                      : "a second task on its instance";
+      auto stopped = StopTask(task, "Environment " + name + ": " + why);
       if (!stopped.ok()) {
         remember_writes();
         return stopped.status();
