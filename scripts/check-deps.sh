@@ -64,8 +64,8 @@ confine 'cpprest/|pplx/' 'tests/security/tls_test\.cc' 'cpprest only as the inde
 confine 'grpcpp/' 'api/grpc/grpc_server\.cc|api/grpc/grpc_client\.cc|api/grpc/channel\.cc|api/grpc/agent_client\.cc|api/grpc/grpc_server_test\.cc|tests/(integration|security)/' \
   'grpcpp only in api/grpc (and tests)'
 confine 'sqlite3\.h' 'store/sqlite/' 'sqlite3.h only in store/sqlite'
-confine 'nlohmann/' 'api/ecs/[a-z_0-9]+\.cc|api/ecs/ecs_(input|reply)\.h|cli/fleet/|tests/' \
-  'nlohmann/json only in api/ecs .cc files and its internal request/answer headers, the ECS verbs of gantryctl, and tests'
+confine 'nlohmann/' 'api/ecs/[a-z_0-9]+\.cc|api/ecs/ecs_(input|reply)\.h|api/blox/[a-z_0-9]+\.cc|cli/fleet/|tests/' \
+  'nlohmann/json only in api/ecs and api/blox .cc files, the ECS handler internal request and answer headers, the ECS verbs of gantryctl, and tests'
 # The ECS handler's internal headers (they carry nlohmann/json) stay inside api/ecs.
 while IFS= read -r line; do
   echo "check-deps: $line  (api/ecs/ecs_{input,reply,operations}.h are api/ecs's own)" >&2

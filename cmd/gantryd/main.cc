@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "api/blox/blox_handler.h"
 #include "api/ecs/credentials.h"
 #include "api/ecs/ecs_endpoint.h"
 #include "api/ecs/ecs_handler.h"
@@ -372,9 +373,17 @@ int main(int argc, char** argv) {
                                double seconds) {
     metrics.ObserveRequest(verb, resource, code, seconds);
   };
+  // Blox's daemon scheduler API (/v1/...) over the same Environments.
+  const gantry::blox::BloxHandler blox(service, ecs_names);
   rest.extra_routes = [&](const gantry::rest::HttpRequest& r, const gantry::api::Principal* who,
                           gantry::rest::HttpResponse& out) {
     if (gantry::rest::TaskLogRoute(r, who, out, task_logs, fleet, tasks)) return true;
+    if (auto blox_answer = blox.Handle(r.method, r.path, r.raw_query, r.body)) {
+      out.status = blox_answer->status;
+      out.content_type = blox_answer->content_type;
+      out.body = std::move(blox_answer->body);
+      return true;
+    }
     if (gantry::rest::ServicePlanRoute(r, out, service, [&](const gantry::v1::Service& s) {
           return service_controller.Preview(s);
         }))

@@ -719,6 +719,50 @@ spec:
   ASSERT_TRUE(testlib::Eventually([&] { return daemon_tasks().empty(); }, 20s));
 }
 
+// Blox's daemon scheduler API on gantryd's port: an environment made through it covers the
+// cluster like any other.
+TEST_F(FleetTest, BloxEnvironmentsEndToEnd) {
+  client::HttpClient http = Http();
+  auto ping = http.Request("GET", "/v1/ping");
+  ASSERT_TRUE(ping.ok());
+  EXPECT_EQ(ping->status, 200);
+  auto created = http.Request(
+      "POST", "/v1/environments",
+      R"({"name": "blox-logs", "instanceGroup": {"cluster": "demo"}, "taskDefinition": "sleeper"})");
+  ASSERT_TRUE(created.ok());
+  ASSERT_EQ(created->status, 200) << created->body;
+  json env = json::parse(created->body);
+  EXPECT_EQ(env["health"], "healthy");
+  auto running = [&] {
+    int n = 0;
+    auto listed = Ecs("ListTasks", {{"cluster", "demo"}});
+    if (listed["taskArns"].empty()) return 0;
+    auto d = Ecs("DescribeTasks", {{"cluster", "demo"}, {"tasks", listed["taskArns"]}});
+    for (const auto& t : d["tasks"])
+      n += t["group"] == "environment:blox-logs" && t["lastStatus"] == "RUNNING";
+    return n;
+  };
+  ASSERT_TRUE(testlib::Eventually([&] { return running() == 3; }, 20s));
+  auto listed = http.Request("GET", "/v1/environments?cluster=demo");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(json::parse(listed->body)["items"].size(), 1u) << listed->body;
+  auto duplicate = http.Request(
+      "POST", "/v1/environments",
+      R"({"name": "blox-logs", "instanceGroup": {"cluster": "demo"}, "taskDefinition": "sleeper"})");
+  ASSERT_TRUE(duplicate.ok());
+  EXPECT_EQ(duplicate->status, 400);
+  EXPECT_EQ(duplicate->body, "An environment with name blox-logs already exists\n");
+  for (int i = 0; i < 2; ++i) {
+    auto deleted = http.Request("DELETE", "/v1/environments/blox-logs");
+    ASSERT_TRUE(deleted.ok());
+    EXPECT_EQ(deleted->status, 200);
+  }
+  auto gone = http.Request("GET", "/v1/environments/blox-logs");
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(gone->status, 404);
+  ASSERT_TRUE(testlib::Eventually([&] { return running() == 0; }, 20s));
+}
+
 }  // namespace
 
 // Agents with agent-role tokens: each acts only for its own instance.
