@@ -91,11 +91,25 @@ std::optional<BloxResponse> BloxHandler::Handle(const std::string& method, const
   }
   static const std::string kEnvironments = "environments/";
   if (rest.starts_with(kEnvironments)) {
-    const std::string name = rest.substr(kEnvironments.size());
-    if (!name.empty() && name.find('/') == std::string::npos) {
-      if (method == "GET") return GetEnvironment(name);
-      if (method == "DELETE") return DeleteEnvironment(name);
+    std::vector<std::string> parts;
+    for (size_t start = kEnvironments.size(); start <= rest.size();) {
+      const size_t slash = rest.find('/', start);
+      parts.push_back(rest.substr(start, slash == std::string::npos ? slash : slash - start));
+      if (slash == std::string::npos) break;
+      start = slash + 1;
     }
+    const bool named = !parts.empty() && !parts[0].empty();
+    if (named && parts.size() == 1) {
+      if (method == "GET") return GetEnvironment(parts[0]);
+      if (method == "DELETE") return DeleteEnvironment(parts[0]);
+    }
+    if (named && parts.size() == 2 && parts[1] == "deployments") {
+      if (method == "POST") return CreateDeployment(parts[0], raw_query);
+      if (method == "GET") return ListDeployments(parts[0]);
+    }
+    if (named && parts.size() == 3 && parts[1] == "deployments" && !parts[2].empty() &&
+        method == "GET")
+      return GetDeployment(parts[0], parts[2]);
   }
   // gorilla/mux of Blox's vintage: anything unmatched is a plain 404, no 405.
   return Text(404, "404 page not found");
@@ -203,6 +217,142 @@ BloxResponse BloxHandler::GetEnvironment(const std::string& name) const {
   }
   return {200, "application/json; charset=UTF-8",
           EnvironmentJson(static_cast<const v1::Environment&>(**got))};
+}
+
+namespace {
+
+// Blox's pattern for a token: a lowercase UUID.
+bool LowercaseUuid(const std::string& t) {
+  if (t.size() != 36) return false;
+  for (size_t i = 0; i < t.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? t[i] != '-'
+             : !(std::isdigit(static_cast<unsigned char>(t[i])) || (t[i] >= 'a' && t[i] <= 'f')))
+      return false;
+  }
+  return true;
+}
+
+const char* BloxStatus(const std::string& phase) {
+  if (phase == "IN_PROGRESS") return "running";
+  if (phase == "COMPLETED") return "completed";
+  if (phase == "FAILED" || phase == "ROLLED_BACK") return "failed";
+  return "pending";
+}
+
+}  // namespace
+
+std::string BloxHandler::DeploymentJson(const v1::Deployment& d) const {
+  json failed = json::array();
+  for (const auto& instance : d.status().failed_instances()) failed.push_back(instance);
+  json out = {{"id", d.metadata().uid()},
+              {"status", BloxStatus(d.status().phase())},
+              {"taskDefinition", names_.TaskDefinitionArn(d.spec().task_definition())},
+              {"environmentName", d.spec().environment()},
+              {"failedInstances", std::move(failed)}};
+  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+api::StatusOr<std::vector<v1::Deployment>> BloxHandler::DeploymentsOf(
+    const std::string& environment) const {
+  auto listed = objects_.List(*schema::FindKind("Deployment"));
+  if (!listed.ok()) return listed.status();
+  std::vector<v1::Deployment> out;
+  for (const auto& o : listed->items) {
+    const auto& d = static_cast<const v1::Deployment&>(*o);
+    if (d.spec().environment() == environment) out.push_back(d);
+  }
+  // Newest first: by creation, then by the number in the name.
+  std::sort(out.begin(), out.end(), [](const v1::Deployment& a, const v1::Deployment& b) {
+    if (a.metadata().creation_timestamp() != b.metadata().creation_timestamp())
+      return a.metadata().creation_timestamp() > b.metadata().creation_timestamp();
+    return a.metadata().name().size() != b.metadata().name().size()
+               ? a.metadata().name().size() > b.metadata().name().size()
+               : a.metadata().name() > b.metadata().name();
+  });
+  return out;
+}
+
+BloxResponse BloxHandler::CreateDeployment(const std::string& environment,
+                                           const std::string& raw_query) const {
+  // Without a token of the right shape the route does not match (gorilla/mux's Queries).
+  std::string token;
+  for (const auto& [key, value] : QueryPairs(raw_query))
+    if (key == "deploymentToken") token = Unescaped(value);
+  if (!LowercaseUuid(token)) return Text(404, "404 page not found");
+  auto got = objects_.Get(EnvironmentKind(), environment);
+  if (!got.ok()) {
+    if (got.status().code() == api::Code::kNotFound)
+      return Text(404, "Environment " + environment + " does not exist");
+    return Text(500, "Server Error");
+  }
+  const auto& env = static_cast<const v1::Environment&>(**got);
+  const auto& annotations = env.metadata().annotations();
+  auto current = annotations.find(kDeploymentTokenAnnotation);
+  const std::string expected = current == annotations.end() ? "" : current->second;
+  if (token != expected) {
+    return Text(400, "Token '" + token +
+                         "' is outdated and does not match the environment token '" + expected +
+                         "'");
+  }
+  auto existing = DeploymentsOf(environment);
+  if (!existing.ok()) return Text(500, "Server Error");
+  for (const auto& d : *existing) {
+    if (d.status().phase().empty() || d.status().phase() == "PENDING" ||
+        d.status().phase() == "IN_PROGRESS")
+      return Text(400, "There is already a deployment in progress: " + d.metadata().uid());
+  }
+  std::string revision = env.status().task_definition();
+  if (revision.empty()) {
+    auto resolved = fleet::ResolveTaskDefinition(objects_, env.spec().task_definition());
+    if (!resolved.ok())
+      return Text(404, "Task definition " + env.spec().task_definition() + " does not exist");
+    revision = (*resolved)->metadata().name();
+  }
+  // The token first, pinned to the environment as read: of two requests with the same token,
+  // one wins and the other finds it stale.
+  v1::Environment rotated = env;
+  (*rotated.mutable_metadata()->mutable_annotations())[kDeploymentTokenAnnotation] =
+      api::NewRandomUid();
+  if (auto applied = objects_.Apply(rotated); !applied.ok()) {
+    if (applied.status().code() == api::Code::kAborted)
+      return Text(400,
+                  "Token '" + token + "' is outdated and does not match the environment token");
+    return Text(500, "Server Error");
+  }
+  v1::Deployment d;
+  d.set_api_version("gantry.dev/v1");
+  d.set_kind("Deployment");
+  d.mutable_metadata()->set_name(environment + "-" + std::to_string(existing->size() + 1));
+  d.mutable_spec()->set_environment(environment);
+  d.mutable_spec()->set_task_definition(revision);
+  d.mutable_status()->set_phase("PENDING");
+  auto created = objects_.Create(d, {.keep_status = true});
+  if (!created.ok()) return Text(500, "Server Error");
+  return {200, "application/json; charset=UTF-8",
+          DeploymentJson(static_cast<const v1::Deployment&>(**created))};
+}
+
+BloxResponse BloxHandler::ListDeployments(const std::string& environment) const {
+  if (!objects_.Get(EnvironmentKind(), environment).ok())
+    return Text(404, "Environment " + environment + " does not exist");
+  auto deployments = DeploymentsOf(environment);
+  if (!deployments.ok()) return Text(500, "Server Error");
+  std::string items;
+  for (const auto& d : *deployments) items += (items.empty() ? "" : ",") + DeploymentJson(d);
+  return {200, "application/json; charset=UTF-8", "{\"items\":[" + items + "]}"};
+}
+
+BloxResponse BloxHandler::GetDeployment(const std::string& environment,
+                                        const std::string& id) const {
+  if (!objects_.Get(EnvironmentKind(), environment).ok())
+    return Text(404, "Environment " + environment + " does not exist");
+  auto deployments = DeploymentsOf(environment);
+  if (!deployments.ok()) return Text(500, "Server Error");
+  for (const auto& d : *deployments)
+    if (d.metadata().uid() == id)
+      return {200, "application/json; charset=UTF-8", DeploymentJson(d)};
+  return Text(404, "Deployment " + id + " does not exist for environment " + environment);
 }
 
 BloxResponse BloxHandler::DeleteEnvironment(const std::string& name) const {

@@ -127,5 +127,50 @@ TEST_F(BloxHandlerTest, ValidationAsBloxAnswersIt) {
             "Invalid cluster ARN or name\n");
 }
 
+TEST_F(BloxHandlerTest, DeploymentsWithARotatingToken) {
+  BloxResponse r = Create(
+      {{"name", "logs"}, {"instanceGroup", {{"cluster", "demo"}}}, {"taskDefinition", "logagent"}});
+  ASSERT_EQ(r.status, 200);
+  const std::string token = Json::parse(r.body)["deploymentToken"];
+  // No token, or not a lowercase UUID: the route does not match.
+  EXPECT_EQ(Call("POST", "/v1/environments/logs/deployments").body, "404 page not found\n");
+  EXPECT_EQ(Call("POST", "/v1/environments/logs/deployments", "deploymentToken=NOT-A-UUID").status,
+            404);
+  const std::string other = "00000000-0000-4000-8000-000000000000";
+  r = Call("POST", "/v1/environments/logs/deployments", "deploymentToken=" + other);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, "Token '" + other + "' is outdated and does not match the environment token '" +
+                        token + "'\n");
+  r = Call("POST", "/v1/environments/nope/deployments", "deploymentToken=" + token);
+  EXPECT_EQ(r.status, 404);
+
+  r = Call("POST", "/v1/environments/logs/deployments", "deploymentToken=" + token);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const Json d = Json::parse(r.body);
+  EXPECT_EQ(d["status"], "pending");
+  EXPECT_EQ(d["environmentName"], "logs");
+  EXPECT_EQ(d["taskDefinition"], "arn:aws:ecs:us-east-1:000000000000:task-definition/logagent:1");
+  EXPECT_TRUE(d["failedInstances"].empty());
+  // The token rotated: the old one is stale now.
+  const std::string rotated =
+      Json::parse(Call("GET", "/v1/environments/logs").body)["deploymentToken"];
+  EXPECT_NE(rotated, token);
+  EXPECT_EQ(Call("POST", "/v1/environments/logs/deployments", "deploymentToken=" + token).status,
+            400);
+  // One in progress at a time.
+  r = Call("POST", "/v1/environments/logs/deployments", "deploymentToken=" + rotated);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body,
+            "There is already a deployment in progress: " + d["id"].get<std::string>() + "\n");
+  r = Call("GET", "/v1/environments/logs/deployments");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(Json::parse(r.body)["items"].size(), 1u);
+  r = Call("GET", "/v1/environments/logs/deployments/" + d["id"].get<std::string>());
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(Json::parse(r.body), d);
+  r = Call("GET", "/v1/environments/logs/deployments/nope");
+  EXPECT_EQ(r.body, "Deployment nope does not exist for environment logs\n");
+}
+
 }  // namespace
 }  // namespace gantry::blox

@@ -63,6 +63,7 @@ EnvironmentController::EnvironmentController(client::Client& client, clock::Cloc
       tasks_(informers.For(*schema::FindKind("Task"))),
       instances_(informers.For(*schema::FindKind("ContainerInstance"))),
       definitions_(informers.For(*schema::FindKind("TaskDefinition"))),
+      deployments_(informers.For(*schema::FindKind("Deployment"))),
       expectations_(clock) {
   if (options.name.empty()) options.name = kName;
   controller_ = std::make_unique<runtime::Controller>(
@@ -117,6 +118,15 @@ EnvironmentController::EnvironmentController(client::Client& client, clock::Cloc
          }
        },
        by_instance});
+  auto by_deployment = [&queue](const runtime::ObjectRef& o) {
+    queue.Add(static_cast<const v1::Deployment&>(*o).spec().environment());
+  };
+  deployments_.AddEventHandlers(
+      {by_deployment,
+       [by_deployment](const runtime::ObjectRef&, const runtime::ObjectRef& now) {
+         by_deployment(now);
+       },
+       nullptr});
   // A new revision of a family moves the environments that follow the family.
   auto by_definition = [this, &queue](const runtime::ObjectRef& o) {
     const std::string family = static_cast<const v1::TaskDefinition&>(*o).status().family();
@@ -199,6 +209,39 @@ clock::Clock::Duration EnvironmentController::RestartHold(const std::string& env
   const auto due = f->second.last + BackoffFor(f->second.count);
   const auto now = clock_.Now();
   return due > now ? due - now : clock::Clock::Duration::zero();
+}
+
+api::Status EnvironmentController::AdvanceDeployments(const std::string& environment,
+                                                      const v1::EnvironmentStatus& status,
+                                                      bool ready) {
+  const std::string now = clock::FormatTime(clock_.Now());
+  for (const auto& o : deployments_.List()) {
+    const auto& d = static_cast<const v1::Deployment&>(*o);
+    if (d.spec().environment() != environment) continue;
+    const std::string& phase = d.status().phase();
+    if (phase == "COMPLETED" || phase == "FAILED" || phase == "ROLLED_BACK") continue;
+    v1::Deployment next = d;
+    auto* st = next.mutable_status();
+    const bool ours = d.spec().task_definition().empty() ||
+                      d.spec().task_definition() == status.task_definition();
+    if (!ours && !status.task_definition().empty()) {
+      st->set_phase("FAILED");  // the environment has moved on to another revision
+      st->set_completed_at(now);
+    } else if (ready) {
+      st->set_phase("COMPLETED");
+      if (st->started_at().empty()) st->set_started_at(now);
+      st->set_completed_at(now);
+    } else {
+      st->set_phase("IN_PROGRESS");
+      if (st->started_at().empty()) st->set_started_at(now);
+    }
+    st->clear_failed_instances();
+    for (const auto& f : status.instance_failures()) st->add_failed_instances(f.instance());
+    if (google::protobuf::util::MessageDifferencer::Equals(*st, d.status())) continue;
+    auto written = client_.UpdateStatus(next);
+    if (!written.ok() && written.status().code() != api::Code::kNotFound) return written.status();
+  }
+  return {};
 }
 
 api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const std::string& name) {
@@ -375,6 +418,10 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
     if (!written.ok()) return written.status();
     expectations_.Expect(name, runtime::RevisionOf(**written));
   }
+  bool ready = false;
+  for (const auto& c : status.conditions())
+    if (c.type() == "Ready") ready = c.status() == "True";
+  if (auto st = AdvanceDeployments(name, status, ready); !st.ok()) return st;
   return outcome;
 }
 

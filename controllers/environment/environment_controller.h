@@ -13,6 +13,7 @@
 //                keeps failing until its backoff has passed
 //             ─▶ the status: revision, eligible / covered, the instances that failed and why,
 //                health, Ready / Reconciling / Stalled
+//             ─▶ its Deployment objects: PENDING ─▶ IN_PROGRESS ─▶ COMPLETED
 //
 // A new instance is covered when its registration reaches the instance informer: event-driven,
 // not polled (Blox looked every 10 s).
@@ -59,6 +60,11 @@ class EnvironmentController {
   // filter. An unreadable filter is the environment's error (its status says so).
   api::StatusOr<std::vector<std::string>> Eligible(const v1::Environment& environment) const;
   api::StatusOr<int64_t> StopTask(const v1::Task& cached, const std::string& reason);
+  // Moves the environment's Deployment objects (Blox's, or made by hand) along: PENDING ─▶
+  // IN_PROGRESS ─▶ COMPLETED once the environment is Ready with their revision; a deployment
+  // of a revision it no longer runs is FAILED (superseded). Their failed instances are its.
+  api::Status AdvanceDeployments(const std::string& environment,
+                                 const v1::EnvironmentStatus& status, bool ready);
   // How long starts on `instance` must still wait for the failures there (zero: none).
   clock::Clock::Duration RestartHold(const std::string& environment, const std::string& instance);
 
@@ -68,6 +74,7 @@ class EnvironmentController {
   runtime::Informer& tasks_;
   runtime::Informer& instances_;
   runtime::Informer& definitions_;
+  runtime::Informer& deployments_;
   runtime::Expectations expectations_;  // the Environment's own status writes
   std::mutex mu_;
   std::map<std::string, int64_t> task_writes_;  // by environment: its last task write's revision

@@ -746,6 +746,24 @@ TEST_F(FleetTest, BloxEnvironmentsEndToEnd) {
   auto listed = http.Request("GET", "/v1/environments?cluster=demo");
   ASSERT_TRUE(listed.ok());
   EXPECT_EQ(json::parse(listed->body)["items"].size(), 1u) << listed->body;
+  // A deployment: pending, then completed once the environment runs its revision; the token
+  // rotates, so the same one cannot deploy twice.
+  const std::string token = env["deploymentToken"];
+  auto deployed =
+      http.Request("POST", "/v1/environments/blox-logs/deployments?deploymentToken=" + token);
+  ASSERT_TRUE(deployed.ok());
+  ASSERT_EQ(deployed->status, 200) << deployed->body;
+  const std::string id = json::parse(deployed->body)["id"];
+  ASSERT_TRUE(testlib::Eventually(
+      [&] {
+        auto d = http.Request("GET", "/v1/environments/blox-logs/deployments/" + id);
+        return d.ok() && d->status == 200 && json::parse(d->body)["status"] == "completed";
+      },
+      20s));
+  auto again =
+      http.Request("POST", "/v1/environments/blox-logs/deployments?deploymentToken=" + token);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->status, 400) << again->body;
   auto duplicate = http.Request(
       "POST", "/v1/environments",
       R"({"name": "blox-logs", "instanceGroup": {"cluster": "demo"}, "taskDefinition": "sleeper"})");
