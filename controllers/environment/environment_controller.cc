@@ -211,6 +211,35 @@ clock::Clock::Duration EnvironmentController::RestartHold(const std::string& env
   return due > now ? due - now : clock::Clock::Duration::zero();
 }
 
+api::Status EnvironmentController::RecordDeployment(const std::string& environment,
+                                                    const std::string& revision) {
+  int count = 0;
+  for (const auto& o : deployments_.List()) {
+    const auto& d = static_cast<const v1::Deployment&>(*o);
+    if (d.spec().environment() != environment) continue;
+    ++count;
+    const std::string& phase = d.status().phase();
+    if (d.spec().task_definition() == revision &&
+        (phase.empty() || phase == "PENDING" || phase == "IN_PROGRESS"))
+      return {};  // already recorded (a pass that did not see its own write yet writes none)
+  }
+  v1::Deployment d;
+  d.set_api_version("gantry.dev/v1");
+  d.set_kind("Deployment");
+  d.mutable_spec()->set_environment(environment);
+  d.mutable_spec()->set_task_definition(revision);
+  // Its status (IN_PROGRESS, then COMPLETED) follows from AdvanceDeployments once the
+  // deployment informer has it. <environment>-<n>; a name taken (one the cache has not shown
+  // yet) tries the next.
+  for (int n = count + 1; n < count + 100; ++n) {
+    d.mutable_metadata()->set_name(environment + "-" + std::to_string(n));
+    auto created = client_.Create(d);
+    if (created.ok() || created.status().code() != api::Code::kAlreadyExists)
+      return created.ok() ? api::Status() : created.status();
+  }
+  return api::Status(api::Code::kAborted, "no free deployment name for " + environment);
+}
+
 api::Status EnvironmentController::AdvanceDeployments(const std::string& environment,
                                                       const v1::EnvironmentStatus& status,
                                                       bool ready) {
@@ -387,6 +416,10 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
       return !still.count(kv.first) || covered_instances.count(kv.first);
     });
     status.set_task_definition(revision);
+    if (!before.task_definition().empty() && before.task_definition() != revision) {
+      // A changed task definition is a deployment, recorded as Blox records one.
+      if (auto st = RecordDeployment(name, revision); !st.ok()) return st;
+    }
     status.set_instances_eligible(plan.eligible);
     status.set_instances_covered(plan.covered);
     for (const auto& [instance, f] : failed) {

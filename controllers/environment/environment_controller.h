@@ -60,6 +60,9 @@ class EnvironmentController {
   // filter. An unreadable filter is the environment's error (its status says so).
   api::StatusOr<std::vector<std::string>> Eligible(const v1::Environment& environment) const;
   api::StatusOr<int64_t> StopTask(const v1::Task& cached, const std::string& reason);
+  // A Deployment object <environment>-<n> for a roll to `revision` the environment began on its
+  // own (its task definition changed), unless one of that revision is still open.
+  api::Status RecordDeployment(const std::string& environment, const std::string& revision);
   // Moves the environment's Deployment objects (Blox's, or made by hand) along: PENDING ─▶
   // IN_PROGRESS ─▶ COMPLETED once the environment is Ready with their revision; a deployment
   // of a revision it no longer runs is FAILED (superseded). Their failed instances are its.

@@ -239,6 +239,13 @@ TEST_F(EnvironmentControllerTest, ANewRevisionRollsInstanceByInstance) {
   }));
   EXPECT_LE(most_unserved, 1);
   EXPECT_EQ(Stored().status().task_definition(), "logagent:2");
+  // The roll was recorded as a Deployment, completed once every instance ran logagent:2.
+  ASSERT_TRUE(Eventually([&] {
+    auto got = objects_.Get(*schema::FindKind("Deployment"), "logs-1");
+    if (!got.ok()) return false;
+    const auto& d = static_cast<const v1::Deployment&>(**got);
+    return d.spec().task_definition() == "logagent:2" && d.status().phase() == "COMPLETED";
+  }));
 }
 
 TEST_F(EnvironmentControllerTest, ADeletedEnvironmentStopsItsTasks) {
