@@ -5,9 +5,7 @@
 
 #include <google/protobuf/util/message_differencer.h>
 
-#include <chrono>
-#include <thread>
-
+#include "api/ecs/ecs_observed.h"
 #include "api/ecs/ecs_operations.h"
 #include "api/ecs/ecs_service_shapes.h"
 #include "api/fleet/task_definitions.h"
@@ -84,19 +82,6 @@ StatusOr<std::unique_ptr<v1::Environment>> EcsOperations::DaemonOf(const std::st
   return env;
 }
 
-v1::Environment EcsOperations::ObservedDaemon(const v1::Environment& written) {
-  constexpr std::chrono::milliseconds kPoll{10};
-  const auto deadline = std::chrono::steady_clock::now() + service_observe_wait_;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto got = objects_.Get(EnvironmentKind(), written.metadata().name());
-    if (!got.ok() || schema::MetaOf(**got).uid() != written.metadata().uid()) break;
-    const auto& now = static_cast<const v1::Environment&>(**got);
-    if (now.status().observed_generation() >= now.metadata().generation()) return now;
-    std::this_thread::sleep_for(kPoll);
-  }
-  return written;
-}
-
 EcsResponse EcsOperations::CreateDaemonService(const std::string& name,
                                                const std::string& cluster_given,
                                                const v1::ServiceSpec& spec, bool desired_given) {
@@ -140,7 +125,8 @@ EcsResponse EcsOperations::CreateDaemonService(const std::string& name,
       return EcsError(400, "InvalidParameterException", "Creation of service was not idempotent.");
     return Ok("{\"service\":" + DaemonServiceJson(was, names_) + "}");
   }
-  const v1::Environment observed = ObservedDaemon(static_cast<const v1::Environment&>(**created));
+  const v1::Environment observed = AwaitObserved(
+      objects_, static_cast<const v1::Environment&>(**created), service_observe_wait_);
   return Ok("{\"service\":" + DaemonServiceJson(observed, names_) + "}");
 }
 
@@ -186,7 +172,8 @@ EcsResponse EcsOperations::UpdateDaemonService(const v1::Environment& current, I
         Renamed(updated.status(), {{"spec.instanceGroup.filter", "placementConstraints"},
                                    {"spec.taskDefinition", "taskDefinition"}}));
   }
-  const v1::Environment observed = ObservedDaemon(static_cast<const v1::Environment&>(**updated));
+  const v1::Environment observed = AwaitObserved(
+      objects_, static_cast<const v1::Environment&>(**updated), service_observe_wait_);
   return Ok("{\"service\":" + DaemonServiceJson(observed, names_) + "}");
 }
 

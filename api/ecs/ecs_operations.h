@@ -75,15 +75,11 @@ class EcsOperations {
   // DAEMON services: daemon Environments (ecs_daemon_services.cc).
   api::StatusOr<std::unique_ptr<v1::Environment>> DaemonOf(const std::string& cluster,
                                                            const std::string& given);
-  v1::Environment ObservedDaemon(const v1::Environment& written);
   EcsResponse CreateDaemonService(const std::string& name, const std::string& cluster_given,
                                   const v1::ServiceSpec& spec, bool desired_given);
   EcsResponse UpdateDaemonService(const v1::Environment& current, Input& in,
                                   const v1::ServiceSpec& changes);
   EcsResponse DeleteDaemonService(const v1::Environment& current);
-  // `written` as stored once the controller has observed its generation (see
-  // EcsHandler::service_observe_wait), else as written.
-  v1::Service Observed(const v1::Service& written);
   // Reads what RunTask and StartTask share; rejects what Gantry cannot honour.
   fleet::LaunchRequest ReadLaunch(Input& in, api::Status& unsupported);
   // A clientToken conflict answers ConflictException with the token's tasks as resourceIds.

@@ -6,10 +6,9 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include <algorithm>
-#include <chrono>
-#include <thread>
 
 #include "api/clock/format_time.h"
+#include "api/ecs/ecs_observed.h"
 #include "api/ecs/ecs_operations.h"
 #include "api/ecs/ecs_service_shapes.h"
 #include "api/fleet/task_definitions.h"
@@ -171,19 +170,6 @@ StatusOr<std::unique_ptr<v1::Service>> EcsOperations::ServiceOf(const std::strin
   return service;
 }
 
-v1::Service EcsOperations::Observed(const v1::Service& written) {
-  constexpr std::chrono::milliseconds kPoll{10};
-  const auto deadline = std::chrono::steady_clock::now() + service_observe_wait_;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto got = objects_.Get(ServiceKind(), written.metadata().name());
-    if (!got.ok() || schema::MetaOf(**got).uid() != written.metadata().uid()) break;
-    const auto& now = static_cast<const v1::Service&>(**got);
-    if (now.status().observed_generation() >= now.metadata().generation()) return now;
-    std::this_thread::sleep_for(kPoll);
-  }
-  return written;
-}
-
 EcsResponse EcsOperations::CreateService(Input& in) {
   in.Require("serviceName");
   const std::string name = in.StringOr("serviceName", "");
@@ -250,7 +236,8 @@ EcsResponse EcsOperations::CreateService(Input& in) {
     }
     return Ok("{\"service\":" + ServiceJson(was, names_) + "}");
   }
-  const v1::Service observed = Observed(static_cast<const v1::Service&>(**created));
+  const v1::Service observed =
+      AwaitObserved(objects_, static_cast<const v1::Service&>(**created), service_observe_wait_);
   return Ok("{\"service\":" + ServiceJson(observed, names_) + "}");
 }
 
@@ -324,7 +311,8 @@ EcsResponse EcsOperations::UpdateService(Input& in) {
         return true;
       });
   if (!updated.ok()) return EcsErrorFrom(AsRequest(updated.status()));
-  const v1::Service observed = Observed(static_cast<const v1::Service&>(**updated));
+  const v1::Service observed =
+      AwaitObserved(objects_, static_cast<const v1::Service&>(**updated), service_observe_wait_);
   return Ok("{\"service\":" + ServiceJson(observed, names_) + "}");
 }
 

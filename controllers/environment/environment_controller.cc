@@ -9,6 +9,7 @@
 #include "api/schema/kinds.h"
 #include "api/schema/object_state.h"
 #include "api/schema/placement_specs.h"
+#include "controllers/runtime/conditions.h"
 #include "controllers/runtime/standard_indexes.h"
 #include "placement/placement.h"
 #include "placement/snapshot.h"
@@ -22,34 +23,6 @@ constexpr std::chrono::milliseconds kCatchUpRetry{20};
 std::string EnvironmentOfTask(const google::protobuf::Message& o) {
   const std::string& group = static_cast<const v1::Task&>(o).spec().group();
   return group.rfind(kGroupPrefix, 0) == 0 ? group.substr(std::string(kGroupPrefix).size()) : "";
-}
-
-// Stopped on its own: not asked to, and not lost with its instance.
-bool FailedOnItsOwn(const v1::Task& t) {
-  return t.status().last_status() == "STOPPED" && t.spec().desired_status() != "STOPPED" &&
-         t.status().stopped_reason() != schema::kReasonInstanceLost;
-}
-
-v1::Condition ConditionOf(const v1::EnvironmentStatus& before, const std::string& type, bool holds,
-                          const std::string& reason, const std::string& message,
-                          const std::string& now, int32_t generation) {
-  v1::Condition c;
-  c.set_type(type);
-  c.set_status(holds ? "True" : "False");
-  c.set_reason(reason);
-  c.set_message(message);
-  c.set_observed_generation(generation);
-  c.set_last_transition_time(now);
-  for (const auto& old : before.conditions())
-    if (old.type() == type && old.status() == c.status())
-      c.set_last_transition_time(old.last_transition_time());
-  return c;
-}
-
-clock::Clock::Duration BackoffFor(int failures) {
-  clock::Clock::Duration backoff = kRestartBackoff;
-  for (int i = 1; i < failures && backoff < kMaxRestartBackoff; ++i) backoff *= 2;
-  return std::min<clock::Clock::Duration>(backoff, kMaxRestartBackoff);
 }
 
 }  // namespace
@@ -84,7 +57,7 @@ EnvironmentController::EnvironmentController(client::Client& client, clock::Cloc
          const auto& was = static_cast<const v1::Task&>(*before);
          const auto& is = static_cast<const v1::Task&>(*now);
          const std::string env = EnvironmentOfTask(is);
-         if (!env.empty() && FailedOnItsOwn(is) && !FailedOnItsOwn(was)) {
+         if (!env.empty() && runtime::FailedOnItsOwn(is) && !runtime::FailedOnItsOwn(was)) {
            std::lock_guard lock(mu_);
            if (seen_failed_.emplace(is.metadata().name(), env).second) {
              Failures& f = failures_[env][is.spec().container_instance()];
@@ -111,11 +84,7 @@ EnvironmentController::EnvironmentController(client::Client& client, clock::Cloc
        [by_instance](const runtime::ObjectRef& before, const runtime::ObjectRef& now) {
          const auto& was = static_cast<const v1::ContainerInstance&>(*before);
          const auto& is = static_cast<const v1::ContainerInstance&>(*now);
-         if (was.status().status() != is.status().status() ||
-             was.status().agent_connected() != is.status().agent_connected() ||
-             !google::protobuf::util::MessageDifferencer::Equals(was.spec(), is.spec())) {
-           by_instance(now);
-         }
+         if (runtime::PlacementChanged(was, is)) by_instance(now);
        },
        by_instance});
   auto by_deployment = [&queue](const runtime::ObjectRef& o) {
@@ -206,7 +175,8 @@ clock::Clock::Duration EnvironmentController::RestartHold(const std::string& env
   if (env == failures_.end()) return clock::Clock::Duration::zero();
   auto f = env->second.find(instance);
   if (f == env->second.end() || f->second.count == 0) return clock::Clock::Duration::zero();
-  const auto due = f->second.last + BackoffFor(f->second.count);
+  const auto due = f->second.last +
+                   runtime::DoublingBackoff(f->second.count, kRestartBackoff, kMaxRestartBackoff);
   const auto now = clock_.Now();
   return due > now ? due - now : clock::Clock::Duration::zero();
 }
@@ -311,10 +281,11 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
 
   auto stalled = [&](const std::string& reason, const std::string& message) {
     *status.add_conditions() =
-        ConditionOf(before, "Ready", false, reason, message, now, generation);
-    *status.add_conditions() = ConditionOf(before, "Reconciling", false, "", "", now, generation);
+        runtime::ConditionOf(before.conditions(), "Ready", false, reason, message, now, generation);
     *status.add_conditions() =
-        ConditionOf(before, "Stalled", true, reason, message, now, generation);
+        runtime::ConditionOf(before.conditions(), "Reconciling", false, "", "", now, generation);
+    *status.add_conditions() = runtime::ConditionOf(before.conditions(), "Stalled", true, reason,
+                                                    message, now, generation);
   };
   const std::string revision = runtime::ResolveRevision(definitions_, env.spec().task_definition());
   auto eligible = Eligible(env);
@@ -433,13 +404,14 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
     // Every eligible instance runs the task or has no room for it: nothing left to wait for.
     const bool stuck = !failed.empty() && plan.stop.empty() &&
                        plan.covered + static_cast<int>(failed.size()) >= plan.eligible;
-    *status.add_conditions() = ConditionOf(before, "Ready", ready, ready ? "Covered" : "Deploying",
-                                           progress, now, generation);
     *status.add_conditions() =
-        ConditionOf(before, "Reconciling", !ready && !stuck, ready || stuck ? "" : "Deploying",
-                    ready || stuck ? "" : progress, now, generation);
-    *status.add_conditions() = ConditionOf(
-        before, "Stalled", stuck, stuck ? "InstancesFailed" : "",
+        runtime::ConditionOf(before.conditions(), "Ready", ready, ready ? "Covered" : "Deploying",
+                             progress, now, generation);
+    *status.add_conditions() = runtime::ConditionOf(
+        before.conditions(), "Reconciling", !ready && !stuck, ready || stuck ? "" : "Deploying",
+        ready || stuck ? "" : progress, now, generation);
+    *status.add_conditions() = runtime::ConditionOf(
+        before.conditions(), "Stalled", stuck, stuck ? "InstancesFailed" : "",
         stuck ? std::to_string(failed.size()) + " instances have no room for the task" : "", now,
         generation);
     if (hold != clock::Clock::Duration::max()) outcome.requeue_after = hold;

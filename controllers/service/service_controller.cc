@@ -9,6 +9,7 @@
 #include "api/schema/kinds.h"
 #include "api/schema/object_state.h"
 #include "api/schema/placement_specs.h"
+#include "controllers/runtime/conditions.h"
 #include "controllers/runtime/standard_indexes.h"
 #include "controllers/service/service_events.h"
 #include "controllers/service/service_plan.h"
@@ -20,13 +21,6 @@ namespace {
 
 constexpr const char* kGroupPrefix = "service:";
 constexpr std::chrono::milliseconds kCatchUpRetry{20};
-
-// Stopped on its own: not asked to, and not lost with its instance (a replacement for that is
-// no retry of a failing task).
-bool FailedOnItsOwn(const v1::Task& t) {
-  return t.status().last_status() == "STOPPED" && t.spec().desired_status() != "STOPPED" &&
-         t.status().stopped_reason() != schema::kReasonInstanceLost;
-}
 
 std::string ServiceOfTask(const google::protobuf::Message& o) {
   const std::string& group = static_cast<const v1::Task&>(o).spec().group();
@@ -78,7 +72,7 @@ ServiceController::ServiceController(client::Client& client, clock::Clock& clock
          const auto& was = static_cast<const v1::Task&>(*before);
          const auto& is = static_cast<const v1::Task&>(*now);
          const std::string service = ServiceOfTask(is);
-         if (!service.empty() && FailedOnItsOwn(is) && !FailedOnItsOwn(was))
+         if (!service.empty() && runtime::FailedOnItsOwn(is) && !runtime::FailedOnItsOwn(was))
            TaskFailed(service, is.metadata().name());
          if (schema::HoldsResources(was) && !schema::HoldsResources(is)) freed(is);
          by_task(now);
@@ -103,11 +97,7 @@ ServiceController::ServiceController(client::Client& client, clock::Clock& clock
        [by_instance](const runtime::ObjectRef& before, const runtime::ObjectRef& now) {
          const auto& was = static_cast<const v1::ContainerInstance&>(*before);
          const auto& is = static_cast<const v1::ContainerInstance&>(*now);
-         if (was.status().status() != is.status().status() ||
-             was.status().agent_connected() != is.status().agent_connected() ||
-             !google::protobuf::util::MessageDifferencer::Equals(was.spec(), is.spec())) {
-           by_instance(now);
-         }
+         if (runtime::PlacementChanged(was, is)) by_instance(now);
        },
        by_instance});
   // A new revision of a family moves the services that follow the family.
@@ -131,16 +121,6 @@ void ServiceController::EnqueueServicesOf(const std::string& cluster) {
     controller_->queue().Add(schema::MetaOf(*s).name());
 }
 
-namespace {
-
-clock::Clock::Duration BackoffFor(int failures) {
-  clock::Clock::Duration backoff = kFailedTaskBackoff;
-  for (int i = 1; i < failures && backoff < kMaxFailedTaskBackoff; ++i) backoff *= 2;
-  return std::min<clock::Clock::Duration>(backoff, kMaxFailedTaskBackoff);
-}
-
-}  // namespace
-
 void ServiceController::TaskFailed(const std::string& service, const std::string& task) {
   std::lock_guard lock(mu_);
   Failures& f = failures_[service];
@@ -159,7 +139,8 @@ clock::Clock::Duration ServiceController::LaunchHold(const std::string& service)
   std::lock_guard lock(mu_);
   auto f = failures_.find(service);
   if (f == failures_.end() || f->second.count == 0) return clock::Clock::Duration::zero();
-  const auto due = f->second.last + BackoffFor(f->second.count);
+  const auto due = f->second.last + runtime::DoublingBackoff(f->second.count, kFailedTaskBackoff,
+                                                             kMaxFailedTaskBackoff);
   const auto now = clock_.Now();
   return due > now ? due - now : clock::Clock::Duration::zero();
 }
@@ -194,7 +175,7 @@ ServiceView ServiceController::ViewOf(const v1::Service& service,
   for (const auto& t : tasks_.ByIndex(runtime::kByGroup, kGroupPrefix + name)) {
     const auto& task = static_cast<const v1::Task&>(*t);
     in_cache.insert(task.metadata().name());
-    if (FailedOnItsOwn(task)) {
+    if (runtime::FailedOnItsOwn(task)) {
       if (count_failures) TaskFailed(name, task.metadata().name());
       view.failed[task.spec().started_by()].push_back(task.status().stopped_at());
     }

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "api/schema/object_state.h"
+#include "controllers/runtime/conditions.h"
 #include "controllers/service/deployment_history.h"
 #include "controllers/service/staged_rollout.h"
 #include "controllers/service/zone_rebalancing.h"
@@ -25,25 +26,6 @@ struct DeploymentCounts {
   int draining_pending = 0;
   std::string revision;  // from its tasks, for an old deployment with no record
 };
-
-// The condition `type` as it should be; its transition time is kept while its status holds.
-v1::Condition ConditionOf(const v1::ServiceStatus& before, const std::string& type, bool holds,
-                          const std::string& reason, const std::string& message,
-                          const std::string& now, int32_t generation) {
-  v1::Condition c;
-  c.set_type(type);
-  c.set_status(holds ? "True" : "False");
-  c.set_reason(reason);
-  c.set_message(message);
-  c.set_observed_generation(generation);
-  c.set_last_transition_time(now);
-  for (const auto& old : before.conditions()) {
-    if (old.type() == type && old.status() == c.status()) {
-      c.set_last_transition_time(old.last_transition_time());
-    }
-  }
-  return c;
-}
 
 // The deployment record as it should be; updatedAt moves only when something else in it did.
 v1::ServiceDeployment RecordOf(const v1::ServiceStatus& before, v1::ServiceDeployment want,
@@ -75,8 +57,8 @@ void MarkUnplaceable(ServicePlan& plan, const v1::Service& service, const std::s
   const auto generation = static_cast<int32_t>(service.metadata().generation());
   for (auto& condition : *plan.status.mutable_conditions()) {
     if (condition.type() != "Stalled") continue;
-    condition =
-        ConditionOf(service.status(), "Stalled", true, "Unplaceable", message, now, generation);
+    condition = runtime::ConditionOf(service.status().conditions(), "Stalled", true, "Unplaceable",
+                                     message, now, generation);
   }
 }
 
@@ -140,12 +122,12 @@ api::StatusOr<ServicePlan> PlanService(const ServiceView& view, const std::strin
     *plan.status.mutable_history() = before.history();
     *plan.status.mutable_events() = before.events();
     const std::string why = "task definition " + service.spec().task_definition() + " not found";
-    *plan.status.add_conditions() =
-        ConditionOf(before, "Ready", false, "TaskDefinitionNotFound", why, now, generation);
-    *plan.status.add_conditions() =
-        ConditionOf(before, "Reconciling", false, "TaskDefinitionNotFound", why, now, generation);
-    *plan.status.add_conditions() =
-        ConditionOf(before, "Stalled", true, "TaskDefinitionNotFound", why, now, generation);
+    *plan.status.add_conditions() = runtime::ConditionOf(
+        before.conditions(), "Ready", false, "TaskDefinitionNotFound", why, now, generation);
+    *plan.status.add_conditions() = runtime::ConditionOf(
+        before.conditions(), "Reconciling", false, "TaskDefinitionNotFound", why, now, generation);
+    *plan.status.add_conditions() = runtime::ConditionOf(
+        before.conditions(), "Stalled", true, "TaskDefinitionNotFound", why, now, generation);
     plan.state = RolloutState::kStuck;
     return plan;
   }
@@ -388,19 +370,19 @@ api::StatusOr<ServicePlan> PlanService(const ServiceView& view, const std::strin
                              : plan.rebalancing                   ? "Rebalancing"
                              : plan.wake_after                    ? "Baking"
                                                                   : "Deploying";
-  *plan.status.add_conditions() = ConditionOf(before, "Ready", ready,
-                                              ready     ? "SteadyState"
-                                              : stalled ? reason
-                                                        : moving,
-                                              ready     ? "has reached a steady state"
-                                              : stalled ? message
-                                                        : progress,
-                                              now, generation);
-  *plan.status.add_conditions() =
-      ConditionOf(before, "Reconciling", !complete && !stalled, complete || stalled ? "" : moving,
-                  complete || stalled ? "" : progress, now, generation);
-  *plan.status.add_conditions() =
-      ConditionOf(before, "Stalled", stalled, reason, message, now, generation);
+  *plan.status.add_conditions() = runtime::ConditionOf(before.conditions(), "Ready", ready,
+                                                       ready     ? "SteadyState"
+                                                       : stalled ? reason
+                                                                 : moving,
+                                                       ready     ? "has reached a steady state"
+                                                       : stalled ? message
+                                                                 : progress,
+                                                       now, generation);
+  *plan.status.add_conditions() = runtime::ConditionOf(
+      before.conditions(), "Reconciling", !complete && !stalled, complete || stalled ? "" : moving,
+      complete || stalled ? "" : progress, now, generation);
+  *plan.status.add_conditions() = runtime::ConditionOf(before.conditions(), "Stalled", stalled,
+                                                       reason, message, now, generation);
   return plan;
 }
 
