@@ -11,6 +11,7 @@
 #include "api/schema/placement_specs.h"
 #include "controllers/runtime/conditions.h"
 #include "controllers/runtime/standard_indexes.h"
+#include "controllers/runtime/task_stops.h"
 #include "placement/placement.h"
 #include "placement/snapshot.h"
 
@@ -160,12 +161,7 @@ api::StatusOr<std::vector<std::string>> EnvironmentController::Eligible(
 
 api::StatusOr<int64_t> EnvironmentController::StopTask(const v1::Task& cached,
                                                        const std::string& reason) {
-  v1::Task stop = cached;  // pinned to the cached resourceVersion
-  stop.mutable_spec()->set_desired_status("STOPPED");
-  stop.mutable_spec()->set_stopped_reason(reason);
-  auto applied = client_.Apply(stop);
-  if (!applied.ok()) return applied.status();
-  return runtime::RevisionOf(*applied->object);
+  return runtime::StopTask(client_, cached, reason);
 }
 
 clock::Clock::Duration EnvironmentController::RestartHold(const std::string& environment,
@@ -253,12 +249,10 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
       task_writes_.erase(name);
       failures_.erase(name);
     }
-    for (const auto& t : tasks_.ByIndex(runtime::kByGroup, kGroupPrefix + name)) {
-      const auto& task = static_cast<const v1::Task&>(*t);
-      if (!schema::HoldsResources(task) || task.spec().desired_status() == "STOPPED") continue;
-      auto stopped = StopTask(task, "Environment " + name + " was deleted");
-      if (!stopped.ok() && stopped.status().code() != api::Code::kNotFound) return stopped.status();
-    }
+    if (auto st = runtime::StopGroup(client_, tasks_, kGroupPrefix + name,
+                                     "Environment " + name + " was deleted");
+        !st.ok())
+      return st;
     return runtime::ReconcileOutcome{};
   }
   const auto& env = static_cast<const v1::Environment&>(*object);

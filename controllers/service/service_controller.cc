@@ -11,6 +11,7 @@
 #include "api/schema/placement_specs.h"
 #include "controllers/runtime/conditions.h"
 #include "controllers/runtime/standard_indexes.h"
+#include "controllers/runtime/task_stops.h"
 #include "controllers/service/service_events.h"
 #include "controllers/service/service_plan.h"
 #include "controllers/service/zone_rebalancing.h"
@@ -156,12 +157,7 @@ std::string ServiceController::Resolve(const std::string& reference) const {
 
 api::StatusOr<int64_t> ServiceController::StopTask(const v1::Task& cached,
                                                    const std::string& reason) {
-  v1::Task stop = cached;  // pinned to the cached resourceVersion
-  stop.mutable_spec()->set_desired_status("STOPPED");
-  stop.mutable_spec()->set_stopped_reason(reason);
-  auto applied = client_.Apply(stop);
-  if (!applied.ok()) return applied.status();
-  return runtime::RevisionOf(*applied->object);
+  return runtime::StopTask(client_, cached, reason);
 }
 
 ServiceView ServiceController::ViewOf(const v1::Service& service,
@@ -345,12 +341,10 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
       full_zones_.erase(name);
       unplaced_.erase(name);
     }
-    for (const auto& t : tasks_.ByIndex(runtime::kByGroup, kGroupPrefix + name)) {
-      const auto& task = static_cast<const v1::Task&>(*t);
-      if (!schema::HoldsResources(task) || task.spec().desired_status() == "STOPPED") continue;
-      auto stopped = StopTask(task, "Service " + name + " was deleted");
-      if (!stopped.ok() && stopped.status().code() != api::Code::kNotFound) return stopped.status();
-    }
+    if (auto st = runtime::StopGroup(client_, tasks_, kGroupPrefix + name,
+                                     "Service " + name + " was deleted");
+        !st.ok())
+      return st;
     return runtime::ReconcileOutcome{};
   }
   const auto& service = static_cast<const v1::Service&>(*object);
