@@ -296,6 +296,13 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
     DaemonView view;
     view.revision = revision;
     view.eligible = *eligible;
+    {
+      // Restart backoffs of instances that left the group go with them.
+      const std::set<std::string> eligible_now(view.eligible.begin(), view.eligible.end());
+      std::lock_guard lock(mu_);
+      if (auto f = failures_.find(name); f != failures_.end())
+        std::erase_if(f->second, [&](const auto& kv) { return !eligible_now.count(kv.first); });
+    }
     std::vector<runtime::ObjectRef> keep;  // what view.tasks points into
     for (const auto& t : tasks_.ByIndex(runtime::kByGroup, kGroupPrefix + name)) {
       const auto& task = static_cast<const v1::Task&>(*t);
