@@ -33,6 +33,7 @@ EnvironmentController::EnvironmentController(client::Client& client, clock::Cloc
                                              runtime::ControllerOptions options)
     : client_(client),
       clock_(clock),
+      recorder_(client, clock, kName),
       environments_(informers.For(*schema::FindKind("Environment"))),
       tasks_(informers.For(*schema::FindKind("Task"))),
       instances_(informers.For(*schema::FindKind("ContainerInstance"))),
@@ -373,6 +374,11 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
         out.set_instance(instance);
         out.set_reason(f.reason());
         out.set_detail(f.detail());
+        // Counted on one Event while it repeats (the recorder's dedup).
+        (void)recorder_.Record(env, runtime::EventType::kWarning, "FailedPlacement",
+                               "(environment " + name + ") could not start its task on " +
+                                   instance + ". Reason: " + f.reason() +
+                                   (f.detail().empty() ? "" : " (" + f.detail() + ")"));
       }
     }
     remember_writes();
@@ -424,9 +430,17 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
     if (!written.ok()) return written.status();
     expectations_.Expect(name, runtime::RevisionOf(**written));
   }
-  bool ready = false;
+  bool ready = false, was_ready = false;
   for (const auto& c : status.conditions())
     if (c.type() == "Ready") ready = c.status() == "True";
+  for (const auto& c : before.conditions())
+    if (c.type() == "Ready") was_ready = c.status() == "True";
+  if (ready && !was_ready) {
+    (void)recorder_.Record(env, runtime::EventType::kNormal, "Covered",
+                           "(environment " + name + ") runs " + status.task_definition() +
+                               " on all " + std::to_string(status.instances_eligible()) +
+                               " instances of its group.");
+  }
   if (auto st = AdvanceDeployments(name, status, ready); !st.ok()) return st;
   return outcome;
 }

@@ -14,6 +14,8 @@
 //             ─▶ the status: revision, eligible / covered, the instances that failed and why,
 //                health, Ready / Reconciling / Stalled
 //             ─▶ its Deployment objects: PENDING ─▶ IN_PROGRESS ─▶ COMPLETED
+//             ─▶ events: an instance without room (Warning FailedPlacement, with every stage's
+//                rejections), the group covered (Normal Covered)
 //
 // A new instance is covered when its registration reaches the instance informer: event-driven,
 // not polled (Blox looked every 10 s).
@@ -29,6 +31,7 @@
 #include "api/clock/clock.h"
 #include "controllers/environment/daemon_plan.h"
 #include "controllers/runtime/controller.h"
+#include "controllers/runtime/event_recorder.h"
 #include "controllers/runtime/expectations.h"
 #include "controllers/runtime/informer_factory.h"
 #include "gantry/v1/objects.pb.h"
@@ -73,6 +76,7 @@ class EnvironmentController {
 
   client::Client& client_;
   clock::Clock& clock_;
+  runtime::EventRecorder recorder_;
   runtime::Informer& environments_;
   runtime::Informer& tasks_;
   runtime::Informer& instances_;

@@ -215,6 +215,18 @@ TEST_F(EnvironmentControllerTest, TheFilterChoosesTheGroupAndAnInstanceWithoutRo
   EXPECT_EQ(e.status().failed_instances(0), "i-full");
   EXPECT_EQ(e.status().instance_failures(0).reason(), "RESOURCE:MEMORY");
   EXPECT_EQ(e.status().instance_failures(0).detail(), "0/1 instance: 1 insufficient memory");
+  // Told as an event too.
+  auto events = objects_.List(*schema::FindKind("Event"));
+  ASSERT_TRUE(events.ok());
+  bool told = false;
+  for (const auto& o : events->items) {
+    const auto& ev = static_cast<const v1::Event&>(*o);
+    told |= ev.spec().reason() == "FailedPlacement" &&
+            ev.spec().message() ==
+                "(environment logs) could not start its task on i-full. Reason: RESOURCE:MEMORY "
+                "(0/1 instance: 1 insufficient memory)";
+  }
+  EXPECT_TRUE(told);
   bool stalled = false;
   for (const auto& c : e.status().conditions())
     stalled |= c.type() == "Stalled" && c.status() == "True" && c.reason() == "InstancesFailed";
