@@ -9,6 +9,7 @@
 #include "api/schema/kinds.h"
 #include "api/schema/object_state.h"
 #include "api/schema/placement_specs.h"
+#include "controllers/environment/daemon_breaker.h"
 #include "controllers/runtime/conditions.h"
 #include "controllers/runtime/standard_indexes.h"
 #include "controllers/runtime/task_stops.h"
@@ -282,7 +283,56 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
     *status.add_conditions() = runtime::ConditionOf(before.conditions(), "Stalled", true, reason,
                                                     message, now, generation);
   };
-  const std::string revision = runtime::ResolveRevision(definitions_, env.spec().task_definition());
+  const std::string wanted = runtime::ResolveRevision(definitions_, env.spec().task_definition());
+  // The circuit breaker may hold the roll to `wanted`, or run the revision it rolled back to.
+  BreakerOutcome breaker;
+  breaker.run = wanted;
+  if (!wanted.empty()) {
+    BreakerInput in;
+    in.wanted = wanted;
+    std::vector<runtime::ObjectRef> held;  // what in.deployments points into
+    for (const auto& o : deployments_.List()) {
+      const auto& d = static_cast<const v1::Deployment&>(*o);
+      if (d.spec().environment() != name) continue;
+      in.deployments.push_back(&d);
+      held.push_back(o);
+    }
+    std::sort(in.deployments.begin(), in.deployments.end(), [](const auto* a, const auto* b) {
+      if (a->metadata().creation_timestamp() != b->metadata().creation_timestamp())
+        return a->metadata().creation_timestamp() > b->metadata().creation_timestamp();
+      if (a->metadata().name().size() != b->metadata().name().size())
+        return a->metadata().name().size() > b->metadata().name().size();
+      return a->metadata().name() > b->metadata().name();
+    });
+    const auto& cb = env.spec().deployment_configuration().circuit_breaker();
+    in.threshold = cb.threshold();
+    in.rollback = cb.rollback();
+    for (const auto& t : tasks_.ByIndex(runtime::kByGroup, kGroupPrefix + name)) {
+      const auto& task = static_cast<const v1::Task&>(*t);
+      if (task.spec().task_definition() == wanted && runtime::FailedOnItsOwn(task))
+        in.failed_at.push_back(task.status().stopped_at());
+    }
+    breaker = ApplyBreaker(in);
+    if (!breaker.tripped.empty()) {
+      for (const auto* d : in.deployments) {
+        if (d->metadata().name() != breaker.tripped) continue;
+        v1::Deployment failed = *d;
+        failed.mutable_status()->set_phase(breaker.phase);
+        failed.mutable_status()->set_completed_at(now);
+        *failed.mutable_status()->add_conditions() = runtime::ConditionOf(
+            d->status().conditions(), "Stalled", true, kCircuitBreaker, breaker.reason, now,
+            static_cast<int32_t>(d->metadata().generation()));
+        auto written = client_.UpdateStatus(failed);
+        if (!written.ok() && written.status().code() != api::Code::kNotFound)
+          return written.status();
+        (void)recorder_.Record(env, runtime::EventType::kWarning, "DeploymentFailed",
+                               "(environment " + name + ") deployment " + breaker.tripped +
+                                   " failed: " + breaker.reason);
+      }
+    }
+  }
+  const std::string revision = breaker.run;
+  bool revision_done = false;  // every eligible instance runs `revision`, nothing else
   auto eligible = Eligible(env);
   if (revision.empty() || !eligible.ok()) {
     status.set_health("unhealthy");
@@ -314,7 +364,17 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
     const auto& config = env.spec().deployment_configuration();
     view.drain_percent = config.has_drain_percent() ? config.drain_percent() : kDefaultDrainPercent;
     view.max_surge_percent = config.max_surge_percent();
-    const DaemonPlan plan = PlanDaemon(view);
+    DaemonPlan plan = PlanDaemon(view);
+    if (breaker.halted) {
+      // A failed roll holds: nothing starts, only tasks on instances that left the group stop.
+      const std::set<std::string> in_group_now(view.eligible.begin(), view.eligible.end());
+      plan.start.clear();
+      std::erase_if(plan.stop, [&](const std::string& task_name) {
+        runtime::ObjectRef t = tasks_.Get(task_name);
+        return t &&
+               in_group_now.count(static_cast<const v1::Task&>(*t).spec().container_instance());
+      });
+    }
 
     int64_t wrote = 0;
     auto remember_writes = [&] {
@@ -394,8 +454,9 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
       return !still.count(kv.first) || covered_instances.count(kv.first);
     });
     status.set_task_definition(revision);
-    if (!before.task_definition().empty() && before.task_definition() != revision) {
-      // A changed task definition is a deployment, recorded as Blox records one.
+    if (before.task_definition() != revision) {
+      // A changed task definition is a deployment, recorded as Blox records one; the first
+      // revision too (what a rollback returns to).
       if (auto st = RecordDeployment(name, revision); !st.ok()) return st;
     }
     status.set_instances_eligible(plan.eligible);
@@ -407,20 +468,31 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
     status.set_health(failed.empty() ? "healthy" : "unhealthy");
     const std::string progress = std::to_string(plan.covered) + " of " +
                                  std::to_string(plan.eligible) + " instances run " + revision;
-    const bool ready = plan.complete && failed.empty();
+    const bool rolled_back = revision != wanted;
+    revision_done = plan.complete && failed.empty();
+    const bool ready = plan.complete && failed.empty() && !rolled_back && !breaker.halted;
     // Every eligible instance runs the task or has no room for it: nothing left to wait for.
-    const bool stuck = !failed.empty() && plan.stop.empty() &&
-                       plan.covered + static_cast<int>(failed.size()) >= plan.eligible;
+    const bool stuck = (!failed.empty() && plan.stop.empty() &&
+                        plan.covered + static_cast<int>(failed.size()) >= plan.eligible) ||
+                       breaker.halted || (rolled_back && plan.complete);
     *status.add_conditions() =
         runtime::ConditionOf(before.conditions(), "Ready", ready, ready ? "Covered" : "Deploying",
                              progress, now, generation);
     *status.add_conditions() = runtime::ConditionOf(
         before.conditions(), "Reconciling", !ready && !stuck, ready || stuck ? "" : "Deploying",
         ready || stuck ? "" : progress, now, generation);
-    *status.add_conditions() = runtime::ConditionOf(
-        before.conditions(), "Stalled", stuck, stuck ? "InstancesFailed" : "",
-        stuck ? std::to_string(failed.size()) + " instances have no room for the task" : "", now,
-        generation);
+    std::string stall_reason, stall_message;
+    if (breaker.halted || rolled_back) {
+      stall_reason = rolled_back ? "RolledBack" : "DeploymentFailed";
+      stall_message = "the roll to " + wanted + " failed" +
+                      (rolled_back ? "; " + revision + " restored" : "; held where it stands");
+    } else if (stuck) {
+      stall_reason = "InstancesFailed";
+      stall_message = std::to_string(failed.size()) + " instances have no room for the task";
+    }
+    *status.add_conditions() =
+        runtime::ConditionOf(before.conditions(), "Stalled", stuck, stuck ? stall_reason : "",
+                             stuck ? stall_message : "", now, generation);
     if (hold != clock::Clock::Duration::max()) outcome.requeue_after = hold;
   }
   if (!google::protobuf::util::MessageDifferencer::Equals(status, before)) {
@@ -433,6 +505,7 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
   bool ready = false, was_ready = false;
   for (const auto& c : status.conditions())
     if (c.type() == "Ready") ready = c.status() == "True";
+  const bool deployed = revision_done;
   for (const auto& c : before.conditions())
     if (c.type() == "Ready") was_ready = c.status() == "True";
   if (ready && !was_ready) {
@@ -441,7 +514,7 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
                                " on all " + std::to_string(status.instances_eligible()) +
                                " instances of its group.");
   }
-  if (auto st = AdvanceDeployments(name, status, ready); !st.ok()) return st;
+  if (auto st = AdvanceDeployments(name, status, deployed); !st.ok()) return st;
   return outcome;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "api/clock/fake_clock.h"
+#include "api/clock/format_time.h"
 #include "api/schema/kinds.h"
 #include "api/service/local_client.h"
 #include "controllers/runtime/manager.h"
@@ -251,12 +252,65 @@ TEST_F(EnvironmentControllerTest, ANewRevisionRollsInstanceByInstance) {
   }));
   EXPECT_LE(most_unserved, 1);
   EXPECT_EQ(Stored().status().task_definition(), "logagent:2");
-  // The roll was recorded as a Deployment, completed once every instance ran logagent:2.
+  // The roll was recorded as a Deployment (after logagent:1's, the first), completed once every
+  // instance ran logagent:2.
   ASSERT_TRUE(Eventually([&] {
-    auto got = objects_.Get(*schema::FindKind("Deployment"), "logs-1");
+    auto got = objects_.Get(*schema::FindKind("Deployment"), "logs-2");
     if (!got.ok()) return false;
     const auto& d = static_cast<const v1::Deployment&>(**got);
     return d.spec().task_definition() == "logagent:2" && d.status().phase() == "COMPLETED";
+  }));
+}
+
+// A revision whose tasks keep dying trips the circuit breaker: the roll is ROLLED_BACK and the
+// revision before runs again everywhere.
+TEST_F(EnvironmentControllerTest, AFailingRevisionTripsTheBreakerAndRollsBack) {
+  v1::Environment e = Logs();
+  e.mutable_spec()->mutable_deployment_configuration()->mutable_circuit_breaker()->set_threshold(2);
+  e.mutable_spec()->mutable_deployment_configuration()->mutable_circuit_breaker()->set_rollback(
+      true);
+  ASSERT_TRUE(objects_.Apply(e).ok());
+  Start();
+  ASSERT_TRUE(Eventually([&] { return Live().size() == 3 && Ready() == "True"; }));
+  // logagent:1's roll is a deployment too, completed: what a rollback returns to.
+  ASSERT_TRUE(objects_.Apply(Definition("/bin/false")).ok());  // logagent:2, whose tasks die
+  ASSERT_TRUE(testlib::Eventually(
+      [&] {
+        // The agents: logagent:2 tasks die at once, the others run.
+        auto listed = objects_.List(TaskKind());
+        for (const auto& o : listed->items) {
+          (void)objects_.Mutate(
+              TaskKind(), schema::MetaOf(*o).name(),
+              [&](google::protobuf::Message& m) -> api::StatusOr<bool> {
+                auto& t = static_cast<v1::Task&>(m);
+                std::string want = t.spec().desired_status() == "STOPPED" ? "STOPPED" : "RUNNING";
+                if (t.spec().task_definition() == "logagent:2") want = "STOPPED";
+                if (t.status().last_status() == want) return false;
+                t.mutable_status()->set_last_status(want);
+                if (want == "STOPPED")
+                  t.mutable_status()->set_stopped_at(clock::FormatTime(clock_.Now()));
+                return true;
+              });
+        }
+        clock_.Advance(std::chrono::seconds(2));
+        auto d = objects_.Get(*schema::FindKind("Deployment"), "logs-2");
+        return d.ok() && static_cast<const v1::Deployment&>(**d).status().phase() == "ROLLED_BACK";
+      },
+      std::chrono::seconds(15), std::chrono::milliseconds(5)));
+  ASSERT_TRUE(Eventually([&] {
+    auto live = Live();
+    bool all_old = live.size() == 3;
+    for (const auto& [instance, revision] : live) all_old &= revision == "logagent:1";
+    return all_old;
+  }));
+  // The environment says so: it runs an older revision than its spec asks for.
+  EXPECT_TRUE(Eventually([&] {
+    const v1::Environment stored = Stored();
+    for (const auto& c : stored.status().conditions()) {
+      if (c.type() == "Stalled" && c.status() == "True" && c.reason() == "RolledBack")
+        return stored.status().task_definition() == "logagent:1";
+    }
+    return false;
   }));
 }
 

@@ -748,6 +748,15 @@ TEST_F(FleetTest, BloxEnvironmentsEndToEnd) {
   EXPECT_EQ(json::parse(listed->body)["items"].size(), 1u) << listed->body;
   // A deployment: pending, then completed once the environment runs its revision; the token
   // rotates, so the same one cannot deploy twice.
+  // Its first revision is a deployment of its own; wait for it to complete.
+  ASSERT_TRUE(testlib::Eventually(
+      [&] {
+        auto d = http.Request("GET", "/v1/environments/blox-logs/deployments");
+        if (!d.ok() || d->status != 200) return false;
+        const json items = json::parse(d->body)["items"];
+        return !items.empty() && items[0]["status"] == "completed";
+      },
+      20s));
   const std::string token = env["deploymentToken"];
   auto deployed =
       http.Request("POST", "/v1/environments/blox-logs/deployments?deploymentToken=" + token);
