@@ -297,11 +297,6 @@ BloxResponse BloxHandler::CreateDeployment(const std::string& environment,
   }
   auto existing = DeploymentsOf(environment);
   if (!existing.ok()) return Text(500, "Server Error");
-  for (const auto& d : *existing) {
-    if (d.status().phase().empty() || d.status().phase() == "PENDING" ||
-        d.status().phase() == "IN_PROGRESS")
-      return Text(400, "There is already a deployment in progress: " + d.metadata().uid());
-  }
   std::string revision = env.status().task_definition();
   if (revision.empty()) {
     auto resolved = fleet::ResolveTaskDefinition(objects_, env.spec().task_definition());
@@ -323,12 +318,32 @@ BloxResponse BloxHandler::CreateDeployment(const std::string& environment,
   v1::Deployment d;
   d.set_api_version("gantry.dev/v1");
   d.set_kind("Deployment");
-  d.mutable_metadata()->set_name(environment + "-" + std::to_string(existing->size() + 1));
   d.mutable_spec()->set_environment(environment);
   d.mutable_spec()->set_task_definition(revision);
   d.mutable_status()->set_phase("PENDING");
-  auto created = objects_.Create(d, {.keep_status = true});
+  // <environment>-<n>; a name the environment controller took meanwhile tries the next.
+  api::StatusOr<api::ObjectPtr> created = api::Status(api::Code::kAlreadyExists, "");
+  for (size_t n = existing->size() + 1;
+       !created.ok() && created.status().code() == api::Code::kAlreadyExists &&
+       n < existing->size() + 100;
+       ++n) {
+    d.mutable_metadata()->set_name(environment + "-" + std::to_string(n));
+    created = objects_.Create(d, {.keep_status = true});
+  }
   if (!created.ok()) return Text(500, "Server Error");
+  // Blox v1: one that is still pending is replaced by the newer one (an in-progress one is
+  // not; the new one waits for it, controllers/environment).
+  for (const auto& older : *existing) {
+    if (older.status().phase() != "PENDING") continue;
+    v1::Deployment replaced = older;
+    replaced.mutable_status()->set_phase("FAILED");
+    auto* c = replaced.mutable_status()->add_conditions();
+    c->set_type("Stalled");
+    c->set_status("True");
+    c->set_reason("Replaced");
+    c->set_message("replaced by deployment " + schema::MetaOf(**created).uid());
+    (void)objects_.UpdateStatus(replaced);  // pinned: one that moved on meanwhile is left
+  }
   return {200, "application/json; charset=UTF-8",
           DeploymentJson(static_cast<const v1::Deployment&>(**created))};
 }

@@ -18,7 +18,8 @@
 //
 // A deployment is a Deployment object (<environment>-<n>; its Blox id is the object's uid) of
 // the revision the environment runs; controllers/environment moves it from pending to running
-// and completed. Unlike Blox v0.3, whose token never changed (an environment could be deployed
+// and completed, one at a time (a newer one waits; one still pending is replaced by a newer).
+// Unlike Blox v0.3, whose token never changed (an environment could be deployed
 // once), the token rotates after each deployment; a stale one is a 400.
 
 #include <optional>

@@ -157,17 +157,21 @@ TEST_F(BloxHandlerTest, DeploymentsWithARotatingToken) {
   EXPECT_NE(rotated, token);
   EXPECT_EQ(Call("POST", "/v1/environments/logs/deployments", "deploymentToken=" + token).status,
             400);
-  // One in progress at a time.
+  // A newer one replaces one still pending (Blox v1); it would wait for one in progress.
   r = Call("POST", "/v1/environments/logs/deployments", "deploymentToken=" + rotated);
-  EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(r.body,
-            "There is already a deployment in progress: " + d["id"].get<std::string>() + "\n");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const Json newer = Json::parse(r.body);
+  EXPECT_EQ(newer["status"], "pending");
   r = Call("GET", "/v1/environments/logs/deployments");
   ASSERT_EQ(r.status, 200);
-  EXPECT_EQ(Json::parse(r.body)["items"].size(), 1u);
-  r = Call("GET", "/v1/environments/logs/deployments/" + d["id"].get<std::string>());
+  const Json items = Json::parse(r.body)["items"];
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0]["id"], newer["id"]);  // newest first
+  EXPECT_EQ(items[1]["id"], d["id"]);
+  EXPECT_EQ(items[1]["status"], "failed");
+  r = Call("GET", "/v1/environments/logs/deployments/" + newer["id"].get<std::string>());
   ASSERT_EQ(r.status, 200);
-  EXPECT_EQ(Json::parse(r.body), d);
+  EXPECT_EQ(Json::parse(r.body), newer);
   r = Call("GET", "/v1/environments/logs/deployments/nope");
   EXPECT_EQ(r.body, "Deployment nope does not exist for environment logs\n");
 }

@@ -212,16 +212,32 @@ api::Status EnvironmentController::AdvanceDeployments(const std::string& environ
                                                       const v1::EnvironmentStatus& status,
                                                       bool ready) {
   const std::string now = clock::FormatTime(clock_.Now());
+  // Oldest first: one moves at a time, and a later one waits while an earlier is in progress.
+  std::vector<runtime::ObjectRef> mine;
   for (const auto& o : deployments_.List()) {
+    if (static_cast<const v1::Deployment&>(*o).spec().environment() == environment)
+      mine.push_back(o);
+  }
+  std::sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) {
+    const auto& x = schema::MetaOf(*a);
+    const auto& y = schema::MetaOf(*b);
+    if (x.creation_timestamp() != y.creation_timestamp())
+      return x.creation_timestamp() < y.creation_timestamp();
+    if (x.name().size() != y.name().size()) return x.name().size() < y.name().size();
+    return x.name() < y.name();
+  });
+  bool earlier_open = false;
+  for (const auto& o : mine) {
     const auto& d = static_cast<const v1::Deployment&>(*o);
-    if (d.spec().environment() != environment) continue;
     const std::string& phase = d.status().phase();
     if (phase == "COMPLETED" || phase == "FAILED" || phase == "ROLLED_BACK") continue;
     v1::Deployment next = d;
     auto* st = next.mutable_status();
     const bool ours = d.spec().task_definition().empty() ||
                       d.spec().task_definition() == status.task_definition();
-    if (!ours && !status.task_definition().empty()) {
+    if (earlier_open && ours) {
+      st->set_phase("PENDING");  // waits for the one before it (Blox v1)
+    } else if (!ours && !status.task_definition().empty()) {
       st->set_phase("FAILED");  // the environment has moved on to another revision
       st->set_completed_at(now);
     } else if (ready) {
@@ -232,6 +248,7 @@ api::Status EnvironmentController::AdvanceDeployments(const std::string& environ
       st->set_phase("IN_PROGRESS");
       if (st->started_at().empty()) st->set_started_at(now);
     }
+    if (st->phase() == "IN_PROGRESS" || st->phase() == "PENDING") earlier_open = true;
     st->clear_failed_instances();
     for (const auto& f : status.instance_failures()) st->add_failed_instances(f.instance());
     if (google::protobuf::util::MessageDifferencer::Equals(*st, d.status())) continue;
