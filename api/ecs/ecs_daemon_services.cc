@@ -178,9 +178,14 @@ EcsResponse EcsOperations::UpdateDaemonService(const v1::Environment& current, I
 }
 
 EcsResponse EcsOperations::DeleteDaemonService(const v1::Environment& current) {
-  auto gone = objects_.Delete(EnvironmentKind(), current.metadata().name(),
-                              current.metadata().resource_version());
-  if (!gone.ok()) return EcsErrorFrom(gone.status());
+  // Not pinned: nothing about an Environment's spec decides whether it may go, and the
+  // controller's status writes would make a pinned delete fail at random.
+  auto gone = objects_.Delete(EnvironmentKind(), current.metadata().name());
+  if (!gone.ok()) {
+    if (gone.status().code() == Code::kNotFound)
+      return EcsError(400, "ServiceNotFoundException", "Service not found.");
+    return EcsErrorFrom(gone.status());
+  }
   // The controller stops its tasks.
   return Ok("{\"service\":" +
             DaemonServiceJson(static_cast<const v1::Environment&>(**gone), names_, "DRAINING") +

@@ -322,20 +322,26 @@ EcsResponse EcsOperations::DeleteService(Input& in) {
   const std::string cluster_given = in.StringOr("cluster", "");
   const bool force = in.Bool("force").value_or(false);
   if (!in.ok()) return EcsErrorFrom(in.status());
-  auto current = ExistingService(cluster_given, given);
-  if (!current.ok() && current.status().code() == Code::kNotFound &&
-      current.status().field() == "service") {
-    auto daemon = DaemonOf(*clusters_.Existing(cluster_given), given);
-    if (daemon.ok()) return DeleteDaemonService(**daemon);  // a DAEMON service needs no force
+  // Pinned to what was read, so a change in between is not deleted unseen; the controller's
+  // status writes are such changes, so a conflict reads and checks again.
+  constexpr int kAttempts = 5;
+  api::StatusOr<api::ObjectPtr> gone = Status(Code::kAborted, "");
+  for (int attempt = 0; attempt < kAttempts && !gone.ok() && gone.status().code() == Code::kAborted;
+       ++attempt) {
+    auto current = ExistingService(cluster_given, given);
+    if (!current.ok() && current.status().code() == Code::kNotFound &&
+        current.status().field() == "service") {
+      auto daemon = DaemonOf(*clusters_.Existing(cluster_given), given);
+      if (daemon.ok()) return DeleteDaemonService(**daemon);  // a DAEMON service needs no force
+    }
+    if (!current.ok()) return EcsErrorFrom(current.status());
+    if (!force && (*current)->spec().desired_count() > 0) {
+      return EcsError(400, "InvalidParameterException",
+                      "The service cannot be stopped while it is scaled above 0.");
+    }
+    gone = objects_.Delete(ServiceKind(), (*current)->metadata().name(),
+                           (*current)->metadata().resource_version());
   }
-  if (!current.ok()) return EcsErrorFrom(current.status());
-  if (!force && (*current)->spec().desired_count() > 0) {
-    return EcsError(400, "InvalidParameterException",
-                    "The service cannot be stopped while it is scaled above 0.");
-  }
-  // Pinned to what was read, so a change in between is not deleted unseen.
-  auto gone = objects_.Delete(ServiceKind(), (*current)->metadata().name(),
-                              (*current)->metadata().resource_version());
   if (!gone.ok()) {
     if (gone.status().code() == Code::kNotFound) return ServiceNotFound();
     return EcsErrorFrom(gone.status());

@@ -479,5 +479,30 @@ TEST_F(EcsServicesTest, ADaemonServiceRunsOneTaskOnEveryInstanceOfItsGroup) {
   }));
 }
 
+// The controller writes a service's status whenever it likes: a DeleteService that meets such a
+// write reads the service again and deletes it, rather than failing.
+TEST_F(EcsServicesTest, DeleteServiceIsNotBrokenByAStatusWriteInBetween) {
+  ASSERT_EQ(Call("CreateService", Json{{"serviceName", "idle"},
+                                       {"cluster", "demo"},
+                                       {"taskDefinition", "myapp"},
+                                       {"desiredCount", 0}})
+                .status,
+            200);
+  ASSERT_TRUE(Eventually([&] { return Stable("idle"); }));
+  store_.BeforeNextTxn([&] {
+    auto got = objects_.Get(*schema::FindKind("Service"), "idle");
+    ASSERT_TRUE(got.ok());
+    v1::Service s = static_cast<const v1::Service&>(**got);
+    s.mutable_status()->set_pending_count(s.status().pending_count() + 1);  // any status write
+    ASSERT_TRUE(objects_.UpdateStatus(s).ok());
+  });
+  Reply r = Call("DeleteService", Json{{"cluster", "demo"}, {"service", "idle"}});
+  EXPECT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.body["service"]["status"], "DRAINING");
+  EXPECT_EQ(Call("DescribeServices", Json{{"cluster", "demo"}, {"services", {"idle"}}})
+                .body["failures"][0]["reason"],
+            "MISSING");
+}
+
 }  // namespace
 }  // namespace gantry::ecs

@@ -56,8 +56,8 @@ inline ::testing::AssertionResult CaughtUp(const FleetView& fleet, api::ObjectSe
   return ::testing::AssertionFailure() << "the fleet view never showed the store's fleet";
 }
 
-// A memory store that lets another writer win the race against the next transaction:
-// `before_next_txn` runs (once) just before it.
+// A memory store that lets another writer win the race against the next transaction or
+// delete: `before_next_txn` runs (once) just before it.
 class RacingStore : public store::MemoryStore {
  public:
   void BeforeNextTxn(std::function<void()> write) {
@@ -65,16 +65,24 @@ class RacingStore : public store::MemoryStore {
     before_next_txn_ = std::move(write);
   }
   store::Result<int64_t> Txn(std::vector<store::TxnOp> ops) override {
+    Race();
+    return MemoryStore::Txn(std::move(ops));
+  }
+  store::Result<int64_t> Delete(std::string_view key, int64_t expected_revision) override {
+    Race();
+    return MemoryStore::Delete(key, expected_revision);
+  }
+
+ private:
+  void Race() {
     std::function<void()> race;
     {
       std::lock_guard lock(mu_);
       race = std::exchange(before_next_txn_, nullptr);
     }
     if (race) race();
-    return MemoryStore::Txn(std::move(ops));
   }
 
- private:
   std::mutex mu_;
   std::function<void()> before_next_txn_;
 };
