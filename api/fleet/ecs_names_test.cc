@@ -37,13 +37,12 @@ TEST(EcsNamesTest, ServicesAndTheirDeployments) {
   EXPECT_EQ(ref->service, "web");
   EXPECT_EQ(ref->deployment, "ecs-svc/0123456789012345678");
   // Anything else is not one.
-  for (const char* bad :
-       {"", "web", "arn:aws:ecs:eu-west-1:123456789012:service/demo/web",
-        "arn:aws:ecs:eu-west-1:123456789012:service-deployment/demo/web",
-        "arn:aws:ecs:eu-west-1:123456789012:service-deployment/demo/web/",
-        "arn:aws:ecs:eu-west-1:123456789012:service-deployment//web/1",
-        "arn:aws:ecs:eu-west-1:123456789012:service-deployment/demo/web/1/2",
-        "arn:aws:ecs:service-deployment/demo/web/1"}) {
+  for (const char* bad : {"", "web", "arn:aws:ecs:eu-west-1:123456789012:service/demo/web",
+                          "arn:aws:ecs:eu-west-1:123456789012:service-deployment/demo/web",
+                          "arn:aws:ecs:eu-west-1:123456789012:service-deployment/demo/web/",
+                          "arn:aws:ecs:eu-west-1:123456789012:service-deployment//web/1",
+                          "arn:aws:ecs:eu-west-1:123456789012:service-deployment/demo/web/1/2",
+                          "arn:aws:ecs:service-deployment/demo/web/1"}) {
     EXPECT_FALSE(ParseServiceDeploymentArn(bad)) << bad;
   }
 }
