@@ -15,63 +15,18 @@ instances every instance's registration.
 
 usage: environment_bench.py BIN_DIR
 """
-import http.client
-import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fleet_bench import Gantryd, pct  # noqa: E402  (the same gantryd harness)
+from fleet_bench import Gantryd, Watch, pct  # noqa: E402  (the same gantryd harness)
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "build/bin"
-
-
-class Watch:
-    """First sight of each object of a kind (by name), and for tasks their first RUNNING."""
-
-    def __init__(self, g, plural, keep):
-        self.seen = {}
-        self.lock = threading.Lock()
-        self.changed = threading.Condition(self.lock)
-        ready = threading.Event()
-
-        def run():
-            c = http.client.HTTPConnection("127.0.0.1", g.port, timeout=900)
-            c.request("GET", f"/apis/gantry.dev/v1/{plural}?watch=1")
-            r = c.getresponse()
-            ready.set()
-            while True:
-                line = r.readline()
-                if not line:
-                    return
-                now = time.perf_counter()
-                o = json.loads(line).get("object", {})
-                key = keep(o)
-                if key is None:
-                    continue
-                with self.lock:
-                    self.seen.setdefault(key, now)
-                    self.changed.notify_all()
-
-        threading.Thread(target=run, daemon=True).start()
-        ready.wait(5)
-        time.sleep(0.2)
-
-    def wait(self, cond, timeout):
-        deadline = time.perf_counter() + timeout
-        with self.lock:
-            while not cond():
-                left = deadline - time.perf_counter()
-                if left <= 0:
-                    return False
-                self.changed.wait(left)
-        return True
 
 
 def daemon_running(o):
@@ -80,7 +35,7 @@ def daemon_running(o):
         return None
     if o.get("status", {}).get("lastStatus") != "RUNNING":
         return None
-    return o["spec"].get("containerInstance")
+    return [o["spec"].get("containerInstance")]
 
 
 def sim(g, work, cluster, n, name):
@@ -140,7 +95,7 @@ def cover(n):
               ("" if done else " (not all within 120 s)"), flush=True)
         # New instances while it runs.
         joined = Watch(g, "containerinstances",
-                       lambda o: o["metadata"]["name"] if o.get("spec", {}).get("cluster") ==
+                       lambda o: [o["metadata"]["name"]] if o.get("spec", {}).get("cluster") ==
                        "fleet" else None)
         before = set(joined.seen)
         agents.append(sim(g, work, "fleet", 50, "late"))

@@ -95,6 +95,50 @@ class Gantryd:
         self.proc.wait(timeout=20)
 
 
+class Watch:
+    """When each key was first seen on a watch of one kind: `keys(object)` names the keys an
+    event shows (an iterable, or None for none), e.g. a task's instance once it is RUNNING."""
+
+    def __init__(self, g, plural, keys):
+        self.seen = {}
+        self.lock = threading.Lock()
+        ready = threading.Event()
+
+        def run():
+            c = http.client.HTTPConnection("127.0.0.1", g.port, timeout=900)
+            c.request("GET", f"/apis/gantry.dev/v1/{plural}?watch=1")
+            r = c.getresponse()
+            ready.set()
+            while True:
+                line = r.readline()
+                if not line:
+                    return
+                now = time.perf_counter()
+                o = json.loads(line).get("object", {})
+                shown = keys(o)
+                if not shown:
+                    continue
+                with self.lock:
+                    for key in shown:
+                        self.seen.setdefault(key, now)
+
+        threading.Thread(target=run, daemon=True).start()
+        ready.wait(5)
+        time.sleep(0.2)
+
+    def wait(self, cond, timeout):
+        """Until `cond()` holds, looked at every 20 ms: the times are the watch thread's, taken
+        as events arrive, so checking more often would only take the interpreter from it."""
+        deadline = time.perf_counter() + timeout
+        while True:
+            with self.lock:
+                if cond():
+                    return True
+            if time.perf_counter() >= deadline:
+                return False
+            time.sleep(0.02)
+
+
 def pct(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]

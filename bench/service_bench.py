@@ -15,70 +15,38 @@ every task's creation and its RUNNING.
 usage: service_bench.py BIN_DIR
 """
 import http.client
-import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fleet_bench import Gantryd, pct  # noqa: E402  (the same gantryd harness)
+from fleet_bench import Gantryd, Watch, pct  # noqa: E402  (the same gantryd harness)
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "build/bin"
 CLUSTER = "svc"
 
 
-class TaskWatch:
-    """Every task's first sight and first RUNNING, by its service (group service:NAME)."""
+def task_keys(o):
+    """A service task's keys: ("added", service, task), and ("running", …) once RUNNING."""
+    group = o.get("spec", {}).get("group", "")
+    if not group.startswith("service:"):
+        return None
+    name, service = o["metadata"]["name"], group[len("service:"):]
+    keys = [("added", service, name)]
+    if o.get("status", {}).get("lastStatus") == "RUNNING":
+        keys.append(("running", service, name))
+    return keys
 
-    def __init__(self, g):
-        self.added, self.running = {}, {}  # task -> (service, perf_counter)
-        self.lock = threading.Lock()
-        self.changed = threading.Condition(self.lock)
-        ready = threading.Event()
 
-        def run():
-            c = http.client.HTTPConnection("127.0.0.1", g.port, timeout=600)
-            c.request("GET", "/apis/gantry.dev/v1/tasks?watch=1")
-            r = c.getresponse()
-            ready.set()
-            while True:
-                line = r.readline()
-                if not line:
-                    return
-                now = time.perf_counter()
-                o = json.loads(line).get("object", {})
-                group = o.get("spec", {}).get("group", "")
-                if not group.startswith("service:"):
-                    continue
-                name, service = o["metadata"]["name"], group[len("service:"):]
-                with self.lock:
-                    self.added.setdefault(name, (service, now))
-                    if o.get("status", {}).get("lastStatus") == "RUNNING":
-                        self.running.setdefault(name, (service, now))
-                    self.changed.notify_all()
-
-        threading.Thread(target=run, daemon=True).start()
-        ready.wait(5)
-        time.sleep(0.2)
-
-    def wait(self, cond, timeout):
-        deadline = time.perf_counter() + timeout
-        with self.lock:
-            while not cond():
-                left = deadline - time.perf_counter()
-                if left <= 0:
-                    return False
-                self.changed.wait(left)
-        return True
-
-    def of(self, table, service, after=0.0):
-        return [t for s, t in table.values() if s == service and t >= after]
+def of(watch, table, service, after=0.0):
+    """When each task of `service` was first added / RUNNING, at or after `after`."""
+    return [t for (kind, s, _), t in list(watch.seen.items())
+            if kind == table and s == service and t >= after]
 
 
 def describe(g, name):
@@ -109,14 +77,14 @@ def main():
                 pass
             time.sleep(0.1)
         register(g, 600)
-        watch = TaskWatch(g)
+        watch = Watch(g, "tasks", task_keys)
 
         # 1. 0 -> 1,000.
         start = time.perf_counter()
         g.ecs("CreateService", {"cluster": CLUSTER, "serviceName": "web", "taskDefinition": "web",
                                 "desiredCount": 1000})
-        watch.wait(lambda: len(watch.of(watch.running, "web")) >= 1000, 60)
-        added, running = watch.of(watch.added, "web"), watch.of(watch.running, "web")
+        watch.wait(lambda: len(of(watch, "running", "web")) >= 1000, 60)
+        added, running = of(watch, "added", "web"), of(watch, "running", "web")
         print(f"Service 0 -> 1,000 tasks on 100 simulated instances: {len(added)} committed, "
               f"the last after {max(added) - start:.2f} s; {len(running)} RUNNING, the last "
               f"after {max(running) - start:.2f} s", flush=True)
@@ -140,7 +108,7 @@ def main():
                 done = time.perf_counter() - start
                 break
             time.sleep(0.05)
-        new_running = watch.of(watch.running, "web", after=start)
+        new_running = of(watch, "running", "web", after=start)
         print("Rolling deployment of 1,000 tasks (maximumPercent 200, minimumHealthyPercent 100): "
               + (f"complete after {done:.2f} s" if done else "not complete after 120 s")
               + f" ({len(new_running)} new tasks RUNNING)", flush=True)
@@ -151,7 +119,7 @@ def main():
         for n in names:
             g.ecs("CreateService", {"cluster": CLUSTER, "serviceName": n, "taskDefinition": "web",
                                     "desiredCount": 2})
-        watch.wait(lambda: all(len(watch.of(watch.running, n)) >= 2 for n in names), 60)
+        watch.wait(lambda: all(len(of(watch, "running", n)) >= 2 for n in names), 60)
         time.sleep(1)
         called = {}
 
@@ -162,9 +130,9 @@ def main():
 
         with ThreadPoolExecutor(50) as pool:  # all 50 at once (each call waits for the controller)
             list(pool.map(update, names))
-        watch.wait(lambda: all(watch.of(watch.added, n, called[n]) for n in names), 30)
-        latencies = [(min(watch.of(watch.added, n, called[n])) - called[n]) * 1000
-                     for n in names if watch.of(watch.added, n, called[n])]
+        watch.wait(lambda: all(of(watch, "added", n, called[n]) for n in names), 30)
+        latencies = [(min(of(watch, "added", n, called[n])) - called[n]) * 1000
+                     for n in names if of(watch, "added", n, called[n])]
         print(f"Spec change -> first placement committed, 50 services changing at once (50 "
               f"callers): {len(latencies)}/50 placed, p50 {pct(latencies, 50):.1f} ms, p99 "
               f"{pct(latencies, 99):.1f} ms, max {max(latencies):.1f} ms", flush=True)

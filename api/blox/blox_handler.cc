@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "api/fleet/task_definitions.h"
+#include "api/schema/environment_deployments.h"
 #include "api/schema/kinds.h"
 #include "api/schema/object_state.h"
 
@@ -262,13 +263,9 @@ api::StatusOr<std::vector<v1::Deployment>> BloxHandler::DeploymentsOf(
     const auto& d = static_cast<const v1::Deployment&>(*o);
     if (d.spec().environment() == environment) out.push_back(d);
   }
-  // Newest first: by creation, then by the number in the name.
+  // Newest first.
   std::sort(out.begin(), out.end(), [](const v1::Deployment& a, const v1::Deployment& b) {
-    if (a.metadata().creation_timestamp() != b.metadata().creation_timestamp())
-      return a.metadata().creation_timestamp() > b.metadata().creation_timestamp();
-    return a.metadata().name().size() != b.metadata().name().size()
-               ? a.metadata().name().size() > b.metadata().name().size()
-               : a.metadata().name() > b.metadata().name();
+    return schema::OlderDeployment(b, a);
   });
   return out;
 }

@@ -6,11 +6,13 @@
 #include <set>
 
 #include "api/clock/format_time.h"
+#include "api/schema/environment_deployments.h"
 #include "api/schema/kinds.h"
 #include "api/schema/object_state.h"
 #include "api/schema/placement_specs.h"
 #include "controllers/environment/daemon_breaker.h"
 #include "controllers/runtime/conditions.h"
+#include "controllers/runtime/owner_handlers.h"
 #include "controllers/runtime/standard_indexes.h"
 #include "controllers/runtime/task_stops.h"
 #include "placement/placement.h"
@@ -79,17 +81,8 @@ EnvironmentController::EnvironmentController(client::Client& client, clock::Cloc
        }});
   // An instance that comes, goes, or changes its status, connection or spec changes the group;
   // not its recounts (each launch writes one).
-  auto by_instance = [this](const runtime::ObjectRef& o) {
-    EnqueueEnvironmentsOf(static_cast<const v1::ContainerInstance&>(*o).spec().cluster());
-  };
-  instances_.AddEventHandlers(
-      {by_instance,
-       [by_instance](const runtime::ObjectRef& before, const runtime::ObjectRef& now) {
-         const auto& was = static_cast<const v1::ContainerInstance&>(*before);
-         const auto& is = static_cast<const v1::ContainerInstance&>(*now);
-         if (runtime::PlacementChanged(was, is)) by_instance(now);
-       },
-       by_instance});
+  runtime::OnPlacementChange(
+      instances_, [this](const std::string& cluster) { EnqueueEnvironmentsOf(cluster); });
   auto by_deployment = [&queue](const runtime::ObjectRef& o) {
     queue.Add(static_cast<const v1::Deployment&>(*o).spec().environment());
   };
@@ -100,19 +93,9 @@ EnvironmentController::EnvironmentController(client::Client& client, clock::Cloc
        },
        nullptr});
   // A new revision of a family moves the environments that follow the family.
-  auto by_definition = [this, &queue](const runtime::ObjectRef& o) {
-    const std::string family = static_cast<const v1::TaskDefinition&>(*o).status().family();
-    for (const auto& e : environments_.List()) {
-      const std::string& wanted = static_cast<const v1::Environment&>(*e).spec().task_definition();
-      if (wanted.substr(0, wanted.find(':')) == family) queue.Add(schema::MetaOf(*e).name());
-    }
-  };
-  definitions_.AddEventHandlers(
-      {by_definition,
-       [by_definition](const runtime::ObjectRef&, const runtime::ObjectRef& now) {
-         by_definition(now);
-       },
-       nullptr});
+  runtime::EnqueueOnNewRevision(definitions_, environments_, queue, [](const auto& o) {
+    return static_cast<const v1::Environment&>(o).spec().task_definition();
+  });
 }
 
 void EnvironmentController::EnqueueEnvironmentsOf(const std::string& cluster) {
@@ -123,11 +106,16 @@ void EnvironmentController::EnqueueEnvironmentsOf(const std::string& cluster) {
 api::StatusOr<std::vector<std::string>> EnvironmentController::Eligible(
     const v1::Environment& environment) const {
   const auto& group = environment.spec().instance_group();
-  std::vector<placement::InstanceSpec> specs;
+  std::vector<std::string> ids;
+  std::vector<placement::InstanceSpec> specs;  // with a filter: what it reads of each instance
   for (const auto& i :
        instances_.ByIndex(runtime::kByCluster, schema::ClusterNameOf(group.cluster()))) {
     const auto& instance = static_cast<const v1::ContainerInstance&>(*i);
     if (instance.status().status() != "ACTIVE" || !instance.status().agent_connected()) continue;
+    if (group.filter().empty()) {
+      ids.push_back(instance.metadata().name());
+      continue;
+    }
     placement::InstanceSpec spec = schema::InstanceSpecOf(instance);
     // What task:group and runningTasksCount in a filter read.
     for (const auto& t : tasks_.ByIndex(runtime::kByInstance, spec.id)) {
@@ -136,11 +124,7 @@ api::StatusOr<std::vector<std::string>> EnvironmentController::Eligible(
     }
     specs.push_back(std::move(spec));
   }
-  std::vector<std::string> ids;
-  if (group.filter().empty()) {
-    for (const auto& s : specs) ids.push_back(s.id);
-    return ids;
-  }
+  if (group.filter().empty()) return ids;
   auto snapshot = placement::ClusterSnapshot::Build(specs);
   if (!snapshot.ok()) {
     // One unreadable instance must not leave the others uncovered: check them one by one.
@@ -161,11 +145,6 @@ api::StatusOr<std::vector<std::string>> EnvironmentController::Eligible(
   return ids;
 }
 
-api::StatusOr<int64_t> EnvironmentController::StopTask(const v1::Task& cached,
-                                                       const std::string& reason) {
-  return runtime::StopTask(client_, cached, reason);
-}
-
 clock::Clock::Duration EnvironmentController::RestartHold(const std::string& environment,
                                                           const std::string& instance) {
   std::lock_guard lock(mu_);
@@ -179,13 +158,22 @@ clock::Clock::Duration EnvironmentController::RestartHold(const std::string& env
   return due > now ? due - now : clock::Clock::Duration::zero();
 }
 
+std::vector<runtime::ObjectRef> EnvironmentController::DeploymentsOf(
+    const std::string& environment) const {
+  std::vector<runtime::ObjectRef> out = deployments_.ByIndex(runtime::kByEnvironment, environment);
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return schema::OlderDeployment(static_cast<const v1::Deployment&>(*a),
+                                   static_cast<const v1::Deployment&>(*b));
+  });
+  return out;
+}
+
 api::Status EnvironmentController::RecordDeployment(const std::string& environment,
                                                     const std::string& revision) {
-  int count = 0;
-  for (const auto& o : deployments_.List()) {
+  const auto mine = DeploymentsOf(environment);
+  const int count = static_cast<int>(mine.size());
+  for (const auto& o : mine) {
     const auto& d = static_cast<const v1::Deployment&>(*o);
-    if (d.spec().environment() != environment) continue;
-    ++count;
     const std::string& phase = d.status().phase();
     if (d.spec().task_definition() == revision &&
         (phase.empty() || phase == "PENDING" || phase == "IN_PROGRESS"))
@@ -213,21 +201,8 @@ api::Status EnvironmentController::AdvanceDeployments(const std::string& environ
                                                       bool ready) {
   const std::string now = clock::FormatTime(clock_.Now());
   // Oldest first: one moves at a time, and a later one waits while an earlier is in progress.
-  std::vector<runtime::ObjectRef> mine;
-  for (const auto& o : deployments_.List()) {
-    if (static_cast<const v1::Deployment&>(*o).spec().environment() == environment)
-      mine.push_back(o);
-  }
-  std::sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) {
-    const auto& x = schema::MetaOf(*a);
-    const auto& y = schema::MetaOf(*b);
-    if (x.creation_timestamp() != y.creation_timestamp())
-      return x.creation_timestamp() < y.creation_timestamp();
-    if (x.name().size() != y.name().size()) return x.name().size() < y.name().size();
-    return x.name() < y.name();
-  });
   bool earlier_open = false;
-  for (const auto& o : mine) {
+  for (const auto& o : DeploymentsOf(environment)) {
     const auto& d = static_cast<const v1::Deployment&>(*o);
     const std::string& phase = d.status().phase();
     if (phase == "COMPLETED" || phase == "FAILED" || phase == "ROLLED_BACK") continue;
@@ -307,20 +282,9 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
   if (!wanted.empty()) {
     BreakerInput in;
     in.wanted = wanted;
-    std::vector<runtime::ObjectRef> held;  // what in.deployments points into
-    for (const auto& o : deployments_.List()) {
-      const auto& d = static_cast<const v1::Deployment&>(*o);
-      if (d.spec().environment() != name) continue;
-      in.deployments.push_back(&d);
-      held.push_back(o);
-    }
-    std::sort(in.deployments.begin(), in.deployments.end(), [](const auto* a, const auto* b) {
-      if (a->metadata().creation_timestamp() != b->metadata().creation_timestamp())
-        return a->metadata().creation_timestamp() > b->metadata().creation_timestamp();
-      if (a->metadata().name().size() != b->metadata().name().size())
-        return a->metadata().name().size() > b->metadata().name().size();
-      return a->metadata().name() > b->metadata().name();
-    });
+    const std::vector<runtime::ObjectRef> held = DeploymentsOf(name);  // in.deployments' objects
+    for (auto o = held.rbegin(); o != held.rend(); ++o)                // newest first
+      in.deployments.push_back(&static_cast<const v1::Deployment&>(**o));
     const auto& cb = env.spec().deployment_configuration().circuit_breaker();
     in.threshold = cb.threshold();
     in.rollback = cb.rollback();
@@ -409,7 +373,7 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
               ? "its instance is no longer in the group (draining, disconnected or filtered out)"
           : task.spec().task_definition() != revision ? "replaced by " + revision
                                                       : "a second task on its instance";
-      auto stopped = StopTask(task, "Environment " + name + ": " + why);
+      auto stopped = runtime::StopTask(client_, task, "Environment " + name + ": " + why);
       if (!stopped.ok()) {
         remember_writes();
         return stopped.status();

@@ -62,7 +62,8 @@ class EnvironmentController {
   // The cluster's instances the environment's group holds: ACTIVE, connected, matching the
   // filter. An unreadable filter is the environment's error (its status says so).
   api::StatusOr<std::vector<std::string>> Eligible(const v1::Environment& environment) const;
-  api::StatusOr<int64_t> StopTask(const v1::Task& cached, const std::string& reason);
+  // The environment's Deployments, oldest first (schema::OlderDeployment).
+  std::vector<runtime::ObjectRef> DeploymentsOf(const std::string& environment) const;
   // A Deployment object <environment>-<n> for a roll to `revision` the environment began on its
   // own (its task definition changed), unless one of that revision is still open.
   api::Status RecordDeployment(const std::string& environment, const std::string& revision);

@@ -51,6 +51,10 @@ void AddStandardIndexes(Informer& informer) {
       return std::vector<std::string>{schema::ClusterNameOf(
           static_cast<const v1::Environment&>(o).spec().instance_group().cluster())};
     });
+  } else if (kind == "Deployment") {
+    informer.AddIndex(kByEnvironment, [](const google::protobuf::Message& o) {
+      return Nonempty(static_cast<const v1::Deployment&>(o).spec().environment());
+    });
   } else if (kind == "TaskDefinition") {
     informer.AddIndex(kByFamily, [](const google::protobuf::Message& o) {
       return Nonempty(static_cast<const v1::TaskDefinition&>(o).status().family());

@@ -12,11 +12,12 @@
 
 namespace gantry::controllers::runtime {
 
-inline constexpr const char* kByCluster = "cluster";      // ContainerInstance, Task, Service
-inline constexpr const char* kByInstance = "instance";    // Task: spec.containerInstance
-inline constexpr const char* kByGroup = "group";          // Task: spec.group
-inline constexpr const char* kByStartedBy = "startedBy";  // Task: spec.startedBy
-inline constexpr const char* kByFamily = "family";        // TaskDefinition: status.family
+inline constexpr const char* kByCluster = "cluster";          // ContainerInstance, Task, Service
+inline constexpr const char* kByInstance = "instance";        // Task: spec.containerInstance
+inline constexpr const char* kByGroup = "group";              // Task: spec.group
+inline constexpr const char* kByStartedBy = "startedBy";      // Task: spec.startedBy
+inline constexpr const char* kByFamily = "family";            // TaskDefinition: status.family
+inline constexpr const char* kByEnvironment = "environment";  // Deployment: spec.environment
 
 // Adds the indexes of `informer`'s kind (none for other kinds).
 void AddStandardIndexes(Informer& informer);

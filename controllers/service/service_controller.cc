@@ -10,6 +10,7 @@
 #include "api/schema/object_state.h"
 #include "api/schema/placement_specs.h"
 #include "controllers/runtime/conditions.h"
+#include "controllers/runtime/owner_handlers.h"
 #include "controllers/runtime/standard_indexes.h"
 #include "controllers/runtime/task_stops.h"
 #include "controllers/service/service_events.h"
@@ -86,35 +87,17 @@ ServiceController::ServiceController(client::Client& client, clock::Clock& clock
   // An instance that comes, goes, or changes its status, connection or spec may make room (or
   // take it): its cluster's services look again. Not on every recount of its resources (each
   // launch writes one; a task that stops frees room, above).
-  auto by_instance = [this](const runtime::ObjectRef& o) {
+  runtime::OnPlacementChange(instances_, [this](const std::string& cluster) {
     {
       std::lock_guard lock(mu_);
       full_zones_.clear();  // room may have come anywhere
     }
-    EnqueueServicesOf(static_cast<const v1::ContainerInstance&>(*o).spec().cluster());
-  };
-  instances_.AddEventHandlers(
-      {by_instance,
-       [by_instance](const runtime::ObjectRef& before, const runtime::ObjectRef& now) {
-         const auto& was = static_cast<const v1::ContainerInstance&>(*before);
-         const auto& is = static_cast<const v1::ContainerInstance&>(*now);
-         if (runtime::PlacementChanged(was, is)) by_instance(now);
-       },
-       by_instance});
+    EnqueueServicesOf(cluster);
+  });
   // A new revision of a family moves the services that follow the family.
-  auto by_definition = [this, &queue](const runtime::ObjectRef& o) {
-    const std::string family = static_cast<const v1::TaskDefinition&>(*o).status().family();
-    for (const auto& s : services_.List()) {
-      const std::string& wanted = static_cast<const v1::Service&>(*s).spec().task_definition();
-      if (wanted.substr(0, wanted.find(':')) == family) queue.Add(schema::MetaOf(*s).name());
-    }
-  };
-  definitions_.AddEventHandlers(
-      {by_definition,
-       [by_definition](const runtime::ObjectRef&, const runtime::ObjectRef& now) {
-         by_definition(now);
-       },
-       nullptr});
+  runtime::EnqueueOnNewRevision(definitions_, services_, queue, [](const auto& o) {
+    return static_cast<const v1::Service&>(o).spec().task_definition();
+  });
 }
 
 void ServiceController::EnqueueServicesOf(const std::string& cluster) {
@@ -153,11 +136,6 @@ void ServiceController::Record(const v1::Service& service, runtime::EventType ty
 
 std::string ServiceController::Resolve(const std::string& reference) const {
   return runtime::ResolveRevision(definitions_, reference);
-}
-
-api::StatusOr<int64_t> ServiceController::StopTask(const v1::Task& cached,
-                                                   const std::string& reason) {
-  return runtime::StopTask(client_, cached, reason);
 }
 
 ServiceView ServiceController::ViewOf(const v1::Service& service,
@@ -201,6 +179,8 @@ ServiceView ServiceController::ViewOf(const v1::Service& service,
     }
     view.instances.push_back(std::move(spec));
   }
+  // The zones rebalancing weighs, only where it may apply: a pass over the whole cluster.
+  if (!RebalancingApplies(service.spec())) return view;
   std::set<std::string> zones;
   for (const auto& i : instances_.ByIndex(runtime::kByCluster, cluster)) {
     const auto& instance = static_cast<const v1::ContainerInstance&>(*i);
@@ -384,8 +364,9 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
   for (const std::string& task_name : plan->stop) {
     runtime::ObjectRef cached = tasks_.Get(task_name);
     if (!cached) continue;
-    auto stopped = StopTask(static_cast<const v1::Task&>(*cached),
-                            "Scaling activity initiated by (deployment " + plan->deployment + ")");
+    auto stopped =
+        runtime::StopTask(client_, static_cast<const v1::Task&>(*cached),
+                          "Scaling activity initiated by (deployment " + plan->deployment + ")");
     if (!stopped.ok()) {  // changed meanwhile: the next pass sees it
       remember_writes();
       return stopped.status();

@@ -77,8 +77,6 @@ class ServiceController {
   // The launch of `count` tasks of the plan's deployment, with the service's placement (ECS's
   // spread by zone, then instance, when it has none).
   v1::LaunchRequest LaunchFor(const v1::Service& service, const ServicePlan& plan, int count) const;
-  // desiredStatus STOPPED with `reason`, pinned to the cached version. The revision written.
-  api::StatusOr<int64_t> StopTask(const v1::Task& cached, const std::string& reason);
   // `task` of `service` stopped without being asked to (counted once, whoever sees it first:
   // the informer's handler or a reconcile that got to the cache before it).
   void TaskFailed(const std::string& service, const std::string& task);

@@ -618,17 +618,7 @@ spec: {cluster: demo, taskDefinition: "nothing:4", desiredCount: 1}
   EXPECT_EQ(plan.exit_code, 2) << plan.out << plan.err;
   EXPECT_NE(plan.err.find("task definition nothing:4 not found"), std::string::npos) << plan.err;
 
-  ApplyService(R"(apiVersion: gantry.dev/v1
-kind: Service
-metadata: {name: myapp-gpu}
-spec:
-  cluster: demo
-  taskDefinition: sleeper
-  desiredCount: 3
-  placementConstraints:
-    - {type: memberOf, expression: "attribute:ecs.instance-type =~ g2.*"}
-    - {type: distinctInstance}
-)");
+  ApplyService(gpu);
   ASSERT_TRUE(testlib::Eventually(
       [&] {
         json s = Service("myapp-gpu");

@@ -24,6 +24,7 @@
 #include "controllers/environment/daemon_plan.h"
 #include "controllers/environment/environment_controller.h"
 #include "controllers/runtime/manager.h"
+#include "tests/simulation/simulated_agents.h"
 #include "tests/testlib/eventually.h"
 
 namespace gantry {
@@ -105,39 +106,11 @@ class EnvironmentSimulation : public fleet::testing::FleetHarness,
     return got.ok() ? static_cast<const v1::Environment&>(**got) : v1::Environment();
   }
 
-  void Agents(double fail_rate) {
-    std::vector<v1::TaskStateReport> reports;
-    for (const v1::Task& t : Tasks()) {
-      std::string next;
-      if (t.spec().desired_status() == "STOPPED") {
-        next = "STOPPED";
-      } else if (t.status().last_status() == "PENDING") {
-        next = std::bernoulli_distribution(fail_rate)(rng_) ? "STOPPED" : "RUNNING";
-        if (next == "STOPPED") died_ = true;
-      }
-      if (next.empty()) continue;
-      v1::TaskStateReport r;
-      r.set_task(t.metadata().name());
-      r.set_container_instance(t.spec().container_instance());
-      r.set_last_status(next);
-      reports.push_back(r);
-    }
-    std::vector<v1::ReportFailure> failures;
-    if (!reports.empty()) tasks_.Report(reports, failures);
-  }
-
+  // One tick: the agents act, time moves, the controller catches up (the store holds still).
   void Tick(double fail_rate = 0) {
-    Agents(fail_rate);
+    died_ |= simulation::AgentsAct(tasks_, Tasks(), fail_rate, rng_);
     clock_.Advance(std::chrono::milliseconds(500));
-    int64_t last = -1;
-    testlib::Eventually(
-        [&] {
-          const int64_t now = store_.CurrentRevision();
-          const bool still = now == last;
-          last = now;
-          return still;
-        },
-        std::chrono::milliseconds(500), std::chrono::milliseconds(15));
+    simulation::WaitForQuietStore(store_);
     Check();
   }
 

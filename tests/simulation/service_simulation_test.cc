@@ -26,6 +26,7 @@
 #include "controllers/runtime/manager.h"
 #include "controllers/service/rollout_plan.h"
 #include "controllers/service/service_controller.h"
+#include "tests/simulation/simulated_agents.h"
 #include "tests/testlib/eventually.h"
 
 namespace gantry {
@@ -133,42 +134,11 @@ class ServiceSimulation : public fleet::testing::FleetHarness,
     return got.ok() ? static_cast<const v1::Service&>(**got) : v1::Service();
   }
 
-  // The agents' move: tasks told to stop stop; PENDING ones run, or die with `fail_rate`.
-  void Agents(double fail_rate) {
-    std::vector<v1::TaskStateReport> reports;
-    for (const v1::Task& t : Tasks()) {
-      const std::string& last = t.status().last_status();
-      std::string next;
-      if (t.spec().desired_status() == "STOPPED" && last != "STOPPED") {
-        next = "STOPPED";
-      } else if (last == "PENDING") {
-        next = std::bernoulli_distribution(fail_rate)(rng_) ? "STOPPED" : "RUNNING";
-        if (next == "STOPPED") died_ = true;
-      }
-      if (next.empty()) continue;
-      v1::TaskStateReport r;
-      r.set_task(t.metadata().name());
-      r.set_container_instance(t.spec().container_instance());
-      r.set_last_status(next);
-      reports.push_back(r);
-    }
-    std::vector<v1::ReportFailure> failures;
-    if (!reports.empty()) tasks_.Report(reports, failures);
-  }
-
   // One tick: the agents act, time moves, the controller catches up (the store holds still).
   void Tick(double fail_rate = 0) {
-    Agents(fail_rate);
+    died_ |= simulation::AgentsAct(tasks_, Tasks(), fail_rate, rng_);
     clock_.Advance(std::chrono::milliseconds(250));
-    int64_t last = -1;
-    testlib::Eventually(
-        [&] {
-          const int64_t now = store_.CurrentRevision();
-          const bool still = now == last;
-          last = now;
-          return still;
-        },
-        std::chrono::milliseconds(500), std::chrono::milliseconds(15));
+    simulation::WaitForQuietStore(store_);
     CheckBounds();
   }
 
