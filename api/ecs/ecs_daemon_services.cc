@@ -67,21 +67,6 @@ StatusOr<v1::EnvironmentDeploymentConfiguration> DaemonConfiguration(const v1::S
 
 }  // namespace
 
-StatusOr<std::unique_ptr<v1::Environment>> EcsOperations::DaemonOf(const std::string& cluster,
-                                                                   const std::string& given) {
-  const std::string name = fleet::ShortName(given);
-  auto got = objects_.Get(EnvironmentKind(), name);
-  if (!got.ok()) {
-    if (got.status().code() == Code::kNotFound)
-      return Status(Code::kNotFound, "Service not found.", "service");
-    return got.status();
-  }
-  auto env = std::make_unique<v1::Environment>(static_cast<const v1::Environment&>(**got));
-  if (schema::ClusterNameOf(env->spec().instance_group().cluster()) != cluster)
-    return Status(Code::kNotFound, "Service not found.", "service");
-  return env;
-}
-
 EcsResponse EcsOperations::CreateDaemonService(const std::string& name,
                                                const std::string& cluster_given,
                                                const v1::ServiceSpec& spec, bool desired_given) {

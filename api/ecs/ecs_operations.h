@@ -72,9 +72,10 @@ class EcsOperations {
   // (ServiceNotFoundException).
   api::StatusOr<std::unique_ptr<v1::Service>> ExistingService(const std::string& cluster_given,
                                                               const std::string& given);
-  // DAEMON services: daemon Environments (ecs_daemon_services.cc).
+  // The DAEMON service (a daemon Environment) `given` in `cluster`, as ServiceOf answers.
   api::StatusOr<std::unique_ptr<v1::Environment>> DaemonOf(const std::string& cluster,
                                                            const std::string& given);
+  // DAEMON services: daemon Environments (ecs_daemon_services.cc).
   EcsResponse CreateDaemonService(const std::string& name, const std::string& cluster_given,
                                   const v1::ServiceSpec& spec, bool desired_given);
   EcsResponse UpdateDaemonService(const v1::Environment& current, Input& in,

@@ -28,6 +28,28 @@ constexpr int kDefaultServiceDeploymentPage = 20;      // ListServiceDeployments
 
 const schema::KindInfo& ServiceKind() { return *schema::FindKind("Service"); }
 
+// The stored `Object` (a Service, or a DAEMON service's Environment) that `given` (a name or an
+// ARN) names, if it belongs to `cluster`: ECS answers another cluster's service as it answers a
+// missing one, ServiceNotFoundException on field service.
+template <class Object, class ClusterOf>
+StatusOr<std::unique_ptr<Object>> StoredServiceOf(api::ObjectService& objects,
+                                                  const schema::KindInfo& kind,
+                                                  const std::string& cluster,
+                                                  const std::string& given, ClusterOf cluster_of) {
+  const std::string name = fleet::ShortName(given);
+  if (name.empty()) return api::InvalidArgument("service", "is required");
+  auto got = objects.Get(kind, name);
+  if (!got.ok()) {
+    if (got.status().code() == Code::kNotFound)
+      return Status(Code::kNotFound, "Service not found.", "service");
+    return got.status();
+  }
+  auto stored = std::make_unique<Object>(static_cast<const Object&>(**got));
+  if (schema::ClusterNameOf(cluster_of(*stored)) != cluster)
+    return Status(Code::kNotFound, "Service not found.", "service");
+  return stored;
+}
+
 EcsResponse ServiceNotFound() {
   return EcsError(400, "ServiceNotFoundException", "Service not found.");
 }
@@ -156,18 +178,15 @@ StatusOr<std::unique_ptr<v1::Service>> EcsOperations::ExistingService(
 
 StatusOr<std::unique_ptr<v1::Service>> EcsOperations::ServiceOf(const std::string& cluster,
                                                                 const std::string& given) {
-  std::string name = fleet::ShortName(given);
-  if (name.empty()) return api::InvalidArgument("service", "is required");
-  auto got = objects_.Get(ServiceKind(), name);
-  if (!got.ok()) {
-    if (got.status().code() == Code::kNotFound)
-      return Status(Code::kNotFound, "Service not found.", "service");
-    return got.status();
-  }
-  auto service = std::make_unique<v1::Service>(static_cast<const v1::Service&>(**got));
-  if (schema::ClusterNameOf(service->spec().cluster()) != cluster)
-    return Status(Code::kNotFound, "Service not found.", "service");
-  return service;
+  return StoredServiceOf<v1::Service>(objects_, ServiceKind(), cluster, given,
+                                      [](const v1::Service& s) { return s.spec().cluster(); });
+}
+
+StatusOr<std::unique_ptr<v1::Environment>> EcsOperations::DaemonOf(const std::string& cluster,
+                                                                   const std::string& given) {
+  return StoredServiceOf<v1::Environment>(
+      objects_, *schema::FindKind("Environment"), cluster, given,
+      [](const v1::Environment& e) { return e.spec().instance_group().cluster(); });
 }
 
 EcsResponse EcsOperations::CreateService(Input& in) {
