@@ -23,6 +23,7 @@ namespace {
 
 constexpr const char* kGroupPrefix = "environment:";
 constexpr std::chrono::milliseconds kCatchUpRetry{20};
+constexpr std::chrono::seconds kFailedLaunchRetry{1};
 
 std::string EnvironmentOfTask(const google::protobuf::Message& o) {
   const std::string& group = static_cast<const v1::Task&>(o).spec().group();
@@ -265,7 +266,7 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
   const v1::EnvironmentStatus& before = env.status();
   v1::EnvironmentStatus status;
   status.set_observed_generation(generation);
-  runtime::ReconcileOutcome outcome;  // a restart waiting for its backoff: look again then
+  runtime::ReconcileOutcome outcome;  // a held restart or a failed launch: look again then
 
   auto stalled = [&](const std::string& reason, const std::string& message) {
     *status.add_conditions() =
@@ -415,6 +416,9 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
         out.set_instance(instance);
         out.set_reason(f.reason());
         out.set_detail(f.detail());
+        // The launcher may judge from a view behind ours (an instance it has not seen join or
+        // come back yet), and no event of ours comes when it catches up: look again later.
+        hold = std::min<clock::Clock::Duration>(hold, kFailedLaunchRetry);
         // Counted on one Event while it repeats (the recorder's dedup).
         (void)recorder_.Record(env, runtime::EventType::kWarning, "FailedPlacement",
                                "(environment " + name + ") could not start its task on " +

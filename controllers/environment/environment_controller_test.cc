@@ -46,7 +46,7 @@ v1::Environment Logs(const std::string& filter = "") {
 }
 
 // The controller on a memory store, with a launcher fake that starts one task on each instance
-// named (StartTask), except instances called i-full.
+// named (StartTask), except instances called i-full, and i-late while the launcher is behind.
 class EnvironmentControllerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -91,6 +91,12 @@ class EnvironmentControllerTest : public ::testing::Test {
   api::StatusOr<v1::LaunchResponse> FakeLaunch(const v1::LaunchRequest& r) {
     v1::LaunchResponse out;
     for (const auto& instance : r.container_instances()) {
+      if (instance == "i-late" && launcher_behind_) {
+        auto* f = out.add_failures();
+        f->set_arn("arn:aws:ecs:us-east-1:000000000000:container-instance/default/i-late");
+        f->set_reason("MISSING");
+        continue;
+      }
       if (instance == "i-full") {
         auto* f = out.add_failures();
         f->set_arn("arn:aws:ecs:us-east-1:000000000000:container-instance/default/i-full");
@@ -169,6 +175,7 @@ class EnvironmentControllerTest : public ::testing::Test {
   api::ObjectService objects_{store_, clock_};
   api::LocalClient client_{objects_, [this](const v1::LaunchRequest& r) { return FakeLaunch(r); }};
   std::atomic<int> next_{0};
+  std::atomic<bool> launcher_behind_{false};  // has not seen i-late yet
   std::unique_ptr<runtime::Manager> manager_;
   std::unique_ptr<EnvironmentController> controller_;
 };
@@ -196,6 +203,35 @@ TEST_F(EnvironmentControllerTest, OneTaskOnEveryInstanceFollowingJoinsAndDrains)
   EXPECT_EQ(next_.load(), launched + 1);
   SetStatus("i-2", "ACTIVE");
   ASSERT_TRUE(Eventually([&] { return Live().count("i-2") == 1; }));
+}
+
+// The launcher may judge from a view behind the controller's; when it catches up, no event
+// reaches the controller, so a failed launch is tried again after a while.
+TEST_F(EnvironmentControllerTest, ALaunchRefusedByALauncherBehindIsTriedAgain) {
+  ASSERT_TRUE(objects_.Apply(Logs()).ok());
+  Start();
+  ASSERT_TRUE(Eventually([&] { return Live().size() == 3 && Ready() == "True"; }));
+  launcher_behind_ = true;
+  AddInstance("i-late", "logging");
+  ASSERT_TRUE(Eventually([&] {
+    const v1::Environment e = Stored();
+    return Live().size() == 3 && e.status().instance_failures_size() == 1 &&
+           e.status().instances_covered() == 3;
+  }));
+  EXPECT_EQ(Stored().status().failed_instances(0), "i-late");
+  // The passes those changes started finish while the clock stands still.
+  int64_t last = -1;
+  ASSERT_TRUE(testlib::Eventually(
+      [&] {
+        const int64_t now = store_.CurrentRevision();
+        const bool still = now == last;
+        last = now;
+        return still;
+      },
+      std::chrono::seconds(5), std::chrono::milliseconds(100)));
+  launcher_behind_ = false;  // no store write: nothing the controller watches changes
+  ASSERT_TRUE(Eventually([&] { return Live().count("i-late") == 1 && Ready() == "True"; }));
+  EXPECT_EQ(Stored().status().instance_failures_size(), 0);
 }
 
 TEST_F(EnvironmentControllerTest, TheFilterChoosesTheGroupAndAnInstanceWithoutRoomIsNamed) {

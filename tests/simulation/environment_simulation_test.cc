@@ -170,7 +170,10 @@ class EnvironmentSimulation : public fleet::testing::FleetHarness,
                       std::to_string(drain_) + " surge " + std::to_string(surge_) +
                       "; status: revision " + e.status().task_definition() + ", eligible " +
                       std::to_string(e.status().instances_eligible()) + ", covered " +
-                      std::to_string(e.status().instances_covered()) + "; tasks:";
+                      std::to_string(e.status().instances_covered()) + ", failed [";
+    for (const auto& f : e.status().instance_failures())
+      out += " " + f.instance() + ": " + f.reason() + " " + f.detail();
+    out += " ]; tasks:";
     for (const v1::Task& t : Tasks()) {
       out += " " + t.spec().task_definition() + "@" + t.spec().container_instance() + "/" +
              t.status().last_status() +
