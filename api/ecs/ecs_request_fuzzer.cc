@@ -44,9 +44,9 @@ struct Fleet {
   gantry::fleet::TaskService tasks{objects, fleet, clock, names, 42};
   gantry::fleet::InstanceService instances{objects, fleet, tasks, clock};
   gantry::ecs::EcsHandler handler{objects, tasks, instances, fleet, names};
-  handler.service_observe_wait = std::chrono::milliseconds(0);  // no controller runs here
 
   Fleet() {
+    handler.service_observe_wait = std::chrono::milliseconds(0);  // no controller runs here
     informers.Start();
     if (!informers.WaitForCacheSync(std::chrono::seconds(10))) __builtin_trap();
     v1::TaskDefinition td;
