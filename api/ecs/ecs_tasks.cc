@@ -3,6 +3,7 @@
 
 #include "api/ecs/ecs_operations.h"
 #include "api/ecs/ecs_shapes.h"
+#include "api/schema/task_groups.h"
 
 namespace gantry::ecs {
 namespace {
@@ -163,8 +164,9 @@ EcsResponse EcsOperations::ListTasks(Input& in) {
     for (const auto& t : tasks_.ListTasks(filter)) {
       // Service tasks are in the group service:<name>, as in ECS; a DAEMON service's are its
       // Environment's, environment:<name>.
-      if (!service.empty() && t->spec().group() != "service:" + fleet::ShortName(service) &&
-          t->spec().group() != "environment:" + fleet::ShortName(service))
+      if (!service.empty() &&
+          t->spec().group() != schema::ServiceGroup(fleet::ShortName(service)) &&
+          t->spec().group() != schema::EnvironmentGroup(fleet::ShortName(service)))
         continue;
       ids.push_back(t->metadata().name());
     }

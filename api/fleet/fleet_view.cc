@@ -25,7 +25,9 @@ std::vector<std::shared_ptr<const T>> AllAs(std::vector<ObjectRef> objects) {
 
 FleetView::FleetView(controllers::runtime::InformerFactory& informers)
     : instances_(informers.For(*schema::FindKind("ContainerInstance"))),
-      tasks_(informers.For(*schema::FindKind("Task"))) {}
+      tasks_(informers.For(*schema::FindKind("Task"))),
+      environments_(informers.For(*schema::FindKind("Environment"))),
+      definitions_(informers.For(*schema::FindKind("TaskDefinition"))) {}
 
 InstancePtr FleetView::Instance(const std::string& name) const {
   return As<v1::ContainerInstance>(instances_.Get(name));

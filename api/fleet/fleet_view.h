@@ -29,8 +29,8 @@ inline constexpr std::chrono::seconds kOwnWriteWait{5};
 
 class FleetView {
  public:
-  // Takes the factory's ContainerInstance and Task informers; the factory must outlive the view
-  // and be started before the view is read.
+  // Takes the factory's ContainerInstance, Task, Environment and TaskDefinition informers; the
+  // factory must outlive the view and be started before the view is read.
   explicit FleetView(controllers::runtime::InformerFactory& informers);
 
   InstancePtr Instance(const std::string& name) const;
@@ -48,10 +48,16 @@ class FleetView {
 
   controllers::runtime::Informer& instances() const { return instances_; }
   controllers::runtime::Informer& tasks() const { return tasks_; }
+  // What placement reads beside them: the daemon Environments' claims on their instances and
+  // the task definitions that size them.
+  controllers::runtime::Informer& environments() const { return environments_; }
+  controllers::runtime::Informer& definitions() const { return definitions_; }
 
  private:
   controllers::runtime::Informer& instances_;
   controllers::runtime::Informer& tasks_;
+  controllers::runtime::Informer& environments_;
+  controllers::runtime::Informer& definitions_;
 };
 
 }  // namespace gantry::fleet

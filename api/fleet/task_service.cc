@@ -6,10 +6,12 @@
 #include <climits>
 #include <set>
 
+#include "api/fleet/daemon_claims.h"
 #include "api/fleet/observed_write.h"
 #include "api/fleet/snapshot_input.h"
 #include "api/fleet/task_definitions.h"
 #include "api/fleet/task_state.h"
+#include "api/schema/task_groups.h"
 #include "api/validation/validate.h"
 #include "placement/placement.h"
 
@@ -88,6 +90,30 @@ TaskService::TaskService(api::ObjectService& objects, const FleetView& fleet,
       FeedHandlers<v1::Task>(feed_, &api::Launcher::ObserveTask, &api::Launcher::ForgetTask));
   fleet_.instances().AddEventHandlers(FeedHandlers<v1::ContainerInstance>(
       feed_, &api::Launcher::ObserveInstance, &api::Launcher::ForgetInstance));
+  // Daemon first: each Environment's claim, read again when it or a task definition changes.
+  // Read and handed over under the feed's lock, so the last claim handed is read from caches
+  // that have both informers' latest changes.
+  const controllers::runtime::Informer& definitions = fleet_.definitions();
+  auto claim = [feed = feed_, &definitions](const controllers::runtime::ObjectRef& o) {
+    const auto& env = static_cast<const v1::Environment&>(*o);
+    feed->With([&](api::Launcher& l) {
+      l.ReserveForDaemon(schema::EnvironmentGroup(env.metadata().name()),
+                         DaemonClaimOf(env, definitions));
+    });
+  };
+  auto unclaim = [feed = feed_](const controllers::runtime::ObjectRef& o) {
+    const auto& env = static_cast<const v1::Environment&>(*o);
+    feed->With([&](api::Launcher& l) {
+      l.ReserveForDaemon(schema::EnvironmentGroup(env.metadata().name()), std::nullopt);
+    });
+  };
+  fleet_.environments().AddEventHandlers(
+      {claim, [claim](const controllers::runtime::ObjectRef&, const auto& now) { claim(now); },
+       unclaim});
+  auto claim_all = [claim, &environments = fleet_.environments()](const auto&...) {
+    for (const auto& env : environments.List()) claim(env);
+  };
+  fleet_.definitions().AddEventHandlers({claim_all, claim_all, claim_all});
 }
 
 TaskService::~TaskService() { feed_->Detach(); }

@@ -1,5 +1,7 @@
 #include "api/service/launcher.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <set>
 
 #include "api/schema/placement_specs.h"
@@ -25,6 +27,10 @@ bool SameTask(const placement::TaskSpec& a, const placement::TaskSpec& b) {
   return a.group == b.group && a.cpu == b.cpu && a.memory == b.memory && a.ports == b.ports;
 }
 
+bool SameClaim(const DaemonReservation& a, const DaemonReservation& b) {
+  return a.cluster == b.cluster && a.filter == b.filter && SameTask(a.task, b.task);
+}
+
 Status FromPlacement(const placement::Error& e) {
   return InvalidArgument(e.field.empty() ? "request" : e.field, e.message);
 }
@@ -42,8 +48,12 @@ Launcher::ClusterState& Launcher::Cluster(const std::string& name) {
 }
 
 Launcher::Stats Launcher::stats() const {
-  return Stats{launches_.load(), tasks_committed_.load(), snapshot_builds_.load(), released_.load(),
-               with_tasks_stale_.load()};
+  return Stats{launches_.load(),
+               tasks_committed_.load(),
+               snapshot_builds_.load(),
+               released_.load(),
+               with_tasks_stale_.load(),
+               static_cast<uint64_t>(std::max<int64_t>(0, daemon_reservations_.load()))};
 }
 
 void Launcher::ObserveInstance(const v1::ContainerInstance& instance) {
@@ -86,6 +96,36 @@ void Launcher::ForgetTask(const v1::Task& task) {
   if (auto it = c.tasks.find(task.metadata().name()); it != c.tasks.end()) Release(c, it);
 }
 
+void Launcher::ReserveForDaemon(const std::string& group, std::optional<DaemonReservation> daemon) {
+  if (getenv("NO_CLAIMS")) return;
+  if (daemon) {
+    daemon->task.group = group;
+    // A claim placement cannot hold is no claim (its controller reports the definition).
+    if (!placement::ValidateTask(daemon->task, "task").ok()) daemon.reset();
+  }
+  std::string previous;
+  {
+    std::lock_guard lock(clusters_mu_);
+    if (auto it = daemon_clusters_.find(group); it != daemon_clusters_.end()) {
+      previous = it->second;
+      if (!daemon) daemon_clusters_.erase(it);
+    }
+    if (daemon) daemon_clusters_[group] = daemon->cluster;
+  }
+  if (!previous.empty() && (!daemon || daemon->cluster != previous)) {
+    ClusterState& c = Cluster(previous);
+    std::lock_guard lock(c.mu);
+    if (c.daemons.erase(group) > 0) c.stale = true;
+  }
+  if (!daemon) return;
+  ClusterState& c = Cluster(daemon->cluster);
+  std::lock_guard lock(c.mu);
+  auto it = c.daemons.find(group);
+  if (it != c.daemons.end() && SameClaim(it->second, *daemon)) return;
+  c.daemons.insert_or_assign(group, std::move(*daemon));
+  c.stale = true;  // the instances it covers are read at the rebuild
+}
+
 void Launcher::Hold(ClusterState& c, const std::string& name, HeldTask task) {
   if (!c.stale && c.snapshot) {
     auto at = c.index.find(task.instance);
@@ -95,7 +135,8 @@ void Launcher::Hold(ClusterState& c, const std::string& name, HeldTask task) {
       c.stale = true;
     }
   }
-  c.tasks.insert_or_assign(name, std::move(task));
+  auto held = c.tasks.insert_or_assign(name, std::move(task)).first;
+  Rebalance(c, held->second, +1);
 }
 
 void Launcher::Release(ClusterState& c, std::unordered_map<std::string, HeldTask>::iterator it) {
@@ -108,7 +149,99 @@ void Launcher::Release(ClusterState& c, std::unordered_map<std::string, HeldTask
       c.stale = true;
     }
   }
+  Rebalance(c, task, -1);
   c.tasks.erase(it);
+}
+
+void Launcher::Rebalance(ClusterState& c, const HeldTask& task, int sign) {
+  // A stale snapshot's reservations are recounted from the tasks when it is rebuilt.
+  if (c.daemons.empty() || c.stale || !c.snapshot) return;
+  auto slot = c.slots.find(SlotKey{task.instance, task.spec.group});
+  if (slot == c.slots.end()) return;  // not a daemon's task, or not on an instance it covers
+  auto at = c.index.find(task.instance);
+  auto daemon = c.daemons.find(task.spec.group);
+  if (at == c.index.end() || daemon == c.daemons.end()) {
+    c.stale = true;  // slots are only made for both; not expected
+    return;
+  }
+  DaemonSlot& s = slot->second;
+  s.cpu_held += sign * task.spec.cpu;
+  s.memory_held += sign * task.spec.memory;
+  for (int32_t p : task.spec.ports) {
+    if (sign > 0) {
+      s.ports_held.push_back(p);
+    } else if (auto held = std::find(s.ports_held.begin(), s.ports_held.end(), p);
+               held != s.ports_held.end()) {
+      s.ports_held.erase(held);
+    }
+  }
+  Reserve(c, at->second, daemon->second, s);
+}
+
+bool Launcher::Reserve(ClusterState& c, uint32_t at, const DaemonReservation& daemon,
+                       DaemonSlot& slot) {
+  if (slot.reserved) {
+    if (!c.snapshot->RemoveTask(at, *slot.reserved).ok()) {
+      c.stale = true;
+      return false;
+    }
+    slot.reserved.reset();
+    daemon_reservations_.fetch_sub(1);
+  }
+  placement::TaskSpec lack;
+  lack.group = daemon.task.group;
+  lack.cpu = std::max<int64_t>(0, daemon.task.cpu - slot.cpu_held);
+  lack.memory = std::max<int64_t>(0, daemon.task.memory - slot.memory_held);
+  for (int32_t p : daemon.task.ports) {
+    if (std::find(slot.ports_held.begin(), slot.ports_held.end(), p) == slot.ports_held.end())
+      lack.ports.push_back(p);
+  }
+  if (lack.cpu == 0 && lack.memory == 0 && lack.ports.empty()) return true;
+  if (!c.snapshot->AddTask(at, lack).ok()) {
+    c.stale = true;
+    return false;
+  }
+  slot.reserved = std::move(lack);
+  daemon_reservations_.fetch_add(1);
+  return true;
+}
+
+void Launcher::ReserveAll(ClusterState& c) {
+  for (const auto& [key, slot] : c.slots)
+    if (slot.reserved) daemon_reservations_.fetch_sub(1);
+  c.slots.clear();
+  if (c.daemons.empty()) return;
+  std::map<SlotKey, DaemonSlot> held;  // what the daemons' tasks hold, where they run
+  for (const auto& [name, task] : c.tasks) {
+    if (c.daemons.count(task.spec.group) == 0) continue;
+    DaemonSlot& s = held[SlotKey{task.instance, task.spec.group}];
+    s.cpu_held += task.spec.cpu;
+    s.memory_held += task.spec.memory;
+    s.ports_held.insert(s.ports_held.end(), task.spec.ports.begin(), task.spec.ports.end());
+  }
+  for (const auto& [group, daemon] : c.daemons) {
+    std::vector<uint32_t> covered;
+    if (daemon.filter.empty()) {
+      covered.resize(c.snapshot->size());
+      for (uint32_t i = 0; i < covered.size(); ++i) covered[i] = i;
+    } else {
+      auto matched = placement::Filter(*c.snapshot, daemon.filter);
+      if (!matched.ok()) continue;  // its controller reports the filter; nothing to cover
+      covered = std::move(matched).value();
+    }
+    for (uint32_t i : covered) {
+      const std::string id(c.snapshot->id(i));
+      auto entry = c.instances.find(id);
+      if (entry == c.instances.end() ||
+          entry->second.spec.status != placement::InstanceStatus::kActive)
+        continue;
+      SlotKey key{id, group};
+      DaemonSlot slot;
+      if (auto h = held.find(key); h != held.end()) slot = std::move(h->second);
+      DaemonSlot& s = c.slots.insert_or_assign(std::move(key), std::move(slot)).first->second;
+      if (!Reserve(c, i, daemon, s)) c.stale = false;  // not expected; placed on as it stands
+    }
+  }
 }
 
 std::vector<std::string> Launcher::Rebuild(ClusterState& c) {
@@ -144,13 +277,14 @@ std::vector<std::string> Launcher::Rebuild(ClusterState& c) {
   c.snapshot.emplace(std::move(built).value());
   for (uint32_t i = 0; i < specs.size(); ++i) c.index.emplace(specs[i].id, i);
   c.stale = false;
+  ReserveAll(c);
   snapshot_builds_.fetch_add(1);
   return skipped;
 }
 
 void Launcher::PlaceOnGiven(ClusterState& c, const LaunchSpec& spec,
                             const placement::TaskRequest& one, std::vector<uint32_t>& placements,
-                            LaunchOutcome& outcome) {
+                            std::vector<SlotKey>& taken, LaunchOutcome& outcome) {
   std::set<std::string> seen;
   for (const std::string& name : spec.instances) {
     if (!seen.insert(name).second) continue;
@@ -168,13 +302,24 @@ void Launcher::PlaceOnGiven(ClusterState& c, const LaunchSpec& spec,
       outcome.instance_failures.push_back({name, "INVALID"});
       continue;
     }
+    // A daemon starting on an instance of its group is judged with its own reservation there
+    // lifted: that room is its.
+    auto slot = c.slots.find(SlotKey{name, one.group});
+    const placement::TaskSpec* lifted = nullptr;
+    if (slot != c.slots.end() && slot->second.reserved &&
+        c.snapshot->RemoveTask(at->second, *slot->second.reserved).ok())
+      lifted = &*slot->second.reserved;
     auto explained = placement::Explain(*c.snapshot, one);
-    if (!explained.ok()) continue;  // the request compiled before; not expected
-    const auto& verdict = explained->instances[at->second];
-    if (verdict.rejected_by) {
-      outcome.instance_failures.push_back({name, placement::ReasonText(*verdict.rejected_by)});
+    const placement::InstanceExplanation* verdict =
+        explained.ok() ? &explained->instances[at->second] : nullptr;
+    if (!verdict || verdict->rejected_by) {
+      if (lifted && !c.snapshot->AddTask(at->second, *lifted).ok()) c.stale = true;
+      // An explanation fails only for a request that did not compile, checked before.
+      if (verdict)
+        outcome.instance_failures.push_back({name, placement::ReasonText(*verdict->rejected_by)});
       continue;
     }
+    if (lifted) taken.push_back(slot->first);
     // The instances given are distinct, so one's task changes nothing another is judged by.
     placements.push_back(at->second);
   }
@@ -230,8 +375,20 @@ StatusOr<LaunchOutcome> Launcher::Launch(const LaunchSpec& spec) {
     std::lock_guard lock(c.mu);
     if (c.stale || !c.snapshot) outcome.left_out = Rebuild(c);
     std::vector<uint32_t> placements;
+    std::vector<SlotKey> taken;  // daemon reservations this launch's placements lifted
     if (given) {
-      PlaceOnGiven(c, spec, one, placements, outcome);
+      PlaceOnGiven(c, spec, one, placements, taken, outcome);
+      for (const SlotKey& key : taken) {
+        DaemonSlot& slot = c.slots.at(key);
+        if (spec.dry_run) {
+          // A preview leaves everything as it was.
+          if (!c.snapshot->AddTask(c.index.at(key.first), *slot.reserved).ok()) c.stale = true;
+        } else {
+          // The task about to be held takes the room; Hold reserves whatever it leaves lacking.
+          slot.reserved.reset();
+          daemon_reservations_.fetch_sub(1);
+        }
+      }
     } else {
       placement::Decision decision = placement::Place(*c.snapshot, *compiled);
       placements = std::move(decision.placements);

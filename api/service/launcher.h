@@ -1,8 +1,8 @@
 #pragma once
 
-// The launcher: the one place that turns placement decisions into Tasks. RunTask and StartTask
-// send it their requests (the gRPC Launch call and the controllers are to follow), so two
-// launches never over-commit the same instance.
+// The launcher: the one place that turns placement decisions into Tasks. RunTask, StartTask and
+// the gRPC Launch call the controllers use send it their requests, so two launches never
+// over-commit the same instance.
 //
 //   informers ──Observe*/Forget*──▶ per cluster: instances, the tasks that hold resources, and a
 //                                   placement snapshot kept between launches (tasks change it
@@ -16,6 +16,14 @@
 // every placement made before it, committed or still being written. Nomad's plan applier is the
 // model; the snapshot is changed in place instead of re-read, so a launch costs a placement, not
 // a rebuild of the cluster.
+//
+// Daemon first: a daemon (an Environment) reserves its task's resources and ports on every
+// ACTIVE instance its group holds, in the snapshot, for as long as its task there does not hold
+// them itself (not started yet, stopped for a restart or a roll, or an older revision that holds
+// less). Replica placement (RunTask, Services) sees that room as taken; the daemon's own start
+// on an instance takes its reservation there. So a new instance's daemon tasks get their room
+// whatever lands on it first, and a replica that would need it is unplaceable, never an
+// overcommit.
 
 #include <atomic>
 #include <functional>
@@ -59,6 +67,15 @@ struct LaunchSpec {
   bool dry_run = false;
 };
 
+// A daemon's claim on its group: every ACTIVE instance of `cluster` that `filter` (placement's
+// query language; empty: all) matches should run one task of `task.group` holding `task`'s
+// resources and ports.
+struct DaemonReservation {
+  std::string cluster;
+  std::string filter;
+  placement::TaskSpec task;
+};
+
 // StartTask: an instance given that received no task, and why: MISSING (not in the cluster),
 // INACTIVE, INVALID (placement cannot read it; an event names the field) or a stage's ECS reason.
 struct InstanceFailure {
@@ -92,6 +109,9 @@ class Launcher {
   // A task holds resources until it is STOPPED or deleted.
   void ObserveTask(const v1::Task& task);
   void ForgetTask(const v1::Task& task);
+  // The daemon of task group `group` now claims `daemon` (replacing its earlier claim, in any
+  // cluster); nullopt withdraws its claim.
+  void ReserveForDaemon(const std::string& group, std::optional<DaemonReservation> daemon);
 
   // Places and commits. An invalid request is kInvalidArgument naming its field; a store
   // failure is returned as is and leaves nothing reserved. Placements that find no instance are
@@ -103,7 +123,8 @@ class Launcher {
     uint64_t tasks_committed = 0;
     uint64_t snapshot_builds = 0;
     uint64_t released_after_failed_commit = 0;
-    uint64_t with_tasks_stale = 0;  // commits retried without LaunchSpec::with_tasks's writes
+    uint64_t with_tasks_stale = 0;     // commits retried without LaunchSpec::with_tasks's writes
+    uint64_t daemon_reservations = 0;  // instances holding a daemon's room for its task, now
   };
   Stats stats() const;
 
@@ -118,10 +139,22 @@ class Launcher {
     placement::InstanceSpec spec;  // without tasks
     bool valid = true;
   };
+  // One daemon on one instance of its group: what its tasks there hold, and the reservation
+  // (in the snapshot) standing in for the rest of what its task needs.
+  struct DaemonSlot {
+    int64_t cpu_held = 0;
+    int64_t memory_held = 0;
+    std::vector<int32_t> ports_held;  // with repeats, one per task holding the port
+    std::optional<placement::TaskSpec> reserved;
+  };
+  using SlotKey = std::pair<std::string, std::string>;  // instance, daemon group
   struct ClusterState {
     std::mutex mu;
-    std::map<std::string, InstanceEntry> instances;   // by name: the snapshot's order
-    std::unordered_map<std::string, HeldTask> tasks;  // by task name
+    std::map<std::string, InstanceEntry> instances;    // by name: the snapshot's order
+    std::unordered_map<std::string, HeldTask> tasks;   // by task name
+    std::map<std::string, DaemonReservation> daemons;  // by group
+    // The instances each daemon covers, as of the last rebuild (its filter is read then).
+    std::map<SlotKey, DaemonSlot> slots;
     std::optional<placement::ClusterSnapshot> snapshot;
     std::unordered_map<std::string, uint32_t> index;  // instance name -> snapshot index
     bool stale = true;                                // rebuild before the next placement
@@ -132,9 +165,19 @@ class Launcher {
   std::vector<std::string> Rebuild(ClusterState& c);
   void Hold(ClusterState& c, const std::string& name, HeldTask task);
   void Release(ClusterState& c, std::unordered_map<std::string, HeldTask>::iterator it);
-  // StartTask's placements: each given instance on its own.
+  // A task of a daemon's group comes (+1) or goes (-1) on an instance the daemon covers: its
+  // slot's holdings change, and the reservation with them.
+  void Rebalance(ClusterState& c, const HeldTask& task, int sign);
+  // Replaces the slot's reservation in the snapshot with what the daemon still lacks there
+  // (false, and the snapshot stale, if the snapshot refused the change).
+  bool Reserve(ClusterState& c, uint32_t at, const DaemonReservation& daemon, DaemonSlot& slot);
+  // Adds the daemons' reservations to a freshly built snapshot.
+  void ReserveAll(ClusterState& c);
+  // StartTask's placements: each given instance on its own. A daemon placed where it had a
+  // reservation has taken it out of the snapshot: `taken` names those slots.
   void PlaceOnGiven(ClusterState& c, const LaunchSpec& spec, const placement::TaskRequest& one,
-                    std::vector<uint32_t>& placements, LaunchOutcome& outcome);
+                    std::vector<uint32_t>& placements, std::vector<SlotKey>& taken,
+                    LaunchOutcome& outcome);
   // The tasks and, when they fit and none is stale, with_tasks's writes in one transaction.
   StatusOr<CommitResult> CommitTasks(const LaunchSpec& spec, const std::vector<v1::Task>& tasks,
                                      bool& with_tasks_written);
@@ -143,8 +186,10 @@ class Launcher {
   std::function<std::string()> new_name_;
   std::mutex clusters_mu_;
   std::unordered_map<std::string, std::unique_ptr<ClusterState>> clusters_;
+  std::map<std::string, std::string> daemon_clusters_;  // daemon group -> its cluster
   std::atomic<uint64_t> launches_{0}, tasks_committed_{0}, snapshot_builds_{0}, released_{0},
       with_tasks_stale_{0};
+  std::atomic<int64_t> daemon_reservations_{0};
 };
 
 }  // namespace gantry::api

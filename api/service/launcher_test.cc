@@ -232,6 +232,140 @@ TEST_F(LauncherTest, AFailedCommitReleasesItsReservations) {
   EXPECT_EQ(retried->tasks.size(), 2u);
 }
 
+DaemonReservation Daemon(int cpu, int memory, std::vector<int32_t> ports = {},
+                         std::string filter = "") {
+  DaemonReservation d;
+  d.cluster = "default";
+  d.filter = std::move(filter);
+  d.task.cpu = cpu;
+  d.task.memory = memory;
+  d.task.ports = std::move(ports);
+  return d;
+}
+
+LaunchSpec DaemonStart(std::vector<std::string> instances, int memory,
+                       std::vector<int32_t> ports = {}) {
+  LaunchSpec spec = Request(1, 0, memory, std::move(ports));
+  spec.request.group = "environment:logs";
+  spec.request.strategies.clear();
+  spec.instances = std::move(instances);
+  return spec;
+}
+
+std::map<std::string, int> PerInstance(const LaunchOutcome& outcome) {
+  std::map<std::string, int> out;
+  for (const auto& t : outcome.tasks) ++out[t->spec().container_instance()];
+  return out;
+}
+
+// Daemon first: a daemon's room on every instance of its group is taken for replicas before its
+// task runs there, and is its own when it starts.
+TEST_F(LauncherTest, ReplicasNeverTakeTheRoomADaemonClaimsAndTheDaemonAlwaysGetsIt) {
+  AddInstance(Instance("a", 1024, 1024));
+  AddInstance(Instance("b", 1024, 1024));
+  launcher_.ReserveForDaemon("environment:logs", Daemon(0, 512, {8080}));
+  // 512 MiB left on each: three replicas of 512 find room for two.
+  auto replicas = launcher_.Launch(Request(3, 0, 512));
+  ASSERT_TRUE(replicas.ok()) << replicas.status().ToString();
+  EXPECT_EQ(PerInstance(*replicas), (std::map<std::string, int>{{"a", 1}, {"b", 1}}));
+  ASSERT_EQ(replicas->failures.size(), 1u);
+  EXPECT_EQ(replicas->failures[0], placement::Stage::kMemory);
+  // The daemon's port is taken too.
+  auto on_port = launcher_.Launch(Request(1, 0, 0, {8080}));
+  ASSERT_TRUE(on_port.ok());
+  EXPECT_TRUE(on_port->tasks.empty());
+  EXPECT_EQ(on_port->failures.at(0), placement::Stage::kPorts);
+  EXPECT_EQ(launcher_.stats().daemon_reservations, 2u);
+  // The daemon starts on both: its room was kept.
+  auto daemons = launcher_.Launch(DaemonStart({"a", "b"}, 512, {8080}));
+  ASSERT_TRUE(daemons.ok()) << daemons.status().ToString();
+  EXPECT_EQ(PerInstance(*daemons), (std::map<std::string, int>{{"a", 1}, {"b", 1}}));
+  EXPECT_TRUE(daemons->instance_failures.empty());
+  EXPECT_EQ(launcher_.stats().daemon_reservations, 0u);  // its tasks hold the room now
+  auto full = launcher_.Launch(Request(1, 0, 1));
+  ASSERT_TRUE(full.ok());
+  EXPECT_TRUE(full->tasks.empty());
+  EXPECT_EQ(launcher_.stats().snapshot_builds, 1u);  // all of it in place
+}
+
+TEST_F(LauncherTest, AStoppedDaemonTaskKeepsItsRoomAndAWithdrawnClaimFreesIt) {
+  AddInstance(Instance("a", 1024, 1024));
+  launcher_.ReserveForDaemon("environment:logs", Daemon(0, 512));
+  auto started = launcher_.Launch(DaemonStart({"a"}, 512));
+  ASSERT_TRUE(started.ok());
+  ASSERT_EQ(started->tasks.size(), 1u);
+  v1::Task daemon = *started->tasks[0];
+  daemon.mutable_status()->set_last_status("STOPPED");  // it died; its controller restarts it
+  launcher_.ObserveTask(daemon);
+  EXPECT_EQ(launcher_.stats().daemon_reservations, 1u);
+  auto replicas = launcher_.Launch(Request(2, 0, 512));
+  ASSERT_TRUE(replicas.ok());
+  EXPECT_EQ(replicas->tasks.size(), 1u);  // not two: half of `a` waits for the daemon
+  // A preview of the daemon's start finds its room and leaves the claim standing.
+  LaunchSpec preview = DaemonStart({"a"}, 512);
+  preview.dry_run = true;
+  auto previewed = launcher_.Launch(preview);
+  ASSERT_TRUE(previewed.ok());
+  EXPECT_EQ(previewed->tasks.size(), 1u);
+  EXPECT_EQ(launcher_.stats().daemon_reservations, 1u);
+  auto still = launcher_.Launch(Request(1, 0, 512));
+  ASSERT_TRUE(still.ok());
+  EXPECT_TRUE(still->tasks.empty());
+  // The Environment is deleted: the room is anyone's.
+  launcher_.ReserveForDaemon("environment:logs", std::nullopt);
+  auto freed = launcher_.Launch(Request(1, 0, 512));
+  ASSERT_TRUE(freed.ok());
+  EXPECT_EQ(freed->tasks.size(), 1u);
+  EXPECT_EQ(launcher_.stats().daemon_reservations, 0u);
+}
+
+TEST_F(LauncherTest, ADaemonClaimsOnlyTheActiveInstancesItsFilterMatches) {
+  v1::ContainerInstance logging = Instance("logging", 1024, 1024);
+  auto* role = logging.mutable_spec()->add_attributes();
+  role->set_name("role");
+  role->set_value("logging");
+  AddInstance(logging);
+  AddInstance(Instance("web", 1024, 1024));
+  v1::ContainerInstance draining = Instance("draining", 1024, 1024, "DRAINING");
+  *draining.mutable_spec()->add_attributes() = *role;
+  AddInstance(draining);
+  launcher_.ReserveForDaemon("environment:logs", Daemon(0, 1024, {}, "attribute:role == logging"));
+  auto replicas = launcher_.Launch(Request(2, 0, 1024));
+  ASSERT_TRUE(replicas.ok());
+  EXPECT_EQ(PerInstance(*replicas), (std::map<std::string, int>{{"web", 1}}));
+  EXPECT_EQ(launcher_.stats().daemon_reservations, 1u);
+  // A filter placement cannot read claims nothing (the Environment's status reports it).
+  launcher_.ReserveForDaemon("environment:logs", Daemon(0, 1024, {}, "attribute:role =="));
+  auto anywhere = launcher_.Launch(Request(1, 0, 1024));
+  ASSERT_TRUE(anywhere.ok());
+  EXPECT_EQ(PerInstance(*anywhere), (std::map<std::string, int>{{"logging", 1}}));
+}
+
+// A roll to a bigger revision: the old task holds part of the room, the claim the rest; with
+// the old one stopped the whole of it; the new task takes it.
+TEST_F(LauncherTest, ARollToABiggerRevisionClaimsWhatTheOldTaskDoesNotHold) {
+  AddInstance(Instance("a", 1024, 1024));
+  launcher_.ReserveForDaemon("environment:logs", Daemon(0, 256));
+  auto old_task = launcher_.Launch(DaemonStart({"a"}, 256));
+  ASSERT_TRUE(old_task.ok());
+  ASSERT_EQ(old_task->tasks.size(), 1u);
+  launcher_.ReserveForDaemon("environment:logs", Daemon(0, 768));
+  auto replicas = launcher_.Launch(Request(2, 0, 256));
+  ASSERT_TRUE(replicas.ok());
+  EXPECT_EQ(replicas->tasks.size(), 1u);  // 1024 - 256 held - 512 claimed
+  EXPECT_EQ(launcher_.stats().daemon_reservations, 1u);
+  v1::Task stopped = *old_task->tasks[0];
+  stopped.mutable_status()->set_last_status("STOPPED");
+  launcher_.ObserveTask(stopped);  // the roll drains it: all 768 claimed, none left
+  auto none = launcher_.Launch(Request(1, 0, 1));
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->tasks.empty());
+  auto renewed = launcher_.Launch(DaemonStart({"a"}, 768));
+  ASSERT_TRUE(renewed.ok());
+  EXPECT_EQ(renewed->tasks.size(), 1u);
+  EXPECT_EQ(launcher_.stats().daemon_reservations, 0u);
+}
+
 // What the store holds, checked at every revision: no instance's cpu, memory or host ports are
 // ever over-committed, whoever placed the tasks.
 class CommitChecker {

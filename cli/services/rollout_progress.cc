@@ -65,6 +65,17 @@ RolloutProgress ProgressOf(const v1::Environment& environment, const std::string
     p.line = "Waiting for " + who + " spec update to be observed...";
     return p;
   }
+  // A roll the circuit breaker ended never starts running its revision: it failed, when the
+  // condition names the revision waited for (not an earlier failed roll's, still standing).
+  for (const auto& c : st.conditions()) {
+    if (c.type() == "Stalled" && c.status() == "True" &&
+        (c.reason() == "RolledBack" || c.reason() == "DeploymentFailed") &&
+        (revision.empty() || c.message().starts_with("the roll to " + revision + " failed"))) {
+      p.state = RolloutProgress::State::kFailed;
+      p.line = who + " rollout failed (" + c.reason() + "): " + c.message();
+      return p;
+    }
+  }
   if (!revision.empty() && st.task_definition() != revision) {
     p.line = "Waiting for " + who + " rollout to start: " + revision + "...";
     return p;
@@ -73,7 +84,8 @@ RolloutProgress ProgressOf(const v1::Environment& environment, const std::string
   for (const auto& c : st.conditions()) {
     if (c.type() == "Stalled" && c.status() == "True") {
       p.state = RolloutProgress::State::kFailed;
-      p.line = who + " rollout failed: " + c.message();
+      p.line = who + " rollout failed" + (c.reason().empty() ? "" : " (" + c.reason() + ")") +
+               ": " + c.message();
       for (const auto& f : st.instance_failures())
         p.line += "; " + f.instance() + ": " + f.reason() +
                   (f.detail().empty() ? "" : " (" + f.detail() + ")");

@@ -91,19 +91,39 @@ TEST(RolloutProgressTest, AnEnvironmentIsDoneWhenReadyAndFailsWhenStalled) {
   auto* stalled = e.mutable_status()->add_conditions();
   stalled->set_type("Stalled");
   stalled->set_status("True");
+  stalled->set_reason("InstancesFailed");
   stalled->set_message("1 instances have no room for the task");
   auto* f = e.mutable_status()->add_instance_failures();
   f->set_instance("i-9");
   f->set_reason("RESOURCE:MEMORY");
   EXPECT_EQ(ProgressOf(e, "logagent:2").state, RolloutProgress::State::kFailed);
   EXPECT_EQ(ProgressOf(e, "logagent:2").line,
-            "environment \"logs\" rollout failed: 1 instances have no room for the task; i-9: "
-            "RESOURCE:MEMORY");
+            "environment \"logs\" rollout failed (InstancesFailed): 1 instances have no room for "
+            "the task; i-9: RESOURCE:MEMORY");
   stalled->set_status("False");
   auto* ready = e.mutable_status()->add_conditions();
   ready->set_type("Ready");
   ready->set_status("True");
   EXPECT_EQ(ProgressOf(e, "logagent:2").state, RolloutProgress::State::kDone);
+}
+
+// The circuit breaker ended the roll to logagent:3 and brought logagent:2 back: waiting for
+// logagent:3 fails at once; an earlier failed roll's condition does not fail a newer one.
+TEST(RolloutProgressTest, AnEnvironmentRollTheBreakerEndedFails) {
+  v1::Environment e;
+  e.mutable_metadata()->set_name("logs");
+  e.mutable_status()->set_task_definition("logagent:2");
+  auto* stalled = e.mutable_status()->add_conditions();
+  stalled->set_type("Stalled");
+  stalled->set_status("True");
+  stalled->set_reason("RolledBack");
+  stalled->set_message("the roll to logagent:3 failed; logagent:2 restored");
+  EXPECT_EQ(ProgressOf(e, "logagent:3").state, RolloutProgress::State::kFailed);
+  EXPECT_EQ(ProgressOf(e, "logagent:3").line,
+            "environment \"logs\" rollout failed (RolledBack): the roll to logagent:3 failed; "
+            "logagent:2 restored");
+  EXPECT_EQ(ProgressOf(e, "logagent:4").state, RolloutProgress::State::kWaiting);
+  EXPECT_EQ(ProgressOf(e, "").state, RolloutProgress::State::kFailed);
 }
 
 }  // namespace

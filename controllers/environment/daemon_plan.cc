@@ -117,7 +117,10 @@ DaemonPlan PlanDaemon(const DaemonView& view) {
       for (const auto* t : here.old) plan.stop.push_back(t->metadata().name());
       continue;
     }
-    if (surging < surge_budget) {
+    // Where the new task found no room beside the old one, draining replaces it, unless
+    // nothing may drain: then beside it is tried again.
+    const bool beside = budget == 0 || !view.no_room.count(id);
+    if (surging < surge_budget && beside) {
       plan.start.push_back(id);  // beside the old one; the old stops once the new runs
       surging += 1;
       continue;

@@ -12,7 +12,8 @@
 //     ─▶ one with only older revisions' tasks: replaced, both ways at once as Kubernetes'
 //        DaemonSet rolling update (maxSurge, maxUnavailable):
 //          surge: up to maxSurgePercent of the group at a time, the new task starts beside the
-//                 old one, which stops once the new runs
+//                 old one, which stops once the new runs; where it found no room beside the old
+//                 one, the instance is drained instead (tried beside again if none may drain)
 //          drain: up to drainPercent of the group without a serving task at a time (an
 //                 instance being drained, or one whose task is starting: new instances count
 //                 too), the old task stops first and the new starts once it has stopped
@@ -20,6 +21,7 @@
 // Which instances have room is placement's (the launcher's StartTask); this decides only where
 // a daemon task should be, so tables test it, Blox's own cases among them.
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,9 @@ struct DaemonView {
   std::vector<const v1::Task*> tasks;  // its tasks that are not STOPPED
   int drain_percent = kDefaultDrainPercent;
   int max_surge_percent = 0;
+  // Instances where the revision's task found no room at its last start: one beside an old task
+  // is replaced by draining from then on.
+  std::set<std::string> no_room;
 };
 
 struct DaemonPlan {

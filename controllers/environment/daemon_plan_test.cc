@@ -30,7 +30,7 @@ class DaemonPlanTest : public ::testing::Test {
   }
   DaemonView View(Names eligible, std::vector<const v1::Task*> tasks, int drain = 25,
                   int surge = 0) {
-    return {"logs:2", std::move(eligible), std::move(tasks), drain, surge};
+    return {"logs:2", std::move(eligible), std::move(tasks), drain, surge, {}};
   }
   std::vector<std::unique_ptr<v1::Task>> tasks_;
 };
@@ -118,6 +118,25 @@ TEST_F(DaemonPlanTest, WithSurgeTheNewTaskStartsBesideTheOldOne) {
   p = PlanDaemon(View({"i-1", "i-2", "i-3", "i-4"}, old, 25, 50));
   EXPECT_EQ(p.start, (Names{"i-1", "i-2"}));
   EXPECT_EQ(p.stop, (Names{"old-3"}));
+}
+
+// containers-roadmap #2170's start-before-stop, where resources allow: an instance whose new
+// task found no room beside the old one is drained instead, within drainPercent.
+TEST_F(DaemonPlanTest, WhereASurgeFoundNoRoomTheInstanceIsDrainedInstead) {
+  std::vector<const v1::Task*> old = {Task("old-1", "i-1", "logs:1"),
+                                      Task("old-2", "i-2", "logs:1"),
+                                      Task("old-3", "i-3", "logs:1")};
+  DaemonView view = View({"i-1", "i-2", "i-3"}, old, 34, 100);
+  view.no_room = {"i-1"};
+  DaemonPlan p = PlanDaemon(view);
+  EXPECT_EQ(p.start, (Names{"i-2", "i-3"}));  // beside their old ones
+  EXPECT_EQ(p.stop, (Names{"old-1"}));        // stopped first: its start comes next pass
+  // With drainPercent 0 only surges may replace: beside it is tried again.
+  view.drain_percent = 0;
+  p = PlanDaemon(view);
+  EXPECT_EQ(p.start, (Names{"i-1", "i-2", "i-3"}));
+  EXPECT_TRUE(p.stop.empty());
+  EXPECT_FALSE(p.complete);
 }
 
 TEST_F(DaemonPlanTest, AMixLeavingInstancesDuplicatesAndANewInstance) {

@@ -10,6 +10,7 @@
 #include "api/schema/kinds.h"
 #include "api/schema/object_state.h"
 #include "api/schema/placement_specs.h"
+#include "api/schema/task_groups.h"
 #include "controllers/environment/daemon_breaker.h"
 #include "controllers/runtime/conditions.h"
 #include "controllers/runtime/owner_handlers.h"
@@ -21,13 +22,11 @@
 namespace gantry::controllers::environment {
 namespace {
 
-constexpr const char* kGroupPrefix = "environment:";
 constexpr std::chrono::milliseconds kCatchUpRetry{20};
 constexpr std::chrono::seconds kFailedLaunchRetry{1};
 
 std::string EnvironmentOfTask(const google::protobuf::Message& o) {
-  const std::string& group = static_cast<const v1::Task&>(o).spec().group();
-  return group.rfind(kGroupPrefix, 0) == 0 ? group.substr(std::string(kGroupPrefix).size()) : "";
+  return schema::EnvironmentOfGroup(static_cast<const v1::Task&>(o).spec().group());
 }
 
 }  // namespace
@@ -244,7 +243,7 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
       task_writes_.erase(name);
       failures_.erase(name);
     }
-    if (auto st = runtime::StopGroup(client_, tasks_, kGroupPrefix + name,
+    if (auto st = runtime::StopGroup(client_, tasks_, schema::EnvironmentGroup(name),
                                      "Environment " + name + " was deleted");
         !st.ok())
       return st;
@@ -289,7 +288,7 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
     const auto& cb = env.spec().deployment_configuration().circuit_breaker();
     in.threshold = cb.threshold();
     in.rollback = cb.rollback();
-    for (const auto& t : tasks_.ByIndex(runtime::kByGroup, kGroupPrefix + name)) {
+    for (const auto& t : tasks_.ByIndex(runtime::kByGroup, schema::EnvironmentGroup(name))) {
       const auto& task = static_cast<const v1::Task&>(*t);
       if (task.spec().task_definition() == wanted && runtime::FailedOnItsOwn(task))
         in.failed_at.push_back(task.status().stopped_at());
@@ -337,7 +336,7 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
         std::erase_if(f->second, [&](const auto& kv) { return !eligible_now.count(kv.first); });
     }
     std::vector<runtime::ObjectRef> keep;  // what view.tasks points into
-    for (const auto& t : tasks_.ByIndex(runtime::kByGroup, kGroupPrefix + name)) {
+    for (const auto& t : tasks_.ByIndex(runtime::kByGroup, schema::EnvironmentGroup(name))) {
       const auto& task = static_cast<const v1::Task&>(*t);
       if (!schema::HoldsResources(task)) continue;
       view.tasks.push_back(&task);
@@ -346,6 +345,7 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
     const auto& config = env.spec().deployment_configuration();
     view.drain_percent = config.has_drain_percent() ? config.drain_percent() : kDefaultDrainPercent;
     view.max_surge_percent = config.max_surge_percent();
+    for (const auto& f : before.instance_failures()) view.no_room.insert(f.instance());
     DaemonPlan plan = PlanDaemon(view);
     if (breaker.halted) {
       // A failed roll holds: nothing starts, only tasks on instances that left the group stop.
@@ -398,7 +398,7 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
       v1::LaunchRequest launch;
       launch.set_cluster(schema::ClusterNameOf(env.spec().instance_group().cluster()));
       launch.set_task_definition(revision);
-      launch.set_group(kGroupPrefix + name);
+      launch.set_group(schema::EnvironmentGroup(name));
       const size_t to = std::min(start.size(), from + client::kMaxCommitWrites);
       for (size_t i = from; i < to; ++i) launch.add_container_instances(start[i]);
       auto launched = client_.Launch(launch);
@@ -439,9 +439,10 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
       return !still.count(kv.first) || covered_instances.count(kv.first);
     });
     status.set_task_definition(revision);
-    if (before.task_definition() != revision) {
+    if (before.task_definition() != revision && revision == wanted) {
       // A changed task definition is a deployment, recorded as Blox records one; the first
-      // revision too (what a rollback returns to).
+      // revision too (what a rollback returns to). A rollback is its failed deployment's end,
+      // not a deployment of its own.
       if (auto st = RecordDeployment(name, revision); !st.ok()) return st;
     }
     status.set_instances_eligible(plan.eligible);

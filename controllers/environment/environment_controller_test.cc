@@ -348,6 +348,10 @@ TEST_F(EnvironmentControllerTest, AFailingRevisionTripsTheBreakerAndRollsBack) {
     }
     return false;
   }));
+  // The rollback ends logs-2; it is not a deployment of its own.
+  auto deployments = objects_.List(*schema::FindKind("Deployment"));
+  ASSERT_TRUE(deployments.ok());
+  EXPECT_EQ(deployments->items.size(), 2u);
 }
 
 TEST_F(EnvironmentControllerTest, ADeletedEnvironmentStopsItsTasks) {

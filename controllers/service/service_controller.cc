@@ -9,6 +9,7 @@
 #include "api/schema/kinds.h"
 #include "api/schema/object_state.h"
 #include "api/schema/placement_specs.h"
+#include "api/schema/task_groups.h"
 #include "controllers/runtime/conditions.h"
 #include "controllers/runtime/owner_handlers.h"
 #include "controllers/runtime/standard_indexes.h"
@@ -21,12 +22,10 @@
 namespace gantry::controllers::service {
 namespace {
 
-constexpr const char* kGroupPrefix = "service:";
 constexpr std::chrono::milliseconds kCatchUpRetry{20};
 
 std::string ServiceOfTask(const google::protobuf::Message& o) {
-  const std::string& group = static_cast<const v1::Task&>(o).spec().group();
-  return group.rfind(kGroupPrefix, 0) == 0 ? group.substr(std::string(kGroupPrefix).size()) : "";
+  return schema::ServiceOfGroup(static_cast<const v1::Task&>(o).spec().group());
 }
 
 }  // namespace
@@ -146,7 +145,7 @@ ServiceView ServiceController::ViewOf(const v1::Service& service,
   view.service = &service;
   view.revision = Resolve(service.spec().task_definition());
   std::set<std::string> in_cache;
-  for (const auto& t : tasks_.ByIndex(runtime::kByGroup, kGroupPrefix + name)) {
+  for (const auto& t : tasks_.ByIndex(runtime::kByGroup, schema::ServiceGroup(name))) {
     const auto& task = static_cast<const v1::Task&>(*t);
     in_cache.insert(task.metadata().name());
     if (runtime::FailedOnItsOwn(task)) {
@@ -205,7 +204,7 @@ v1::LaunchRequest ServiceController::LaunchFor(const v1::Service& service, const
   launch.set_cluster(schema::ClusterNameOf(service.spec().cluster()));
   launch.set_task_definition(plan.revision);
   launch.set_count(count);
-  launch.set_group(kGroupPrefix + service.metadata().name());
+  launch.set_group(schema::ServiceGroup(service.metadata().name()));
   launch.set_started_by(plan.deployment);
   *launch.mutable_placement_constraints() = service.spec().placement_constraints();
   *launch.mutable_placement_strategy() = service.spec().placement_strategy();
@@ -321,7 +320,7 @@ api::StatusOr<runtime::ReconcileOutcome> ServiceController::Reconcile(const std:
       full_zones_.erase(name);
       unplaced_.erase(name);
     }
-    if (auto st = runtime::StopGroup(client_, tasks_, kGroupPrefix + name,
+    if (auto st = runtime::StopGroup(client_, tasks_, schema::ServiceGroup(name),
                                      "Service " + name + " was deleted");
         !st.ok())
       return st;

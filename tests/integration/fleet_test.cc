@@ -709,6 +709,140 @@ spec:
   ASSERT_TRUE(testlib::Eventually([&] { return daemon_tasks().empty(); }, 20s));
 }
 
+// A daemon with real agents through its life: daemon first (a replica Service never takes the
+// room of a new instance's daemon task), a roll with a surge, a failing revision rolled back by
+// the circuit breaker, and a lost agent leaving the group.
+TEST_F(FleetTest, AnEnvironmentKeepsItsRoomRollsRollsBackAndLetsALostInstanceGo) {
+  auto register_logagent = [&](const std::string& command, int memory) {
+    Ecs("RegisterTaskDefinition", {{"family", "logagent"},
+                                   {"containerDefinitions",
+                                    {{{"name", "agent"},
+                                      {"command", {"/bin/sh", "-c", command}},
+                                      {"memory", memory},
+                                      {"cpu", 128}}}}});
+  };
+  register_logagent("exec sleep 1000", 1024);  // half of each agent's 2048 MiB
+  const std::string path = dir_.path() + "/environment.yaml";
+  std::ofstream(path) << R"(apiVersion: gantry.dev/v1
+kind: Environment
+metadata: {name: logs}
+spec:
+  taskDefinition: logagent
+  instanceGroup: {cluster: demo}
+  deploymentConfiguration:
+    drainPercent: 0
+    maxSurgePercent: 100
+    circuitBreaker: {threshold: 2, rollback: true}
+)";
+  ASSERT_EQ(Ctl({"apply", "-f", path}).exit_code, 0);
+  auto rolled = Ctl({"rollout", "status", "environment", "logs", "--timeout=30s"});
+  ASSERT_EQ(rolled.exit_code, 0) << rolled.out << rolled.err;
+  auto daemon_tasks = [&] {
+    std::map<std::string, std::vector<std::string>> by_instance;  // revisions running there
+    auto listed = Ecs("ListTasks", {{"cluster", "demo"}});
+    if (listed["taskArns"].empty()) return by_instance;
+    auto d = Ecs("DescribeTasks", {{"cluster", "demo"}, {"tasks", listed["taskArns"]}});
+    for (const auto& t : d["tasks"]) {
+      if (t["group"] != "environment:logs" || t["lastStatus"] != "RUNNING") continue;
+      const std::string definition = t["taskDefinitionArn"];
+      by_instance[IdOf(t["containerInstanceArn"])].push_back(
+          definition.substr(definition.rfind('/') + 1));
+    }
+    return by_instance;
+  };
+  ASSERT_EQ(daemon_tasks().size(), 3u);
+
+  // A replica Service that needs 1536 MiB finds no instance: each has 1024 left. A fourth agent
+  // joins with 2048 free; the daemon's 1024 of it are reserved before its task runs, so the
+  // Service still places nothing and the daemon covers the new instance.
+  Ecs("RegisterTaskDefinition",
+      {{"family", "hog"},
+       {"containerDefinitions",
+        {{{"name", "app"}, {"command", {"/bin/sleep", "1000"}}, {"memory", 1536}, {"cpu", 128}}}}});
+  ApplyService(R"(apiVersion: gantry.dev/v1
+kind: Service
+metadata: {name: hog}
+spec:
+  cluster: demo
+  taskDefinition: hog
+  desiredCount: 2
+)");
+  ASSERT_TRUE(testlib::Eventually(
+      [&] {
+        json s = Service("hog");
+        return !s["events"].empty() &&
+               std::string(s["events"][0]["message"]).find("RESOURCE:MEMORY") != std::string::npos;
+      },
+      20s))
+      << Service("hog").dump();
+  StartAgent(3, "us-east-1d", "t2.small");
+  ASSERT_TRUE(testlib::Eventually([&] { return daemon_tasks().size() == 4; }, 20s));
+  EXPECT_EQ(Service("hog")["runningCount"], 0) << Service("hog").dump();
+  EXPECT_TRUE(ServiceTasks("hog").empty());
+  Ecs("DeleteService", {{"cluster", "demo"}, {"service", "hog"}, {"force", true}});
+
+  // A roll with a surge: the new revision starts beside the old one, which then stops.
+  register_logagent("exec sleep 1001", 512);
+  rolled = Ctl({"rollout", "status", "environment", "logs", "--timeout=30s"});
+  ASSERT_EQ(rolled.exit_code, 0) << rolled.out << rolled.err;
+  ASSERT_TRUE(testlib::Eventually(
+      [&] {
+        auto now = daemon_tasks();
+        if (now.size() != 4) return false;
+        for (const auto& [instance, revisions] : now)
+          if (revisions != std::vector<std::string>{"logagent:2"}) return false;
+        return true;
+      },
+      20s));
+
+  // A revision whose task exits at once: two failures trip the breaker, which brings back
+  // logagent:2; rollout status reports the rollback.
+  register_logagent("exit 3", 512);
+  auto failed = Ctl({"rollout", "status", "environment", "logs", "--timeout=40s"});
+  EXPECT_NE(failed.exit_code, 0) << failed.out;
+  EXPECT_NE(failed.out.find("rollout failed (RolledBack): the roll to logagent:3 failed"),
+            std::string::npos)
+      << failed.out << failed.err;
+  client::HttpClient http = Http();
+  ASSERT_TRUE(testlib::Eventually(
+      [&] {
+        auto d = http.Request("GET", "/v1/environments/logs/deployments");
+        if (!d.ok() || d->status != 200) return false;
+        const json listed = json::parse(d->body);
+        for (const auto& item : listed["items"])
+          if (IdOf(item["taskDefinition"]) == "logagent:3" && item["status"] == "failed")
+            return true;
+        return false;
+      },
+      20s));
+  ASSERT_TRUE(testlib::Eventually(
+      [&] {
+        auto now = daemon_tasks();
+        if (now.size() != 4) return false;
+        for (const auto& [instance, revisions] : now)
+          if (revisions != std::vector<std::string>{"logagent:2"}) return false;
+        return true;
+      },
+      20s));
+
+  // An agent is lost: its instance leaves the group (not connected) and its task stops; back,
+  // it is covered again.
+  auto eligible = [&] {
+    auto got = Ctl({"get", "env", "logs", "-o", "json"});
+    auto parsed = json::parse(got.out, nullptr, false);
+    return parsed.is_discarded() ? json() : parsed["status"]["instancesEligible"];
+  };
+  agents_[3]->Signal(SIGKILL);
+  agents_[3]->Wait(5s);
+  ASSERT_TRUE(testlib::Eventually([&] { return eligible() == 3; }, 20s)) << eligible();
+  ASSERT_TRUE(testlib::Eventually([&] { return daemon_tasks().size() == 3; }, 20s));
+  StartAgent(3, "us-east-1d", "t2.small");
+  ASSERT_TRUE(testlib::Eventually([&] { return daemon_tasks().size() == 4; }, 20s));
+  EXPECT_EQ(eligible(), 4);
+  ASSERT_EQ(Ctl({"delete", "env", "logs"}).exit_code, 0);
+  ASSERT_TRUE(testlib::Eventually([&] { return daemon_tasks().empty(); }, 20s));
+}
+
 // Blox's daemon scheduler API on gantryd's port: an environment made through it covers the
 // cluster like any other.
 TEST_F(FleetTest, BloxEnvironmentsEndToEnd) {

@@ -9,6 +9,11 @@
 //
 // and whenever it is Ready: one RUNNING task of the current revision on every eligible instance
 // and none on any other.
+//
+// Daemon first: replica tasks (RunTask, binpacked) crowd every instance to the brim as soon as
+// instances join or come back, and while revisions roll. On every tick, no eligible instance
+// holds more replica memory than its room less the daemon's, started or not; a roll whose
+// surge finds no room drains instead.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -32,6 +37,10 @@ namespace {
 
 constexpr const char* kCluster = "daemons";
 constexpr int kMaxTicksToSettle = 300;
+constexpr int kInstanceMemory = 1024;
+constexpr int kDaemonMemory = 64;
+constexpr int kReplicaMemory = 128;
+constexpr const char* kReplicaGroup = "service:crowd";
 
 class EnvironmentSimulation : public fleet::testing::FleetHarness,
                               public ::testing::WithParamInterface<uint64_t> {
@@ -44,6 +53,16 @@ class EnvironmentSimulation : public fleet::testing::FleetHarness,
         controllers::runtime::ControllerOptions{});
     manager_->Add(controller_->controller());
     ASSERT_TRUE(manager_->Start(std::chrono::seconds(10)).ok());
+    v1::TaskDefinition replica;
+    replica.set_api_version("gantry.dev/v1");
+    replica.set_kind("TaskDefinition");
+    replica.mutable_metadata()->set_name("crowd");
+    auto* c = replica.mutable_spec()->add_containers();
+    c->set_name("app");
+    c->add_command("/bin/true");
+    c->set_cpu(16);
+    c->set_memory(kReplicaMemory);
+    ASSERT_TRUE(objects_.Apply(replica).ok());
   }
   void TearDown() override {
     manager_->Stop();
@@ -57,7 +76,7 @@ class EnvironmentSimulation : public fleet::testing::FleetHarness,
       r.set_container_instance("i-" + std::to_string(next_instance_++));
       r.set_cluster(kCluster);
       r.mutable_registered_resources()->set_cpu(1024);
-      r.mutable_registered_resources()->set_memory(1024);
+      r.mutable_registered_resources()->set_memory(kInstanceMemory);
       regs.push_back(r);
       active_.insert(r.container_instance());
     }
@@ -73,7 +92,7 @@ class EnvironmentSimulation : public fleet::testing::FleetHarness,
     c->add_command("/bin/sleep");
     c->add_command(std::to_string(++revision_));
     c->set_cpu(64);
-    c->set_memory(64);
+    c->set_memory(kDaemonMemory);
     ASSERT_TRUE(objects_.Apply(td).ok());
   }
   void Apply(int drain, int surge) {
@@ -90,16 +109,36 @@ class EnvironmentSimulation : public fleet::testing::FleetHarness,
     surge_ = surge;
   }
 
-  std::vector<v1::Task> Tasks() {
+  std::vector<v1::Task> Tasks(const std::string& group = "environment:logs") {
     std::vector<v1::Task> out;
     auto listed = objects_.List(*schema::FindKind("Task"));
     EXPECT_TRUE(listed.ok());
     for (const auto& o : listed->items) {
       const auto& t = static_cast<const v1::Task&>(*o);
-      if (t.spec().group() == "environment:logs" && t.status().last_status() != "STOPPED")
-        out.push_back(t);
+      if (t.spec().group() == group && t.status().last_status() != "STOPPED") out.push_back(t);
     }
     return out;
+  }
+
+  // Replicas fill every instance as tightly as placement allows: as soon as the launcher shows
+  // what changed (instances that joined), before the controller has started anything there.
+  void Crowd() {
+    ASSERT_TRUE(fleet::testing::CaughtUp(fleet_, objects_));
+    for (int call = 0; call < 100; ++call) {
+      fleet::LaunchRequest r;
+      r.cluster = kCluster;
+      r.task_definition = "crowd";
+      r.group = kReplicaGroup;
+      r.count = 10;
+      r.strategies = {fleet::Strategy("binpack", "memory")};
+      auto launched = tasks_.RunTask(r);
+      ASSERT_TRUE(launched.ok()) << launched.status().ToString();
+      if (!launched->failures.empty()) return;  // full
+    }
+  }
+  void Uncrowd() {
+    for (const v1::Task& t : Tasks(kReplicaGroup))
+      ASSERT_TRUE(tasks_.StopTask(kCluster, t.metadata().name(), "uncrowd").ok());
   }
   v1::Environment Stored() {
     auto got = objects_.Get(*schema::FindKind("Environment"), "logs");
@@ -109,6 +148,7 @@ class EnvironmentSimulation : public fleet::testing::FleetHarness,
   // One tick: the agents act, time moves, the controller catches up (the store holds still).
   void Tick(double fail_rate = 0) {
     died_ |= simulation::AgentsAct(tasks_, Tasks(), fail_rate, rng_);
+    simulation::AgentsAct(tasks_, Tasks(kReplicaGroup), 0, rng_);
     clock_.Advance(std::chrono::milliseconds(500));
     simulation::WaitForQuietStore(store_);
     Check();
@@ -121,6 +161,13 @@ class EnvironmentSimulation : public fleet::testing::FleetHarness,
       per_instance[t.spec().container_instance()] += 1;
       if (t.status().last_status() == "RUNNING" && t.spec().desired_status() != "STOPPED")
         served[t.spec().container_instance()] = true;
+    }
+    std::map<std::string, int> replica_memory;
+    for (const v1::Task& t : Tasks(kReplicaGroup))
+      replica_memory[t.spec().container_instance()] += t.spec().memory();
+    for (const auto& id : active_) {
+      EXPECT_LE(replica_memory[id], kInstanceMemory - kDaemonMemory)
+          << "replicas on " << id << " took the daemon's room; " << Where();
     }
     const int most = surge_ > 0 ? 2 : 1;
     for (const auto& [instance, n] : per_instance) {
@@ -219,6 +266,7 @@ TEST_P(EnvironmentSimulation, RandomClustersJoinsDrainsRevisionsAndFailures) {
   Apply(drain, surge);
   Settle();
   for (int step = 0; step < 8 && !HasFailure(); ++step) {
+    Uncrowd();
     const int what = pick(0, 4);
     steps_ += std::string(steps_.empty() ? "" : " ") +
               std::array{"revision", "join", "drain", "undrain", "failures"}[what];
@@ -238,11 +286,15 @@ TEST_P(EnvironmentSimulation, RandomClustersJoinsDrainsRevisionsAndFailures) {
         }
         rolling_ = true;
         unserved_at_roll_ = 0;
+        // Crowded, a surge finds no room and drains instead; with drainPercent 0 it would wait
+        // for room forever, as it should.
+        if (drain_ > 0 && pick(0, 1)) Crowd();
         Revision();
         break;
       }
       case 1:
         Join(pick(1, 4));
+        Crowd();
         joined_ = true;
         break;
       case 2: {
@@ -261,11 +313,13 @@ TEST_P(EnvironmentSimulation, RandomClustersJoinsDrainsRevisionsAndFailures) {
         drained_.erase(drained_.begin());
         ASSERT_TRUE(instances_.SetState(kCluster, id, "ACTIVE").ok());
         active_.insert(id);
+        Crowd();
         joined_ = true;  // it has no task yet: counted as one without a serving task
         break;
       }
       case 4:  // a revision whose tasks die a third of the time for a while
         rolling_ = true;
+        if (drain_ > 0) Crowd();  // what a dead task held stays the daemon's
         Revision();
         for (int i = 0; i < 20 && !HasFailure(); ++i) Tick(0.33);
         break;
