@@ -1,10 +1,13 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
+#include <memory>
 #include <ostream>
 #include <sstream>
 
 #include "api/codec/object_codec.h"
+#include "api/schema/environment_deployments.h"
 #include "cli/objects/commands.h"
 #include "cli/objects/printers.h"
 #include "gantry/v1/objects.pb.h"
@@ -74,6 +77,36 @@ void PrintEnvironmentCoverage(const v1::Environment& environment, std::ostream& 
   std::vector<std::vector<std::string>> rows{{"  Instance", "Reason", "Detail"}};
   for (const auto& f : st.instance_failures())
     rows.push_back({"  " + f.instance(), f.reason(), f.detail().empty() ? "-" : f.detail()});
+  if (rows.size() == 1) {
+    out << "  <none>\n";
+  } else {
+    PrintRows(rows, out);
+  }
+}
+
+// The environment's Deployments, newest first: revision, phase, coverage, failures and times.
+void PrintEnvironmentDeployments(const std::string& environment,
+                                 const std::vector<std::unique_ptr<google::protobuf::Message>>& all,
+                                 std::ostream& out) {
+  std::vector<const v1::Deployment*> mine;
+  for (const auto& o : all) {
+    const auto& d = static_cast<const v1::Deployment&>(*o);
+    if (d.spec().environment() == environment) mine.push_back(&d);
+  }
+  std::sort(mine.begin(), mine.end(),
+            [](const auto* a, const auto* b) { return schema::OlderDeployment(*b, *a); });
+  out << "Deployments:\n";
+  std::vector<std::vector<std::string>> rows{
+      {"  Name", "Task Definition", "Phase", "Covered", "Failed Tasks", "Started", "Finished"}};
+  for (const auto* d : mine) {
+    const auto& st = d->status();
+    rows.push_back(
+        {"  " + d->metadata().name(), d->spec().task_definition(),
+         st.phase().empty() ? "PENDING" : st.phase(),
+         std::to_string(st.instances_covered()) + "/" + std::to_string(st.instances_eligible()),
+         std::to_string(st.failed_tasks()), st.started_at().empty() ? "-" : st.started_at(),
+         st.finished_at().empty() ? "-" : st.finished_at()});
+  }
   if (rows.size() == 1) {
     out << "  <none>\n";
   } else {
@@ -168,8 +201,12 @@ int RunDescribe(const std::vector<std::string>& args, const CommandContext& ctx)
   }
 
   if (service) PrintServiceDeployments(*service, out);
-  if (kind->kind == "Environment")
+  if (kind->kind == "Environment") {
     PrintEnvironmentCoverage(static_cast<const v1::Environment&>(o), out);
+    auto deployments = client->List(*schema::FindKind("Deployment"));
+    if (!deployments.ok()) return ReportError(ctx, deployments.status());
+    PrintEnvironmentDeployments(FieldText(o, "metadata.name"), deployments->items, out);
+  }
 
   // Recent events about this object.
   out << "Events:\n";

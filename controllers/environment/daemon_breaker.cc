@@ -53,14 +53,15 @@ BreakerOutcome ApplyBreaker(const BreakerInput& in) {
       if (c.reason() == kCircuitBreaker) out.halted = true;
     return out;
   }
-  if (!Open(d) || in.threshold <= 0) return out;
+  if (!Open(d)) return out;
   const int64_t since = d.status().started_at().empty()
                             ? clock::ParseTimeMs(d.metadata().creation_timestamp())
                             : clock::ParseTimeMs(d.status().started_at());
   const auto failures = std::count_if(
       in.failed_at.begin(), in.failed_at.end(),
       [&](const std::string& at) { return !at.empty() && clock::ParseTimeMs(at) >= since; });
-  if (failures < in.threshold) return out;
+  out.failures = static_cast<int>(failures);
+  if (in.threshold <= 0 || failures < in.threshold) return out;
   out.tripped = d.metadata().name();
   out.reason = "circuit breaker: " + std::to_string(failures) + " tasks of " + in.wanted +
                " failed (threshold " + std::to_string(in.threshold) + ")";

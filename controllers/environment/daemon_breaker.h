@@ -40,6 +40,8 @@ struct BreakerOutcome {
   std::string tripped;
   std::string phase;
   std::string reason;
+  // Tasks of `wanted` that failed on their own since its open deployment started.
+  int failures = 0;
 };
 
 BreakerOutcome ApplyBreaker(const BreakerInput& in);

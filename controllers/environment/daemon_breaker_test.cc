@@ -37,9 +37,11 @@ TEST_F(DaemonBreakerTest, TripsAtTheThresholdAndRollsBackToTheLastCompletedRevis
   BreakerOutcome out = ApplyBreaker(in);
   EXPECT_TRUE(out.tripped.empty());
   EXPECT_EQ(out.run, "logagent:2");
+  EXPECT_EQ(out.failures, 2);
   // Failures from before the deployment started do not count.
   in.failed_at.push_back("2026-12-06T23:59:59Z");
   EXPECT_TRUE(ApplyBreaker(in).tripped.empty());
+  EXPECT_EQ(ApplyBreaker(in).failures, 2);
   in.failed_at.push_back("2026-12-07T00:00:03Z");
   out = ApplyBreaker(in);
   EXPECT_EQ(out.tripped, "logs-2");
@@ -58,9 +60,10 @@ TEST_F(DaemonBreakerTest, TripsAtTheThresholdAndRollsBackToTheLastCompletedRevis
   in.rollback = true;
   in.deployments = {now};
   EXPECT_EQ(ApplyBreaker(in).phase, "FAILED");
-  // Threshold 0: no breaker.
+  // Threshold 0: no breaker, but the failures are counted all the same.
   in.threshold = 0;
   EXPECT_TRUE(ApplyBreaker(in).tripped.empty());
+  EXPECT_EQ(ApplyBreaker(in).failures, 3);
 }
 
 TEST_F(DaemonBreakerTest, AFinishedOutcomeHoldsUntilANewDeployment) {

@@ -196,9 +196,21 @@ api::Status EnvironmentController::RecordDeployment(const std::string& environme
   return api::Status(api::Code::kAborted, "no free deployment name for " + environment);
 }
 
+std::string EnvironmentController::ActiveDeployment(const std::string& environment,
+                                                    const std::string& revision) const {
+  const auto mine = DeploymentsOf(environment);
+  for (auto o = mine.rbegin(); o != mine.rend(); ++o) {
+    const auto& d = static_cast<const v1::Deployment&>(**o);
+    const std::string& phase = d.status().phase();
+    if (d.spec().task_definition() == revision && phase != "FAILED" && phase != "ROLLED_BACK")
+      return d.metadata().name();
+  }
+  return "";
+}
+
 api::Status EnvironmentController::AdvanceDeployments(const std::string& environment,
                                                       const v1::EnvironmentStatus& status,
-                                                      bool ready) {
+                                                      bool ready, int failed_tasks) {
   const std::string now = clock::FormatTime(clock_.Now());
   // Oldest first: one moves at a time, and a later one waits while an earlier is in progress.
   bool earlier_open = false;
@@ -214,11 +226,11 @@ api::Status EnvironmentController::AdvanceDeployments(const std::string& environ
       st->set_phase("PENDING");  // waits for the one before it (Blox v1)
     } else if (!ours && !status.task_definition().empty()) {
       st->set_phase("FAILED");  // the environment has moved on to another revision
-      st->set_completed_at(now);
+      st->set_finished_at(now);
     } else if (ready) {
       st->set_phase("COMPLETED");
       if (st->started_at().empty()) st->set_started_at(now);
-      st->set_completed_at(now);
+      st->set_finished_at(now);
     } else {
       st->set_phase("IN_PROGRESS");
       if (st->started_at().empty()) st->set_started_at(now);
@@ -226,6 +238,11 @@ api::Status EnvironmentController::AdvanceDeployments(const std::string& environ
     if (st->phase() == "IN_PROGRESS" || st->phase() == "PENDING") earlier_open = true;
     st->clear_failed_instances();
     for (const auto& f : status.instance_failures()) st->add_failed_instances(f.instance());
+    if (ours && st->phase() != "PENDING") {
+      st->set_instances_eligible(status.instances_eligible());
+      st->set_instances_covered(status.instances_covered());
+      st->set_failed_tasks(failed_tasks);
+    }
     if (google::protobuf::util::MessageDifferencer::Equals(*st, d.status())) continue;
     auto written = client_.UpdateStatus(next);
     if (!written.ok() && written.status().code() != api::Code::kNotFound) return written.status();
@@ -299,7 +316,8 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
         if (d->metadata().name() != breaker.tripped) continue;
         v1::Deployment failed = *d;
         failed.mutable_status()->set_phase(breaker.phase);
-        failed.mutable_status()->set_completed_at(now);
+        failed.mutable_status()->set_finished_at(now);
+        failed.mutable_status()->set_failed_tasks(breaker.failures);
         *failed.mutable_status()->add_conditions() = runtime::ConditionOf(
             d->status().conditions(), "Stalled", true, kCircuitBreaker, breaker.reason, now,
             static_cast<int32_t>(d->metadata().generation()));
@@ -439,6 +457,7 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
       return !still.count(kv.first) || covered_instances.count(kv.first);
     });
     status.set_task_definition(revision);
+    status.set_active_deployment(ActiveDeployment(name, revision));
     if (before.task_definition() != revision && revision == wanted) {
       // A changed task definition is a deployment, recorded as Blox records one; the first
       // revision too (what a rollback returns to). A rollback is its failed deployment's end,
@@ -500,7 +519,9 @@ api::StatusOr<runtime::ReconcileOutcome> EnvironmentController::Reconcile(const 
                                " on all " + std::to_string(status.instances_eligible()) +
                                " instances of its group.");
   }
-  if (auto st = AdvanceDeployments(name, status, deployed); !st.ok()) return st;
+  // The open deployment's failures, counted while its revision runs.
+  const int failed_tasks = status.task_definition() == wanted ? breaker.failures : 0;
+  if (auto st = AdvanceDeployments(name, status, deployed, failed_tasks); !st.ok()) return st;
   return outcome;
 }
 

@@ -69,9 +69,12 @@ class EnvironmentController {
   api::Status RecordDeployment(const std::string& environment, const std::string& revision);
   // Moves the environment's Deployment objects (Blox's, or made by hand) along: PENDING ─▶
   // IN_PROGRESS ─▶ COMPLETED once the environment is Ready with their revision; a deployment
-  // of a revision it no longer runs is FAILED (superseded). Their failed instances are its.
+  // of a revision it no longer runs is FAILED (superseded). Their failed instances are its; the
+  // one it runs also takes its counts and `failed_tasks`.
   api::Status AdvanceDeployments(const std::string& environment,
-                                 const v1::EnvironmentStatus& status, bool ready);
+                                 const v1::EnvironmentStatus& status, bool ready, int failed_tasks);
+  // The newest of its Deployments of `revision` that did not fail: the one it runs or rolls.
+  std::string ActiveDeployment(const std::string& environment, const std::string& revision) const;
   // How long starts on `instance` must still wait for the failures there (zero: none).
   clock::Clock::Duration RestartHold(const std::string& environment, const std::string& instance);
 

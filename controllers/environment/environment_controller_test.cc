@@ -296,6 +296,16 @@ TEST_F(EnvironmentControllerTest, ANewRevisionRollsInstanceByInstance) {
     const auto& d = static_cast<const v1::Deployment&>(**got);
     return d.spec().task_definition() == "logagent:2" && d.status().phase() == "COMPLETED";
   }));
+  auto got = objects_.Get(*schema::FindKind("Deployment"), "logs-2");
+  ASSERT_TRUE(got.ok());
+  const auto& d = static_cast<const v1::Deployment&>(**got);
+  EXPECT_EQ(d.status().instances_eligible(), 3);
+  EXPECT_EQ(d.status().instances_covered(), 3);
+  EXPECT_EQ(d.status().failed_tasks(), 0);
+  EXPECT_FALSE(d.status().started_at().empty());
+  EXPECT_FALSE(d.status().finished_at().empty());
+  // The environment names it as the deployment it runs.
+  EXPECT_TRUE(Eventually([&] { return Stored().status().active_deployment() == "logs-2"; }));
 }
 
 // A revision whose tasks keep dying trips the circuit breaker: the roll is ROLLED_BACK and the
@@ -348,10 +358,15 @@ TEST_F(EnvironmentControllerTest, AFailingRevisionTripsTheBreakerAndRollsBack) {
     }
     return false;
   }));
-  // The rollback ends logs-2; it is not a deployment of its own.
+  // The rollback ends logs-2, which counts the failures that tripped it; it is not a
+  // deployment of its own, and logs-1 is the active one again.
   auto deployments = objects_.List(*schema::FindKind("Deployment"));
   ASSERT_TRUE(deployments.ok());
   EXPECT_EQ(deployments->items.size(), 2u);
+  auto rolled_back = objects_.Get(*schema::FindKind("Deployment"), "logs-2");
+  ASSERT_TRUE(rolled_back.ok());
+  EXPECT_GE(static_cast<const v1::Deployment&>(**rolled_back).status().failed_tasks(), 2);
+  EXPECT_TRUE(Eventually([&] { return Stored().status().active_deployment() == "logs-1"; }));
 }
 
 TEST_F(EnvironmentControllerTest, ADeletedEnvironmentStopsItsTasks) {

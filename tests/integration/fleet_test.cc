@@ -687,8 +687,36 @@ spec:
   EXPECT_NE(described.out.find("Coverage:          2 of 2 instances run sleeper:1 (healthy)"),
             std::string::npos)
       << described.out;
+  EXPECT_NE(described.out.find("Deployments:"), std::string::npos) << described.out;
+  const std::string first = described.out.substr(described.out.find("  logs-1 "));
+  const std::string row = first.substr(0, first.find('\n'));
+  for (const char* cell : {"sleeper:1", "COMPLETED", "2/2"})
+    EXPECT_NE(row.find(cell), std::string::npos) << cell << " in: " << described.out;
   auto wide = Ctl({"get", "env", "-o", "wide"});
   EXPECT_NE(wide.out.find("COVERED"), std::string::npos) << wide.out;
+  EXPECT_NE(wide.out.find("logs-1"), std::string::npos) << "the active deployment: " << wide.out;
+
+  // A new revision rolls without a surge: each old task stops before its replacement starts.
+  Ecs("RegisterTaskDefinition",
+      {{"family", "sleeper"},
+       {"containerDefinitions",
+        {{{"name", "app"}, {"command", {"/bin/sleep", "1001"}}, {"memory", 128}, {"cpu", 128}}}}});
+  status = Ctl({"rollout", "status", "environment", "logs", "--timeout=30s"});
+  ASSERT_EQ(status.exit_code, 0) << status.out << status.err;
+  ASSERT_TRUE(testlib::Eventually(
+      [&] {
+        auto listed = Ecs("ListTasks", {{"cluster", "demo"}});
+        if (listed["taskArns"].empty()) return false;
+        auto d = Ecs("DescribeTasks", {{"cluster", "demo"}, {"tasks", listed["taskArns"]}});
+        int new_ones = 0;
+        for (const auto& t : d["tasks"]) {
+          if (t["group"] != "environment:logs" || t["lastStatus"] != "RUNNING") continue;
+          if (IdOf(t["taskDefinitionArn"]) != "sleeper:2") return false;
+          new_ones += 1;
+        }
+        return new_ones == 2;
+      },
+      20s));
 
   // A new t2 instance is covered as it registers.
   StartAgent(3, "us-east-1d", "t2.small");
