@@ -1,7 +1,6 @@
 #include "api/service/launcher.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <set>
 
 #include "api/schema/placement_specs.h"
@@ -97,7 +96,6 @@ void Launcher::ForgetTask(const v1::Task& task) {
 }
 
 void Launcher::ReserveForDaemon(const std::string& group, std::optional<DaemonReservation> daemon) {
-  if (getenv("NO_CLAIMS")) return;
   if (daemon) {
     daemon->task.group = group;
     // A claim placement cannot hold is no claim (its controller reports the definition).
