@@ -11,7 +11,7 @@ CMAKE_FLAGS ?=
 
 .DEFAULT_GOAL := help
 
-.PHONY: help deps configure build test test-unit test-asan fuzz fuzz-smoke bench run fmt fmt-check check-deps clean
+.PHONY: help deps configure build test test-unit test-asan fuzz fuzz-smoke bench run fmt fmt-check check-deps charts-check clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -73,7 +73,11 @@ check-deps: ## Check module dependency edges (placement and store depend on noth
 	@scripts/check-deps.sh
 
 # The sanitizer run goes last so its ctest summary closes the output.
-test: check-deps fuzz-smoke test-unit test-asan ## Install, build and run every test (also under ASan/UBSan) and a fuzz smoke run
+charts-check: deps ## Check the Helm chart, the Grafana dashboard and the alerting rules offline
+	/usr/bin/python3 scripts/check-dashboard.py
+	/usr/bin/python3 scripts/check-chart.py
+
+test: check-deps charts-check fuzz-smoke test-unit test-asan ## Install, build and run every test (also under ASan/UBSan) and a fuzz smoke run
 
 bench: build ## Run the benchmarks (results go in docs/benchmarks.md)
 	scripts/bench.sh $(BUILD_DIR)

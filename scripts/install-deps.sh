@@ -20,6 +20,7 @@ PACKAGES=(
   openssl                                  # tests make their TLS certificates at run time
   python3                                  # benchmark input generator
   prometheus                               # promtool lints /metrics in the integration tests
+  python3-yaml python3-jsonschema yamllint # the chart, dashboard and alert checks (make charts-check)
 )
 
 missing=()
