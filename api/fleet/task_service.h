@@ -118,6 +118,8 @@ class TaskService {
   api::Status Recover();
 
   const EcsNames& names() const { return names_; }
+  // Told of every placement its launcher decides; set before the first launch.
+  void SetPlacementObserver(api::PlacementObserver* observer) { launcher_.SetObserver(observer); }
 
  private:
   // Tasks of a clientToken whose launch saved no record (a crash, a failed save).

@@ -1,6 +1,7 @@
 #include "api/service/launcher.h"
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 
 #include "api/schema/placement_specs.h"
@@ -369,6 +370,8 @@ StatusOr<LaunchOutcome> Launcher::Launch(const LaunchSpec& spec) {
   ClusterState& c = Cluster(spec.cluster);
   LaunchOutcome outcome;
   std::vector<v1::Task> tasks;
+  const auto placing = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::duration placed_in{};
   {
     std::lock_guard lock(c.mu);
     if (c.stale || !c.snapshot) outcome.left_out = Rebuild(c);
@@ -416,6 +419,16 @@ StatusOr<LaunchOutcome> Launcher::Launch(const LaunchSpec& spec) {
       if (!spec.dry_run) Hold(c, meta->name(), HeldTask{instance, TaskSpecOf(task), true});
       tasks.push_back(std::move(task));
     }
+    placed_in = std::chrono::steady_clock::now() - placing;
+  }
+  if (observer_ && !spec.dry_run) {
+    std::vector<std::string> reasons;
+    reasons.reserve(outcome.failures.size() + outcome.instance_failures.size());
+    for (placement::Stage stage : outcome.failures)
+      reasons.emplace_back(placement::ReasonText(stage));
+    for (const auto& f : outcome.instance_failures) reasons.push_back(f.reason);
+    observer_->ObservePlacement(spec.cluster, std::chrono::duration<double>(placed_in).count(),
+                                tasks.size(), reasons);
   }
   if (spec.dry_run) {
     for (auto& t : tasks) outcome.tasks.push_back(std::make_shared<const v1::Task>(std::move(t)));

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "api/service/object_service.h"
+#include "api/service/placement_observer.h"
 #include "gantry/v1/objects.pb.h"
 #include "placement/decision.h"
 #include "placement/snapshot.h"
@@ -113,6 +114,9 @@ class Launcher {
   // cluster); nullopt withdraws its claim.
   void ReserveForDaemon(const std::string& group, std::optional<DaemonReservation> daemon);
 
+  // Set before the first launch; it must outlive the launcher.
+  void SetObserver(PlacementObserver* observer) { observer_ = observer; }
+
   // Places and commits. An invalid request is kInvalidArgument naming its field; a store
   // failure is returned as is and leaves nothing reserved. Placements that find no instance are
   // failures in the outcome, not errors.
@@ -184,6 +188,7 @@ class Launcher {
 
   ObjectService& objects_;
   std::function<std::string()> new_name_;
+  PlacementObserver* observer_ = nullptr;
   std::mutex clusters_mu_;
   std::unordered_map<std::string, std::unique_ptr<ClusterState>> clusters_;
   std::map<std::string, std::string> daemon_clusters_;  // daemon group -> its cluster

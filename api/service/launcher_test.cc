@@ -366,6 +366,40 @@ TEST_F(LauncherTest, ARollToABiggerRevisionClaimsWhatTheOldTaskDoesNotHold) {
   EXPECT_EQ(launcher_.stats().daemon_reservations, 0u);
 }
 
+// gantryd's placement metrics: every launch is told, with each task's reason when it found no
+// instance; a preview is not.
+TEST_F(LauncherTest, TheObserverHearsOfEveryLaunchButPreviews) {
+  struct Heard : PlacementObserver {
+    void ObservePlacement(const std::string& cluster, double seconds, size_t placed,
+                          const std::vector<std::string>& reasons) override {
+      calls.push_back({cluster, placed, reasons});
+      EXPECT_GE(seconds, 0.0);
+    }
+    struct Call {
+      std::string cluster;
+      size_t placed;
+      std::vector<std::string> reasons;
+    };
+    std::vector<Call> calls;
+  } heard;
+  launcher_.SetObserver(&heard);
+  AddInstance(Instance("a", 1024, 1024));
+  AddInstance(Instance("small", 1024, 128));
+  ASSERT_TRUE(launcher_.Launch(Request(3, 0, 512)).ok());  // two fit on `a`
+  LaunchSpec preview = Request(1, 0, 0);
+  preview.dry_run = true;
+  ASSERT_TRUE(launcher_.Launch(preview).ok());
+  LaunchSpec given = Request(1, 0, 256);
+  given.instances = {"small", "nowhere"};
+  ASSERT_TRUE(launcher_.Launch(given).ok());
+  ASSERT_EQ(heard.calls.size(), 2u);
+  EXPECT_EQ(heard.calls[0].cluster, "default");
+  EXPECT_EQ(heard.calls[0].placed, 2u);
+  EXPECT_EQ(heard.calls[0].reasons, std::vector<std::string>{"RESOURCE:MEMORY"});
+  EXPECT_EQ(heard.calls[1].placed, 0u);
+  EXPECT_EQ(heard.calls[1].reasons, (std::vector<std::string>{"RESOURCE:MEMORY", "MISSING"}));
+}
+
 // What the store holds, checked at every revision: no instance's cpu, memory or host ports are
 // ever over-committed, whoever placed the tasks.
 class CommitChecker {

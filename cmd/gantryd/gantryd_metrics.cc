@@ -16,6 +16,7 @@
 #include <optional>
 #include <sstream>
 #include <utility>
+#include <vector>
 
 namespace gantry {
 namespace {
@@ -210,6 +211,153 @@ void GantrydMetrics::Refresh(int64_t store_revision, int64_t db_size_bytes, size
   impl_->db_size.Set(static_cast<double>(db_size_bytes));
   impl_->watches.Set(static_cast<double>(watch_streams));
   impl_->ReadProcess();
+}
+
+// A family of gauges whose label sets come and go with the fleet: each refresh replaces them.
+class GaugeSet {
+ public:
+  GaugeSet(prometheus::Registry& registry, const std::string& name, const std::string& help)
+      : family_(prometheus::BuildGauge().Name(name).Help(help).Register(registry)) {}
+  void Clear() {
+    for (prometheus::Gauge* g : live_) family_.Remove(g);
+    live_.clear();
+  }
+  void Set(const std::map<std::string, std::string>& labels, double value) {
+    prometheus::Gauge& g = family_.Add(labels);
+    g.Set(value);
+    live_.push_back(&g);
+  }
+
+ private:
+  prometheus::Family<prometheus::Gauge>& family_;
+  std::vector<prometheus::Gauge*> live_;
+};
+
+struct FleetMetrics::Impl {
+  explicit Impl(prometheus::Registry& r) : registry(r) {
+    // Rollbacks are rare: their series exist at zero from the start, so an alert's increase()
+    // sees the first one.
+    for (const char* kind : {"service", "environment"}) rollbacks.Add({{"kind", kind}});
+  }
+
+  prometheus::Registry& registry;
+  std::mutex mu;  // the gauge sets, between overlapping scrapes
+  GaugeSet instances{registry, "gantry_container_instances",
+                     "Container instances by cluster, status and agent connection"};
+  GaugeSet cpu_registered{registry, "gantry_cluster_cpu_registered_units",
+                          "CPU units registered by the instances of a zone (not INACTIVE)"};
+  GaugeSet cpu_reserved{registry, "gantry_cluster_cpu_reserved_units",
+                        "CPU units the tasks on a zone's instances reserve"};
+  GaugeSet memory_registered{registry, "gantry_cluster_memory_registered_bytes",
+                             "Memory registered by the instances of a zone (not INACTIVE)"};
+  GaugeSet memory_reserved{registry, "gantry_cluster_memory_reserved_bytes",
+                           "Memory the tasks on a zone's instances reserve"};
+  GaugeSet service_desired{registry, "gantry_service_desired_tasks", "A Service's desiredCount"};
+  GaugeSet service_running{registry, "gantry_service_running_tasks", "A Service's tasks RUNNING"};
+  GaugeSet service_pending{registry, "gantry_service_pending_tasks",
+                           "A Service's tasks not yet RUNNING"};
+  GaugeSet environment_desired{registry, "gantry_environment_desired_tasks",
+                               "An Environment's eligible instances: one task each"};
+  GaugeSet environment_running{registry, "gantry_environment_running_tasks",
+                               "An Environment's tasks RUNNING"};
+  GaugeSet environment_pending{registry, "gantry_environment_pending_tasks",
+                               "An Environment's tasks not yet RUNNING"};
+  GaugeSet deployments{registry, "gantry_deployments",
+                       "Service deployment records and Environment Deployments by state"};
+  prometheus::Family<prometheus::Counter>& rollbacks =
+      prometheus::BuildCounter()
+          .Name("gantry_deployment_rollbacks_total")
+          .Help("Deployments rolled back by their circuit breaker or by a user")
+          .Register(registry);
+  prometheus::Family<prometheus::Counter>& decisions =
+      prometheus::BuildCounter()
+          .Name("gantry_placement_decisions_total")
+          .Help("Tasks placement was asked to place, by result (placed or failed)")
+          .Register(registry);
+  prometheus::Family<prometheus::Counter>& failures =
+      prometheus::BuildCounter()
+          .Name("gantry_placement_failures_total")
+          .Help("Tasks that found no instance, by ECS reason")
+          .Register(registry);
+  prometheus::Histogram& decision_duration =
+      prometheus::BuildHistogram()
+          .Name("gantry_placement_decision_duration_seconds")
+          .Help("Time a launch spent placing its tasks, under its cluster's lock")
+          .Register(registry)
+          .Add({}, LatencyBuckets());
+  prometheus::Family<prometheus::Counter>& events =
+      prometheus::BuildCounter()
+          .Name("gantry_events_total")
+          .Help("Event occurrences by type (Normal, Warning) and reason")
+          .Register(registry);
+};
+
+FleetMetrics::FleetMetrics(MetricsRegistry& registry)
+    : impl_(std::make_unique<Impl>(registry.impl_->registry)) {}
+FleetMetrics::~FleetMetrics() = default;
+
+void FleetMetrics::Refresh(const FleetGauges& gauges) {
+  Impl& m = *impl_;
+  std::lock_guard lock(m.mu);
+  for (GaugeSet* set :
+       {&m.instances, &m.cpu_registered, &m.cpu_reserved, &m.memory_registered, &m.memory_reserved,
+        &m.service_desired, &m.service_running, &m.service_pending, &m.environment_desired,
+        &m.environment_running, &m.environment_pending, &m.deployments})
+    set->Clear();
+  for (const auto& i : gauges.instances) {
+    m.instances.Set({{"cluster", i.cluster},
+                     {"status", i.status},
+                     {"connected", i.connected ? "true" : "false"}},
+                    static_cast<double>(i.count));
+  }
+  for (const auto& z : gauges.zones) {
+    const std::map<std::string, std::string> labels{{"cluster", z.cluster}, {"zone", z.zone}};
+    m.cpu_registered.Set(labels, static_cast<double>(z.cpu_registered));
+    m.cpu_reserved.Set(labels, static_cast<double>(z.cpu_reserved));
+    m.memory_registered.Set(labels, static_cast<double>(z.memory_registered));
+    m.memory_reserved.Set(labels, static_cast<double>(z.memory_reserved));
+  }
+  for (const auto& w : gauges.services) {
+    const std::map<std::string, std::string> labels{{"cluster", w.cluster}, {"service", w.name}};
+    m.service_desired.Set(labels, static_cast<double>(w.desired));
+    m.service_running.Set(labels, static_cast<double>(w.running));
+    m.service_pending.Set(labels, static_cast<double>(w.pending));
+  }
+  for (const auto& w : gauges.environments) {
+    const std::map<std::string, std::string> labels{{"cluster", w.cluster},
+                                                    {"environment", w.name}};
+    m.environment_desired.Set(labels, static_cast<double>(w.desired));
+    m.environment_running.Set(labels, static_cast<double>(w.running));
+    m.environment_pending.Set(labels, static_cast<double>(w.pending));
+  }
+  for (const auto& d : gauges.deployments)
+    m.deployments.Set({{"kind", d.kind}, {"state", d.state}}, static_cast<double>(d.count));
+}
+
+void FleetMetrics::ObservePlacement(const std::string& cluster, double seconds, size_t placed,
+                                    const std::vector<std::string>& failure_reasons) {
+  Impl& m = *impl_;
+  m.decision_duration.Observe(seconds);
+  if (placed > 0)
+    m.decisions.Add({{"cluster", cluster}, {"result", "placed"}})
+        .Increment(static_cast<double>(placed));
+  if (failure_reasons.empty()) return;
+  m.decisions.Add({{"cluster", cluster}, {"result", "failed"}})
+      .Increment(static_cast<double>(failure_reasons.size()));
+  for (const std::string& reason : failure_reasons)
+    m.failures.Add({{"cluster", cluster}, {"reason", reason}}).Increment();
+}
+
+void FleetMetrics::CountEvents(const std::string& type, const std::string& reason,
+                               int64_t occurrences) {
+  if (occurrences <= 0) return;
+  impl_->events.Add({{"type", type}, {"reason", reason}})
+      .Increment(static_cast<double>(occurrences));
+}
+
+void FleetMetrics::CountRollbacks(const std::string& kind, int count) {
+  if (count <= 0) return;
+  impl_->rollbacks.Add({{"kind", kind}}).Increment(count);
 }
 
 // Help texts are client-go's and controller-runtime's.

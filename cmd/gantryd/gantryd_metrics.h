@@ -13,6 +13,19 @@
 //   process_cpu_seconds_total, process_resident_memory_bytes, process_virtual_memory_bytes,
 //   process_open_fds, process_start_time_seconds
 //
+// FleetMetrics, the cluster and scheduling series (cmd/gantryd/fleet_gauges.h), read from the
+// informers at scrape time or counted as things happen:
+//
+//   gantry_container_instances{cluster,status,connected}
+//   gantry_cluster_cpu_registered_units, gantry_cluster_cpu_reserved_units,
+//   gantry_cluster_memory_registered_bytes, gantry_cluster_memory_reserved_bytes  {cluster,zone}
+//   gantry_service_{desired,running,pending}_tasks{cluster,service}
+//   gantry_environment_{desired,running,pending}_tasks{cluster,environment}
+//   gantry_deployments{kind,state}, gantry_deployment_rollbacks_total{kind}
+//   gantry_placement_decisions_total{cluster,result},
+//   gantry_placement_failures_total{cluster,reason}, gantry_placement_decision_duration_seconds
+//   gantry_events_total{type,reason}
+//
 // ControllerMetricsFactory, with the client-go and controller-runtime names so that existing
 // dashboards work; labels are a queue's or a controller's name, fixed in code:
 //
@@ -27,7 +40,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "api/service/placement_observer.h"
+#include "cmd/gantryd/fleet_gauges.h"
 #include "controllers/runtime/controller_metrics.h"
 #include "controllers/runtime/queue_metrics.h"
 
@@ -49,8 +65,28 @@ class MetricsRegistry {
 
  private:
   friend class GantrydMetrics;
+  friend class FleetMetrics;
   friend class ControllerMetricsFactory;
 
+  std::unique_ptr<Impl> impl_;
+};
+
+class FleetMetrics : public api::PlacementObserver {
+ public:
+  explicit FleetMetrics(MetricsRegistry& registry);
+  ~FleetMetrics() override;
+
+  // Replaces the point-in-time series with `gauges` (call it just before MetricsRegistry::
+  // Scrape); series whose labels are gone go with them.
+  void Refresh(const FleetGauges& gauges);
+  void ObservePlacement(const std::string& cluster, double seconds, size_t placed,
+                        const std::vector<std::string>& failure_reasons) override;
+  void CountEvents(const std::string& type, const std::string& reason, int64_t occurrences);
+  void CountRollbacks(const std::string& kind, int count);
+
+  struct Impl;
+
+ private:
   std::unique_ptr<Impl> impl_;
 };
 

@@ -411,6 +411,60 @@ TEST(GantrydMetricsTest, GantrydAndControllersShareOneRegistry) {
   EXPECT_EQ(lint.exit_code, 0) << lint.output << "\n" << text;
 }
 
+// The fleet's series: what a refresh sets replaces the last one (a deleted Service's series go),
+// placements and events count up, rollbacks start at zero, and promtool accepts the lot.
+TEST(GantrydMetricsTest, FleetSeriesFollowTheFleetAndCountDecisions) {
+  MetricsRegistry registry;
+  FleetMetrics fleet(registry);
+  FleetGauges gauges;
+  gauges.instances.push_back({"default", "ACTIVE", true, 3});
+  gauges.zones.push_back({"default", "us-east-1a", 4096, 1024, 8LL << 30, 1LL << 30});
+  gauges.services.push_back({"default", "web", 3, 2, 1});
+  gauges.services.push_back({"default", "old", 1, 1, 0});
+  gauges.environments.push_back({"default", "logs", 3, 3, 0});
+  gauges.deployments.push_back({"service", "IN_PROGRESS", 1});
+  fleet.Refresh(gauges);
+  fleet.ObservePlacement("default", 0.0004, 2, {"RESOURCE:MEMORY"});
+  fleet.ObservePlacement("default", 0.0002, 0, {"RESOURCE:MEMORY", "MISSING"});
+  fleet.CountEvents("Warning", "FailedPlacement", 2);
+  fleet.CountRollbacks("environment", 1);
+  std::string text = registry.Scrape();
+  EXPECT_THAT(
+      Samples(text),
+      IsSupersetOf({
+          Pair(R"(gantry_container_instances{cluster="default",connected="true",status="ACTIVE"})",
+               "3"),
+          Pair(R"(gantry_cluster_cpu_reserved_units{cluster="default",zone="us-east-1a"})", "1024"),
+          Pair(R"(gantry_cluster_memory_registered_bytes{cluster="default",zone="us-east-1a"})",
+               "8589934592"),
+          Pair(R"(gantry_service_running_tasks{cluster="default",service="web"})", "2"),
+          Pair(R"(gantry_service_desired_tasks{cluster="default",service="old"})", "1"),
+          Pair(R"(gantry_environment_desired_tasks{cluster="default",environment="logs"})", "3"),
+          Pair(R"(gantry_deployments{kind="service",state="IN_PROGRESS"})", "1"),
+          Pair(R"(gantry_placement_decisions_total{cluster="default",result="placed"})", "2"),
+          Pair(R"(gantry_placement_decisions_total{cluster="default",result="failed"})", "3"),
+          Pair(R"(gantry_placement_failures_total{cluster="default",reason="RESOURCE:MEMORY"})",
+               "2"),
+          Pair(R"(gantry_placement_failures_total{cluster="default",reason="MISSING"})", "1"),
+          Pair("gantry_placement_decision_duration_seconds_count", "2"),
+          Pair(R"(gantry_events_total{reason="FailedPlacement",type="Warning"})", "2"),
+          Pair(R"(gantry_deployment_rollbacks_total{kind="service"})", "0"),
+          Pair(R"(gantry_deployment_rollbacks_total{kind="environment"})", "1"),
+      }));
+  gauges.services.pop_back();  // `old` was deleted
+  fleet.Refresh(gauges);
+  text = registry.Scrape();
+  EXPECT_EQ(Samples(text).count(R"(gantry_service_desired_tasks{cluster="default",service="old"})"),
+            0u);
+  EXPECT_EQ(Samples(text).count(R"(gantry_service_desired_tasks{cluster="default",service="web"})"),
+            1u);
+
+  if (::access(kPromtool, X_OK) != 0)
+    GTEST_SKIP() << kPromtool << " not installed (scripts/install-deps.sh installs prometheus)";
+  const LintResult lint = Promtool(text);
+  EXPECT_EQ(lint.exit_code, 0) << lint.output << "\n" << text;
+}
+
 // The poller takes the queue's lock and the queue reports under it: scrapes racing queue work
 // and queues coming and going must neither deadlock nor touch a queue that is gone (run it under
 // the sanitizers).

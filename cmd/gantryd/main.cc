@@ -48,6 +48,7 @@
 #include "cmd/common/flags.h"
 #include "cmd/gantryd/client_token_collector.h"
 #include "cmd/gantryd/ecs_event_stream.h"
+#include "cmd/gantryd/fleet_observations.h"
 #include "cmd/gantryd/gantryd_metrics.h"
 #include "cmd/gantryd/memory_release.h"
 #include "controllers/cluster/cluster_controller.h"
@@ -292,6 +293,16 @@ int main(int argc, char** argv) {
   gantry::fleet::EcsNames ecs_names{flags.region, flags.account_id};
   gantry::fleet::TaskService tasks(service, fleet, clock, ecs_names);
   launch_through = &tasks;
+  // The cluster and scheduling series: placements as the launcher decides them, rollbacks and
+  // events as the informers see them, the rest read from the informers at each scrape.
+  gantry::FleetMetrics fleet_metrics(metrics_registry);
+  tasks.SetPlacementObserver(&fleet_metrics);
+  gantry::CountFleetChanges(
+      controllers.informers(),
+      {[&fleet_metrics](const std::string& kind, int n) { fleet_metrics.CountRollbacks(kind, n); },
+       [&fleet_metrics](const std::string& type, const std::string& reason, int64_t n) {
+         fleet_metrics.CountEvents(type, reason, n);
+       }});
   gantry::fleet::InstanceService instances(service, fleet, tasks, clock);
   gantry::fleet::TaskLogStore task_logs(flags.data_dir + "/logs");
   if (auto st = task_logs.Init(); !st.ok()) return Fail("task logs: " + st.ToString());
@@ -391,6 +402,7 @@ int main(int argc, char** argv) {
     return gantry::rest::MetricsRoute(r, out, [&] {
       metrics.Refresh((*store)->CurrentRevision(), (*store)->DatabaseSizeBytes(),
                       server_ptr ? server_ptr->open_watches() : 0);
+      fleet_metrics.Refresh(gantry::ReadFleetGauges(controllers.informers()));
       return metrics_registry.Scrape();
     });
   };

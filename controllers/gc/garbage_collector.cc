@@ -19,6 +19,10 @@ runtime::ObjectRef KeepEventTimes(runtime::ObjectRef object) {
   *kept->mutable_metadata() = event.metadata();
   kept->mutable_spec()->set_first_timestamp(event.spec().first_timestamp());
   kept->mutable_spec()->set_last_timestamp(event.spec().last_timestamp());
+  // What gantryd's events metric counts by (small, and fixed per Event).
+  kept->mutable_spec()->set_type(event.spec().type());
+  kept->mutable_spec()->set_reason(event.spec().reason());
+  kept->mutable_spec()->set_count(event.spec().count());
   return kept;
 }
 
@@ -51,9 +55,9 @@ GarbageCollector::GarbageCollector(client::Client& client, clock::Clock& clock,
         queue.Add(std::string(kTaskKey) + schema::MetaOf(*deleted).name());
       },
   });
-  // The collector reads an Event's name, resourceVersion and times, and is the only reader of
-  // the Event informer: it keeps no more. An Event's ECS detail is most of its size, and a busy
-  // fleet keeps hundreds of thousands for their hour.
+  // The collector reads an Event's name, resourceVersion and times (gantryd's events metric its
+  // type, reason and count), the only readers of the Event informer: it keeps no more. An Event's
+  // ECS detail is most of its size, and a busy fleet keeps hundreds of thousands for their hour.
   events_.SetTransform(KeepEventTimes);
   auto enqueue_event = [&queue](const runtime::ObjectRef& o) {
     queue.Add(std::string(kEventKey) + schema::MetaOf(*o).name());

@@ -30,7 +30,8 @@ struct Retention {
   std::function<void(const std::string& task)> on_task_collected;
 };
 
-// What the collector's Event informer keeps of an Event: metadata and its times.
+// What the collector's Event informer keeps of an Event: metadata, its times, and the type,
+// reason and count gantryd's events metric counts by.
 runtime::ObjectRef KeepEventTimes(runtime::ObjectRef event);
 
 class GarbageCollector {
