@@ -12,6 +12,8 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <sstream>
+#include <string>
 #include <thread>
 
 #include "api/client/http_client.h"
