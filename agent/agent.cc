@@ -185,7 +185,34 @@ void Agent::Run(const std::atomic<bool>& stop) {
   }
   heartbeat.join();
   watch.join();
+  if (options_.stop_tasks_on_exit) StopEveryTask();
   SendReports();  // best effort: what changed in the last moments
+}
+
+void Agent::StopEveryTask() {
+  for (auto& [id, runner] : runners_) {
+    if (runner->stopped()) continue;
+    v1::Task task = runner->task();
+    task.mutable_spec()->set_desired_status("STOPPED");
+    if (task.spec().stopped_reason().empty())
+      task.mutable_spec()->set_stopped_reason("Agent stopped (--stop-tasks-on-exit)");
+    runner->Update(task);
+  }
+  // Each stop escalates to SIGKILL after its task's stopTimeout (at most 120 s in ECS).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(125);
+  while (std::chrono::steady_clock::now() < deadline) {
+    bool all_stopped = true;
+    for (auto& [id, runner] : runners_) {
+      const v1::TaskDefinition* def = runner->needs_definition()
+                                          ? Definition(runner->task().spec().task_definition())
+                                          : nullptr;
+      if (auto report = runner->Step(def)) unsent_[id] = std::move(*report);
+      all_stopped &= runner->stopped();
+    }
+    if (all_stopped) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  Log("stopped " + std::to_string(runners_.size()) + " tasks before exiting");
 }
 
 void Agent::HeartbeatLoop(const std::atomic<bool>& stop) {

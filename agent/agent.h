@@ -44,7 +44,8 @@ class Agent {
 
   // Identity, driver and the containers to re-adopt; fails on an unusable state dir.
   api::Status Init();
-  // Until `stop` is set. Tasks keep running after the agent stops; the next start adopts them.
+  // Until `stop` is set. Tasks keep running after the agent stops and the next start adopts
+  // them, unless AgentOptions::stop_tasks_on_exit.
   void Run(const std::atomic<bool>& stop);
 
   const std::string& instance_id() const { return instance_id_; }
@@ -57,6 +58,8 @@ class Agent {
   void Reconcile();
   const v1::TaskDefinition* Definition(const std::string& name);
   void SendReports();
+  // stop_tasks_on_exit: every task stopped as if gantryd had asked, and reported.
+  void StopEveryTask();
   void ShipLogs();
 
   AgentOptions options_;

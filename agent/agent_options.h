@@ -19,6 +19,10 @@ struct AgentOptions {
   // for root (--task-user, --allow-root-tasks).
   std::string task_user = "nobody";
   bool allow_root_tasks = false;
+  // On SIGTERM/SIGINT, stop every task (SIGTERM, then SIGKILL after its stopTimeout) and report
+  // it STOPPED before exiting, so nothing the agent started outlives it (make run's Ctrl-C).
+  // Otherwise tasks keep running and the next start re-adopts them.
+  bool stop_tasks_on_exit = false;
   // Per container and stream, the output kept on this machine (--log-max-size, --log-max-files).
   int64_t log_max_size = int64_t{10} << 20;
   int log_max_files = 2;

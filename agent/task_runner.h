@@ -31,6 +31,7 @@ class TaskRunner {
 
   // The server's latest view of the task.
   void Update(const v1::Task& task) { task_ = task; }
+  bool stopped() const { return phase_ == Phase::kStopped; }
   // Containers the driver already runs for this task (an agent restart): the task is running.
   void Adopt(const std::vector<RecordedContainer>& containers);
 

@@ -411,6 +411,7 @@ struct LaunchStrings {
   std::string cgroup_dir, cgroup_procs, cgroup_kill;
   std::array<std::string, internal::kStageCount> during;
   std::vector<char> exit_buffer = std::vector<char>(4096);
+  std::string title;
   std::vector<char> pump_buffer = std::vector<char>(64 << 10);
   struct Stream {
     std::vector<std::string> names;
@@ -786,6 +787,12 @@ StatusOr<StartedContainer> ProcessDriver::Start(const ContainerSpec& spec) {
   plan.errno_text_size = static_cast<int>(errno_texts.size());
   plan.exit_buffer = strings.exit_buffer.data();
   plan.exit_buffer_size = strings.exit_buffer.size();
+  strings.title = "gantry-shim " + spec.task_id + " " + spec.name;
+  plan.title = strings.title.c_str();
+  if (auto area = internal::OwnArgumentArea()) {
+    plan.title_area = area->start;
+    plan.title_area_size = area->size;
+  }
 
   pid_t intermediate = fork();
   if (intermediate < 0) return ErrnoStatus(Code::kUnavailable, "fork", errno);

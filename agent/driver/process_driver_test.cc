@@ -153,6 +153,21 @@ TEST_F(ProcessDriverTest, ExitCodeAndLogs) {
   EXPECT_THAT(ReadFile(Dir("t1", "web") + "/exit"), HasSubstr("exit-code: 3\n"));
 }
 
+// `ps` tells a shim from an agent: its name and arguments are its own, not the agent's.
+TEST_F(ProcessDriverTest, AShimShowsItsOwnProcessTitle) {
+  StartedContainer started = MustStart(Shell("t-title", "web", "sleep 5"));
+  const std::string proc = "/proc/" + std::to_string(started.shim_pid);
+  EXPECT_EQ(ReadFile(proc + "/comm"), "gantry-shim\n");
+  const std::string cmdline = ReadFile(proc + "/cmdline");
+  const std::string shown = cmdline.substr(0, cmdline.find('\0'));
+  const std::string title = "gantry-shim t-title web";
+  // Cut to the agent's own argument area when that is shorter (this test binary's is not).
+  EXPECT_TRUE(title.starts_with(shown) && shown.size() >= 11) << shown;
+  EXPECT_EQ(shown, title);
+  ASSERT_TRUE(driver_->Stop("t-title", "web", std::chrono::seconds(5)).ok());
+  WaitEnded("t-title", "web");
+}
+
 TEST_F(ProcessDriverTest, EnvironmentIsExactlyTheTasks) {
   ASSERT_EQ(setenv("GANTRY_DRIVER_TEST_AGENT_ONLY", "1", 1), 0);
   ContainerSpec spec = Shell("t1", "env", "echo \"$GREETING|$PATH\"; env");

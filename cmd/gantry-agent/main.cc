@@ -2,12 +2,13 @@
 //
 //   gantry-agent --server HOST:PORT --cluster NAME --state-dir DIR [--attribute NAME=VALUE]...
 //                [--cpu UNITS] [--memory MIB] [--ports LIST] [--token-file FILE]
-//                [--task-user USER[:GROUP]] [--allow-root-tasks]
+//                [--task-user USER[:GROUP]] [--allow-root-tasks] [--stop-tasks-on-exit]
 //                [--tls] [--ca-file FILE] [--cert-file FILE --key-file FILE]
 //                [--log-max-size SIZE] [--log-max-files N]
 //                [--simulate N [--simulate-zones a,b,c] [--simulate-types t2.small,m5.large]]
 //
-// Stops on SIGTERM or SIGINT; the tasks it runs keep running and the next start re-adopts them.
+// Stops on SIGTERM or SIGINT; the tasks it runs keep running and the next start re-adopts them,
+// unless --stop-tasks-on-exit.
 
 #include <signal.h>
 #include <stdlib.h>
@@ -38,7 +39,7 @@ constexpr const char* kUsage =
     "usage: gantry-agent --server HOST:PORT --cluster NAME --state-dir DIR [--attribute "
     "NAME=VALUE]...\n"
     "                    [--cpu UNITS] [--memory MIB] [--ports LIST] [--token-file FILE]\n"
-    "                    [--task-user USER[:GROUP]] [--allow-root-tasks]\n"
+    "                    [--task-user USER[:GROUP]] [--allow-root-tasks] [--stop-tasks-on-exit]\n"
     "                    [--tls] [--ca-file FILE] [--cert-file FILE --key-file FILE]\n"
     "                    [--log-max-size SIZE] [--log-max-files N]\n"
     "                    [--simulate N [--simulate-zones a,b,c] [--simulate-types t,u]]\n"
@@ -55,6 +56,8 @@ constexpr const char* kUsage =
     "  --task-user USER[:GROUP] whom tasks without a `user` run as when the agent runs as root\n"
     "                           (name or uid, default nobody); never root\n"
     "  --allow-root-tasks       let a task definition ask for `user: root` (or 0) explicitly\n"
+    "  --stop-tasks-on-exit     on SIGTERM/SIGINT stop every task and report it STOPPED before\n"
+    "                           exiting (default: tasks keep running and are re-adopted)\n"
     "  --log-max-size SIZE      rotate each container's stdout/stderr at SIZE (default 10m;\n"
     "                           k, m, g are KiB, MiB, GiB)\n"
     "  --log-max-files N        files kept per stream, the current one included (default 2)\n"
@@ -157,6 +160,10 @@ int main(int argc, char** argv) {
     }
     if (args[i] == "--tls") {
       tls = true;
+      continue;
+    }
+    if (args[i] == "--stop-tasks-on-exit") {
+      o.stop_tasks_on_exit = true;
       continue;
     }
     std::string a, value;

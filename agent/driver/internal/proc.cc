@@ -6,8 +6,11 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <sstream>
 #include <string>
 
 namespace gantry::agent::internal {
@@ -32,6 +35,26 @@ std::optional<ProcStat> ReadProcStat(pid_t pid) {
   auto text = ReadSmallFile("/proc/" + std::to_string(pid) + "/stat");
   if (!text) return std::nullopt;
   return ParseProcStat(*text);
+}
+
+std::optional<ArgumentArea> OwnArgumentArea() {
+  auto text = ReadSmallFile("/proc/self/stat");
+  if (!text) return std::nullopt;
+  const size_t close = text->rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  // Field 3 (state) is the first after the name; arg_start and arg_end are fields 48 and 49.
+  std::istringstream fields(text->substr(close + 1));
+  std::string field;
+  uintptr_t start = 0, end = 0;
+  for (int n = 3; fields >> field; ++n) {
+    if (n == 48) start = std::strtoull(field.c_str(), nullptr, 10);
+    if (n == 49) {
+      end = std::strtoull(field.c_str(), nullptr, 10);
+      break;
+    }
+  }
+  if (start == 0 || end <= start) return std::nullopt;
+  return ArgumentArea{reinterpret_cast<char*>(start), static_cast<size_t>(end - start)};
 }
 
 std::string ReadBootId() {

@@ -26,6 +26,14 @@ std::string ErrnoText(int error);
 // strerror for every errno below the returned size, built once; the shim indexes it after fork.
 const std::vector<const char*>& ErrnoTexts();
 
+// Where this process's argument strings lie (/proc/self/stat's arg_start and arg_end), the
+// area `ps` reads; nullopt if unreadable.
+struct ArgumentArea {
+  char* start = nullptr;
+  size_t size = 0;
+};
+std::optional<ArgumentArea> OwnArgumentArea();
+
 // Whole small file; nullopt if it cannot be opened.
 std::optional<std::string> ReadSmallFile(const std::string& path);
 

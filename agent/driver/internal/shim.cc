@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>  // renameat
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -436,12 +437,24 @@ void CleanupCgroup(const LaunchPlan& p, bool killed) {
   FailChild(exec_fd, kStageExec, errno);
 }
 
+// `ps` shows a process's argument area: the shim inherited the agent's, so without this every
+// shim looks like another agent. Only memset/memcpy and a syscall: safe after fork.
+void SetTitle(const LaunchPlan& p) {
+  prctl(PR_SET_NAME, "gantry-shim", 0, 0, 0);
+  if (p.title == nullptr || p.title_area == nullptr || p.title_area_size < 2) return;
+  size_t n = strlen(p.title);
+  if (n > p.title_area_size - 1) n = p.title_area_size - 1;
+  memset(p.title_area, 0, p.title_area_size);
+  memcpy(p.title_area, p.title, n);
+}
+
 [[noreturn]] void RunShim(const LaunchPlan& plan) {
   LaunchPlan p = plan;  // the shim's log streams change as it writes
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_SETMASK, &all, nullptr);
   ResetSignals();  // the agent's handlers and ignored signals are not the shim's
+  SetTitle(p);
 
   LogStream& out = p.streams[0];
   LogStream& err = p.streams[1];

@@ -116,6 +116,12 @@ struct LaunchPlan {
   // Where the shim formats the exit file.
   char* exit_buffer = nullptr;
   size_t exit_buffer_size = 0;
+
+  // The shim's process title (`gantry-shim TASK CONTAINER`), written over the agent's argument
+  // area it inherited (what `ps` shows), cut to fit; no area: only its name (comm) changes.
+  const char* title = nullptr;
+  char* title_area = nullptr;
+  size_t title_area_size = 0;
 };
 
 // Runs in the agent's child right after fork(); never returns.
