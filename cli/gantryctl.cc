@@ -5,6 +5,9 @@
 #include <vector>
 
 #include "cli/fleet/commands.h"
+#include "cli/help/completion.h"
+#include "cli/help/verb_help.h"
+#include "cli/help/version_command.h"
 #include "cli/objects/commands.h"
 #include "cli/objects/context.h"
 #include "cli/services/commands.h"
@@ -70,13 +73,25 @@ int GantryctlMain(int argc, char** argv) {
     std::cerr << "error: " << global.status().message() << "\n";
     return 1;
   }
-  if (args.empty() || args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
+  if (args.empty() || args[0] == "-h" || args[0] == "--help" ||
+      (args[0] == "help" && args.size() == 1)) {
     std::cout << kUsage;
     return args.empty() ? 2 : 0;
   }
   std::string verb = args[0];
   args.erase(args.begin());
+  // `gantryctl help VERB` and `gantryctl VERB -h|--help`.
+  if (verb == "help" || AsksForHelp(args)) {
+    const std::string& asked = verb == "help" ? args[0] : verb;
+    if (const VerbHelp* help = FindVerbHelp(asked)) {
+      std::cout << HelpText(*help);
+      return 0;
+    }
+    std::cerr << "gantryctl: unknown command '" << asked << "' (see gantryctl help)\n";
+    return 2;
+  }
   if (verb == "simulate") return RunSimulate(args, std::cout, std::cerr);
+  if (verb == "completion") return RunCompletion(args, std::cout, std::cerr);
   using ObjectVerb = int (*)(const std::vector<std::string>&, const CommandContext&);
   const std::pair<const char*, ObjectVerb> verbs[] = {
       {"apply", RunApply},        {"get", RunGet},
@@ -95,8 +110,8 @@ int GantryctlMain(int argc, char** argv) {
     return run(args, ctx);
   }
   if (verb == "version" || verb == "--version") {
-    std::cout << "gantryctl " GANTRY_VERSION "\n";
-    return 0;
+    CommandContext ctx{*global, std::cout, std::cerr};
+    return RunVersion(args, ctx);
   }
   std::cerr << "gantryctl: unknown command '" << verb << "' (see gantryctl help)\n";
   return 2;

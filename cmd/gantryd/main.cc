@@ -389,6 +389,12 @@ int main(int argc, char** argv) {
   rest.extra_routes = [&](const gantry::rest::HttpRequest& r, const gantry::api::Principal* who,
                           gantry::rest::HttpResponse& out) {
     if (gantry::rest::TaskLogRoute(r, who, out, task_logs, fleet, tasks)) return true;
+    if (r.method == "GET" && r.path == "/version") {  // gantryctl version
+      out.status = 200;
+      out.content_type = "application/json";
+      out.body = "{\"gantryd\":\"" GANTRY_VERSION "\"}\n";
+      return true;
+    }
     if (auto blox_answer = blox.Handle(r.method, r.path, r.raw_query, r.body)) {
       out.status = blox_answer->status;
       out.content_type = blox_answer->content_type;

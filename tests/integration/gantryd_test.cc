@@ -115,6 +115,24 @@ TEST_F(GantrydTest, ApplyGetApplyRoundTripIsUnchanged) {
   }
 }
 
+TEST_F(GantrydTest, VersionShowsClientAndServerAndEveryVerbHasHelp) {
+  auto version = Ctl({"version"});
+  EXPECT_EQ(version.exit_code, 0) << version.err;
+  EXPECT_NE(version.out.find("Client Version: "), std::string::npos) << version.out;
+  EXPECT_NE(version.out.find("Server Version: "), std::string::npos) << version.out;
+  EXPECT_EQ(Ctl({"version", "--client"}).out.find("Server Version"), std::string::npos);
+  for (const char* verb : {"apply", "get", "rollout", "run-task", "wait"}) {
+    for (const char* flag : {"--help", "-h"}) {
+      auto help = Ctl({verb, flag});
+      EXPECT_EQ(help.exit_code, 0) << verb << " " << flag << ": " << help.err;
+      EXPECT_NE(help.out.find("examples:"), std::string::npos) << help.out;
+    }
+  }
+  auto completion = Ctl({"completion", "bash"});
+  EXPECT_EQ(completion.exit_code, 0);
+  EXPECT_NE(completion.out.find("complete -F _gantryctl gantryctl"), std::string::npos);
+}
+
 TEST_F(GantrydTest, RestAndGrpcServeTheSameObjects) {
   ASSERT_EQ(Ctl({"apply", "-f", Write("web.yaml", kManifests)}).exit_code, 0);
   auto stub = v1::Objects::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(grpc_port_),

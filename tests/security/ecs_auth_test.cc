@@ -96,8 +96,9 @@ TEST_F(EcsAuthTest, ViewerMayReadButNotWrite) {
 
 TEST_F(EcsAuthTest, EveryRouteButHealthAuthenticates) {
   auto http = gantryd_.Http();
-  for (const char* path : {"/apis/gantry.dev/v1/tasks", "/apis/gantry.dev/v1/events?watch=true",
-                           "/metrics", "/apis/gantry.dev/v1/tasks/x/log", "/nowhere"}) {
+  for (const char* path :
+       {"/apis/gantry.dev/v1/tasks", "/apis/gantry.dev/v1/events?watch=true", "/metrics",
+        "/version", "/apis/gantry.dev/v1/tasks/x/log", "/v1/environments", "/nowhere"}) {
     auto r = http.Request("GET", path);
     ASSERT_TRUE(r.ok()) << path;
     EXPECT_EQ(r->status, 401) << path << ": " << r->body;
