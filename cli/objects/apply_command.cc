@@ -2,6 +2,7 @@
 
 #include "cli/objects/commands.h"
 #include "cli/objects/manifests.h"
+#include "cli/objects/terminal_progress.h"
 #include "cli/services/commands.h"
 
 namespace gantry::cli {
@@ -44,8 +45,18 @@ int RunApply(const std::vector<std::string>& args, const CommandContext& ctx) {
   auto client = ctx.Client();
   if (!client.ok()) return ReportError(ctx, client.status());
   int exit_code = 0;
+  // A big apply counts on the terminal (stderr), between the lines it prints.
+  constexpr size_t kProgressFrom = 20;
+  TerminalProgress progress(ctx.err);
+  const size_t total = manifests->size();
+  size_t done = 0;
   for (const auto& m : *manifests) {
+    if (total >= kProgressFrom)
+      progress.Show("applying " + std::to_string(done + 1) + " of " + std::to_string(total) +
+                    "...");
     auto reply = client->Apply(*m.kind, *m.object, dry_run);
+    progress.Clear();
+    ++done;
     if (!reply.ok()) {
       exit_code = ReportError(ctx, reply.status());
       if (reply.status().code() == api::Code::kUnavailable) return exit_code;
@@ -53,6 +64,7 @@ int RunApply(const std::vector<std::string>& args, const CommandContext& ctx) {
     }
     ctx.out << m.kind->singular << "/" << ManifestName(*m.object) << " " << reply->outcome
             << (dry_run ? " (server dry run)" : "") << "\n";
+    if (progress.live()) ctx.out << std::flush;
   }
   if (!dry_run) return exit_code;
   // A server dry run also says what the Service controller would do: 0 when every task would

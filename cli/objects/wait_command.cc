@@ -8,6 +8,7 @@
 
 #include "cli/objects/commands.h"
 #include "cli/objects/printers.h"
+#include "cli/objects/terminal_progress.h"
 
 namespace gantry::cli {
 namespace {
@@ -37,6 +38,28 @@ bool HasCondition(const google::protobuf::Message& o, const std::string& type,
     }
   }
   return false;
+}
+
+// What the condition says now, for the progress line: Ready=False (Deploying): 1 of 2 ...
+std::string ConditionNow(const google::protobuf::Message& o, const std::string& type) {
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(o, &json);
+  google::protobuf::Value v;
+  (void)google::protobuf::util::JsonStringToMessage(json, &v);
+  const auto& f = v.struct_value().fields();
+  if (f.count("status") && f.at("status").struct_value().fields().count("conditions")) {
+    for (const auto& c :
+         f.at("status").struct_value().fields().at("conditions").list_value().values()) {
+      const auto& cf = c.struct_value().fields();
+      auto get = [&](const char* k) { return cf.count(k) ? cf.at(k).string_value() : ""; };
+      if (Lower(get("type")) != Lower(type)) continue;
+      std::string line = get("type") + "=" + get("status");
+      if (!get("reason").empty()) line += " (" + get("reason") + ")";
+      if (!get("message").empty()) line += ": " + get("message");
+      return line;
+    }
+  }
+  return type + " not reported yet";
 }
 
 }  // namespace
@@ -91,23 +114,33 @@ int RunWait(const std::vector<std::string>& args, const CommandContext& ctx) {
   if (!client.ok()) return ReportError(ctx, client.status());
   const std::string& name = positional[1];
   auto deadline = std::chrono::steady_clock::now() + timeout;
+  TerminalProgress progress(ctx.out);  // what it waits on, live on a terminal only
   while (true) {
     auto object = client->Get(*kind, name);
     if (for_delete) {
       if (!object.ok() && object.status().code() == api::Code::kNotFound) {
+        progress.Clear();
         ctx.out << kind->singular << "/" << name << " deleted\n";
         return 0;
       }
     } else if (object.ok() && HasCondition(**object, type, want)) {
+      progress.Clear();
       ctx.out << kind->singular << "/" << name << " condition met\n";
       return 0;
     }
-    if (!object.ok() && object.status().code() != api::Code::kNotFound)
+    if (!object.ok() && object.status().code() != api::Code::kNotFound) {
+      progress.Clear();
       return ReportError(ctx, object.status());
+    }
     if (std::chrono::steady_clock::now() >= deadline) {
+      progress.Clear();
       return ReportError(ctx,
                          "timed out waiting for the condition on " + kind->singular + "/" + name);
     }
+    progress.Show("waiting for " + kind->singular + "/" + name + ": " +
+                  (for_delete    ? std::string("still there")
+                   : object.ok() ? ConditionNow(**object, type)
+                                 : std::string("not found yet")));
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }
