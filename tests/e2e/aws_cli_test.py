@@ -15,49 +15,14 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+from e2e import FAILURES, check, ensure_aws_cli, free_port, wait_for
+
 BIN = sys.argv[1] if len(sys.argv) > 1 else "build/bin"
-FAILURES = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def ensure_aws_cli():
-    if shutil.which("aws"):
-        return
-    print("installing the AWS CLI (Debian package awscli)", flush=True)
-    sudo = [] if os.geteuid() == 0 else ["sudo"]
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(sudo + ["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(sudo + ["apt-get", "install", "-y", "-qq", "awscli"], check=True, env=env)
-
-
-def wait_for(cond, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if cond():
-                return True
-        except Exception:  # the server may not be up yet
-            pass
-        time.sleep(0.1)
-    check(False, what)
-    return False
 
 
 def main():

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,36 +21,11 @@ import time
 import urllib.parse
 import urllib.request
 
+from e2e import ROOT, check, finish, free_port, wait_for
+
 BIN = sys.argv[1] if len(sys.argv) > 1 else "build/bin"
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Debian's python3 has the PyYAML the lint needs (python3-yaml, scripts/install-deps.sh).
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
-FAILURES = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(cond, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if cond():
-                return True
-        except Exception:  # not up yet
-            pass
-        time.sleep(0.2)
-    check(False, what)
-    return False
 
 
 def main():
@@ -195,12 +169,7 @@ scrape_configs:
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 p.kill()
-        if FAILURES:
-            print("logs kept in " + work)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    print(f"{len(FAILURES)} failures")
-    return 1 if FAILURES else 0
+    return finish(work)
 
 
 if __name__ == "__main__":

@@ -779,6 +779,14 @@ spec:
     return by_instance;
   };
   ASSERT_EQ(daemon_tasks().size(), 3u);
+  // Every one of the four instances runs exactly one task, of `revision`.
+  auto all_run = [&](const std::string& revision) {
+    auto now = daemon_tasks();
+    if (now.size() != 4) return false;
+    for (const auto& [instance, revisions] : now)
+      if (revisions != std::vector<std::string>{revision}) return false;
+    return true;
+  };
 
   // A replica Service that needs 1536 MiB finds no instance: each has 1024 left. A fourth agent
   // joins with 2048 free; the daemon's 1024 of it are reserved before its task runs, so the
@@ -813,15 +821,7 @@ spec:
   register_logagent("exec sleep 1001", 512);
   rolled = Ctl({"rollout", "status", "environment", "logs", "--timeout=30s"});
   ASSERT_EQ(rolled.exit_code, 0) << rolled.out << rolled.err;
-  ASSERT_TRUE(testlib::Eventually(
-      [&] {
-        auto now = daemon_tasks();
-        if (now.size() != 4) return false;
-        for (const auto& [instance, revisions] : now)
-          if (revisions != std::vector<std::string>{"logagent:2"}) return false;
-        return true;
-      },
-      20s));
+  ASSERT_TRUE(testlib::Eventually([&] { return all_run("logagent:2"); }, 20s));
 
   // A revision whose task exits at once: two failures trip the breaker, which brings back
   // logagent:2; rollout status reports the rollback.
@@ -843,15 +843,7 @@ spec:
         return false;
       },
       20s));
-  ASSERT_TRUE(testlib::Eventually(
-      [&] {
-        auto now = daemon_tasks();
-        if (now.size() != 4) return false;
-        for (const auto& [instance, revisions] : now)
-          if (revisions != std::vector<std::string>{"logagent:2"}) return false;
-        return true;
-      },
-      20s));
+  ASSERT_TRUE(testlib::Eventually([&] { return all_run("logagent:2"); }, 20s));
 
   // An agent is lost: its instance leaves the group (not connected) and its task stops; back,
   // it is covered again.
