@@ -29,7 +29,10 @@ constexpr const char* kUsage =
     "  delete -f FILE | delete KIND NAME...               delete objects\n"
     "  diff -f FILE                                       live vs would-be (exit 0 same, 1 "
     "differs)\n"
-    "  wait KIND NAME --for=condition=Ready [--timeout=30s]\n"
+    "  wait KIND NAME --for=condition=Ready|jsonpath='{.status.x}'=V [--timeout=30s]\n"
+    "  status -f FILE|DIR|- [-R] [--wait]                 kstatus health of each object (exit 0: "
+    "all "
+    "Current)\n"
     "  plan -f FILE|DIR|- [-R]                            what the Service controller would do "
     "now (exit 0 all place, 1 not, 2 error)\n"
     "  scale service NAME --replicas N                    set a service's desiredCount\n"
@@ -102,7 +105,7 @@ int GantryctlMain(int argc, char** argv) {
       {"drain", RunDrain},        {"undrain", RunUndrain},
       {"stop-task", RunStopTask}, {"describe-tasks", RunDescribeTasks},
       {"scale", RunScale},        {"rollout", RunRollout},
-      {"plan", RunPlan},
+      {"plan", RunPlan},          {"status", RunStatus},
   };
   for (const auto& [name, run] : verbs) {
     if (verb != name) continue;

@@ -37,12 +37,23 @@ const std::vector<VerbHelp>& AllVerbHelp() {
       {"diff", "diff -f FILE|DIR|- [-R]", "Show how the live objects differ from the manifests.",
        "  exit code 0: no difference, 1: differences, 2 or more: an error (as kubectl diff)",
        "  gantryctl diff -f web.yaml && echo in sync"},
-      {"wait", "wait KIND NAME --for=condition=TYPE[=STATUS] | --for=delete [--timeout=30s]",
-       "Wait until an object reports a condition, or is gone.",
+      {"wait",
+       "wait KIND NAME --for=condition=TYPE[=STATUS] | --for=jsonpath='{.PATH}'[=VALUE] | "
+       "--for=delete [--timeout=30s]",
+       "Wait until an object reports a condition or a value, or is gone.",
        "  --for=condition=T  Ready, Reconciling or Stalled; =False to wait for it to clear\n"
+       "  --for=jsonpath='{.status.runningCount}'=3\n"
+       "                     until the field has that value (without =VALUE: until it is set)\n"
        "  --for=delete       until the object no longer exists\n"
        "  --timeout=D        give up after D (500ms, 30s, 5m); exit 1",
-       "  gantryctl wait svc web --for=condition=Ready --timeout=60s"},
+       "  gantryctl wait svc web --for=condition=Ready --timeout=60s\n"
+       "  gantryctl wait svc web --for=jsonpath='{.status.runningCount}'=6"},
+      {"status", "status -f FILE|DIR|- [-R] [--wait] [--timeout=5m]",
+       "kstatus health of every object the manifests name: Current, InProgress, Failed or "
+       "NotFound.",
+       "  exit code 0: every object Current, 1: not (or an error)\n"
+       "  --wait             poll until all are Current, one Failed, or the timeout passes",
+       "  gantryctl apply -f deploy/ && gantryctl status -f deploy/ --wait --timeout=10m"},
       {"plan", "plan -f FILE|DIR|- [-R]",
        "What the Service controller would do now with these Services: where each task goes.",
        "  exit code 0: every task would place, 1: some would not, 2: an error",

@@ -27,6 +27,7 @@ TEST(VerbHelpTest, EveryVerbHasUsageASummaryAndAnExample) {
                            "undrain",
                            "stop-task",
                            "describe-tasks",
+                           "status",
                            "simulate",
                            "completion",
                            "version",

@@ -16,5 +16,7 @@ int RunDescribe(const std::vector<std::string>& args, const CommandContext& ctx)
 int RunDelete(const std::vector<std::string>& args, const CommandContext& ctx);
 int RunDiff(const std::vector<std::string>& args, const CommandContext& ctx);
 int RunWait(const std::vector<std::string>& args, const CommandContext& ctx);
+// status -f FILE|DIR|- [-R] [--wait] [--timeout=D]: kstatus health of what the manifests name.
+int RunStatus(const std::vector<std::string>& args, const CommandContext& ctx);
 
 }  // namespace gantry::cli

@@ -64,7 +64,8 @@ std::string ConditionNow(const google::protobuf::Message& o, const std::string& 
 
 }  // namespace
 
-// wait KIND NAME --for=condition=TYPE[=STATUS] | --for=delete [--timeout=DURATION]
+// wait KIND NAME --for=condition=TYPE[=STATUS] | --for=jsonpath='{.PATH}'[=VALUE] | --for=delete
+//      [--timeout=DURATION]
 int RunWait(const std::vector<std::string>& args, const CommandContext& ctx) {
   std::vector<std::string> positional;
   std::string for_text, timeout_text = "30s";
@@ -88,7 +89,8 @@ int RunWait(const std::vector<std::string>& args, const CommandContext& ctx) {
   }
   if (positional.size() != 2 || for_text.empty()) {
     return ReportError(ctx,
-                       "usage: gantryctl wait KIND NAME --for=condition=Ready [--timeout=30s]");
+                       "usage: gantryctl wait KIND NAME --for=condition=Ready|jsonpath='{.PATH}'=V "
+                       "[--timeout=30s]");
   }
   const schema::KindInfo* kind = schema::ResolveKind(positional[0]);
   if (!kind)
@@ -98,8 +100,26 @@ int RunWait(const std::vector<std::string>& args, const CommandContext& ctx) {
     return ReportError(ctx, "invalid --timeout \"" + timeout_text + "\" (use e.g. 30s, 5m, 500ms)");
   }
   bool for_delete = for_text == "delete";
+  // --for=jsonpath='{.status.runningCount}'=3 (kubectl's form; the quotes are the shell's).
+  const bool for_path = for_text.rfind("jsonpath=", 0) == 0;
+  std::string path, path_value;
+  bool path_needs_value = false;
+  if (for_path) {
+    std::string expr = for_text.substr(9);
+    if (expr.size() < 3 || expr[0] != '{' || expr[1] != '.' || expr.find('}') == std::string::npos)
+      return ReportError(
+          ctx, "--for=jsonpath needs a path like '{.status.runningCount}', got \"" + expr + "\"");
+    const size_t close = expr.find('}');
+    path = expr.substr(2, close - 2);
+    if (close + 1 < expr.size()) {
+      if (expr[close + 1] != '=')
+        return ReportError(ctx, "--for=jsonpath: expected '=' after the path in \"" + expr + "\"");
+      path_needs_value = true;
+      path_value = expr.substr(close + 2);
+    }
+  }
   std::string type, want = "True";
-  if (!for_delete) {
+  if (!for_delete && !for_path) {
     if (for_text.rfind("condition=", 0) != 0 || for_text.size() == 10) {
       return ReportError(
           ctx, "--for must be condition=TYPE[=STATUS] or delete, got \"" + for_text + "\"");
@@ -123,7 +143,14 @@ int RunWait(const std::vector<std::string>& args, const CommandContext& ctx) {
         ctx.out << kind->singular << "/" << name << " deleted\n";
         return 0;
       }
-    } else if (object.ok() && HasCondition(**object, type, want)) {
+    } else if (for_path && object.ok()) {
+      const std::string now = FieldText(**object, path);
+      if (path_needs_value ? now == path_value : !now.empty()) {
+        progress.Clear();
+        ctx.out << kind->singular << "/" << name << " condition met\n";
+        return 0;
+      }
+    } else if (!for_path && object.ok() && HasCondition(**object, type, want)) {
       progress.Clear();
       ctx.out << kind->singular << "/" << name << " condition met\n";
       return 0;
@@ -138,9 +165,10 @@ int RunWait(const std::vector<std::string>& args, const CommandContext& ctx) {
                          "timed out waiting for the condition on " + kind->singular + "/" + name);
     }
     progress.Show("waiting for " + kind->singular + "/" + name + ": " +
-                  (for_delete    ? std::string("still there")
-                   : object.ok() ? ConditionNow(**object, type)
-                                 : std::string("not found yet")));
+                  (for_delete     ? std::string("still there")
+                   : !object.ok() ? std::string("not found yet")
+                   : for_path     ? path + " is \"" + FieldText(**object, path) + "\""
+                                  : ConditionNow(**object, type)));
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }

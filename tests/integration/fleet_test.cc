@@ -679,6 +679,26 @@ spec:
   }
   auto waited = Ctl({"wait", "env", "logs", "--for=condition=Ready", "--timeout=20s"});
   EXPECT_EQ(waited.exit_code, 0) << waited.err;
+  auto covered =
+      Ctl({"wait", "env", "logs", "--for=jsonpath={.status.instancesCovered}=2", "--timeout=5s"});
+  EXPECT_EQ(covered.exit_code, 0) << covered.err;
+  EXPECT_EQ(
+      Ctl({"wait", "env", "logs", "--for=jsonpath={.status.instancesCovered}=7", "--timeout=500ms"})
+          .exit_code,
+      1);
+  // kstatus health of what the manifest names: Current, so exit 0; a manifest naming an object
+  // not in the cluster is NotFound, exit 1.
+  auto health = Ctl({"status", "-f", path});
+  EXPECT_EQ(health.exit_code, 0) << health.out << health.err;
+  EXPECT_NE(health.out.find("environment/logs"), std::string::npos) << health.out;
+  EXPECT_NE(health.out.find("Current"), std::string::npos) << health.out;
+  const std::string missing = dir_.path() + "/missing.yaml";
+  std::ofstream(missing) << "apiVersion: gantry.dev/v1\nkind: Environment\nmetadata: {name: "
+                            "nowhere}\nspec: {taskDefinition: sleeper, instanceGroup: {cluster: "
+                            "demo}}\n";
+  auto not_found = Ctl({"status", "-f", missing});
+  EXPECT_EQ(not_found.exit_code, 1);
+  EXPECT_NE(not_found.out.find("NotFound"), std::string::npos) << not_found.out;
   auto status = Ctl({"rollout", "status", "environment", "logs", "--timeout=20s"});
   EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
   EXPECT_NE(status.out.find("environment \"logs\" successfully rolled out"), std::string::npos)
