@@ -78,12 +78,7 @@ EcsResponse EcsOperations::CreateDaemonService(const std::string& name,
   if (!config.ok()) return EcsErrorFrom(config.status());
   auto cluster = clusters_.Existing(cluster_given);
   if (!cluster.ok()) return EcsErrorFrom(cluster.status());
-  auto definition = fleet::ResolveTaskDefinition(objects_, spec.task_definition());
-  if (!definition.ok()) {
-    if (definition.status().code() == Code::kNotFound)
-      return EcsError(400, "InvalidParameterException", "TaskDefinition not found.");
-    return EcsErrorFrom(definition.status());
-  }
+  if (auto missing = MissingTaskDefinition(spec.task_definition())) return *missing;
   // One name per Gantry across both kinds of service.
   if (objects_.Get(*schema::FindKind("Service"), name).ok())
     return EcsError(400, "InvalidParameterException", "Creation of service was not idempotent.");
@@ -132,14 +127,9 @@ EcsResponse EcsOperations::UpdateDaemonService(const v1::Environment& current, I
     if (!checked.ok()) return EcsErrorFrom(checked.status());
     config = *checked;
   }
-  auto definition = in.String("taskDefinition");
+  const auto definition = in.String("taskDefinition");
   if (definition) {
-    auto resolved = fleet::ResolveTaskDefinition(objects_, fleet::ShortName(*definition));
-    if (!resolved.ok()) {
-      if (resolved.status().code() == Code::kNotFound)
-        return EcsError(400, "InvalidParameterException", "TaskDefinition not found.");
-      return EcsErrorFrom(resolved.status());
-    }
+    if (auto missing = MissingTaskDefinition(fleet::ShortName(*definition))) return *missing;
   }
   auto updated = objects_.Mutate(EnvironmentKind(), current.metadata().name(),
                                  [&](google::protobuf::Message& m) -> StatusOr<bool> {

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/ecs/ecs_handler.h"
@@ -75,6 +76,14 @@ class EcsOperations {
   // The DAEMON service (a daemon Environment) `given` in `cluster`, as ServiceOf answers.
   api::StatusOr<std::unique_ptr<v1::Environment>> DaemonOf(const std::string& cluster,
                                                            const std::string& given);
+  // A service's task definition must exist (ECS checks it when a service is created or
+  // updated): InvalidParameterException "TaskDefinition not found.", or the store's error.
+  std::optional<EcsResponse> MissingTaskDefinition(const std::string& given);
+  // ExistingService found no replica Service `given` (`missing`): the DAEMON service of that
+  // name instead, or nullptr (then `missing` is the answer).
+  std::unique_ptr<v1::Environment> DaemonInstead(const api::Status& missing,
+                                                 const std::string& cluster_given,
+                                                 const std::string& given);
   // DAEMON services: daemon Environments (ecs_daemon_services.cc).
   EcsResponse CreateDaemonService(const std::string& name, const std::string& cluster_given,
                                   const v1::ServiceSpec& spec, bool desired_given);

@@ -189,6 +189,22 @@ StatusOr<std::unique_ptr<v1::Environment>> EcsOperations::DaemonOf(const std::st
       [](const v1::Environment& e) { return e.spec().instance_group().cluster(); });
 }
 
+std::unique_ptr<v1::Environment> EcsOperations::DaemonInstead(const api::Status& missing,
+                                                              const std::string& cluster_given,
+                                                              const std::string& given) {
+  if (missing.code() != Code::kNotFound || missing.field() != "service") return nullptr;
+  auto daemon = DaemonOf(*clusters_.Existing(cluster_given), given);
+  return daemon.ok() ? std::move(*daemon) : nullptr;
+}
+
+std::optional<EcsResponse> EcsOperations::MissingTaskDefinition(const std::string& given) {
+  auto definition = fleet::ResolveTaskDefinition(objects_, given);
+  if (definition.ok()) return std::nullopt;
+  if (definition.status().code() == Code::kNotFound)
+    return EcsError(400, "InvalidParameterException", "TaskDefinition not found.");
+  return EcsErrorFrom(definition.status());
+}
+
 EcsResponse EcsOperations::CreateService(Input& in) {
   in.Require("serviceName");
   const std::string name = in.StringOr("serviceName", "");
@@ -234,13 +250,7 @@ EcsResponse EcsOperations::CreateService(Input& in) {
   // One name per Gantry across both kinds of service.
   if (objects_.Get(*schema::FindKind("Environment"), name).ok())
     return EcsError(400, "InvalidParameterException", "Creation of service was not idempotent.");
-  // ECS checks the task definition when the service is created.
-  auto definition = fleet::ResolveTaskDefinition(objects_, spec->task_definition());
-  if (!definition.ok()) {
-    if (definition.status().code() == Code::kNotFound)
-      return EcsError(400, "InvalidParameterException", "TaskDefinition not found.");
-    return EcsErrorFrom(definition.status());
-  }
+  if (auto missing = MissingTaskDefinition(spec->task_definition())) return *missing;
 
   auto created = objects_.Create(service);
   if (!created.ok()) {
@@ -279,19 +289,13 @@ EcsResponse EcsOperations::UpdateService(Input& in) {
   if (!in.ok()) return EcsErrorFrom(in.status());
   if (!unsupported.ok()) return EcsErrorFrom(unsupported);
   auto current = ExistingService(cluster_given, given);
-  if (!current.ok() && current.status().code() == Code::kNotFound &&
-      current.status().field() == "service") {
-    auto daemon = DaemonOf(*clusters_.Existing(cluster_given), given);
-    if (daemon.ok()) return UpdateDaemonService(**daemon, in, changes);
+  if (!current.ok()) {
+    if (auto daemon = DaemonInstead(current.status(), cluster_given, given))
+      return UpdateDaemonService(*daemon, in, changes);
+    return EcsErrorFrom(current.status());
   }
-  if (!current.ok()) return EcsErrorFrom(current.status());
   if (definition) {
-    auto resolved = fleet::ResolveTaskDefinition(objects_, fleet::ShortName(*definition));
-    if (!resolved.ok()) {
-      if (resolved.status().code() == Code::kNotFound)
-        return EcsError(400, "InvalidParameterException", "TaskDefinition not found.");
-      return EcsErrorFrom(resolved.status());
-    }
+    if (auto missing = MissingTaskDefinition(fleet::ShortName(*definition))) return *missing;
   }
   const std::string now = clock::FormatTime(std::chrono::system_clock::now());
   auto updated = objects_.Mutate(
@@ -348,12 +352,12 @@ EcsResponse EcsOperations::DeleteService(Input& in) {
   for (int attempt = 0; attempt < kAttempts && !gone.ok() && gone.status().code() == Code::kAborted;
        ++attempt) {
     auto current = ExistingService(cluster_given, given);
-    if (!current.ok() && current.status().code() == Code::kNotFound &&
-        current.status().field() == "service") {
-      auto daemon = DaemonOf(*clusters_.Existing(cluster_given), given);
-      if (daemon.ok()) return DeleteDaemonService(**daemon);  // a DAEMON service needs no force
+    if (!current.ok()) {
+      // A DAEMON service needs no force.
+      if (auto daemon = DaemonInstead(current.status(), cluster_given, given))
+        return DeleteDaemonService(*daemon);
+      return EcsErrorFrom(current.status());
     }
-    if (!current.ok()) return EcsErrorFrom(current.status());
     if (!force && (*current)->spec().desired_count() > 0) {
       return EcsError(400, "InvalidParameterException",
                       "The service cannot be stopped while it is scaled above 0.");

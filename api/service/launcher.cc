@@ -155,12 +155,14 @@ void Launcher::Release(ClusterState& c, std::unordered_map<std::string, HeldTask
 void Launcher::Rebalance(ClusterState& c, const HeldTask& task, int sign) {
   // A stale snapshot's reservations are recounted from the tasks when it is rebuilt.
   if (c.daemons.empty() || c.stale || !c.snapshot) return;
-  auto slot = c.slots.find(SlotKey{task.instance, task.spec.group});
-  if (slot == c.slots.end()) return;  // not a daemon's task, or not on an instance it covers
-  auto at = c.index.find(task.instance);
+  // Most tasks are no daemon's: answered without building a slot key.
   auto daemon = c.daemons.find(task.spec.group);
-  if (at == c.index.end() || daemon == c.daemons.end()) {
-    c.stale = true;  // slots are only made for both; not expected
+  if (daemon == c.daemons.end()) return;
+  auto slot = c.slots.find(SlotKey{task.instance, task.spec.group});
+  if (slot == c.slots.end()) return;  // not on an instance the daemon covers
+  auto at = c.index.find(task.instance);
+  if (at == c.index.end()) {
+    c.stale = true;  // slots are only made for indexed instances; not expected
     return;
   }
   DaemonSlot& s = slot->second;

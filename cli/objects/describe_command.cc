@@ -9,6 +9,7 @@
 #include "api/codec/object_codec.h"
 #include "api/schema/environment_deployments.h"
 #include "cli/objects/commands.h"
+#include "cli/objects/conditions.h"
 #include "cli/objects/printers.h"
 #include "gantry/v1/objects.pb.h"
 
@@ -175,24 +176,12 @@ int RunDescribe(const std::vector<std::string>& args, const CommandContext& ctx)
   out << "Status:\n" << (status.empty() ? "  <none>\n" : Indent(status, "  "));
 
   // Conditions as a table.
-  google::protobuf::Value v;
-  std::string json;
-  (void)google::protobuf::util::MessageToJsonString(o, &json);
-  (void)google::protobuf::util::JsonStringToMessage(json, &v);
   out << "Conditions:\n";
-  const auto& fields = v.struct_value().fields();
   std::vector<std::vector<std::string>> rows{
       {"  Type", "Status", "Reason", "Last Transition", "Message"}};
-  if (fields.count("status") && fields.at("status").struct_value().fields().count("conditions")) {
-    for (const auto& c :
-         fields.at("status").struct_value().fields().at("conditions").list_value().values()) {
-      const auto& cf = c.struct_value().fields();
-      auto get = [&](const char* k) {
-        return cf.count(k) ? cf.at(k).string_value() : std::string();
-      };
-      rows.push_back({"  " + get("type"), get("status"), get("reason"), get("lastTransitionTime"),
-                      get("message")});
-    }
+  for (const v1::Condition* c : ConditionsOf(o)) {
+    rows.push_back(
+        {"  " + c->type(), c->status(), c->reason(), c->last_transition_time(), c->message()});
   }
   if (rows.size() == 1) {
     out << "  <none>\n";

@@ -1,5 +1,4 @@
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
+#include <strings.h>
 
 #include <algorithm>
 #include <chrono>
@@ -7,59 +6,28 @@
 #include <thread>
 
 #include "cli/objects/commands.h"
+#include "cli/objects/conditions.h"
 #include "cli/objects/printers.h"
 #include "cli/objects/terminal_progress.h"
 
 namespace gantry::cli {
 namespace {
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-// Whether status.conditions has `type` with `status` (compared case-insensitively).
+// Whether the object has condition `type` with `status` (both compared without regard to case).
 bool HasCondition(const google::protobuf::Message& o, const std::string& type,
                   const std::string& status) {
-  std::string json;
-  (void)google::protobuf::util::MessageToJsonString(o, &json);
-  google::protobuf::Value v;
-  (void)google::protobuf::util::JsonStringToMessage(json, &v);
-  const auto& f = v.struct_value().fields();
-  if (!f.count("status") || !f.at("status").struct_value().fields().count("conditions"))
-    return false;
-  for (const auto& c :
-       f.at("status").struct_value().fields().at("conditions").list_value().values()) {
-    const auto& cf = c.struct_value().fields();
-    if (cf.count("type") && Lower(cf.at("type").string_value()) == Lower(type) &&
-        cf.count("status") && Lower(cf.at("status").string_value()) == Lower(status)) {
-      return true;
-    }
-  }
-  return false;
+  const v1::Condition* c = FindCondition(o, type);
+  return c && strcasecmp(c->status().c_str(), status.c_str()) == 0;
 }
 
 // What the condition says now, for the progress line: Ready=False (Deploying): 1 of 2 ...
 std::string ConditionNow(const google::protobuf::Message& o, const std::string& type) {
-  std::string json;
-  (void)google::protobuf::util::MessageToJsonString(o, &json);
-  google::protobuf::Value v;
-  (void)google::protobuf::util::JsonStringToMessage(json, &v);
-  const auto& f = v.struct_value().fields();
-  if (f.count("status") && f.at("status").struct_value().fields().count("conditions")) {
-    for (const auto& c :
-         f.at("status").struct_value().fields().at("conditions").list_value().values()) {
-      const auto& cf = c.struct_value().fields();
-      auto get = [&](const char* k) { return cf.count(k) ? cf.at(k).string_value() : ""; };
-      if (Lower(get("type")) != Lower(type)) continue;
-      std::string line = get("type") + "=" + get("status");
-      if (!get("reason").empty()) line += " (" + get("reason") + ")";
-      if (!get("message").empty()) line += ": " + get("message");
-      return line;
-    }
-  }
-  return type + " not reported yet";
+  const v1::Condition* c = FindCondition(o, type);
+  if (!c) return type + " not reported yet";
+  std::string line = c->type() + "=" + c->status();
+  if (!c->reason().empty()) line += " (" + c->reason() + ")";
+  if (!c->message().empty()) line += ": " + c->message();
+  return line;
 }
 
 }  // namespace

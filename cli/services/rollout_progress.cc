@@ -1,15 +1,8 @@
 #include "cli/services/rollout_progress.h"
 
+#include "cli/objects/conditions.h"
+
 namespace gantry::cli {
-namespace {
-
-const v1::Condition* ConditionOf(const v1::ServiceStatus& status, const std::string& type) {
-  for (const auto& c : status.conditions())
-    if (c.type() == type) return &c;
-  return nullptr;
-}
-
-}  // namespace
 
 RolloutProgress ProgressOf(const v1::Service& service, const std::string& revision) {
   const std::string who = "service \"" + service.metadata().name() + "\"";
@@ -19,7 +12,7 @@ RolloutProgress ProgressOf(const v1::Service& service, const std::string& revisi
     p.line = "Waiting for " + who + " spec update to be observed...";
     return p;
   }
-  const v1::Condition* stalled = ConditionOf(st, "Stalled");
+  const v1::Condition* stalled = FindCondition(service, "Stalled");
   const bool is_stalled = stalled && stalled->status() == "True";
   if (is_stalled &&
       (stalled->reason() == "DeploymentFailed" || stalled->reason() == "RolledBack")) {
@@ -34,7 +27,7 @@ RolloutProgress ProgressOf(const v1::Service& service, const std::string& revisi
     p.line = "Waiting for " + who + " rollout to start: " + revision + "...";
     return p;
   }
-  const v1::Condition* ready = ConditionOf(st, "Ready");
+  const v1::Condition* ready = FindCondition(service, "Ready");
   if (ready && ready->status() == "True") {
     p.state = RolloutProgress::State::kDone;
     p.line = who + " successfully rolled out";

@@ -14,13 +14,12 @@ usage: aws_cli_test.py BIN_DIR
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-from e2e import FAILURES, check, ensure_aws_cli, free_port, wait_for
+from e2e import FAILURES, check, ensure_aws_cli, free_port, stop_processes, wait_for
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "build/bin"
 
@@ -300,13 +299,7 @@ def main():
                  "every task stopped")
         time.sleep(1)  # the agents report the last STOPPED states
     finally:
-        for p in reversed(procs):
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(procs)
         if FAILURES:
             for name in sorted(os.listdir(work)):
                 if name.endswith(".log"):

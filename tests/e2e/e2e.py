@@ -39,6 +39,17 @@ def wait_for(cond, timeout, what):
     return False
 
 
+def stop_processes(procs):
+    """SIGTERM to each, the last started first (agents before gantryd); SIGKILL after 10 s."""
+    for p in reversed(procs):
+        p.send_signal(signal.SIGTERM)
+    for p in reversed(procs):
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 def ensure_aws_cli():
     if shutil.which("aws"):
         return

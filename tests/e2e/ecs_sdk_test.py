@@ -9,21 +9,15 @@ usage: ecs_sdk_test.py BIN_DIR NODE_MODULES_DIR
 import http.client
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+from e2e import free_port, stop_processes
+
 BIN, MODULES = sys.argv[1], sys.argv[2]
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def ensure_sdk():
@@ -68,13 +62,7 @@ def main():
                 print("---- gantryd.log (last lines)\n" + "".join(f.readlines()[-20:]))
         return r.returncode
     finally:
-        for p in reversed(procs):
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(procs)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -13,7 +13,6 @@ usage: prometheus_test.py BIN_DIR
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -21,7 +20,7 @@ import time
 import urllib.parse
 import urllib.request
 
-from e2e import ROOT, check, finish, free_port, wait_for
+from e2e import ROOT, check, finish, free_port, stop_processes, wait_for
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "build/bin"
 # Debian's python3 has the PyYAML the lint needs (python3-yaml, scripts/install-deps.sh).
@@ -162,13 +161,7 @@ scrape_configs:
 
         # The agents end their tasks' processes before they go.
         wait_for(all_stopped, 20, "every task stopped")
-        for p in reversed(procs):
-            p.send_signal(signal.SIGTERM)
-        for p in reversed(procs):
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(procs)
     return finish(work)
 
 
