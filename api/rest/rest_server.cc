@@ -134,7 +134,7 @@ class ConnectionBase : public std::enable_shared_from_this<ConnectionBase> {
 
  private:
   friend class RestServer::Impl;
-  std::list<std::weak_ptr<ConnectionBase>>::iterator registration_;
+  std::list<ConnectionBase*>::iterator registration_;
   bool registered_ = false;
 };
 
@@ -186,7 +186,9 @@ class RestServer::Impl {
  private:
   void Accept();
   void OnAccept(const boost::system::error_code& ec, tcp::socket socket);
-  // The oldest connection that is idle between requests (an eviction candidate), if any.
+  // The oldest connection that is idle between requests (an eviction candidate), if any. The
+  // caller must let go of it with connections_mu_ released: the last reference runs the
+  // destructor, and the destructor takes connections_mu_.
   std::shared_ptr<ConnectionBase> OldestEvictable();
   std::shared_ptr<ConnectionBase> OldestEvictableLocked();  // connections_mu_ held
   HttpResponse Serve(HttpRequest& request, std::optional<api::StreamLimiter::Slot>& slot);
@@ -201,7 +203,11 @@ class RestServer::Impl {
   int port_ = 0;
   // Outlives ioc_: connections still queued in ioc_ unregister when it destroys them.
   mutable std::mutex connections_mu_;
-  std::list<std::weak_ptr<ConnectionBase>> connections_;  // oldest first
+  // Oldest first. Raw pointers, valid while connections_mu_ is held: a connection's destructor
+  // unregisters under the lock. No shared_ptr may be released under the lock (a weak_ptr locked
+  // and dropped there could be the last reference, and its destructor would wait on the lock
+  // forever: the accept loop did exactly that under a storm of short connections).
+  std::list<ConnectionBase*> connections_;
   std::optional<ssl::context> ssl_;
   WorkerPool pool_;
   net::io_context ioc_;
@@ -755,9 +761,11 @@ void RestServer::Impl::Accept() {
 }
 
 std::shared_ptr<ConnectionBase> RestServer::Impl::OldestEvictableLocked() {
-  for (const auto& weak : connections_) {
-    auto c = weak.lock();
-    if (c && c->evictable()) return c;
+  for (ConnectionBase* c : connections_) {
+    // A connection being destroyed is not evictable (it was closed first) or its weak
+    // reference is expired; either way nothing is released here.
+    if (!c->evictable()) continue;
+    if (auto alive = c->weak_from_this().lock()) return alive;
   }
   return nullptr;
 }
@@ -810,7 +818,7 @@ void RestServer::Impl::OnAccept(const boost::system::error_code& ec, tcp::socket
   }
   {
     std::lock_guard lock(connections_mu_);
-    connection->registration_ = connections_.insert(connections_.end(), connection);
+    connection->registration_ = connections_.insert(connections_.end(), connection.get());
     connection->registered_ = true;
   }
   connection->Start();
@@ -879,8 +887,8 @@ void RestServer::Impl::Stop() {
   std::vector<std::shared_ptr<ConnectionBase>> open;
   {
     std::lock_guard lock(connections_mu_);
-    for (const auto& weak : connections_)
-      if (auto c = weak.lock()) open.push_back(std::move(c));
+    for (ConnectionBase* c : connections_)
+      if (auto alive = c->weak_from_this().lock()) open.push_back(std::move(alive));
   }
   for (auto& c : open) c->Close();
   open.clear();
