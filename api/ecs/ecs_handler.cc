@@ -124,6 +124,10 @@ EcsResponse EcsHandler::Handle(std::string_view operation, std::string_view body
                           request.type_name());
     }
   }
+  // A read sees every task and instance write gantryd answered before it (RunTask answers
+  // before the informers show its tasks; fleet_view.h).
+  if (operation.starts_with("Describe") || operation.starts_with("List"))
+    (void)fleet_.AwaitNotedWrites();
   try {
     EcsOperations ops(*this);
     Input in(request, "", std::make_shared<Status>());

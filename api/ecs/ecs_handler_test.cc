@@ -101,7 +101,7 @@ class EcsHandlerTest : public fleet::testing::FleetHarness {
   }
 
   std::string ZoneOf(const std::string& instance_arn) {
-    for (const auto& a : fleet_.Instance(IdOf(instance_arn))->spec().attributes())
+    for (const auto& a : Shown().Instance(IdOf(instance_arn))->spec().attributes())
       if (a.name() == "ecs.availability-zone") return a.value();
     return "";
   }
@@ -246,7 +246,7 @@ TEST_F(EcsHandlerTest, DeleteClusterWithTasks) {
   RegisterNine();
   ASSERT_EQ(Call("RunTask", Json{{"cluster", "demo"}, {"taskDefinition", "myapp"}}).status, 200);
   // Every instance gone (as deregistration would leave them), one task still holds resources.
-  for (const auto& ci : fleet_.InstancesIn("demo")) {
+  for (const auto& ci : Shown().InstancesIn("demo")) {
     auto gone = objects_.Mutate(
         *schema::FindKind("ContainerInstance"), ci->metadata().name(),
         [](google::protobuf::Message& m) -> api::StatusOr<bool> {
@@ -798,11 +798,11 @@ TEST_F(EcsHandlerTest, EventTimesAreIsoStrings) {
   RegisterNine();
   Reply r = Call("RunTask", Json{{"cluster", "demo"}, {"taskDefinition", "myapp"}});
   ASSERT_EQ(r.status, 200) << r;
-  fleet::TaskPtr task = fleet_.Task(IdOf(r.body["tasks"][0]["taskArn"]));
+  fleet::TaskPtr task = Shown().Task(IdOf(r.body["tasks"][0]["taskArn"]));
   Json iso = Json::parse(TaskJson(*task, names_, TimeStyle::kIso8601));
   EXPECT_EQ(iso["createdAt"], "2026-01-01T00:00:00.000Z");
   EXPECT_FALSE(iso.contains("availabilityZone"));  // no instance given
-  Json instance = Json::parse(InstanceJson(*fleet_.Instance("i-00"), names_, TimeStyle::kIso8601));
+  Json instance = Json::parse(InstanceJson(*Shown().Instance("i-00"), names_, TimeStyle::kIso8601));
   EXPECT_EQ(instance["registeredAt"], "2026-01-01T00:00:00.000Z");
   EXPECT_EQ(TimeJson("2026-01-01T00:00:01.250Z", TimeStyle::kEpochSeconds), "1767225601.25");
   EXPECT_EQ(TimeJson("2026-01-01T00:00:01Z", TimeStyle::kIso8601), "\"2026-01-01T00:00:01.000Z\"");

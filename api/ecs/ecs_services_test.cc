@@ -68,7 +68,7 @@ class EcsServicesTest : public fleet::testing::FleetHarness {
   // STOPPED.
   void AgentsReport() {
     std::vector<v1::TaskStateReport> reports;
-    for (const auto& t : fleet_.TasksIn("demo")) {
+    for (const auto& t : Shown().TasksIn("demo")) {
       const std::string want = t->spec().desired_status() == "STOPPED" ? "STOPPED" : "RUNNING";
       if (t->status().last_status() == want) continue;
       v1::TaskStateReport report;
@@ -152,7 +152,7 @@ TEST_F(EcsServicesTest, TheTalksGpuServiceRunsOnDistinctG2Instances) {
   ASSERT_EQ(r.status, 200) << r;
   ASSERT_EQ(r.body["taskArns"].size(), 3u);
   std::set<std::string> hosts;
-  for (const auto& t : fleet_.TasksIn("demo")) {
+  for (const auto& t : Shown().TasksIn("demo")) {
     if (t->spec().group() != "service:myapp-gpu") continue;
     const std::string& host = t->spec().container_instance();
     EXPECT_EQ(host.back(), '2') << host << " is not a g2.2xlarge";
@@ -325,7 +325,7 @@ TEST_F(EcsServicesTest, UpdateListDeploymentsAndDelete) {
                 .body["failures"][0]["reason"],
             "MISSING");
   ASSERT_TRUE(Eventually([&] {
-    for (const auto& t : fleet_.TasksIn("demo"))
+    for (const auto& t : Shown().TasksIn("demo"))
       if (t->spec().group() == "service:web" && t->status().last_status() != "STOPPED")
         return false;
     return true;
@@ -413,7 +413,7 @@ TEST_F(EcsServicesTest, AServiceHeldToOneZoneIsReadyThere) {
   };
   ASSERT_TRUE(Eventually([&] { return Stable("one-zone") && ready(); }))
       << Describe("one-zone").dump();
-  for (const auto& t : fleet_.TasksIn("demo")) {
+  for (const auto& t : Shown().TasksIn("demo")) {
     if (t->spec().group() == "service:one-zone") {
       EXPECT_EQ(t->spec().container_instance().substr(0, 3), "i-0");  // zone a: i-0x
     }
@@ -447,7 +447,7 @@ TEST_F(EcsServicesTest, ADaemonServiceRunsOneTaskOnEveryInstanceOfItsGroup) {
   EXPECT_EQ(s["deployments"][0]["rolloutState"], "COMPLETED");
   EXPECT_EQ(s["placementConstraints"][0]["expression"], "attribute:ecs.instance-type == t2.small");
   std::set<std::string> hosts;
-  for (const auto& t : fleet_.TasksIn("demo"))
+  for (const auto& t : Shown().TasksIn("demo"))
     if (t->spec().group() == "environment:logs" && t->status().last_status() == "RUNNING")
       hosts.insert(t->spec().container_instance());
   EXPECT_EQ(hosts, (std::set<std::string>{"i-00", "i-10", "i-20"}));
@@ -472,7 +472,7 @@ TEST_F(EcsServicesTest, ADaemonServiceRunsOneTaskOnEveryInstanceOfItsGroup) {
   ASSERT_EQ(r.status, 200) << r;
   EXPECT_EQ(r.body["service"]["status"], "DRAINING");
   ASSERT_TRUE(Eventually([&] {
-    for (const auto& t : fleet_.TasksIn("demo"))
+    for (const auto& t : Shown().TasksIn("demo"))
       if (t->spec().group() == "environment:logs" && t->status().last_status() != "STOPPED")
         return false;
     return true;

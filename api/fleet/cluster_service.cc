@@ -58,6 +58,7 @@ bool ClusterService::HasServices(const std::string& cluster) const {
 api::StatusOr<v1::Cluster> ClusterService::Delete(const std::string& given) {
   auto cluster = Existing(given);
   if (!cluster.ok()) return cluster.status();
+  (void)fleet_.AwaitNotedWrites();  // a task launched just before counts
   for (const auto& ci : fleet_.InstancesIn(*cluster)) {
     if (schema::InstanceStatusOf(*ci) != "INACTIVE") {
       return Status(Code::kFailedPrecondition,

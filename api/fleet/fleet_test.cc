@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "api/fleet/agent_backend.h"
 #include "api/fleet/agent_read_scope.h"
@@ -48,7 +49,7 @@ std::vector<v1::TaskStateReport> RunningReports(const std::vector<TaskPtr>& task
 class FleetTest : public testing::FleetHarness {
  protected:
   std::string ZoneOf(const std::string& instance) {
-    for (const auto& a : fleet_.Instance(instance)->spec().attributes())
+    for (const auto& a : Shown().Instance(instance)->spec().attributes())
       if (a.name() == "ecs.availability-zone") return a.value();
     return "";
   }
@@ -67,7 +68,7 @@ class FleetTest : public testing::FleetHarness {
 TEST_F(FleetTest, RegisterCreatesClusterAndKeepsIdentity) {
   RegisterNine();
   EXPECT_TRUE(objects_.Get(*schema::FindKind("Cluster"), "demo").ok());
-  auto ci = fleet_.Instance("i-00");
+  auto ci = Shown().Instance("i-00");
   ASSERT_TRUE(ci);
   EXPECT_EQ(ci->status().status(), "ACTIVE");
   EXPECT_TRUE(ci->status().agent_connected());
@@ -82,7 +83,7 @@ TEST_F(FleetTest, RegisterCreatesClusterAndKeepsIdentity) {
   again.mutable_registered_resources()->set_cpu(2048);
   again.mutable_registered_resources()->set_memory(4096);
   ASSERT_TRUE(instances_.Register({again}).ok());
-  ci = fleet_.Instance("i-00");
+  ci = Shown().Instance("i-00");
   EXPECT_EQ(ci->status().registered_at(), registered_at);
   bool has_stack = false;
   for (const auto& a : ci->spec().attributes()) has_stack |= a.name() == "stack";
@@ -114,7 +115,7 @@ TEST_F(FleetTest, RunTaskSpreadsAcrossZonesThenBinpacks) {
   for (const auto& t : result->tasks) per_instance[t->spec().container_instance()]++;
   EXPECT_EQ(per_instance.size(), 3u);
   // The instance's remaining resources follow.
-  auto ci = fleet_.Instance(result->tasks[0]->spec().container_instance());
+  auto ci = Shown().Instance(result->tasks[0]->spec().container_instance());
   EXPECT_EQ(ci->status().remaining_resources().memory(), 4096 - 3 * 512);
   EXPECT_EQ(ci->status().pending_tasks_count(), 3);
 }
@@ -225,10 +226,10 @@ TEST_F(FleetTest, TaskStateMachine) {
   ASSERT_TRUE(failures.empty());
   EXPECT_EQ(reported.at(0)->status().last_status(), "RUNNING");
   EXPECT_FALSE(reported.at(0)->status().started_at().empty());
-  EXPECT_EQ(fleet_.Instance(on)->status().running_tasks_count(), 1);
+  EXPECT_EQ(Shown().Instance(on)->status().running_tasks_count(), 1);
   // Stop: desired STOPPED; the agent reports STOPPED; the server's reason wins.
   ASSERT_TRUE(tasks_.StopTask("demo", id, "").ok());
-  EXPECT_EQ(fleet_.Task(id)->spec().desired_status(), "STOPPED");
+  EXPECT_EQ(Shown().Task(id)->spec().desired_status(), "STOPPED");
   r.set_last_status("STOPPED");
   r.set_stopped_reason("Essential container in task exited");
   auto* c = r.add_containers();
@@ -239,8 +240,8 @@ TEST_F(FleetTest, TaskStateMachine) {
   ASSERT_EQ(reported.size(), 1u);
   EXPECT_EQ(reported[0]->status().stopped_reason(), kReasonUserStop);
   EXPECT_EQ(reported[0]->status().containers(0).exit_code(), 143);
-  EXPECT_EQ(fleet_.Instance(on)->status().running_tasks_count(), 0);
-  EXPECT_EQ(fleet_.Instance(on)->status().remaining_resources().memory(), 4096);
+  EXPECT_EQ(Shown().Instance(on)->status().running_tasks_count(), 0);
+  EXPECT_EQ(Shown().Instance(on)->status().remaining_resources().memory(), 4096);
   // STOPPED is final.
   r.set_last_status("RUNNING");
   reported = tasks_.Report({r}, failures);
@@ -271,6 +272,67 @@ TEST_F(FleetTest, TaskStateMachine) {
   auto stopped_again = tasks_.StopTask("demo", exits->metadata().name(), "too late");
   ASSERT_TRUE(stopped_again.ok());
   EXPECT_EQ((*stopped_again)->metadata().generation(), generation);
+}
+
+// RunTask answers once its tasks are committed, not once the informers show them (waiting for
+// the watch was most of its latency under load); whoever reads next waits for them instead.
+TEST_F(FleetTest, RunTaskAnswersBeforeTheInformersShowItsTasksAndReadersWaitForThem) {
+  RegisterNine();
+  ASSERT_TRUE(testing::CaughtUp(fleet_, objects_));
+  store_.HoldWatches();
+  const auto started = std::chrono::steady_clock::now();
+  LaunchRequest req;
+  req.cluster = "demo";
+  req.task_definition = "myapp";
+  req.count = 3;
+  auto run = tasks_.RunTask(req);
+  const auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  ASSERT_EQ(run->tasks.size(), 3u);
+  const std::string id = run->tasks[0]->metadata().name();
+  const std::string on = run->tasks[0]->spec().container_instance();
+  ASSERT_FALSE(fleet_.Task(id)) << "the watches were not held";
+  // Before, RunTask waited for its tasks to show, here for the whole bound (kOwnWriteWait).
+  EXPECT_LT(took, kOwnWriteWait / 2) << "RunTask waited for the informers";
+
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    store_.ReleaseWatches();
+  });
+  EXPECT_TRUE(tasks_.Find(id)) << "a read right after RunTask missed its task";
+  TaskFilter filter;
+  filter.cluster = "demo";
+  filter.desired_status = "";
+  EXPECT_EQ(tasks_.ListTasks(filter).size(), 3u);
+  auto instance = instances_.Get("demo", on);
+  ASSERT_TRUE(instance.ok());
+  EXPECT_GE((*instance)->status().pending_tasks_count(), 1) << "the launch's recount";
+  release.join();
+
+  // And a report on the new tasks, the moment they are written, counts all of them.
+  store_.HoldWatches();
+  auto more = tasks_.RunTask(req);
+  ASSERT_TRUE(more.ok());
+  std::vector<v1::TaskStateReport> reports;
+  for (const auto& t : more->tasks) {
+    v1::TaskStateReport r;
+    r.set_task(t->metadata().name());
+    r.set_container_instance(t->spec().container_instance());
+    r.set_last_status("RUNNING");
+    reports.push_back(r);
+  }
+  std::thread release_again([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    store_.ReleaseWatches();
+  });
+  std::vector<v1::ReportFailure> failures;
+  tasks_.Report(reports, failures);
+  release_again.join();
+  EXPECT_TRUE(failures.empty());
+  ASSERT_TRUE(testing::CaughtUp(fleet_, objects_));
+  int running = 0;
+  for (const auto& ci : Shown().AllInstances()) running += ci->status().running_tasks_count();
+  EXPECT_EQ(running, 3);
 }
 
 TEST_F(FleetTest, AReportOfManyTasksIsOneStoreRevision) {
@@ -431,7 +493,7 @@ TEST_F(FleetTest, RunTaskCountsItsInstancesInTheTasksRevision) {
   req.strategies = {Strategy("binpack", "memory")};  // onto an instance that already has one
   std::string target;
   store_.BeforeNextTxn([&] {
-    for (const auto& ci : fleet_.AllInstances()) {
+    for (const auto& ci : Shown().AllInstances()) {
       if (ci->status().pending_tasks_count() == 0) continue;
       target = ci->metadata().name();
       EditInstanceStatus(target, [](auto& s) { s.set_agent_updated_at("2026-01-01T00:00:00Z"); });
@@ -453,7 +515,7 @@ TEST_F(FleetTest, RunTaskCountsItsInstancesInTheTasksRevision) {
 TEST_F(FleetTest, AHeartbeatReconnectsItsInstancesTogether) {
   RegisterNine();
   std::vector<std::string> names;
-  for (const auto& ci : fleet_.AllInstances()) {
+  for (const auto& ci : Shown().AllInstances()) {
     names.push_back(ci->metadata().name());
     EditInstanceStatus(ci->metadata().name(), [](auto& s) { s.set_agent_connected(false); });
   }
@@ -462,12 +524,12 @@ TEST_F(FleetTest, AHeartbeatReconnectsItsInstancesTogether) {
   const int64_t before = store_.CurrentRevision();
   EXPECT_TRUE(instances_.Heartbeat(names).empty());
   EXPECT_EQ(store_.CurrentRevision(), before + 1);
-  for (const auto& name : names) EXPECT_TRUE(fleet_.Instance(name)->status().agent_connected());
+  for (const auto& name : names) EXPECT_TRUE(Shown().Instance(name)->status().agent_connected());
 }
 
 TEST_F(FleetTest, DrainingGetsNoNewTasks) {
   RegisterNine();
-  for (const auto& ci : fleet_.InstancesIn("demo")) {
+  for (const auto& ci : Shown().InstancesIn("demo")) {
     if (ci->metadata().name() == "i-11") continue;
     ASSERT_TRUE(instances_.SetState("demo", ci->metadata().name(), "DRAINING").ok());
   }
@@ -520,7 +582,7 @@ TEST_F(FleetTest, DisconnectedInstanceIsAvoidedUntilItsAgentIsHeardAgain) {
                   })
           .ok());
   ASSERT_TRUE(testlib::Eventually(
-      [&] { return !fleet_.Instance("i-00")->status().agent_connected(); }, seconds(10)));
+      [&] { return !Shown().Instance("i-00")->status().agent_connected(); }, seconds(10)));
   LaunchRequest req;
   req.cluster = "demo";
   req.task_definition = "myapp";
@@ -534,7 +596,7 @@ TEST_F(FleetTest, DisconnectedInstanceIsAvoidedUntilItsAgentIsHeardAgain) {
   clock_.Advance(seconds(3));
   auto unknown = instances_.Heartbeat({"i-00", "i-never"});
   EXPECT_EQ(unknown, std::vector<std::string>{"i-never"});
-  EXPECT_TRUE(fleet_.Instance("i-00")->status().agent_connected());
+  EXPECT_TRUE(Shown().Instance("i-00")->status().agent_connected());
   EXPECT_EQ(instances_.LastHeard("i-00"), clock_.Now());
 }
 
@@ -578,7 +640,7 @@ TEST_F(FleetTest, LaunchThroughPlacesAProtoRequest) {
     EXPECT_EQ(t.spec().started_by(), "web-1");
     EXPECT_NE(ZoneOf(t.spec().container_instance()), "us-east-1c");
     used.insert(t.spec().container_instance());
-    EXPECT_TRUE(fleet_.Task(t.metadata().name())) << "shown at once to the next reader";
+    EXPECT_TRUE(tasks_.Find(t.metadata().name())) << "shown at once to the next reader";
   }
   EXPECT_EQ(used.size(), 6u) << "spread over the six instances the constraint leaves";
 
@@ -625,7 +687,7 @@ TEST_F(FleetTest, ClusterServiceCreatesOnceAndDeletesOnlyAnUnusedCluster) {
   req.cluster = "demo";
   req.task_definition = "myapp";
   ASSERT_TRUE(tasks_.RunTask(req).ok());
-  for (const auto& ci : fleet_.InstancesIn("demo")) {
+  for (const auto& ci : Shown().InstancesIn("demo")) {
     auto gone = instances_.Deregister("demo", ci->metadata().name(), /*force=*/false);
     if (!gone.ok()) continue;  // the one running the task
   }
@@ -746,7 +808,7 @@ TEST_F(FleetTest, DeregisterNeedsForceWhileTasksRun) {
   back.set_container_instance("i-00");
   back.set_cluster("demo");
   ASSERT_TRUE(instances_.Register({back}).ok());
-  EXPECT_EQ(fleet_.Instance("i-00")->status().status(), "ACTIVE");
+  EXPECT_EQ(Shown().Instance("i-00")->status().status(), "ACTIVE");
 }
 
 TEST(AgentBackendTest, AnUnlabelledInstanceBelongsToNoAgent) {

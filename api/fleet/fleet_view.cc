@@ -62,4 +62,30 @@ bool FleetView::WaitForInstances(int64_t revision, std::chrono::milliseconds tim
   return instances_.WaitForRevision(revision, timeout);
 }
 
+namespace {
+
+void RaiseTo(std::atomic<int64_t>& noted, int64_t revision) {
+  int64_t seen = noted.load(std::memory_order_relaxed);
+  while (seen < revision && !noted.compare_exchange_weak(seen, revision)) {
+  }
+}
+
+}  // namespace
+
+void FleetView::NoteTasksWritten(int64_t revision) const { RaiseTo(tasks_written_, revision); }
+
+void FleetView::NoteInstancesWritten(int64_t revision) const {
+  RaiseTo(instances_written_, revision);
+}
+
+bool FleetView::AwaitNotedWrites() const {
+  const auto deadline = std::chrono::steady_clock::now() + kOwnWriteWait;
+  const auto left = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                 std::chrono::steady_clock::now());
+  };
+  bool shown = tasks_.WaitForRevision(tasks_written_.load(), kOwnWriteWait);
+  return instances_.WaitForRevision(instances_written_.load(), left()) && shown;
+}
+
 }  // namespace gantry::fleet

@@ -6,10 +6,14 @@
 // informers' standard indexes (tasks by instance and cluster, instances by cluster).
 //
 // The informers follow the store a moment behind a write. A service that must read what it just
-// wrote (RunTask placing the next task, an agent's next report pinned to the task's
-// resourceVersion) waits until the informer has applied that revision: `WaitForTasks` and
-// `WaitForInstances`, bounded.
+// wrote (an agent's next report pinned to the task's resourceVersion) waits until the informer
+// has applied that revision: `WaitForTasks` and `WaitForInstances`, bounded. A writer that must
+// not wait (RunTask: the watch's delivery would be most of its latency) notes its revision
+// instead (`NoteTasksWritten`), and readers that answer for what gantryd already answered (ECS
+// Describe and List calls, StopTask, a recount) call `AwaitNotedWrites` first: read-your-writes
+// is then paid by reads, and only while the informers lag.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -46,6 +50,14 @@ class FleetView {
   bool WaitForTasks(int64_t revision, std::chrono::milliseconds timeout = kOwnWriteWait) const;
   bool WaitForInstances(int64_t revision, std::chrono::milliseconds timeout = kOwnWriteWait) const;
 
+  // A write the informers will show later, which every read after `AwaitNotedWrites` must see.
+  // Const: this is the view's promise to its readers, not a change of what it shows.
+  void NoteTasksWritten(int64_t revision) const;
+  void NoteInstancesWritten(int64_t revision) const;
+  // Until both informers have applied every write noted so far (false at kOwnWriteWait).
+  // Returns at once when they have; never call it from an informer's handler.
+  bool AwaitNotedWrites() const;
+
   controllers::runtime::Informer& instances() const { return instances_; }
   controllers::runtime::Informer& tasks() const { return tasks_; }
   // What placement reads beside them: the daemon Environments' claims on their instances and
@@ -58,6 +70,8 @@ class FleetView {
   controllers::runtime::Informer& tasks_;
   controllers::runtime::Informer& environments_;
   controllers::runtime::Informer& definitions_;
+  mutable std::atomic<int64_t> tasks_written_{0};
+  mutable std::atomic<int64_t> instances_written_{0};
 };
 
 }  // namespace gantry::fleet

@@ -222,6 +222,7 @@ StatusOr<InstancePtr> InstanceService::SetConnected(const std::string& instance,
 StatusOr<InstancePtr> InstanceService::Resolve(const std::string& cluster,
                                                const std::string& instance) const {
   std::string id = ShortName(instance);
+  (void)fleet_.AwaitNotedWrites();
   InstancePtr ci = fleet_.Instance(id);
   std::string want = cluster.empty() ? ClusterOfArn(instance) : ShortName(cluster);
   if (!ci || (!want.empty() && ci->spec().cluster() != want)) {
@@ -295,6 +296,7 @@ StatusOr<std::vector<InstancePtr>> InstanceService::List(const std::string& clus
                                     status + "'");
   }
   std::vector<InstancePtr> candidates;
+  (void)fleet_.AwaitNotedWrites();
   for (auto& ci : fleet_.InstancesIn(cluster.empty() ? kDefaultCluster : ShortName(cluster))) {
     std::string s = InstanceStatusOf(*ci);
     if (status.empty() ? s == "INACTIVE" : s != status) continue;

@@ -86,7 +86,12 @@ class LaunchTokenTest : public testing::FleetHarness {
     return req;
   }
 
-  size_t TaskCount() { return fleet_.TasksIn("demo").size(); }
+  size_t TaskCount() {
+    TaskFilter every;
+    every.cluster = "demo";
+    every.desired_status = "";
+    return tasks_.ListTasks(every).size();
+  }
 
   // A second gantryd over the same store: fresh informers and services, recovered at start.
   std::unique_ptr<testing::StandaloneFleet> Restart() {
@@ -112,14 +117,16 @@ TEST_F(LaunchTokenTest, RepeatAnswersWithTheFirstTasks) {
   auto first = tasks_.RunTask(Run(3, "retry-me"));
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   ASSERT_EQ(first->tasks.size(), 3u);
-  auto counts_before = fleet_.Instance(first->tasks[0]->spec().container_instance())->status();
+  auto counts_before =
+      (*instances_.Get("demo", first->tasks[0]->spec().container_instance()))->status();
 
   auto again = tasks_.RunTask(Run(3, "retry-me"));
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(IdsOf(*again), IdsOf(*first));
   EXPECT_TRUE(again->failures.empty());
   EXPECT_EQ(TaskCount(), 3u) << "a repeat placed new tasks";
-  auto counts_after = fleet_.Instance(first->tasks[0]->spec().container_instance())->status();
+  auto counts_after =
+      (*instances_.Get("demo", first->tasks[0]->spec().container_instance()))->status();
   EXPECT_EQ(counts_after.pending_tasks_count(), counts_before.pending_tasks_count());
   EXPECT_EQ(counts_after.remaining_resources().memory(),
             counts_before.remaining_resources().memory());

@@ -166,6 +166,7 @@ StatusOr<LaunchResult> TaskService::LaunchTasks(const LaunchRequest& request) {
 }
 
 LaunchResult TaskService::Replay(const LaunchRecord& record) const {
+  (void)fleet_.AwaitNotedWrites();
   LaunchResult result;
   for (const auto& id : record.task_ids) {
     if (TaskPtr task = fleet_.Task(id)) {
@@ -203,6 +204,7 @@ std::vector<std::string> TaskService::ClientTokenTaskArns(const std::string& tok
     return arns;
   }
   if (auto it = unrecorded_.find(token); it != unrecorded_.end()) {
+    (void)fleet_.AwaitNotedWrites();
     for (const auto& id : it->second.task_ids) {
       if (TaskPtr task = fleet_.Task(id))
         arns.push_back(names_.TaskArn(task->spec().cluster(), id));
@@ -241,6 +243,7 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
     if (auto it = unrecorded_.find(token); it != unrecorded_.end()) {
       if (it->second.fingerprint != fingerprint)
         return TokenConflict(token, it->second.task_ids, cluster);
+      (void)fleet_.AwaitNotedWrites();
       for (const auto& id : it->second.task_ids) {
         if (TaskPtr task = fleet_.Task(id)) adopted.push_back(std::move(task));
       }
@@ -328,10 +331,12 @@ StatusOr<LaunchResult> TaskService::Launch(const LaunchRequest& request, bool ex
     result.failures.push_back({names_.ClusterArn(cluster), "STORE", launched.status().ToString()});
   } else {
     ReportLeftOut(launched->left_out);
-    // Read-your-writes: a DescribeTasks right after RunTask, or the next report, finds them.
-    if (!request.dry_run) (void)fleet_.WaitForTasks(launched->revision);
+    // Read-your-writes without waiting here for the watch to bring the launch back (most of
+    // a RunTask's latency under load): a DescribeTasks right after RunTask awaits it instead.
+    // The launcher's own snapshot already holds what it placed.
+    if (!request.dry_run) fleet_.NoteTasksWritten(launched->revision);
     if (launched->with_tasks_written) {
-      (void)fleet_.WaitForInstances(launched->revision);
+      fleet_.NoteInstancesWritten(launched->revision);
       for (const auto& task : launched->tasks) recounted.insert(task->spec().container_instance());
     }
     for (const auto& task : launched->tasks) result.tasks.push_back(task);
@@ -483,6 +488,7 @@ StatusOr<std::vector<std::string>> TaskService::ContainerNames(const v1::Task& t
 StatusOr<TaskPtr> TaskService::StopTask(const std::string& cluster, const std::string& task,
                                         const std::string& reason) {
   std::string id = ShortName(task);
+  (void)fleet_.AwaitNotedWrites();
   TaskPtr current = fleet_.Task(id);
   std::string want_cluster = cluster.empty() ? kDefaultCluster : ShortName(cluster);
   if (!current || current->spec().cluster() != want_cluster)
@@ -499,6 +505,7 @@ StatusOr<TaskPtr> TaskService::StopTask(const std::string& cluster, const std::s
 }
 
 std::vector<TaskPtr> TaskService::ListTasks(const TaskFilter& filter) const {
+  (void)fleet_.AwaitNotedWrites();
   std::vector<TaskPtr> out;
   const std::string cluster = filter.cluster.empty() ? kDefaultCluster : ShortName(filter.cluster);
   const std::string instance = ShortName(filter.container_instance);
@@ -558,6 +565,8 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
     f.set_retry(retry);
     failures.push_back(std::move(f));
   };
+  // The recounts below count every task launched on the instances so far.
+  (void)fleet_.AwaitNotedWrites();
   // Every report is applied to the task as the batch has left it; the changed tasks and the
   // recounts of their instances then go to the store together, one transaction per group of
   // instances, so a report costs one revision rather than one per task plus one per instance.
@@ -739,6 +748,7 @@ std::vector<TaskPtr> TaskService::Report(const std::vector<v1::TaskStateReport>&
 }
 
 void TaskService::StopTasksOn(const std::string& instance, const std::string& reason) {
+  (void)fleet_.AwaitNotedWrites();
   auto now = api::FormatTime(clock_.Now());
   for (const auto& task : fleet_.TasksOn(instance)) {
     if (!HoldsResources(*task)) continue;
@@ -764,6 +774,7 @@ void TaskService::StopTasksOn(const std::string& instance, const std::string& re
 }
 
 api::Status TaskService::RecountInstance(const std::string& instance) {
+  (void)fleet_.AwaitNotedWrites();  // every task launched on it so far counts
   InstancePtr ci = fleet_.Instance(instance);
   if (!ci) return Status(Code::kNotFound, "container instance " + instance + " not found");
   auto updated = MutateObserved<v1::ContainerInstance>(

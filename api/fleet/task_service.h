@@ -94,7 +94,10 @@ class TaskService {
   api::StatusOr<TaskPtr> StopTask(const std::string& cluster, const std::string& task,
                                   const std::string& reason);
   std::vector<TaskPtr> ListTasks(const TaskFilter& filter) const;
-  TaskPtr Find(const std::string& id) const { return fleet_.Task(id); }
+  TaskPtr Find(const std::string& id) const {
+    (void)fleet_.AwaitNotedWrites();
+    return fleet_.Task(id);
+  }
   // The container names of the task's definition, in its order: what the task may have output
   // for (not its status, which agents report).
   api::StatusOr<std::vector<std::string>> ContainerNames(const v1::Task& task) const;

@@ -34,6 +34,7 @@ bool TaskLogRoute(const HttpRequest& r, const api::Principal* who, HttpResponse&
         "task", "not a valid task id (letters, digits, '-', '_' and '.', not \".\" or \"..\")"));
     return true;
   }
+  (void)fleet.AwaitNotedWrites();  // `gantryctl logs` right after RunTask finds its task
   fleet::TaskPtr task = fleet.Task(id);
   if (!task) {
     out = ErrorResponse(api::Status(api::Code::kNotFound, "task \"" + id + "\" not found"));

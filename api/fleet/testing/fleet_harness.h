@@ -7,11 +7,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -57,12 +60,31 @@ inline ::testing::AssertionResult CaughtUp(const FleetView& fleet, api::ObjectSe
 }
 
 // A memory store that lets another writer win the race against the next transaction or
-// delete: `before_next_txn` runs (once) just before it.
+// delete (`before_next_txn` runs once just before it), and whose watches can be held back: while
+// held, every watch (the informers') delivers nothing, as if far behind the store.
 class RacingStore : public store::MemoryStore {
  public:
   void BeforeNextTxn(std::function<void()> write) {
     std::lock_guard lock(mu_);
     before_next_txn_ = std::move(write);
+  }
+
+  void HoldWatches() { held_->on = true; }
+  // Delivers what was held back: wakes every watcher, which then reads on.
+  void ReleaseWatches() {
+    held_->on = false;
+    std::vector<std::function<void()>> wake;
+    {
+      std::lock_guard lock(held_->mu);
+      for (auto& [id, notify] : held_->notifies) wake.push_back(notify);
+    }
+    for (auto& notify : wake) notify();
+  }
+
+  store::Result<store::WatchPtr> Watch(std::string_view prefix, int64_t after) override {
+    auto inner = MemoryStore::Watch(prefix, after);
+    if (!inner.ok()) return inner;
+    return store::WatchPtr(std::make_unique<HeldWatch>(std::move(*inner), held_));
   }
   store::Result<int64_t> Txn(std::vector<store::TxnOp> ops) override {
     Race();
@@ -83,8 +105,46 @@ class RacingStore : public store::MemoryStore {
     if (race) race();
   }
 
+  struct Hold {
+    std::atomic<bool> on{false};
+    std::mutex mu;
+    std::map<const void*, std::function<void()>> notifies;  // by watch
+  };
+
+  class HeldWatch : public store::Watch {
+   public:
+    HeldWatch(store::WatchPtr inner, std::shared_ptr<Hold> hold)
+        : inner_(std::move(inner)), hold_(std::move(hold)) {}
+    ~HeldWatch() override {
+      std::lock_guard lock(hold_->mu);
+      hold_->notifies.erase(this);
+    }
+    Poll Next(store::WatchEvent& event, std::chrono::milliseconds timeout) override {
+      if (hold_->on) return Poll::kTimeout;
+      return inner_->Next(event, timeout);
+    }
+    void Cancel() override { inner_->Cancel(); }
+    std::string closed_reason() const override { return inner_->closed_reason(); }
+    void SetNotify(std::function<void()> notify) override {
+      {
+        std::lock_guard lock(hold_->mu);
+        if (notify) {
+          hold_->notifies[this] = notify;
+        } else {
+          hold_->notifies.erase(this);
+        }
+      }
+      inner_->SetNotify(std::move(notify));
+    }
+
+   private:
+    store::WatchPtr inner_;
+    std::shared_ptr<Hold> hold_;
+  };
+
   std::mutex mu_;
   std::function<void()> before_next_txn_;
+  std::shared_ptr<Hold> held_ = std::make_shared<Hold>();
 };
 
 // The fleet a gantryd builds over `store`: view and services on their own informers, started.
@@ -158,6 +218,13 @@ class FleetHarness : public ::testing::Test {
 
   // The informers call into the services: they stop first.
   void TearDown() override { informers_.Stop(); }
+
+  // The fleet view as an API read sees it: every launch answered so far shown (RunTask answers
+  // before the informers show its tasks).
+  const FleetView& Shown() {
+    (void)fleet_.AwaitNotedWrites();
+    return fleet_;
+  }
 
   RacingStore store_;
   api::FakeClock clock_;
