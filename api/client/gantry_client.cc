@@ -150,9 +150,12 @@ api::StatusOr<ListReply> GantryClient::List(const schema::KindInfo& kind,
 }
 
 api::StatusOr<ObjectPtr> GantryClient::Delete(const schema::KindInfo& kind, const std::string& name,
-                                              bool dry_run) {
-  auto r =
-      http_.Request("DELETE", Base(kind) + "/" + UrlEncode(name) + (dry_run ? "?dryRun=All" : ""));
+                                              bool dry_run, const std::string& resource_version) {
+  std::string query;
+  if (dry_run) query += "&dryRun=All";
+  if (!resource_version.empty()) query += "&resourceVersion=" + UrlEncode(resource_version);
+  if (!query.empty()) query[0] = '?';
+  auto r = http_.Request("DELETE", Base(kind) + "/" + UrlEncode(name) + query);
   if (!r.ok()) return r.status();
   if (r->status != 200) return StatusFromResponse(*r);
   return Parse(kind, r->body);

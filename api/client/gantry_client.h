@@ -36,8 +36,9 @@ class GantryClient {
   api::StatusOr<ObjectPtr> Get(const schema::KindInfo& kind, const std::string& name);
   api::StatusOr<ListReply> List(const schema::KindInfo& kind,
                                 const std::string& label_selector = "");
+  // With `resource_version`: only the object as it is at that version (409 if it changed).
   api::StatusOr<ObjectPtr> Delete(const schema::KindInfo& kind, const std::string& name,
-                                  bool dry_run = false);
+                                  bool dry_run = false, const std::string& resource_version = "");
   // Calls on_event(type, object) for each event until it returns false or the stream ends.
   api::Status Watch(const schema::KindInfo& kind, const std::string& resource_version,
                     const std::string& label_selector,

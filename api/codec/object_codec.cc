@@ -445,6 +445,7 @@ api::StatusOr<std::vector<Manifest>> DecodeManifests(std::string_view text,
   for (size_t k = 0; k < docs->size(); ++k) {
     auto m = DecodeObject((*docs)[k], source_name, static_cast<int>(k + 1));
     if (!m.ok()) return m.status();
+    m->source = std::string(source_name);
     out.push_back(std::move(m).value());
   }
   return out;

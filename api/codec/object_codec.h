@@ -24,8 +24,9 @@ namespace gantry::codec {
 struct Manifest {
   const schema::KindInfo* kind = nullptr;
   std::unique_ptr<google::protobuf::Message> object;
-  int document = 0;  // 1-based index in the stream
-  Mark mark;         // where the document starts
+  int document = 0;    // 1-based index in the stream
+  Mark mark;           // where the document starts
+  std::string source;  // the file (or <stdin>) it came from
 };
 
 // Errors are InvalidArgument with the field path in Status::field() and the position in the

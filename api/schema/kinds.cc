@@ -25,6 +25,7 @@ const std::vector<KindInfo>& Kinds() {
       {"Environment", "environment", "environments", {"env"}, &v1::Environment::default_instance()},
       {"Deployment", "deployment", "deployments", {"deploy"}, &v1::Deployment::default_instance()},
       {"Event", "event", "events", {"ev"}, &v1::Event::default_instance()},
+      {"Inventory", "inventory", "inventories", {"inv"}, &v1::Inventory::default_instance()},
   };
   return kinds;
 }

@@ -16,6 +16,8 @@ using api::InvalidArgument;
 using api::Status;
 
 constexpr size_t kMaxLabelValue = 255;
+// A manifest directory of this many objects is far beyond any seen; the body bound holds first.
+constexpr int kMaxInventoryMembers = 100000;
 constexpr size_t kMaxAnnotationBytes = 256 * 1024;
 
 std::string At(const std::string& field, int i) { return field + "[" + std::to_string(i) + "]"; }
@@ -374,6 +376,30 @@ Status ValidateName(std::string_view name, std::string_view field) {
   return {};
 }
 
+// An inventory lists what one apply set owns: kinds that exist, names as their kind takes them
+// (a task definition by family or family:N), each once.
+Status ValidateInventory(const v1::InventorySpec& spec) {
+  if (spec.members_size() > kMaxInventoryMembers) {
+    return InvalidArgument("spec.members", "holds at most " + std::to_string(kMaxInventoryMembers) +
+                                               " objects, got " +
+                                               std::to_string(spec.members_size()));
+  }
+  std::set<std::pair<std::string, std::string>> seen;
+  for (int i = 0; i < spec.members_size(); ++i) {
+    const auto& m = spec.members(i);
+    const std::string f = At("spec.members", i);
+    const schema::KindInfo* kind = schema::FindKind(m.kind());
+    if (!kind || m.kind() == "Inventory")
+      return InvalidArgument(f + ".kind", "is not a kind an inventory can own: '" + m.kind() + "'");
+    std::string_view name = m.name();
+    if (m.kind() == "TaskDefinition") name = name.substr(0, name.find(':'));
+    if (auto st = ValidateName(name, f + ".name"); !st.ok()) return st;
+    if (!seen.insert({m.kind(), m.name()}).second)
+      return InvalidArgument(f, "lists " + m.kind() + " " + m.name() + " twice");
+  }
+  return {};
+}
+
 Status ValidateObject(const schema::KindInfo& kind, const google::protobuf::Message& object) {
   const auto* d = object.GetDescriptor();
   const auto* r = object.GetReflection();
@@ -399,6 +425,8 @@ Status ValidateObject(const schema::KindInfo& kind, const google::protobuf::Mess
     }
     return CheckDaemonRollout(spec.deployment_configuration());
   }
+  if (kind.kind == "Inventory")
+    return ValidateInventory(static_cast<const v1::Inventory&>(object).spec());
   if (kind.kind == "Deployment") {
     const auto& spec = static_cast<const v1::Deployment&>(object).spec();
     if (spec.environment().empty()) return InvalidArgument("spec.environment", "is required");

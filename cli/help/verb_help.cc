@@ -6,20 +6,28 @@ namespace gantry::cli {
 
 const std::vector<VerbHelp>& AllVerbHelp() {
   static const std::vector<VerbHelp> kVerbs = {
-      {"apply", "apply -f FILE|DIR|- [-R] [--dry-run=server]",
+      {"apply", "apply -f FILE|DIR|- [-R] [--prune --inventory NAME] [--dry-run=server]",
        "Create or update objects from YAML or JSON manifests.",
        "  -f FILE|DIR|-      manifests: a file, every .yaml/.yml/.json in a directory, or stdin\n"
        "  -R                 with a directory, its subdirectories too\n"
+       "  --prune --inventory NAME\n"
+       "                     the manifests are one set, recorded in Inventory NAME: objects that\n"
+       "                     left them are deleted, objects the inventory never applied never\n"
+       "                     are, another inventory's objects are refused; one bad manifest and\n"
+       "                     nothing is written or deleted\n"
        "  --dry-run=server   the server checks every object and, for a Service, plans its\n"
-       "                     placement; nothing is stored (exit 1 when tasks would not place)",
+       "                     placement; nothing is stored (exit 1 when tasks would not place);\n"
+       "                     with --prune, also what would be pruned",
        "  # a task definition and a service that uses it\n"
        "  gantryctl apply -f examples/manifests/\n"
        "  # what would happen, stored nowhere\n"
-       "  gantryctl apply -f web.yaml --dry-run=server"},
+       "  gantryctl apply -f web.yaml --dry-run=server\n"
+       "  # keep the cluster equal to a directory in Git\n"
+       "  gantryctl apply -f deploy/ -R --prune --inventory prod"},
       {"get", "get KIND [NAME] [-o yaml|json|wide|name] [-l SELECTOR] [-w]",
        "List objects of a kind, or show one.",
        "  KIND               services (svc), environments (env), tasks, containerinstances,\n"
-       "                     taskdefinitions, deployments, clusters, events\n"
+       "                     taskdefinitions, deployments, clusters, events, inventories (inv)\n"
        "  -o FORMAT          yaml, json, wide (more columns) or name\n"
        "  -l SELECTOR        label selector, Kubernetes syntax: app=web,tier in (a,b)\n"
        "  -w                 keep watching and print each change",
@@ -34,9 +42,14 @@ const std::vector<VerbHelp>& AllVerbHelp() {
        "  -f FILE            the objects a manifest names",
        "  gantryctl delete svc web\n"
        "  gantryctl delete -f examples/manifests/web.yaml"},
-      {"diff", "diff -f FILE|DIR|- [-R]", "Show how the live objects differ from the manifests.",
-       "  exit code 0: no difference, 1: differences, 2 or more: an error (as kubectl diff)",
-       "  gantryctl diff -f web.yaml && echo in sync"},
+      {"diff", "diff -f FILE|DIR|- [-R] [--inventory NAME [--prune]]",
+       "Show how the live objects differ from the manifests.",
+       "  exit code 0: no difference, 1: differences, 2 or more: an error (as kubectl diff)\n"
+       "  --inventory NAME   as apply --prune --inventory NAME would apply them\n"
+       "  --prune            also the inventory's objects apply --prune would delete",
+       "  gantryctl diff -f web.yaml && echo in sync\n"
+       "  gantryctl diff -f deploy/ -R --inventory prod --prune || gantryctl apply -f deploy/ -R "
+       "--prune --inventory prod"},
       {"wait",
        "wait KIND NAME --for=condition=TYPE[=STATUS] | --for=jsonpath='{.PATH}'[=VALUE] | "
        "--for=delete [--timeout=30s]",

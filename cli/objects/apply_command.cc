@@ -2,6 +2,7 @@
 
 #include "cli/objects/commands.h"
 #include "cli/objects/manifests.h"
+#include "cli/objects/rest_apply_set_target.h"
 #include "cli/objects/terminal_progress.h"
 #include "cli/services/commands.h"
 
@@ -15,35 +16,75 @@ const std::string& ManifestName(const google::protobuf::Message& m) {
       meta, meta.GetDescriptor()->FindFieldByName("name"), nullptr);
 }
 
+constexpr const char* kApplyUsage =
+    "gantryctl apply -f FILE|DIR|- [-R] [--prune --inventory NAME] [--dry-run=server]";
+
+// apply --prune --inventory NAME: the objects of the manifests as one apply set
+// (api/client/apply_set.h): one line per object, then one per pruned object.
+int ApplyWithPrune(const std::vector<codec::Manifest>& manifests, const std::string& inventory,
+                   bool dry_run, client::GantryClient& client, const CommandContext& ctx) {
+  std::vector<client::ApplySetObject> objects;
+  for (const auto& m : manifests) {
+    objects.push_back({m.kind, m.object.get(), PlaceOf(m)});
+  }
+  RestApplySetTarget target(client);
+  int exit_code = 0;
+  auto print = [&](const client::ApplySetLine& line) {
+    if (!line.error.ok()) {
+      exit_code = ReportError(ctx, line.error);
+      return;
+    }
+    ctx.out << client::Describe(line.key) << " " << line.outcome
+            << (dry_run ? " (server dry run)" : "")
+            << (line.note.empty() ? "" : " (" + line.note + ")") << "\n";
+  };
+  auto result = client::RunApplySet(target, objects, {inventory, dry_run}, print);
+  if (!result.error.ok()) return ReportError(ctx, result.error);
+  if (!result.ok()) {
+    ctx.err << "nothing was pruned: the inventory \"" << inventory
+            << "\" keeps its members until every manifest applies\n";
+  }
+  return exit_code;
+}
+
 }  // namespace
 
-// apply -f FILE|DIR|- [-R] [--dry-run=server]
+// apply -f FILE|DIR|- [-R] [--prune --inventory NAME] [--dry-run=server]
 int RunApply(const std::vector<std::string>& args, const CommandContext& ctx) {
-  std::vector<std::string> files;
-  bool recursive = false, dry_run = false;
+  ManifestArgs given;
+  bool dry_run = false;
   for (size_t i = 0; i < args.size(); ++i) {
-    std::string value, error;
-    if (FlagValue(args, i, "--filename", "-f", value, error)) {
+    std::string error;
+    if (ManifestFlag(args, i, /*apply_set=*/true, given, error)) {
       if (!error.empty()) return ReportError(ctx, error);
-      files.push_back(value);
-    } else if (args[i] == "-R" || args[i] == "--recursive") {
-      recursive = true;
     } else if (args[i] == "--dry-run=server" || args[i] == "--dry-run") {
       dry_run = true;
     } else if (args[i].rfind("--dry-run=", 0) == 0) {
       return ReportError(
           ctx, "--dry-run must be server (client-side dry runs are not supported), got " + args[i]);
     } else {
-      return ReportError(ctx,
-                         "unexpected argument '" + args[i] +
-                             "' (usage: gantryctl apply -f FILE|DIR|- [-R] [--dry-run=server])");
+      return ReportError(ctx, "unexpected argument '" + args[i] + "' (usage: " + kApplyUsage + ")");
     }
   }
-  if (files.empty()) return ReportError(ctx, "apply needs -f FILE|DIR|-");
-  auto manifests = ReadManifests(files, recursive);
+  if (given.files.empty()) return ReportError(ctx, "apply needs -f FILE|DIR|-");
+  const std::string& inventory = given.inventory;
+  const bool prune = given.prune;
+  if (prune && inventory.empty()) {
+    return ReportError(ctx,
+                       "--prune needs --inventory NAME: gantryctl prunes only what an inventory "
+                       "recorded it applied (no selector pruning)");
+  }
+  if (!inventory.empty() && !prune)
+    return ReportError(ctx, "--inventory is for --prune (usage: " + std::string(kApplyUsage) + ")");
+  auto manifests = ReadManifests(given.files, given.recursive);
   if (!manifests.ok()) return ReportError(ctx, manifests.status().ToString());
   auto client = ctx.Client();
   if (!client.ok()) return ReportError(ctx, client.status());
+  if (prune) {
+    const int applied = ApplyWithPrune(*manifests, inventory, dry_run, *client, ctx);
+    if (!dry_run || applied != 0) return applied;
+    return PlanManifests(*manifests, *client, ctx, /*note_others=*/false);
+  }
   int exit_code = 0;
   // A big apply counts on the terminal (stderr), between the lines it prints.
   constexpr size_t kProgressFrom = 20;

@@ -10,6 +10,7 @@
 #include "cli/objects/commands.h"
 #include "cli/objects/manifests.h"
 #include "cli/objects/printers.h"
+#include "cli/objects/rest_apply_set_target.h"
 
 namespace gantry::cli {
 namespace {
@@ -44,25 +45,28 @@ int DiffError(const CommandContext& ctx, const What& what) {
 
 }  // namespace
 
-// diff -f FILE|DIR|- [-R]: the unified diff of live objects against what apply would make them.
+// diff -f FILE|DIR|- [-R] [--inventory NAME [--prune]]: the unified diff of live objects
+// against what apply would make them; with an inventory, as apply --prune --inventory NAME would
+// (its label on every object), and with --prune the members it would delete as removed.
 // Exit 0: no differences; 1: differences; 2 or more: an error.
 int RunDiff(const std::vector<std::string>& args, const CommandContext& ctx) {
-  std::vector<std::string> files;
-  bool recursive = false;
+  ManifestArgs given;
   for (size_t i = 0; i < args.size(); ++i) {
-    std::string value, error;
-    if (FlagValue(args, i, "--filename", "-f", value, error)) {
+    std::string error;
+    if (ManifestFlag(args, i, /*apply_set=*/true, given, error)) {
       if (!error.empty()) return DiffError(ctx, error);
-      files.push_back(value);
-    } else if (args[i] == "-R" || args[i] == "--recursive") {
-      recursive = true;
     } else {
-      return DiffError(
-          ctx, "unexpected argument '" + args[i] + "' (usage: gantryctl diff -f FILE|DIR|- [-R])");
+      return DiffError(ctx, "unexpected argument '" + args[i] +
+                                "' (usage: gantryctl diff -f FILE|DIR|- [-R] [--inventory NAME "
+                                "[--prune]])");
     }
   }
-  if (files.empty()) return DiffError(ctx, "diff needs -f FILE|DIR|-");
-  auto manifests = ReadManifests(files, recursive);
+  if (given.files.empty()) return DiffError(ctx, "diff needs -f FILE|DIR|-");
+  const std::string& inventory = given.inventory;
+  const bool prune = given.prune;
+  if (prune && inventory.empty())
+    return DiffError(ctx, "--prune needs --inventory NAME (the inventory apply --prune used)");
+  auto manifests = ReadManifests(given.files, given.recursive);
   if (!manifests.ok()) return DiffError(ctx, manifests.status().ToString());
   auto client = ctx.Client();
   if (!client.ok()) return DiffError(ctx, client.status());
@@ -72,16 +76,33 @@ int RunDiff(const std::vector<std::string>& args, const CommandContext& ctx) {
   fs::path live_dir = tmp.path / "LIVE", merged_dir = tmp.path / "MERGED";
   fs::create_directories(live_dir);
   fs::create_directories(merged_dir);
+  std::vector<client::ObjectKey> current;
   for (const auto& m : *manifests) {
     std::string name = FieldText(*m.object, "metadata.name");
     std::string file = m.kind->singular + "." + name;
+    current.push_back({m.kind->kind, name});
     auto live = client->Get(*m.kind, name);
     if (!live.ok() && live.status().code() != api::Code::kNotFound)
       return DiffError(ctx, live.status());
-    auto merged = client->Apply(*m.kind, *m.object, /*dry_run=*/true);
-    if (!merged.ok()) return DiffError(ctx, merged.status());
+    if (live.ok() && !inventory.empty()) {
+      if (auto st = client::MayOwn(inventory, current.back(), live->get()); !st.ok())
+        return DiffError(ctx, PlaceOf(m) + ": " + st.ToString());
+    }
+    auto merged = client->Apply(
+        *m.kind, inventory.empty() ? *m.object : *client::Labelled(*m.object, inventory),
+        /*dry_run=*/true);
+    if (!merged.ok()) return DiffError(ctx, PlaceOf(m) + ": " + merged.status().ToString());
     if (live.ok()) std::ofstream(live_dir / file) << codec::ToYaml(**live);
     std::ofstream(merged_dir / file) << codec::ToYaml(*merged->object);
+  }
+  if (prune) {
+    RestApplySetTarget target(*client);
+    auto gone = client::WouldPrune(target, inventory, current);
+    if (!gone.ok()) return DiffError(ctx, gone.status());
+    for (const auto& c : *gone) {
+      const schema::KindInfo* kind = schema::FindKind(c.key.kind);
+      std::ofstream(live_dir / (kind->singular + "." + c.key.name)) << codec::ToYaml(*c.live);
+    }
   }
 
   const char* external = std::getenv("GANTRY_EXTERNAL_DIFF");

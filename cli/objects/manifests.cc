@@ -6,6 +6,8 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/objects/context.h"
+
 namespace gantry::cli {
 namespace {
 
@@ -65,6 +67,35 @@ api::StatusOr<std::vector<codec::Manifest>> ReadManifests(const std::vector<std:
     for (auto& m : *manifests) out.push_back(std::move(m));
   }
   return out;
+}
+
+bool ManifestFlag(const std::vector<std::string>& args, size_t& i, bool apply_set,
+                  ManifestArgs& out, std::string& error) {
+  std::string value;
+  if (FlagValue(args, i, "--filename", "-f", value, error)) {
+    out.files.push_back(value);
+    return true;
+  }
+  if (args[i] == "-R" || args[i] == "--recursive") {
+    out.recursive = true;
+    return true;
+  }
+  if (!apply_set) return false;
+  if (FlagValue(args, i, "--inventory", "", value, error)) {
+    if (error.empty() && value.empty()) error = "--inventory needs a name";
+    out.inventory = value;
+    return true;
+  }
+  if (args[i] == "--prune") {
+    out.prune = true;
+    return true;
+  }
+  return false;
+}
+
+std::string PlaceOf(const codec::Manifest& manifest) {
+  return manifest.source + ": document " + std::to_string(manifest.document) + ", line " +
+         std::to_string(manifest.mark.line);
 }
 
 }  // namespace gantry::cli

@@ -11,6 +11,22 @@
 
 namespace gantry::cli {
 
+// The flags of the verbs that read manifests: -f (repeatable), -R, and where an apply set is
+// meant (apply, diff) --inventory NAME and --prune.
+struct ManifestArgs {
+  std::vector<std::string> files;
+  bool recursive = false;
+  std::string inventory;
+  bool prune = false;
+};
+// True when args[i] is one of those flags (and takes its value); `error` says what is wrong
+// with it, if anything.
+bool ManifestFlag(const std::vector<std::string>& args, size_t& i, bool apply_set,
+                  ManifestArgs& out, std::string& error);
+
+// Where a manifest was read, for errors about it: "deploy/web.yaml: document 2, line 17".
+std::string PlaceOf(const codec::Manifest& manifest);
+
 api::StatusOr<std::vector<codec::Manifest>> ReadManifests(const std::vector<std::string>& paths,
                                                           bool recursive);
 

@@ -56,7 +56,7 @@ const google::protobuf::Value* At(const google::protobuf::Value& root, const std
 
 struct Column {
   const char* header;
-  const char* path;  // JSON path; special: "@age", "@ready"
+  const char* path;  // JSON path; special: "@age", "@ready", "@count:PATH" (a list's length)
   bool wide = false;
 };
 
@@ -105,6 +105,7 @@ std::vector<Column> ColumnsFor(const std::string& kind) {
             {"REVISION", "status.taskDefinition", true},
             {"ACTIVE-DEPLOYMENT", "status.activeDeployment", true}};
   }
+  if (kind == "Inventory") return {{"MEMBERS", "@count:spec.members"}};
   if (kind == "Deployment") {
     return {{"ENVIRONMENT", "spec.environment"},
             {"TASKDEF", "spec.taskDefinition"},
@@ -171,6 +172,9 @@ std::vector<std::vector<std::string>> TableRows(
             }
           }
         }
+      } else if (std::string_view(c.path).starts_with("@count:")) {
+        const auto* list = At(v, c.path + std::string_view("@count:").size());
+        cell = std::to_string(list ? list->list_value().values_size() : 0);
       } else if (const auto* field = At(v, c.path)) {
         cell = Text(*field);
       }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -187,6 +188,63 @@ TEST_F(GantrydTest, DiffExitCodes) {
       << differs.out;
   auto broken = Ctl({"diff", "-f", Write("broken.yaml", "kind: [")});
   EXPECT_GT(broken.exit_code, 1);
+}
+
+// A pipeline keeping the cluster equal to a directory: apply --prune --inventory deletes what
+// left it and nothing else, diff --prune shows it first, a bad commit changes nothing.
+TEST_F(GantrydTest, ApplyPruneKeepsTheClusterEqualToADirectory) {
+  const std::string dir = dir_.path() + "/deploy";
+  std::filesystem::create_directories(dir);
+  auto service = [](const std::string& name, const std::string& desired) {
+    return "apiVersion: gantry.dev/v1\nkind: Service\nmetadata: {name: " + name +
+           "}\nspec: {cluster: default, taskDefinition: web, desiredCount: " + desired + "}\n";
+  };
+  const std::string td = std::string(kManifests).substr(0, std::string(kManifests).find("---"));
+  std::ofstream(dir + "/td.yaml") << td;
+  std::ofstream(dir + "/a.yaml") << service("a", "1");
+  std::ofstream(dir + "/b.yaml") << service("b", "1");
+  auto first = Ctl({"apply", "-f", dir, "--prune", "--inventory", "prod"});
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  EXPECT_NE(first.out.find("service/a created"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("service/b created"), std::string::npos) << first.out;
+  auto inventory = Ctl({"get", "inventory", "prod"});
+  EXPECT_NE(inventory.out.find("prod"), std::string::npos) << inventory.out << inventory.err;
+  EXPECT_NE(inventory.out.find(" 3 "), std::string::npos) << inventory.out;
+  ASSERT_EQ(Ctl({"apply", "-f", Write("by-hand.yaml", service("by-hand", "0"))}).exit_code, 0);
+
+  // b leaves the directory: diff and a dry run say so, and only the apply deletes it.
+  std::filesystem::remove(dir + "/b.yaml");
+  auto drift = Ctl({"diff", "-f", dir, "--inventory", "prod", "--prune"});
+  EXPECT_EQ(drift.exit_code, 1) << drift.out << drift.err;
+  EXPECT_NE(drift.out.find("-  name: b\n"), std::string::npos) << drift.out;
+  auto dry = Ctl({"apply", "-f", dir, "--prune", "--inventory", "prod", "--dry-run=server"});
+  EXPECT_NE(dry.out.find("service/b pruned (server dry run)"), std::string::npos)
+      << dry.out << dry.err;
+  EXPECT_EQ(Ctl({"get", "service", "b"}).exit_code, 0) << "a dry run pruned";
+  auto pruned = Ctl({"apply", "-f", dir, "--prune", "--inventory", "prod"});
+  ASSERT_EQ(pruned.exit_code, 0) << pruned.out << pruned.err;
+  EXPECT_NE(pruned.out.find("service/a unchanged"), std::string::npos) << pruned.out;
+  EXPECT_NE(pruned.out.find("service/b pruned"), std::string::npos) << pruned.out;
+  EXPECT_NE(Ctl({"get", "service", "b"}).exit_code, 0) << "b is still there";
+  EXPECT_EQ(Ctl({"get", "service", "by-hand"}).exit_code, 0) << "pruned what it never applied";
+  auto in_sync = Ctl({"diff", "-f", dir, "--inventory", "prod", "--prune"});
+  EXPECT_EQ(in_sync.exit_code, 0) << in_sync.out << in_sync.err;
+
+  // Another inventory may not take a's place; a bad commit neither applies nor prunes.
+  auto taken = Ctl({"apply", "-f", dir + "/a.yaml", "--prune", "--inventory", "other"});
+  EXPECT_EQ(taken.exit_code, 1);
+  EXPECT_NE(taken.err.find("belongs to inventory \"prod\""), std::string::npos) << taken.err;
+  std::filesystem::remove(dir + "/a.yaml");
+  std::ofstream(dir + "/c.yaml") << service("c", "-1");
+  auto bad = Ctl({"apply", "-f", dir, "--prune", "--inventory", "prod"});
+  EXPECT_EQ(bad.exit_code, 1) << bad.out;
+  EXPECT_NE(bad.err.find("c.yaml"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("spec.desiredCount"), std::string::npos) << bad.err;
+  EXPECT_EQ(Ctl({"get", "service", "a"}).exit_code, 0) << "a bad commit pruned";
+  EXPECT_NE(Ctl({"get", "service", "c"}).exit_code, 0) << "a bad commit applied";
+  auto no_inventory = Ctl({"apply", "-f", dir, "--prune"});
+  EXPECT_EQ(no_inventory.exit_code, 1);
+  EXPECT_NE(no_inventory.err.find("--prune needs --inventory"), std::string::npos);
 }
 
 TEST_F(GantrydTest, GetTableNamesAndErrors) {

@@ -1,0 +1,117 @@
+#pragma once
+
+// Apply with prune through an inventory (kubectl's ApplySet). The objects one apply set owns are
+// listed in an Inventory object and carry the label gantry.dev/inventory=NAME; applying the
+// set's manifests applies each of them labelled, then deletes the members the manifests no
+// longer hold. An object the inventory never listed is never deleted, and one that another
+// inventory owns is refused. Every manifest is checked (a server dry run) before anything is
+// written, so a bad commit neither applies half of itself nor deletes what the last good one
+// applied.
+//
+//   manifests ─▶ live owners, inventory ─▶ refusals? stop
+//     ─▶ dry run of every object ─▶ errors? stop
+//     ─▶ inventory := previous ∪ manifests ─▶ apply each (labelled)
+//     ─▶ delete each member that left (if still labelled ours) ─▶ inventory := what remains
+
+#include <google/protobuf/message.h>
+
+#include <compare>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/schema/kinds.h"
+#include "api/status/status.h"
+
+namespace gantry::client {
+
+inline constexpr std::string_view kInventoryLabel = "gantry.dev/inventory";
+
+struct ObjectKey {
+  std::string kind;
+  std::string name;
+  auto operator<=>(const ObjectKey&) const = default;
+};
+
+std::string Describe(const ObjectKey& key);  // service/web
+
+// What an apply set needs of the API: gantryctl's REST client, or a controller's client.
+class ApplySetTarget {
+ public:
+  virtual ~ApplySetTarget() = default;
+  // nullptr when there is no such object.
+  virtual api::StatusOr<std::unique_ptr<google::protobuf::Message>> Get(
+      const schema::KindInfo& kind, const std::string& name) = 0;
+  // The outcome: created, configured or unchanged.
+  virtual api::StatusOr<std::string> Apply(const schema::KindInfo& kind,
+                                           const google::protobuf::Message& object,
+                                           bool dry_run) = 0;
+  // Deletes the object only as it is at `resource_version` (kAborted or kFailedPrecondition
+  // if it changed since).
+  virtual api::Status Delete(const schema::KindInfo& kind, const std::string& name,
+                             const std::string& resource_version, bool dry_run) = 0;
+};
+
+struct ApplySetObject {
+  const schema::KindInfo* kind = nullptr;
+  const google::protobuf::Message* object = nullptr;
+  std::string source;  // where it was read ("deploy/a.yaml: document 1, line 1"), for errors
+};
+
+struct ApplySetOptions {
+  std::string inventory;
+  bool dry_run = false;
+};
+
+struct ApplySetLine {
+  ObjectKey key;
+  // created | configured | unchanged | pruned, or "" with an error; "kept" for a member that
+  // left the manifests but is no longer this inventory's (relabelled or taken over).
+  std::string outcome;
+  api::Status error;
+  std::string note;
+};
+
+struct ApplySetResult {
+  std::vector<ApplySetLine> lines;  // applies in kind order (see RunApplySet), then prunes
+  api::Status error;                // what stopped the apply set before it began, if anything
+  bool ok() const;
+  std::vector<ObjectKey> pruned() const;
+};
+
+// The members that left the manifests, in the order to delete them: Deployments before
+// Environments and Services, those before Tasks and TaskDefinitions, ... (the reverse of the
+// kinds' order), by name within a kind.
+std::vector<ObjectKey> PruneOrder(const std::vector<ObjectKey>& previous,
+                                  const std::vector<ObjectKey>& current);
+
+// The inventory label on an object ("" when it has none).
+std::string OwningInventory(const google::protobuf::Message& object);
+// A copy of `object` labelled as a member of `inventory`: what apply --prune sends.
+std::unique_ptr<google::protobuf::Message> Labelled(const google::protobuf::Message& object,
+                                                    const std::string& inventory);
+
+// Whether `live` (nullptr: not stored) may be applied as a member of `inventory`: an error
+// naming the owner when another inventory owns it.
+api::Status MayOwn(const std::string& inventory, const ObjectKey& key,
+                   const google::protobuf::Message* live);
+
+// What an apply --prune of `current` would delete: the stored inventory's members that left
+// the manifests and still carry its label, as they are now, in PruneOrder.
+struct PruneCandidate {
+  ObjectKey key;
+  std::unique_ptr<google::protobuf::Message> live;
+};
+api::StatusOr<std::vector<PruneCandidate>> WouldPrune(ApplySetTarget& target,
+                                                      const std::string& inventory,
+                                                      const std::vector<ObjectKey>& current);
+
+// Applies kinds in the order they depend on each other (schema::Kinds(): task definitions
+// before Services and Environments, Deployments last), the manifests' order within a kind.
+ApplySetResult RunApplySet(ApplySetTarget& target, const std::vector<ApplySetObject>& objects,
+                           const ApplySetOptions& options,
+                           const std::function<void(const ApplySetLine&)>& on_line = {});
+
+}  // namespace gantry::client

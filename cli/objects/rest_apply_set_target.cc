@@ -1,0 +1,27 @@
+#include "cli/objects/rest_apply_set_target.h"
+
+namespace gantry::cli {
+
+api::StatusOr<std::unique_ptr<google::protobuf::Message>> RestApplySetTarget::Get(
+    const schema::KindInfo& kind, const std::string& name) {
+  auto live = client_.Get(kind, name);
+  if (live.ok()) return std::move(*live);
+  if (live.status().code() == api::Code::kNotFound)
+    return std::unique_ptr<google::protobuf::Message>();
+  return live.status();
+}
+
+api::StatusOr<std::string> RestApplySetTarget::Apply(const schema::KindInfo& kind,
+                                                     const google::protobuf::Message& object,
+                                                     bool dry_run) {
+  auto reply = client_.Apply(kind, object, dry_run);
+  if (!reply.ok()) return reply.status();
+  return reply->outcome;
+}
+
+api::Status RestApplySetTarget::Delete(const schema::KindInfo& kind, const std::string& name,
+                                       const std::string& resource_version, bool dry_run) {
+  return client_.Delete(kind, name, dry_run, resource_version).status();
+}
+
+}  // namespace gantry::cli
