@@ -106,6 +106,7 @@ int GantryctlMain(int argc, char** argv) {
       {"stop-task", RunStopTask}, {"describe-tasks", RunDescribeTasks},
       {"scale", RunScale},        {"rollout", RunRollout},
       {"plan", RunPlan},          {"status", RunStatus},
+      {"sync", RunSync},
   };
   for (const auto& [name, run] : verbs) {
     if (verb != name) continue;

@@ -17,6 +17,7 @@ PACKAGES=(
   prometheus-cpp-dev
   libgoogle-perftools-dev                  # tcmalloc for gantryd
   libre2-dev                               # linear-time regular expressions (placement)
+  libgit2-dev git                          # the Sync controller fetches with libgit2; tests push with git
   openssl                                  # tests make their TLS certificates at run time
   python3                                  # benchmark input generator
   prometheus                               # promtool lints /metrics in the integration tests

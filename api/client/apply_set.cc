@@ -83,6 +83,13 @@ std::unique_ptr<google::protobuf::Message> Labelled(const google::protobuf::Mess
   return copy;
 }
 
+api::StatusOr<std::unique_ptr<google::protobuf::Message>> ObjectOrNone(
+    api::StatusOr<std::unique_ptr<google::protobuf::Message>> got) {
+  if (!got.ok() && got.status().code() == Code::kNotFound)
+    return std::unique_ptr<google::protobuf::Message>();
+  return got;
+}
+
 std::string Describe(const ObjectKey& key) {
   const schema::KindInfo* kind = schema::FindKind(key.kind);
   return (kind ? kind->singular : key.kind) + "/" + key.name;
@@ -256,7 +263,8 @@ ApplySetResult RunApplySet(ApplySetTarget& target, const std::vector<ApplySetObj
   }
 
   std::set<ObjectKey> remaining(current.begin(), current.end());
-  for (const auto& key : PruneOrder(previous, current)) {
+  if (!options.prune) remaining = members;
+  for (const auto& key : options.prune ? PruneOrder(previous, current) : std::vector<ObjectKey>{}) {
     const schema::KindInfo* kind = schema::FindKind(key.kind);
     if (!kind) continue;  // a kind this server no longer has: nothing to delete
     auto live = target.Get(*kind, key.name);

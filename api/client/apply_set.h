@@ -54,6 +54,10 @@ class ApplySetTarget {
                              const std::string& resource_version, bool dry_run) = 0;
 };
 
+// A Get's answer as ApplySetTarget::Get gives it: nullptr for kNotFound, other errors as they are.
+api::StatusOr<std::unique_ptr<google::protobuf::Message>> ObjectOrNone(
+    api::StatusOr<std::unique_ptr<google::protobuf::Message>> got);
+
 struct ApplySetObject {
   const schema::KindInfo* kind = nullptr;
   const google::protobuf::Message* object = nullptr;
@@ -63,6 +67,9 @@ struct ApplySetObject {
 struct ApplySetOptions {
   std::string inventory;
   bool dry_run = false;
+  // Off: nothing is deleted, and members that left the manifests stay listed (so turning it on
+  // later prunes them).
+  bool prune = true;
 };
 
 struct ApplySetLine {

@@ -119,7 +119,7 @@ class ApplySetTest : public ::testing::Test {
     std::vector<ApplySetObject> objects;
     for (const auto* m : manifests)
       objects.push_back({schema::KindOf(*m), m, "dir/app.yaml: document 1, line 1"});
-    return RunApplySet(target_, objects, {inventory, dry_run});
+    return RunApplySet(target_, objects, {inventory, dry_run, /*prune=*/true});
   }
   static std::vector<std::string> Lines(const ApplySetResult& r) {
     std::vector<std::string> out;
@@ -232,6 +232,19 @@ TEST_F(ApplySetTest, AMemberRelabelledByHandIsKeptAndAFailedDeleteIsTriedAgain) 
   ASSERT_TRUE(retried.ok());
   EXPECT_FALSE(target_.Has("Service", "c"));
   EXPECT_EQ(target_.Members("prod"), (std::set<ObjectKey>{{"Service", "a"}}));
+}
+
+TEST_F(ApplySetTest, WithoutPruneNothingIsDeletedAndLeaversStayListed) {
+  v1::Service a = Svc("a"), b = Svc("b");
+  ASSERT_TRUE(Apply({&a, &b}).ok());
+  std::vector<ApplySetObject> only_a{{schema::KindOf(a), &a, ""}};
+  auto kept = RunApplySet(target_, only_a, {"prod", false, /*prune=*/false});
+  ASSERT_TRUE(kept.ok());
+  EXPECT_TRUE(kept.pruned().empty());
+  EXPECT_TRUE(target_.Has("Service", "b"));
+  EXPECT_EQ(target_.Members("prod"), (std::set<ObjectKey>{{"Service", "a"}, {"Service", "b"}}));
+  ASSERT_TRUE(Apply({&a}).ok());  // pruning on again: b goes now
+  EXPECT_FALSE(target_.Has("Service", "b"));
 }
 
 TEST(ApplySetOrderTest, PrunesDependentsFirst) {

@@ -86,7 +86,9 @@ class Client {
   virtual api::StatusOr<std::unique_ptr<WatchStream>> Watch(const schema::KindInfo& kind,
                                                             std::string_view resource_version,
                                                             std::string_view label_selector) = 0;
-  virtual api::StatusOr<Applied> Apply(const google::protobuf::Message& manifest) = 0;
+  // With dry_run, what apply would make of the object, checked and stored nowhere.
+  virtual api::StatusOr<Applied> Apply(const google::protobuf::Message& manifest,
+                                       bool dry_run = false) = 0;
   // kAlreadyExists when the object exists.
   virtual api::StatusOr<Object> Create(const google::protobuf::Message& object) = 0;
   // Returns the object as it was; a non-empty `resource_version` must match.

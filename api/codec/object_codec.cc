@@ -429,6 +429,11 @@ api::StatusOr<Manifest> DecodeObject(const YamlNode& doc, std::string_view sourc
   return out;
 }
 
+std::string PlaceOf(const Manifest& manifest) {
+  return manifest.source + ": document " + std::to_string(manifest.document) + ", line " +
+         std::to_string(manifest.mark.line);
+}
+
 api::StatusOr<std::vector<Manifest>> DecodeManifests(std::string_view text,
                                                      std::string_view source_name) {
   YamlError error;

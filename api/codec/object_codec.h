@@ -29,6 +29,9 @@ struct Manifest {
   std::string source;  // the file (or <stdin>) it came from
 };
 
+// Where a manifest was read, for errors about it: "deploy/web.yaml: document 2, line 17".
+std::string PlaceOf(const Manifest& manifest);
+
 // Errors are InvalidArgument with the field path in Status::field() and the position in the
 // message.
 api::StatusOr<std::vector<Manifest>> DecodeManifests(std::string_view text,

@@ -196,11 +196,13 @@ api::StatusOr<std::unique_ptr<client::WatchStream>> GrpcClient::Watch(
       std::make_unique<GrpcWatch>(impl_->channel, req, impl_->token));
 }
 
-api::StatusOr<client::Applied> GrpcClient::Apply(const google::protobuf::Message& manifest) {
+api::StatusOr<client::Applied> GrpcClient::Apply(const google::protobuf::Message& manifest,
+                                                 bool dry_run) {
   grpc::ClientContext ctx;
   impl_->Prepare(ctx);
   v1::ApplyRequest req;
   *req.mutable_object() = Wrapped(manifest);
+  req.set_dry_run(dry_run);
   v1::ApplyResponse resp;
   const grpc::Status st = impl_->objects->Apply(&ctx, req, &resp);
   auto object = impl_->Answer(st, resp.object());  // read after the call has filled it

@@ -26,6 +26,7 @@ const std::vector<KindInfo>& Kinds() {
       {"Deployment", "deployment", "deployments", {"deploy"}, &v1::Deployment::default_instance()},
       {"Event", "event", "events", {"ev"}, &v1::Event::default_instance()},
       {"Inventory", "inventory", "inventories", {"inv"}, &v1::Inventory::default_instance()},
+      {"Sync", "sync", "syncs", {}, &v1::Sync::default_instance()},
   };
   return kinds;
 }

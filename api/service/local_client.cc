@@ -78,8 +78,11 @@ StatusOr<std::unique_ptr<client::WatchStream>> LocalClient::Watch(const schema::
   return std::unique_ptr<client::WatchStream>(std::make_unique<LocalWatch>(std::move(*watch)));
 }
 
-StatusOr<client::Applied> LocalClient::Apply(const google::protobuf::Message& manifest) {
-  auto applied = objects_.Apply(manifest);
+StatusOr<client::Applied> LocalClient::Apply(const google::protobuf::Message& manifest,
+                                             bool dry_run) {
+  WriteOptions options;
+  options.dry_run = dry_run;
+  auto applied = objects_.Apply(manifest, options);
   if (!applied.ok()) return applied.status();
   return client::Applied{std::move(applied->object), ToClient(applied->outcome)};
 }

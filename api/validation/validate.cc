@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <set>
 #include <string>
 
+#include "api/clock/parse_duration.h"
 #include "placement/cql/expression.h"
 #include "placement/request.h"
 
@@ -400,6 +402,25 @@ Status ValidateInventory(const v1::InventorySpec& spec) {
   return {};
 }
 
+// A Sync names a repository, a ref and a directory the controller can fetch, and an interval it
+// can keep (at least 10 s: a repository is not polled in a tight loop).
+Status ValidateSync(const v1::SyncSpec& spec) {
+  if (spec.git().url().empty()) return InvalidArgument("spec.git.url", "is required");
+  if (auto st = CheckText(spec.git().url(), 2048, "spec.git.url"); !st.ok()) return st;
+  if (auto st = CheckText(spec.git().ref(), 255, "spec.git.ref"); !st.ok()) return st;
+  if (auto st = CheckText(spec.git().path(), 1024, "spec.git.path"); !st.ok()) return st;
+  if (!spec.interval().empty()) {
+    std::chrono::milliseconds interval{};
+    if (!clock::ParseDuration(spec.interval(), interval)) {
+      return InvalidArgument("spec.interval", "must be a duration such as 30s, 1m or 1h, got '" +
+                                                  spec.interval() + "'");
+    }
+    if (interval < std::chrono::seconds(10))
+      return InvalidArgument("spec.interval", "must be at least 10s");
+  }
+  return {};
+}
+
 Status ValidateObject(const schema::KindInfo& kind, const google::protobuf::Message& object) {
   const auto* d = object.GetDescriptor();
   const auto* r = object.GetReflection();
@@ -425,6 +446,7 @@ Status ValidateObject(const schema::KindInfo& kind, const google::protobuf::Mess
     }
     return CheckDaemonRollout(spec.deployment_configuration());
   }
+  if (kind.kind == "Sync") return ValidateSync(static_cast<const v1::Sync&>(object).spec());
   if (kind.kind == "Inventory")
     return ValidateInventory(static_cast<const v1::Inventory&>(object).spec());
   if (kind.kind == "Deployment") {

@@ -67,6 +67,11 @@ const std::vector<VerbHelp>& AllVerbHelp() {
        "  exit code 0: every object Current, 1: not (or an error)\n"
        "  --wait             poll until all are Current, one Failed, or the timeout passes",
        "  gantryctl apply -f deploy/ && gantryctl status -f deploy/ --wait --timeout=10m"},
+      {"sync", "sync NAME [--timeout=2m] [--no-wait]",
+       "Ask a Sync for a pass now: fetch its Git ref, apply, prune; wait for the answer.",
+       "  exit code 0: the pass applied the revision, 1: it did not (the reason is printed)\n"
+       "  --no-wait          ask and return",
+       "  gantryctl sync prod"},
       {"plan", "plan -f FILE|DIR|- [-R]",
        "What the Service controller would do now with these Services: where each task goes.",
        "  exit code 0: every task would place, 1: some would not, 2: an error",

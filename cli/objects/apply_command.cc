@@ -25,7 +25,7 @@ int ApplyWithPrune(const std::vector<codec::Manifest>& manifests, const std::str
                    bool dry_run, client::GantryClient& client, const CommandContext& ctx) {
   std::vector<client::ApplySetObject> objects;
   for (const auto& m : manifests) {
-    objects.push_back({m.kind, m.object.get(), PlaceOf(m)});
+    objects.push_back({m.kind, m.object.get(), codec::PlaceOf(m)});
   }
   RestApplySetTarget target(client);
   int exit_code = 0;
@@ -38,7 +38,7 @@ int ApplyWithPrune(const std::vector<codec::Manifest>& manifests, const std::str
             << (dry_run ? " (server dry run)" : "")
             << (line.note.empty() ? "" : " (" + line.note + ")") << "\n";
   };
-  auto result = client::RunApplySet(target, objects, {inventory, dry_run}, print);
+  auto result = client::RunApplySet(target, objects, {inventory, dry_run, /*prune=*/true}, print);
   if (!result.error.ok()) return ReportError(ctx, result.error);
   if (!result.ok()) {
     ctx.err << "nothing was pruned: the inventory \"" << inventory

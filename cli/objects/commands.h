@@ -18,5 +18,7 @@ int RunDiff(const std::vector<std::string>& args, const CommandContext& ctx);
 int RunWait(const std::vector<std::string>& args, const CommandContext& ctx);
 // status -f FILE|DIR|- [-R] [--wait] [--timeout=D]: kstatus health of what the manifests name.
 int RunStatus(const std::vector<std::string>& args, const CommandContext& ctx);
+// sync NAME [--timeout=D] [--no-wait]: a Sync's pass now; exit 0 when it applied, 1 when not.
+int RunSync(const std::vector<std::string>& args, const CommandContext& ctx);
 
 }  // namespace gantry::cli

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <ostream>
 
+#include "api/clock/parse_duration.h"
+
 namespace gantry::cli {
 
 api::StatusOr<GlobalOptions> TakeGlobalOptions(std::vector<std::string>& args) {
@@ -113,23 +115,7 @@ bool FlagValue(const std::vector<std::string>& args, size_t& i, const std::strin
 }
 
 bool ParseDuration(const std::string& s, std::chrono::milliseconds& out) {
-  size_t i = 0;
-  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
-  if (i == 0 || i > 9) return false;  // more than 9 digits is no timeout anyone means
-  long long n = std::stoll(s.substr(0, i));
-  std::string unit = s.substr(i);
-  if (unit == "ms") {
-    out = std::chrono::milliseconds(n);
-  } else if (unit == "s" || unit.empty()) {
-    out = std::chrono::seconds(n);
-  } else if (unit == "m") {
-    out = std::chrono::minutes(n);
-  } else if (unit == "h") {
-    out = std::chrono::hours(n);
-  } else {
-    return false;
-  }
-  return true;
+  return clock::ParseDuration(s, out);
 }
 
 }  // namespace gantry::cli

@@ -86,12 +86,12 @@ int RunDiff(const std::vector<std::string>& args, const CommandContext& ctx) {
       return DiffError(ctx, live.status());
     if (live.ok() && !inventory.empty()) {
       if (auto st = client::MayOwn(inventory, current.back(), live->get()); !st.ok())
-        return DiffError(ctx, PlaceOf(m) + ": " + st.ToString());
+        return DiffError(ctx, codec::PlaceOf(m) + ": " + st.ToString());
     }
     auto merged = client->Apply(
         *m.kind, inventory.empty() ? *m.object : *client::Labelled(*m.object, inventory),
         /*dry_run=*/true);
-    if (!merged.ok()) return DiffError(ctx, PlaceOf(m) + ": " + merged.status().ToString());
+    if (!merged.ok()) return DiffError(ctx, codec::PlaceOf(m) + ": " + merged.status().ToString());
     if (live.ok()) std::ofstream(live_dir / file) << codec::ToYaml(**live);
     std::ofstream(merged_dir / file) << codec::ToYaml(*merged->object);
   }

@@ -93,9 +93,4 @@ bool ManifestFlag(const std::vector<std::string>& args, size_t& i, bool apply_se
   return false;
 }
 
-std::string PlaceOf(const codec::Manifest& manifest) {
-  return manifest.source + ": document " + std::to_string(manifest.document) + ", line " +
-         std::to_string(manifest.mark.line);
-}
-
 }  // namespace gantry::cli

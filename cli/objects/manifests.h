@@ -24,9 +24,6 @@ struct ManifestArgs {
 bool ManifestFlag(const std::vector<std::string>& args, size_t& i, bool apply_set,
                   ManifestArgs& out, std::string& error);
 
-// Where a manifest was read, for errors about it: "deploy/web.yaml: document 2, line 17".
-std::string PlaceOf(const codec::Manifest& manifest);
-
 api::StatusOr<std::vector<codec::Manifest>> ReadManifests(const std::vector<std::string>& paths,
                                                           bool recursive);
 

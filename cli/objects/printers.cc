@@ -106,6 +106,14 @@ std::vector<Column> ColumnsFor(const std::string& kind) {
             {"ACTIVE-DEPLOYMENT", "status.activeDeployment", true}};
   }
   if (kind == "Inventory") return {{"MEMBERS", "@count:spec.members"}};
+  if (kind == "Sync") {
+    return {{"URL", "spec.git.url"},
+            {"PATH", "spec.git.path"},
+            {"READY", "@ready"},
+            {"MEMBERS", "status.members"},
+            {"REVISION", "status.lastAppliedRevision", true},
+            {"REF", "spec.git.ref", true}};
+  }
   if (kind == "Deployment") {
     return {{"ENVIRONMENT", "spec.environment"},
             {"TASKDEF", "spec.taskDefinition"},

@@ -4,11 +4,7 @@ namespace gantry::cli {
 
 api::StatusOr<std::unique_ptr<google::protobuf::Message>> RestApplySetTarget::Get(
     const schema::KindInfo& kind, const std::string& name) {
-  auto live = client_.Get(kind, name);
-  if (live.ok()) return std::move(*live);
-  if (live.status().code() == api::Code::kNotFound)
-    return std::unique_ptr<google::protobuf::Message>();
-  return live.status();
+  return client::ObjectOrNone(client_.Get(kind, name));
 }
 
 api::StatusOr<std::string> RestApplySetTarget::Apply(const schema::KindInfo& kind,

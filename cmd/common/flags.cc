@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cstring>
 
+#include "api/clock/parse_duration.h"
+
 namespace gantry::cmd {
 
 FlagResult NextFlag(const std::vector<std::string>& args, size_t& i, std::string& name,
@@ -24,23 +26,7 @@ FlagResult NextFlag(const std::vector<std::string>& args, size_t& i, std::string
 }
 
 bool ParseDuration(const std::string& text, std::chrono::milliseconds& out) {
-  size_t digits = 0;
-  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-  if (digits == 0 || digits > 9) return false;
-  long long n = std::stoll(text.substr(0, digits));
-  std::string unit = text.substr(digits);
-  if (unit == "ms") {
-    out = std::chrono::milliseconds(n);
-  } else if (unit.empty() || unit == "s") {
-    out = std::chrono::seconds(n);
-  } else if (unit == "m") {
-    out = std::chrono::minutes(n);
-  } else if (unit == "h") {
-    out = std::chrono::hours(n);
-  } else {
-    return false;
-  }
-  return n > 0;
+  return clock::ParseDuration(text, out) && out.count() > 0;
 }
 
 bool ParseSeconds(const std::string& text, std::chrono::seconds& out) {

@@ -58,6 +58,7 @@
 #include "controllers/instance/instance_controller.h"
 #include "controllers/runtime/manager.h"
 #include "controllers/service/service_controller.h"
+#include "controllers/sync/sync_controller.h"
 #include "store/compactor.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -353,6 +354,13 @@ int main(int argc, char** argv) {
       controller_client, clock, controllers.informers(),
       options_for(gantry::controllers::environment::EnvironmentController::kName));
   controllers.Add(environment_controller.controller());
+  // Syncs: the cluster kept equal to a directory of a Git repository (fetched into the data
+  // directory, the owner's only).
+  gantry::controllers::sync::GitSource git_source(flags.data_dir + "/git");
+  gantry::controllers::sync::SyncController sync_controller(
+      controller_client, clock, controllers.informers(), git_source,
+      options_for(gantry::controllers::sync::SyncController::kName));
+  controllers.Add(sync_controller.controller());
   // Every task and instance change as an ECS event; each kind's cursor in the store.
   gantry::EcsChangeRenderer ecs_renderer(ecs_names, clock);
   gantry::StoreEventCursors event_cursors(**store);

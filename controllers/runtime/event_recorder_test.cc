@@ -110,7 +110,7 @@ TEST_F(EventRecorderTest, ForgottenEventsStartAgainAndWriteFailuresAreReported) 
   class FailingClient : public api::LocalClient {
    public:
     using api::LocalClient::LocalClient;
-    api::StatusOr<client::Applied> Apply(const google::protobuf::Message&) override {
+    api::StatusOr<client::Applied> Apply(const google::protobuf::Message&, bool) override {
       return api::Status(api::Code::kUnavailable, "store is closing");
     }
   } failing(objects_);

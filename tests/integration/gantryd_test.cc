@@ -19,6 +19,7 @@
 
 #include "api/client/http_client.h"
 #include "gantry/v1/services.grpc.pb.h"
+#include "tests/testlib/git_repo.h"
 #include "tests/testlib/settled.h"
 #include "tests/testlib/testlib.h"
 
@@ -245,6 +246,56 @@ TEST_F(GantrydTest, ApplyPruneKeepsTheClusterEqualToADirectory) {
   auto no_inventory = Ctl({"apply", "-f", dir, "--prune"});
   EXPECT_EQ(no_inventory.exit_code, 1);
   EXPECT_NE(no_inventory.err.find("--prune needs --inventory"), std::string::npos);
+}
+
+// gantryd keeps the cluster equal to a directory of a Git repository: a commit shows up after
+// `gantryctl sync`, a bad commit stalls the Sync and changes nothing, status and wait read it.
+TEST_F(GantrydTest, ASyncFollowsAGitRepository) {
+  testlib::GitRepo repo(dir_.path() + "/git");
+  const std::string td = std::string(kManifests).substr(0, std::string(kManifests).find("---"));
+  repo.Write("clusters/prod/td.yaml", td);
+  repo.Write("clusters/prod/web.yaml",
+             "apiVersion: gantry.dev/v1\nkind: Service\nmetadata: {name: web}\n"
+             "spec: {cluster: default, taskDefinition: web, desiredCount: 1}\n");
+  const std::string first = repo.Commit("first");
+  const std::string sync_yaml =
+      "apiVersion: gantry.dev/v1\nkind: Sync\nmetadata: {name: prod}\n"
+      "spec:\n  git: {url: \"" +
+      repo.url() +
+      "\", ref: main, path: clusters/prod}\n"
+      "  interval: 10m\n  prune: true\n";
+  ASSERT_EQ(Ctl({"apply", "-f", Write("sync.yaml", sync_yaml)}).exit_code, 0);
+  auto ready = Ctl({"wait", "sync", "prod", "--for=condition=Ready", "--timeout=30s"});
+  ASSERT_EQ(ready.exit_code, 0) << ready.out << ready.err;
+  EXPECT_EQ(Ctl({"get", "service", "web"}).exit_code, 0);
+  auto listed = Ctl({"get", "syncs"});
+  EXPECT_NE(listed.out.find("prod"), std::string::npos) << listed.out;
+  auto yaml = Ctl({"get", "sync", "prod", "-o", "yaml"});
+  EXPECT_NE(yaml.out.find("lastAppliedRevision: " + first), std::string::npos) << yaml.out;
+
+  // A new commit: web leaves, api comes; `gantryctl sync` applies it now.
+  repo.Remove("clusters/prod/web.yaml");
+  repo.Write("clusters/prod/api.yaml",
+             "apiVersion: gantry.dev/v1\nkind: Service\nmetadata: {name: api}\n"
+             "spec: {cluster: default, taskDefinition: web, desiredCount: 1}\n");
+  const std::string second = repo.Commit("second");
+  auto synced = Ctl({"sync", "prod", "--timeout=30s"});
+  ASSERT_EQ(synced.exit_code, 0) << synced.out << synced.err;
+  EXPECT_NE(synced.out.find("Applied revision main@" + second.substr(0, 12)), std::string::npos)
+      << synced.out;
+  EXPECT_EQ(Ctl({"get", "service", "api"}).exit_code, 0);
+  EXPECT_NE(Ctl({"get", "service", "web"}).exit_code, 0) << "web left the directory";
+
+  // A bad commit: the Sync stalls naming the file, the cluster keeps the last good commit.
+  repo.Write("clusters/prod/api.yaml", "kind: [\n");
+  repo.Commit("bad");
+  auto stalled = Ctl({"sync", "prod", "--timeout=30s"});
+  EXPECT_EQ(stalled.exit_code, 1) << stalled.out << stalled.err;
+  EXPECT_NE(stalled.out.find("clusters/prod/api.yaml"), std::string::npos) << stalled.out;
+  EXPECT_EQ(Ctl({"get", "service", "api"}).exit_code, 0) << "a bad commit pruned";
+  auto health = Ctl({"status", "-f", Write("sync-only.yaml", sync_yaml)});
+  EXPECT_EQ(health.exit_code, 1);
+  EXPECT_NE(health.out.find("Failed"), std::string::npos) << health.out;
 }
 
 TEST_F(GantrydTest, GetTableNamesAndErrors) {
