@@ -17,7 +17,7 @@ RUN apt-get update \
       libyaml-cpp-dev libsqlite3-dev nlohmann-json3-dev \
       libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc \
       libboost-system-dev libssl-dev prometheus-cpp-dev \
-      libgoogle-perftools-dev libre2-dev \
+      libgoogle-perftools-dev libre2-dev libgit2-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only the sources CMake reads (tests/ and bench/ are add_subdirectory'd even when their targets
@@ -41,13 +41,13 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 FROM debian:12-slim AS runtime
 ARG DEBIAN_FRONTEND=noninteractive
 # Runtime libraries of the three binaries (ldd: gRPC, protobuf, abseil via gRPC, SQLite,
-# OpenSSL, yaml-cpp, RE2, prometheus-cpp core, tcmalloc_minimal). curl and ca-certificates:
-# the chart's node-attributes init container reads the Node object with curl, and
-# `gantry-agent --tls` trusts the system's CAs.
+# OpenSSL, yaml-cpp, RE2, prometheus-cpp core, tcmalloc_minimal, libgit2 for Syncs). curl and
+# ca-certificates: the chart's node-attributes init container reads the Node object with curl,
+# and `gantry-agent --tls` and the Syncs' https fetches trust the system's CAs.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libgrpc++1.51 libgrpc29 libprotobuf32 libsqlite3-0 libssl3 libyaml-cpp0.7 libre2-9 \
-      libprometheus-cpp-core1.0 libtcmalloc-minimal4 \
+      libprometheus-cpp-core1.0 libtcmalloc-minimal4 libgit2-1.5 \
       ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 gantry \
