@@ -356,10 +356,12 @@ int main(int argc, char** argv) {
   controllers.Add(environment_controller.controller());
   // Syncs: the cluster kept equal to a directory of a Git repository (fetched into the data
   // directory, the owner's only).
+  // Two workers: one slow fetch (a far repository) does not hold every other Sync back.
   gantry::controllers::sync::GitSource git_source(flags.data_dir + "/git");
+  auto sync_options = options_for(gantry::controllers::sync::SyncController::kName);
+  sync_options.workers = 2;
   gantry::controllers::sync::SyncController sync_controller(
-      controller_client, clock, controllers.informers(), git_source,
-      options_for(gantry::controllers::sync::SyncController::kName));
+      controller_client, clock, controllers.informers(), git_source, std::move(sync_options));
   controllers.Add(sync_controller.controller());
   // Every task and instance change as an ECS event; each kind's cursor in the store.
   gantry::EcsChangeRenderer ecs_renderer(ecs_names, clock);
