@@ -1,7 +1,6 @@
 #include "api/client/apply_set.h"
 
 #include <algorithm>
-#include <map>
 #include <set>
 
 #include "gantry/v1/objects.pb.h"
@@ -23,14 +22,6 @@ size_t KindRank(const std::string& kind) {
   return kinds.size();
 }
 
-v1::Inventory InventoryOf(const std::string& name, const std::set<ObjectKey>& members);
-
-// Writes (or with dry_run only checks) the inventory listing `members`.
-Status Record(ApplySetTarget& target, const std::string& name, const std::set<ObjectKey>& members,
-              bool dry_run) {
-  return target.Apply(*schema::FindKind("Inventory"), InventoryOf(name, members), dry_run).status();
-}
-
 v1::Inventory InventoryOf(const std::string& name, const std::set<ObjectKey>& members) {
   v1::Inventory inventory;
   schema::SetTypeMeta(inventory, *schema::FindKind("Inventory"));
@@ -41,6 +32,12 @@ v1::Inventory InventoryOf(const std::string& name, const std::set<ObjectKey>& me
     m->set_name(key.name);
   }
   return inventory;
+}
+
+// Writes (or with dry_run only checks) the inventory listing `members`.
+Status Record(ApplySetTarget& target, const std::string& name, const std::set<ObjectKey>& members,
+              bool dry_run) {
+  return target.Apply(*schema::FindKind("Inventory"), InventoryOf(name, members), dry_run).status();
 }
 
 std::string WithSource(const ApplySetObject& o, const std::string& message) {
@@ -88,6 +85,13 @@ api::StatusOr<std::unique_ptr<google::protobuf::Message>> ObjectOrNone(
   if (!got.ok() && got.status().code() == Code::kNotFound)
     return std::unique_ptr<google::protobuf::Message>();
   return got;
+}
+
+std::vector<ApplySetObject> ApplySetObjectsOf(const std::vector<codec::Manifest>& manifests) {
+  std::vector<ApplySetObject> objects;
+  objects.reserve(manifests.size());
+  for (const auto& m : manifests) objects.push_back({m.kind, m.object.get(), codec::PlaceOf(m)});
+  return objects;
 }
 
 std::string Describe(const ObjectKey& key) {
@@ -293,7 +297,10 @@ ApplySetResult RunApplySet(ApplySetTarget& target, const std::vector<ApplySetObj
       remaining.insert(key);  // the next apply tries again
     }
   }
-  if (!options.dry_run) result.error = Record(target, options.inventory, remaining, false);
+  if (!options.dry_run) {
+    result.error = Record(target, options.inventory, remaining, false);
+    if (result.error.ok()) result.members.assign(remaining.begin(), remaining.end());
+  }
   return result;
 }
 

@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/codec/object_codec.h"
 #include "api/schema/kinds.h"
 #include "api/status/status.h"
 
@@ -63,6 +64,9 @@ struct ApplySetObject {
   const google::protobuf::Message* object = nullptr;
   std::string source;  // where it was read ("deploy/a.yaml: document 1, line 1"), for errors
 };
+// Decoded manifests as an apply set's objects (pointing into `manifests`, which must outlive
+// them), each with the place it was read.
+std::vector<ApplySetObject> ApplySetObjectsOf(const std::vector<codec::Manifest>& manifests);
 
 struct ApplySetOptions {
   std::string inventory;
@@ -84,6 +88,8 @@ struct ApplySetLine {
 struct ApplySetResult {
   std::vector<ApplySetLine> lines;  // applies in kind order (see RunApplySet), then prunes
   api::Status error;                // what stopped the apply set before it began, if anything
+  // The inventory as the run recorded it (nothing on a dry run or when it stopped early).
+  std::vector<ObjectKey> members;
   bool ok() const;
   std::vector<ObjectKey> pruned() const;
 };

@@ -429,6 +429,13 @@ api::StatusOr<Manifest> DecodeObject(const YamlNode& doc, std::string_view sourc
   return out;
 }
 
+bool IsManifestFileName(std::string_view name) {
+  for (std::string_view ext : {".yaml", ".yml", ".json"}) {
+    if (name.size() > ext.size() && name.substr(name.size() - ext.size()) == ext) return true;
+  }
+  return false;
+}
+
 std::string PlaceOf(const Manifest& manifest) {
   return manifest.source + ": document " + std::to_string(manifest.document) + ", line " +
          std::to_string(manifest.mark.line);

@@ -29,6 +29,9 @@ struct Manifest {
   std::string source;  // the file (or <stdin>) it came from
 };
 
+// Whether a file holds manifests, by its name: .yaml, .yml or .json.
+bool IsManifestFileName(std::string_view name);
+
 // Where a manifest was read, for errors about it: "deploy/web.yaml: document 2, line 17".
 std::string PlaceOf(const Manifest& manifest);
 

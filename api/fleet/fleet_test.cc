@@ -295,10 +295,14 @@ TEST_F(FleetTest, RunTaskAnswersBeforeTheInformersShowItsTasksAndReadersWaitForT
   // Before, RunTask waited for its tasks to show, here for the whole bound (kOwnWriteWait).
   EXPECT_LT(took, kOwnWriteWait / 2) << "RunTask waited for the informers";
 
-  std::thread release([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    store_.ReleaseWatches();
-  });
+  // The watches come back a moment after the reads below have started waiting.
+  auto release_soon = [&] {
+    return std::thread([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      store_.ReleaseWatches();
+    });
+  };
+  std::thread release = release_soon();
   EXPECT_TRUE(tasks_.Find(id)) << "a read right after RunTask missed its task";
   TaskFilter filter;
   filter.cluster = "demo";
@@ -321,10 +325,7 @@ TEST_F(FleetTest, RunTaskAnswersBeforeTheInformersShowItsTasksAndReadersWaitForT
     r.set_last_status("RUNNING");
     reports.push_back(r);
   }
-  std::thread release_again([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    store_.ReleaseWatches();
-  });
+  std::thread release_again = release_soon();
   std::vector<v1::ReportFailure> failures;
   tasks_.Report(reports, failures);
   release_again.join();

@@ -7,6 +7,8 @@
 
 namespace gantry::schema {
 
+// In the order kinds depend on each other (a Service names a TaskDefinition, a Deployment an
+// Environment): an apply set applies in this order and prunes in its reverse.
 const std::vector<KindInfo>& Kinds() {
   static const std::vector<KindInfo> kinds = {
       {"Cluster", "cluster", "clusters", {}, &v1::Cluster::default_instance()},

@@ -23,10 +23,7 @@ constexpr const char* kApplyUsage =
 // (api/client/apply_set.h): one line per object, then one per pruned object.
 int ApplyWithPrune(const std::vector<codec::Manifest>& manifests, const std::string& inventory,
                    bool dry_run, client::GantryClient& client, const CommandContext& ctx) {
-  std::vector<client::ApplySetObject> objects;
-  for (const auto& m : manifests) {
-    objects.push_back({m.kind, m.object.get(), codec::PlaceOf(m)});
-  }
+  const auto objects = client::ApplySetObjectsOf(manifests);
   RestApplySetTarget target(client);
   int exit_code = 0;
   auto print = [&](const client::ApplySetLine& line) {

@@ -14,11 +14,6 @@ namespace {
 namespace fs = std::filesystem;
 constexpr size_t kMaxFileBytes = 64 << 20;
 
-bool IsManifestFile(const fs::path& p) {
-  std::string ext = p.extension().string();
-  return ext == ".yaml" || ext == ".yml" || ext == ".json";
-}
-
 api::StatusOr<std::string> ReadText(const std::string& path) {
   std::ostringstream buf;
   if (path == "-") {
@@ -44,7 +39,8 @@ api::StatusOr<std::vector<codec::Manifest>> ReadManifests(const std::vector<std:
     if (p != "-" && fs::is_directory(p, ec)) {
       std::vector<std::string> found;
       auto add = [&](const fs::directory_entry& e) {
-        if (e.is_regular_file() && IsManifestFile(e.path())) found.push_back(e.path().string());
+        if (e.is_regular_file() && codec::IsManifestFileName(e.path().filename().string()))
+          found.push_back(e.path().string());
       };
       if (recursive) {
         for (const auto& e : fs::recursive_directory_iterator(p, ec)) add(e);

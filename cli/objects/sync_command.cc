@@ -10,13 +10,13 @@
 #include "api/schema/kinds.h"
 #include "cli/objects/commands.h"
 #include "cli/objects/conditions.h"
+#include "cli/objects/update_object.h"
 #include "gantry/v1/objects.pb.h"
 
 namespace gantry::cli {
 namespace {
 
 constexpr const char* kRequestedAt = "gantry.dev/sync-requested-at";
-constexpr int kConflictRetries = 5;
 constexpr auto kPoll = std::chrono::milliseconds(250);
 
 // RFC 3339 with milliseconds (2026-12-07T13:36:34.618Z), so two requests within a second differ.
@@ -59,17 +59,10 @@ int RunSync(const std::vector<std::string>& args, const CommandContext& ctx) {
   if (!client.ok()) return ReportError(ctx, client.status());
 
   const std::string stamp = RequestStamp();
-  for (int attempt = 0;; ++attempt) {
-    auto got = client->Get(kind, name);
-    if (!got.ok()) return ReportError(ctx, got.status());
-    v1::Sync sync = static_cast<const v1::Sync&>(**got);  // resourceVersion pinned
-    sync.clear_status();
-    (*sync.mutable_metadata()->mutable_annotations())[kRequestedAt] = stamp;
-    auto applied = client->Apply(kind, sync);
-    if (applied.ok()) break;
-    if (applied.status().code() != api::Code::kAborted || attempt + 1 >= kConflictRetries)
-      return ReportError(ctx, applied.status());
-  }
+  auto asked = UpdateObject(*client, kind, name, [&](google::protobuf::Message& sync) {
+    (*schema::MutableMetaOf(sync)->mutable_annotations())[kRequestedAt] = stamp;
+  });
+  if (!asked.ok()) return ReportError(ctx, asked);
   if (!wait) {
     ctx.out << "sync/" << name << " asked\n";
     return 0;

@@ -1,9 +1,10 @@
 // gantryctl scale service NAME --replicas N: the Service's desiredCount, written against the
-// version read (retried when another writer got in between).
+// version read (retried when another writer got in between: UpdateObject).
 
 #include <ostream>
 
 #include "api/schema/kinds.h"
+#include "cli/objects/update_object.h"
 #include "cli/services/commands.h"
 #include "gantry/v1/objects.pb.h"
 
@@ -11,7 +12,6 @@ namespace gantry::cli {
 namespace {
 
 constexpr int kMaxReplicas = 100'000;  // validation's bound on desiredCount
-constexpr int kConflictRetries = 5;
 
 }  // namespace
 
@@ -49,20 +49,12 @@ int RunScale(const std::vector<std::string>& args, const CommandContext& ctx) {
   }
   auto client = ctx.Client();
   if (!client.ok()) return ReportError(ctx, client.status());
-  for (int attempt = 0;; ++attempt) {
-    auto got = client->Get(*kind, positional[1]);
-    if (!got.ok()) return ReportError(ctx, got.status());
-    v1::Service service = static_cast<const v1::Service&>(**got);  // resourceVersion pinned
-    service.clear_status();
-    service.mutable_spec()->set_desired_count(replicas);
-    auto applied = client->Apply(*kind, service);
-    if (applied.ok()) {
-      ctx.out << "service/" << positional[1] << " scaled\n";
-      return 0;
-    }
-    if (applied.status().code() != api::Code::kAborted || attempt + 1 >= kConflictRetries)
-      return ReportError(ctx, applied.status());
-  }
+  auto scaled = UpdateObject(*client, *kind, positional[1], [&](google::protobuf::Message& m) {
+    static_cast<v1::Service&>(m).mutable_spec()->set_desired_count(replicas);
+  });
+  if (!scaled.ok()) return ReportError(ctx, scaled);
+  ctx.out << "service/" << positional[1] << " scaled\n";
+  return 0;
 }
 
 }  // namespace gantry::cli

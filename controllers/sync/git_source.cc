@@ -8,6 +8,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "api/codec/object_codec.h"
+
 namespace gantry::controllers::sync {
 namespace {
 
@@ -74,13 +76,6 @@ bool IsCommitId(const std::string& ref) {
          ref.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
-bool IsManifest(std::string_view name) {
-  for (std::string_view ext : {".yaml", ".yml", ".json"}) {
-    if (name.size() > ext.size() && name.substr(name.size() - ext.size()) == ext) return true;
-  }
-  return false;
-}
-
 Status CheckSpec(const GitSourceSpec& spec) {
   if (spec.url.empty()) return api::InvalidArgument("spec.git.url", "is required");
   if (spec.ref.empty()) return api::InvalidArgument("spec.git.ref", "is required");
@@ -108,26 +103,24 @@ struct FetchBudget {
   std::string exceeded;  // which bound stopped the fetch
 };
 
+// libgit2's progress callbacks: -1 stops the fetch.
+int PastDeadline(FetchBudget& budget) {
+  if (Clock::now() <= budget.deadline) return 0;
+  budget.exceeded = "the fetch took longer than its time limit";
+  return -1;
+}
+
 int OnTransfer(const git_indexer_progress* stats, void* payload) {
-  auto* budget = static_cast<FetchBudget*>(payload);
-  if (stats->received_bytes > budget->max_bytes) {
-    budget->exceeded = "the fetch passed " + std::to_string(budget->max_bytes >> 20) + " MiB";
+  auto& budget = *static_cast<FetchBudget*>(payload);
+  if (stats->received_bytes > budget.max_bytes) {
+    budget.exceeded = "the fetch passed " + std::to_string(budget.max_bytes >> 20) + " MiB";
     return -1;
   }
-  if (Clock::now() > budget->deadline) {
-    budget->exceeded = "the fetch took longer than its time limit";
-    return -1;
-  }
-  return 0;
+  return PastDeadline(budget);
 }
 
 int OnSideband(const char*, int, void* payload) {
-  auto* budget = static_cast<FetchBudget*>(payload);
-  if (Clock::now() > budget->deadline) {
-    budget->exceeded = "the fetch took longer than its time limit";
-    return -1;
-  }
-  return 0;
+  return PastDeadline(*static_cast<FetchBudget*>(payload));
 }
 
 // The commit `ref` names in the fetched repository: a branch, a tag (peeled), or a commit id.
@@ -179,7 +172,7 @@ class ManifestReader {
         }
         case GIT_FILEMODE_BLOB:
         case GIT_FILEMODE_BLOB_EXECUTABLE:
-          if (IsManifest(path)) {
+          if (codec::IsManifestFileName(path)) {
             if (Status st = ReadBlob(git_tree_entry_id(entry), path); !st.ok()) return st;
           }
           break;

@@ -95,9 +95,7 @@ SyncPass SyncController::Pass(const v1::Sync& sync) {
       manifests.push_back(std::move(m));
     }
   }
-  std::vector<client::ApplySetObject> objects;
-  for (const auto& m : manifests) objects.push_back({m.kind, m.object.get(), codec::PlaceOf(m)});
-
+  const auto objects = client::ApplySetObjectsOf(manifests);
   ClientApplySetTarget target(client_);
   client::ApplySetOptions options;
   options.inventory = sync.metadata().name();
@@ -122,9 +120,7 @@ SyncPass SyncController::Pass(const v1::Sync& sync) {
     pass.reason = pass.own_error ? "ApplyRefused" : "ApplyFailed";
     return pass;
   }
-  auto inventory = target.Get(*schema::FindKind("Inventory"), options.inventory);
-  if (inventory.ok() && *inventory)
-    pass.members = static_cast<const v1::Inventory&>(**inventory).spec().members_size();
+  pass.members = static_cast<int>(result.members.size());
   return pass;
 }
 
