@@ -16,6 +16,8 @@ namespace {
 using json = nlohmann::ordered_json;
 
 constexpr size_t kMaxName = 30;
+// The field manager of the objects the Blox API writes (metadata.managedFields).
+constexpr std::string_view kBloxFieldManager = "blox";
 
 const schema::KindInfo& EnvironmentKind() { return *schema::FindKind("Environment"); }
 
@@ -173,7 +175,7 @@ BloxResponse BloxHandler::CreateEnvironment(const std::string& body) const {
       api::NewRandomUid();
   env.mutable_spec()->set_task_definition(fleet::ShortName(task_definition));
   env.mutable_spec()->mutable_instance_group()->set_cluster(cluster);
-  auto created = objects_.Create(env);
+  auto created = objects_.Create(env, {.field_manager = std::string(kBloxFieldManager)});
   if (!created.ok()) {
     if (created.status().code() == api::Code::kAlreadyExists)
       return Text(400, "An environment with name " + name + " already exists");
@@ -306,7 +308,8 @@ BloxResponse BloxHandler::CreateDeployment(const std::string& environment,
   v1::Environment rotated = env;
   (*rotated.mutable_metadata()->mutable_annotations())[kDeploymentTokenAnnotation] =
       api::NewRandomUid();
-  if (auto applied = objects_.Apply(rotated); !applied.ok()) {
+  if (auto applied = objects_.Apply(rotated, {.field_manager = std::string(kBloxFieldManager)});
+      !applied.ok()) {
     if (applied.status().code() == api::Code::kAborted)
       return Text(400,
                   "Token '" + token + "' is outdated and does not match the environment token");
@@ -325,7 +328,8 @@ BloxResponse BloxHandler::CreateDeployment(const std::string& environment,
        n < existing->size() + 100;
        ++n) {
     d.mutable_metadata()->set_name(environment + "-" + std::to_string(n));
-    created = objects_.Create(d, {.keep_status = true});
+    created =
+        objects_.Create(d, {.keep_status = true, .field_manager = std::string(kBloxFieldManager)});
   }
   if (!created.ok()) return Text(500, "Server Error");
   // Blox v1: one that is still pending is replaced by the newer one (an in-progress one is

@@ -1,6 +1,7 @@
 #include "api/client/apply_set.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "gantry/v1/objects.pb.h"
@@ -36,8 +37,11 @@ v1::Inventory InventoryOf(const std::string& name, const std::set<ObjectKey>& me
 
 // Writes (or with dry_run only checks) the inventory listing `members`.
 Status Record(ApplySetTarget& target, const std::string& name, const std::set<ObjectKey>& members,
-              bool dry_run) {
-  return target.Apply(*schema::FindKind("Inventory"), InventoryOf(name, members), dry_run).status();
+              const ApplySetOptions& options, bool dry_run) {
+  return target
+      .Apply(*schema::FindKind("Inventory"), InventoryOf(name, members),
+             {.dry_run = dry_run, .field_manager = options.field_manager})
+      .status();
 }
 
 std::string WithSource(const ApplySetObject& o, const std::string& message) {
@@ -90,7 +94,9 @@ api::StatusOr<std::unique_ptr<google::protobuf::Message>> ObjectOrNone(
 std::vector<ApplySetObject> ApplySetObjectsOf(const std::vector<codec::Manifest>& manifests) {
   std::vector<ApplySetObject> objects;
   objects.reserve(manifests.size());
-  for (const auto& m : manifests) objects.push_back({m.kind, m.object.get(), codec::PlaceOf(m)});
+  for (const auto& m : manifests) {
+    objects.push_back({m.kind, m.object.get(), codec::PlaceOf(m), &m.fields});
+  }
   return objects;
 }
 
@@ -164,6 +170,15 @@ ApplySetResult RunApplySet(ApplySetTarget& target, const std::vector<ApplySetObj
   // The set as the manifests give it: each object once, labelled for this inventory.
   std::vector<ObjectKey> current;
   std::vector<std::unique_ptr<google::protobuf::Message>> labelled;
+  // The fields each labelled object gives (its manifest's and the label), when known.
+  std::vector<std::optional<schema::FieldSet>> labelled_fields(objects.size());
+  auto apply_options = [&](size_t i, bool dry_run) {
+    return ApplyOptions{.dry_run = dry_run,
+                        .field_manager = options.field_manager,
+                        .server_side = !options.field_manager.empty(),
+                        .fields = labelled_fields[i] ? &*labelled_fields[i] : nullptr,
+                        .force_conflicts = options.force_conflicts};
+  };
   std::set<ObjectKey> seen;
   bool refused = false;
   for (const auto& o : objects) {
@@ -202,6 +217,11 @@ ApplySetResult RunApplySet(ApplySetTarget& target, const std::vector<ApplySetObj
     }
     current.push_back(key);
     labelled.push_back(Labelled(*o.object, options.inventory));
+    if (o.fields) {
+      labelled_fields[current.size() - 1] = *o.fields;
+      labelled_fields[current.size() - 1]->insert(
+          schema::MapKeyPath("metadata.labels", kInventoryLabel));
+    }
   }
   if (refused) return result;
 
@@ -225,7 +245,7 @@ ApplySetResult RunApplySet(ApplySetTarget& target, const std::vector<ApplySetObj
     auto live = target.Get(*o.kind, current[i].name);
     Status st = live.ok() ? MayOwn(options.inventory, current[i], live->get()) : live.status();
     if (st.ok()) {
-      auto checked = target.Apply(*o.kind, *labelled[i], /*dry_run=*/true);
+      auto checked = target.Apply(*o.kind, *labelled[i], apply_options(i, true));
       if (!checked.ok()) st = checked.status();
       if (options.dry_run && st.ok()) {
         emit({current[i], *checked, {}, ""});
@@ -240,7 +260,7 @@ ApplySetResult RunApplySet(ApplySetTarget& target, const std::vector<ApplySetObj
   std::set<ObjectKey> members(previous.begin(), previous.end());
   members.insert(current.begin(), current.end());
   // The inventory's own checks (its name, its size) before anything else is written.
-  if (Status checked = Record(target, options.inventory, members, true); !checked.ok()) {
+  if (Status checked = Record(target, options.inventory, members, options, true); !checked.ok()) {
     result.error = checked;
     return result;
   }
@@ -249,12 +269,13 @@ ApplySetResult RunApplySet(ApplySetTarget& target, const std::vector<ApplySetObj
   if (!options.dry_run) {
     // Recorded first: a crash between here and the end leaves every applied object listed, so
     // the next apply can still prune it.
-    if (Status recorded = Record(target, options.inventory, members, false); !recorded.ok()) {
+    if (Status recorded = Record(target, options.inventory, members, options, false);
+        !recorded.ok()) {
       result.error = recorded;
       return result;
     }
     for (size_t i : order) {
-      auto applied = target.Apply(*objects[i].kind, *labelled[i], false);
+      auto applied = target.Apply(*objects[i].kind, *labelled[i], apply_options(i, false));
       if (applied.ok()) {
         emit({current[i], *applied, {}, ""});
       } else {
@@ -298,7 +319,7 @@ ApplySetResult RunApplySet(ApplySetTarget& target, const std::vector<ApplySetObj
     }
   }
   if (!options.dry_run) {
-    result.error = Record(target, options.inventory, remaining, false);
+    result.error = Record(target, options.inventory, remaining, options, false);
     if (result.error.ok()) result.members.assign(remaining.begin(), remaining.end());
   }
   return result;

@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/client/apply_options.h"
 #include "api/codec/object_codec.h"
 #include "api/schema/kinds.h"
 #include "api/status/status.h"
@@ -48,7 +49,7 @@ class ApplySetTarget {
   // The outcome: created, configured or unchanged.
   virtual api::StatusOr<std::string> Apply(const schema::KindInfo& kind,
                                            const google::protobuf::Message& object,
-                                           bool dry_run) = 0;
+                                           const ApplyOptions& options) = 0;
   // Deletes the object only as it is at `resource_version` (kAborted or kFailedPrecondition
   // if it changed since).
   virtual api::Status Delete(const schema::KindInfo& kind, const std::string& name,
@@ -63,6 +64,9 @@ struct ApplySetObject {
   const schema::KindInfo* kind = nullptr;
   const google::protobuf::Message* object = nullptr;
   std::string source;  // where it was read ("deploy/a.yaml: document 1, line 1"), for errors
+  // The fields the manifest gives, for a server-side apply (null: those it sets to non-default
+  // values).
+  const schema::FieldSet* fields = nullptr;
 };
 // Decoded manifests as an apply set's objects (pointing into `manifests`, which must outlive
 // them), each with the place it was read.
@@ -74,6 +78,10 @@ struct ApplySetOptions {
   // Off: nothing is deleted, and members that left the manifests stay listed (so turning it on
   // later prunes them).
   bool prune = true;
+  // Non-empty: each object is a server-side apply by this field manager (fields the manifests
+  // leave out keep the values other writers gave them); empty: a plain apply.
+  std::string field_manager = {};
+  bool force_conflicts = false;  // take fields other managers own instead of failing
 };
 
 struct ApplySetLine {

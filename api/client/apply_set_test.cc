@@ -27,7 +27,9 @@ class FakeTarget : public ApplySetTarget {
   }
 
   api::StatusOr<std::string> Apply(const schema::KindInfo& kind,
-                                   const google::protobuf::Message& object, bool dry_run) override {
+                                   const google::protobuf::Message& object,
+                                   const ApplyOptions& options) override {
+    const bool dry_run = options.dry_run;
     const ObjectKey key{kind.kind, schema::MetaOf(object).name()};
     if (refuse.count(key.name)) {
       return Status(Code::kInvalidArgument, "spec.desiredCount: must be at least 0",

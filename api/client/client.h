@@ -6,9 +6,10 @@
 // in a process of its own over gRPC, and a test hands it a LocalClient on a memory store.
 //
 // Semantics are the service layer's (api/service/object_service.h): Apply replaces spec, labels
-// and annotations; a stale metadata.resourceVersion is kAborted (409); a watch from a compacted
-// revision is kOutOfRange (410 Gone: list again and watch from the list's revision).
-// Tasks are placed only through Launch, which reaches gantryd's one placement committer.
+// and annotations, or merges by field ownership when server-side (ApplyOptions); a stale
+// metadata.resourceVersion is kAborted (409); a watch from a compacted revision is kOutOfRange (410
+// Gone: list again and watch from the list's revision). Tasks are placed only through Launch, which
+// reaches gantryd's one placement committer.
 
 #include <google/protobuf/message.h>
 
@@ -20,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/client/apply_options.h"
 #include "api/schema/kinds.h"
 #include "api/status/status.h"
 #include "gantry/v1/launch.pb.h"
@@ -86,9 +88,8 @@ class Client {
   virtual api::StatusOr<std::unique_ptr<WatchStream>> Watch(const schema::KindInfo& kind,
                                                             std::string_view resource_version,
                                                             std::string_view label_selector) = 0;
-  // With dry_run, what apply would make of the object, checked and stored nowhere.
   virtual api::StatusOr<Applied> Apply(const google::protobuf::Message& manifest,
-                                       bool dry_run = false) = 0;
+                                       const ApplyOptions& options = {}) = 0;
   // kAlreadyExists when the object exists.
   virtual api::StatusOr<Object> Create(const google::protobuf::Message& object) = 0;
   // Returns the object as it was; a non-empty `resource_version` must match.

@@ -3,6 +3,9 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
+#include "api/codec/object_codec.h"
+#include "gantry/v1/meta.pb.h"
+
 namespace gantry::client {
 namespace {
 
@@ -81,15 +84,26 @@ api::StatusOr<ObjectPtr> GantryClient::Parse(const schema::KindInfo& kind,
 
 api::StatusOr<ApplyReply> GantryClient::Apply(const schema::KindInfo& kind,
                                               const google::protobuf::Message& object,
-                                              bool dry_run) {
-  std::string json;
-  (void)google::protobuf::util::MessageToJsonString(object, &json);
-  const auto& meta = object.GetReflection()->GetMessage(
-      object, object.GetDescriptor()->FindFieldByName("metadata"));
-  std::string name =
-      meta.GetReflection()->GetString(meta, meta.GetDescriptor()->FindFieldByName("name"));
-  auto r = http_.Request("PUT", Base(kind) + "/" + UrlEncode(name) + (dry_run ? "?dryRun=All" : ""),
-                         json);
+                                              const ApplyOptions& options) {
+  std::string query;
+  auto add = [&](const std::string& parameter) {
+    query += (query.empty() ? "?" : "&") + parameter;
+  };
+  if (options.dry_run) add("dryRun=All");
+  if (!options.field_manager.empty()) add("fieldManager=" + UrlEncode(options.field_manager));
+  if (options.server_side && options.force_conflicts) add("force=true");
+  const std::string path = Base(kind) + "/" + UrlEncode(schema::MetaOf(object).name()) + query;
+  auto r = [&] {
+    if (options.server_side) {
+      return http_.Request(
+          "PATCH", path,
+          options.fields ? codec::ToYaml(object, *options.fields) : codec::ToYaml(object),
+          "application/apply-patch+yaml");
+    }
+    std::string json;
+    (void)google::protobuf::util::MessageToJsonString(object, &json);
+    return http_.Request("PUT", path, json);
+  }();
   if (!r.ok()) return r.status();
   if (r->status != 200 && r->status != 201) return StatusFromResponse(*r);
   auto parsed = Parse(kind, r->body);

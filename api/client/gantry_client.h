@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "api/client/apply_options.h"
 #include "api/client/http_client.h"
 #include "api/schema/kinds.h"
 #include "api/status/status.h"
@@ -31,8 +32,11 @@ class GantryClient {
  public:
   explicit GantryClient(HttpClient http) : http_(std::move(http)) {}
 
+  // A plain apply is a PUT; a server-side one a PATCH of application/apply-patch+yaml holding
+  // exactly the fields it sets.
   api::StatusOr<ApplyReply> Apply(const schema::KindInfo& kind,
-                                  const google::protobuf::Message& object, bool dry_run = false);
+                                  const google::protobuf::Message& object,
+                                  const ApplyOptions& options = {});
   api::StatusOr<ObjectPtr> Get(const schema::KindInfo& kind, const std::string& name);
   api::StatusOr<ListReply> List(const schema::KindInfo& kind,
                                 const std::string& label_selector = "");

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
 #include <set>
@@ -23,10 +24,15 @@ using google::protobuf::Reflection;
 
 constexpr int kMaxStructDepth = 64;
 
-// Carries where we are, to build errors.
+// Carries where we are, to build errors, and where to note the fields the document sets.
 struct Context {
   std::string_view source;
   int document;
+  schema::FieldSet* fields = nullptr;  // null inside a list (a list is one field)
+
+  void Note(std::string path) const {
+    if (fields) fields->insert(std::move(path));
+  }
 };
 
 api::Status Fail(const Context& ctx, const YamlNode& at, const std::string& field,
@@ -206,6 +212,7 @@ api::Status SetMap(const Context& ctx, const YamlNode& n, const std::string& pat
     if (!e.value.IsScalar() && !e.value.IsNull()) {
       return Fail(ctx, e.value, child, std::string("must be a string, got ") + e.value.KindName());
     }
+    ctx.Note(schema::MapKeyPath(path, e.key.scalar));
     Message* entry = r->AddMessage(m, f);
     entry->GetReflection()->SetString(entry, key_field, e.key.scalar);
     entry->GetReflection()->SetString(entry, value_field, e.value.IsNull() ? "" : e.value.scalar);
@@ -244,15 +251,21 @@ api::Status ToMessage(const Context& ctx, const YamlNode& n, const std::string& 
         return Fail(ctx, e.value, field_path,
                     std::string("must be a list, got ") + e.value.KindName());
       }
+      ctx.Note(field_path);
+      Context element = ctx;
+      element.fields = nullptr;
       for (size_t k = 0; k < e.value.items.size(); ++k) {
-        if (auto st =
-                SetScalar(ctx, e.value.items[k], field_path + "[" + std::to_string(k) + "]", m, f);
+        if (auto st = SetScalar(element, e.value.items[k],
+                                field_path + "[" + std::to_string(k) + "]", m, f);
             !st.ok()) {
           return st;
         }
       }
-    } else if (auto st = SetScalar(ctx, e.value, field_path, m, f); !st.ok()) {
-      return st;
+    } else {
+      const size_t noted = ctx.fields ? ctx.fields->size() : 0;
+      if (auto st = SetScalar(ctx, e.value, field_path, m, f); !st.ok()) return st;
+      // A scalar, a Struct, or a message given with nothing in it: the field itself.
+      if (!ctx.fields || ctx.fields->size() == noted) ctx.Note(field_path);
     }
   }
   return {};
@@ -326,6 +339,62 @@ void EmitString(YAML::Emitter& out, const std::string& s) {
   EmitValue(out, v);
 }
 
+void EmitMessage(YAML::Emitter& out, const Message& m);
+
+// The value of one field, a default one included; a map's keys sorted, or only those `keep`
+// lets through.
+void EmitFieldValue(YAML::Emitter& out, const Message& m, const FieldDescriptor* f,
+                    const std::function<bool(const std::string&)>& keep = nullptr) {
+  const Reflection* r = m.GetReflection();
+  if (f->is_map()) {
+    std::map<std::string, std::string> sorted;
+    for (int i = 0; i < r->FieldSize(m, f); ++i) {
+      const Message& entry = r->GetRepeatedMessage(m, f, i);
+      const Reflection* er = entry.GetReflection();
+      std::string key = er->GetString(entry, f->message_type()->map_key());
+      if (!keep || keep(key)) sorted[key] = er->GetString(entry, f->message_type()->map_value());
+    }
+    if (sorted.empty()) out << YAML::Flow;
+    out << YAML::BeginMap;
+    for (const auto& [k, v] : sorted) {
+      out << YAML::Key << k << YAML::Value;
+      EmitString(out, v);
+    }
+    out << YAML::EndMap;
+    return;
+  }
+  auto emit_one = [&](int index) {
+    switch (f->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_STRING:
+        EmitString(out, index < 0 ? r->GetString(m, f) : r->GetRepeatedString(m, f, index));
+        break;
+      case FieldDescriptor::CPPTYPE_INT32:
+        out << (index < 0 ? r->GetInt32(m, f) : r->GetRepeatedInt32(m, f, index));
+        break;
+      case FieldDescriptor::CPPTYPE_INT64:
+        out << (index < 0 ? r->GetInt64(m, f) : r->GetRepeatedInt64(m, f, index));
+        break;
+      case FieldDescriptor::CPPTYPE_BOOL:
+        out << ((index < 0 ? r->GetBool(m, f) : r->GetRepeatedBool(m, f, index)) ? "true"
+                                                                                 : "false");
+        break;
+      case FieldDescriptor::CPPTYPE_MESSAGE:
+        EmitMessage(out, index < 0 ? r->GetMessage(m, f) : r->GetRepeatedMessage(m, f, index));
+        break;
+      default:
+        out << YAML::Null;
+    }
+  };
+  if (f->is_repeated()) {
+    if (r->FieldSize(m, f) == 0) out << YAML::Flow;
+    out << YAML::BeginSeq;
+    for (int i = 0; i < r->FieldSize(m, f); ++i) emit_one(i);
+    out << YAML::EndSeq;
+  } else {
+    emit_one(-1);
+  }
+}
+
 // Fields in schema order; maps sorted by key; unset fields left out (as in the JSON form).
 void EmitMessage(YAML::Emitter& out, const Message& m) {
   const Descriptor* d = m.GetDescriptor();
@@ -342,51 +411,38 @@ void EmitMessage(YAML::Emitter& out, const Message& m) {
   out << YAML::BeginMap;
   for (const FieldDescriptor* f : fields) {
     out << YAML::Key << f->json_name() << YAML::Value;
-    if (f->is_map()) {
-      std::map<std::string, std::string> sorted;
-      for (int i = 0; i < r->FieldSize(m, f); ++i) {
-        const Message& entry = r->GetRepeatedMessage(m, f, i);
-        const Reflection* er = entry.GetReflection();
-        sorted[er->GetString(entry, f->message_type()->map_key())] =
-            er->GetString(entry, f->message_type()->map_value());
-      }
-      if (sorted.empty()) out << YAML::Flow;
-      out << YAML::BeginMap;
-      for (const auto& [k, v] : sorted) {
-        out << YAML::Key << k << YAML::Value;
-        EmitString(out, v);
-      }
-      out << YAML::EndMap;
-      continue;
-    }
-    auto emit_one = [&](int index) {
-      switch (f->cpp_type()) {
-        case FieldDescriptor::CPPTYPE_STRING:
-          EmitString(out, index < 0 ? r->GetString(m, f) : r->GetRepeatedString(m, f, index));
-          break;
-        case FieldDescriptor::CPPTYPE_INT32:
-          out << (index < 0 ? r->GetInt32(m, f) : r->GetRepeatedInt32(m, f, index));
-          break;
-        case FieldDescriptor::CPPTYPE_INT64:
-          out << (index < 0 ? r->GetInt64(m, f) : r->GetRepeatedInt64(m, f, index));
-          break;
-        case FieldDescriptor::CPPTYPE_BOOL:
-          out << ((index < 0 ? r->GetBool(m, f) : r->GetRepeatedBool(m, f, index)) ? "true"
-                                                                                   : "false");
-          break;
-        case FieldDescriptor::CPPTYPE_MESSAGE:
-          EmitMessage(out, index < 0 ? r->GetMessage(m, f) : r->GetRepeatedMessage(m, f, index));
-          break;
-        default:
-          out << YAML::Null;
-      }
-    };
-    if (f->is_repeated()) {
-      out << YAML::BeginSeq;
-      for (int i = 0; i < r->FieldSize(m, f); ++i) emit_one(i);
-      out << YAML::EndSeq;
+    EmitFieldValue(out, m, f);
+  }
+  out << YAML::EndMap;
+}
+
+// Whether `fields` names `path` or something inside it.
+bool NamesOrHolds(const schema::FieldSet& fields, const std::string& path) {
+  for (auto it = fields.lower_bound(path); it != fields.end(); ++it) {
+    if (it->compare(0, path.size(), path) != 0) return false;
+    if (schema::FieldsOverlap(*it, path)) return true;
+  }
+  return false;
+}
+
+// The fields of `m` that `fields` names, default values included.
+void EmitFields(YAML::Emitter& out, const Message& m, const schema::FieldSet& fields,
+                const std::string& prefix) {
+  const Descriptor* d = m.GetDescriptor();
+  out << YAML::BeginMap;
+  for (int k = 0; k < d->field_count(); ++k) {
+    const FieldDescriptor* f = d->field(k);
+    const std::string path = Join(prefix, f->json_name());
+    if (!NamesOrHolds(fields, path)) continue;
+    out << YAML::Key << f->json_name() << YAML::Value;
+    if (fields.count(path) || f->is_repeated() ||
+        f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE ||
+        f->message_type()->full_name() == "google.protobuf.Struct") {
+      EmitFieldValue(out, m, f, [&](const std::string& key) {
+        return fields.count(path) || fields.count(schema::MapKeyPath(path, key));
+      });
     } else {
-      emit_one(-1);
+      EmitFields(out, m.GetReflection()->GetMessage(m, f), fields, path);
     }
   }
   out << YAML::EndMap;
@@ -396,7 +452,8 @@ void EmitMessage(YAML::Emitter& out, const Message& m) {
 
 api::StatusOr<Manifest> DecodeObject(const YamlNode& doc, std::string_view source_name,
                                      int document_index) {
-  Context ctx{source_name, document_index};
+  Manifest out;
+  Context ctx{source_name, document_index, &out.fields};
   if (!doc.IsMap())
     return Fail(ctx, doc, "", std::string("a manifest must be a mapping, got ") + doc.KindName());
   const YamlNode* api_version = nullptr;
@@ -420,7 +477,6 @@ api::StatusOr<Manifest> DecodeObject(const YamlNode& doc, std::string_view sourc
                 "unsupported apiVersion '" + api_version->scalar + "' (expected " +
                     std::string(schema::kApiVersion) + ")");
   }
-  Manifest out;
   out.kind = info;
   out.object = schema::NewObject(*info);
   out.document = document_index;
@@ -476,6 +532,14 @@ std::string ToYaml(const Message& message) {
   out.SetIndent(2);
   out.SetDoublePrecision(std::numeric_limits<double>::max_digits10);  // reads back exactly
   EmitMessage(out, message);
+  return std::string(out.c_str()) + "\n";
+}
+
+std::string ToYaml(const Message& message, const schema::FieldSet& fields) {
+  YAML::Emitter out;
+  out.SetIndent(2);
+  out.SetDoublePrecision(std::numeric_limits<double>::max_digits10);
+  EmitFields(out, message, fields, "");
   return std::string(out.c_str()) + "\n";
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "api/codec/yaml_document.h"
+#include "api/schema/field_paths.h"
 #include "api/schema/kinds.h"
 #include "api/status/status.h"
 
@@ -27,6 +28,9 @@ struct Manifest {
   int document = 0;    // 1-based index in the stream
   Mark mark;           // where the document starts
   std::string source;  // the file (or <stdin>) it came from
+  // Every field the document gives (a null gives none), as schema/field_paths.h names them: what
+  // a server-side apply of it sets, zeros and empty lists included.
+  schema::FieldSet fields;
 };
 
 // Whether a file holds manifests, by its name: .yaml, .yml or .json.
@@ -48,5 +52,8 @@ api::StatusOr<Manifest> DecodeObject(const YamlNode& document, std::string_view 
 std::string ToJson(const google::protobuf::Message& message, bool pretty = false);
 // Block-style YAML of the same fields.
 std::string ToYaml(const google::protobuf::Message& message);
+// YAML of exactly `fields` (as Manifest::fields names them), default values included: the body
+// of a server-side apply, which reads the fields it sets from the keys it is given.
+std::string ToYaml(const google::protobuf::Message& message, const schema::FieldSet& fields);
 
 }  // namespace gantry::codec

@@ -261,6 +261,43 @@ TEST(ObjectCodecTest, NullLeavesFieldsUnsetAndEmptyStreamIsEmpty) {
   EXPECT_TRUE(empty->empty());
 }
 
+TEST(ObjectCodecTest, ManifestsNoteTheFieldsTheyGiveAndRenderExactlyThose) {
+  auto r = DecodeManifests(
+      "apiVersion: gantry.dev/v1\nkind: Service\n"
+      "metadata: {name: web, labels: {gantry.dev/inventory: prod, app: ~}}\n"
+      "spec:\n  cluster: ~\n  desiredCount: 0\n  taskDefinition: ''\n"
+      "  placementStrategy: []\n  placementConstraints: [{type: distinctInstance}]\n"
+      "  deploymentConfiguration: {maximumPercent: 100, deploymentCircuitBreaker: {}}\n",
+      "web.yaml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const Manifest& m = (*r)[0];
+  EXPECT_EQ(m.fields, (schema::FieldSet{"apiVersion", "kind", "metadata.labels[app]",
+                                        "metadata.labels[gantry.dev/inventory]", "metadata.name",
+                                        "spec.deploymentConfiguration.deploymentCircuitBreaker",
+                                        "spec.deploymentConfiguration.maximumPercent",
+                                        "spec.desiredCount", "spec.placementConstraints",
+                                        "spec.placementStrategy", "spec.taskDefinition"}))
+      << "zeros, empty strings, empty lists and empty messages are given; a null is not, but a "
+         "null label value is the empty string";
+
+  // Rendered back with exactly those fields, defaults included, it decodes to the same fields.
+  const std::string body = ToYaml(*m.object, m.fields);
+  EXPECT_NE(body.find("desiredCount: 0"), std::string::npos) << body;
+  EXPECT_NE(body.find("placementStrategy: []"), std::string::npos) << body;
+  EXPECT_EQ(body.find("cluster"), std::string::npos) << body;
+  auto again = DecodeManifests(body, "body");
+  ASSERT_TRUE(again.ok()) << again.status().ToString() << "\n" << body;
+  EXPECT_EQ((*again)[0].fields, m.fields) << body;
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*(*again)[0].object, *m.object));
+
+  // A subset renders only its keys.
+  const std::string some = ToYaml(
+      *m.object, {"apiVersion", "kind", "metadata.name", "metadata.labels[gantry.dev/inventory]"});
+  EXPECT_EQ(some,
+            "apiVersion: gantry.dev/v1\nkind: Service\nmetadata:\n  name: web\n  labels:\n"
+            "    gantry.dev/inventory: prod\n");
+}
+
 TEST(KindsTest, ResolveNames) {
   EXPECT_EQ(schema::ResolveKind("svc")->kind, "Service");
   EXPECT_EQ(schema::ResolveKind("Services")->kind, "Service");

@@ -90,7 +90,7 @@ EcsResponse EcsOperations::CreateDaemonService(const std::string& name,
   env.mutable_spec()->mutable_instance_group()->set_cluster(*cluster);
   env.mutable_spec()->mutable_instance_group()->set_filter(FilterOf(spec));
   *env.mutable_spec()->mutable_deployment_configuration() = *config;
-  auto created = objects_.Create(env);
+  auto created = objects_.Create(env, {.field_manager = std::string(kEcsFieldManager)});
   if (!created.ok()) {
     if (created.status().code() != Code::kAlreadyExists) {
       return EcsErrorFrom(
@@ -131,17 +131,18 @@ EcsResponse EcsOperations::UpdateDaemonService(const v1::Environment& current, I
   if (definition) {
     if (auto missing = MissingTaskDefinition(fleet::ShortName(*definition))) return *missing;
   }
-  auto updated = objects_.Mutate(EnvironmentKind(), current.metadata().name(),
-                                 [&](google::protobuf::Message& m) -> StatusOr<bool> {
-                                   auto& spec = *static_cast<v1::Environment&>(m).mutable_spec();
-                                   if (definition)
-                                     spec.set_task_definition(fleet::ShortName(*definition));
-                                   if (in.Has("placementConstraints"))
-                                     spec.mutable_instance_group()->set_filter(FilterOf(changes));
-                                   if (config && in.Has("deploymentConfiguration"))
-                                     *spec.mutable_deployment_configuration() = *config;
-                                   return true;
-                                 });
+  auto updated = objects_.Mutate(
+      EnvironmentKind(), current.metadata().name(),
+      [&](google::protobuf::Message& m) -> StatusOr<bool> {
+        auto& spec = *static_cast<v1::Environment&>(m).mutable_spec();
+        if (definition) spec.set_task_definition(fleet::ShortName(*definition));
+        if (in.Has("placementConstraints"))
+          spec.mutable_instance_group()->set_filter(FilterOf(changes));
+        if (config && in.Has("deploymentConfiguration"))
+          *spec.mutable_deployment_configuration() = *config;
+        return true;
+      },
+      kEcsFieldManager);
   if (!updated.ok()) {
     return EcsErrorFrom(
         Renamed(updated.status(), {{"spec.instanceGroup.filter", "placementConstraints"},

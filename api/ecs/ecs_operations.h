@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "api/ecs/ecs_handler.h"
 #include "api/ecs/ecs_input.h"
@@ -17,6 +18,9 @@
 #include "gantry/v1/objects.pb.h"
 
 namespace gantry::ecs {
+
+// The field manager of the objects the ECS API writes (metadata.managedFields).
+inline constexpr std::string_view kEcsFieldManager = "ecs";
 
 class EcsOperations {
  public:

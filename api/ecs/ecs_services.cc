@@ -252,7 +252,7 @@ EcsResponse EcsOperations::CreateService(Input& in) {
     return EcsError(400, "InvalidParameterException", "Creation of service was not idempotent.");
   if (auto missing = MissingTaskDefinition(spec->task_definition())) return *missing;
 
-  auto created = objects_.Create(service);
+  auto created = objects_.Create(service, {.field_manager = std::string(kEcsFieldManager)});
   if (!created.ok()) {
     if (created.status().code() != Code::kAlreadyExists)
       return EcsErrorFrom(AsRequest(created.status()));
@@ -332,7 +332,8 @@ EcsResponse EcsOperations::UpdateService(Input& in) {
         // within one second.
         if (force) spec.set_redeploy_token(now + "/" + api::NewRandomUid().substr(0, 8));
         return true;
-      });
+      },
+      kEcsFieldManager);
   if (!updated.ok()) return EcsErrorFrom(AsRequest(updated.status()));
   const v1::Service observed =
       AwaitObserved(objects_, static_cast<const v1::Service&>(**updated), service_observe_wait_);
@@ -533,7 +534,8 @@ EcsResponse EcsOperations::StopServiceDeployment(Input& in) {
                     "The service deployment does not exist.");
   }
   auto stopped = objects_.Mutate(
-      ServiceKind(), ref->service, [&](google::protobuf::Message& m) -> StatusOr<bool> {
+      ServiceKind(), ref->service,
+      [&](google::protobuf::Message& m) -> StatusOr<bool> {
         auto& s = static_cast<v1::Service&>(m);
         // Only the deployment in progress can stop (checked on the object as written).
         int index = RecordIndex(s, ref->deployment);
@@ -547,7 +549,8 @@ EcsResponse EcsOperations::StopServiceDeployment(Input& in) {
         annotations[schema::kStopDeploymentAnnotation] = ref->deployment;
         annotations[schema::kStopTypeAnnotation] = stop_type;
         return true;
-      });
+      },
+      kEcsFieldManager);
   if (!stopped.ok()) {
     if (stopped.status().code() == Code::kFailedPrecondition)
       return EcsError(400, "ConflictException", stopped.status().message());

@@ -197,12 +197,16 @@ api::StatusOr<std::unique_ptr<client::WatchStream>> GrpcClient::Watch(
 }
 
 api::StatusOr<client::Applied> GrpcClient::Apply(const google::protobuf::Message& manifest,
-                                                 bool dry_run) {
+                                                 const client::ApplyOptions& options) {
   grpc::ClientContext ctx;
   impl_->Prepare(ctx);
   v1::ApplyRequest req;
   *req.mutable_object() = Wrapped(manifest);
-  req.set_dry_run(dry_run);
+  req.set_dry_run(options.dry_run);
+  req.set_field_manager(options.field_manager);
+  req.set_server_side(options.server_side);
+  if (options.fields) req.mutable_fields()->Add(options.fields->begin(), options.fields->end());
+  req.set_force(options.force_conflicts);
   v1::ApplyResponse resp;
   const grpc::Status st = impl_->objects->Apply(&ctx, req, &resp);
   auto object = impl_->Answer(st, resp.object());  // read after the call has filled it

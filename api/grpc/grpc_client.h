@@ -30,7 +30,7 @@ class GrpcClient : public client::Client {
       const schema::KindInfo& kind, std::string_view resource_version,
       std::string_view label_selector) override;
   api::StatusOr<client::Applied> Apply(const google::protobuf::Message& manifest,
-                                       bool dry_run = false) override;
+                                       const client::ApplyOptions& options = {}) override;
   api::StatusOr<client::Object> Create(const google::protobuf::Message& object) override;
   api::StatusOr<client::Object> Delete(const schema::KindInfo& kind, std::string_view name,
                                        std::string_view resource_version) override;

@@ -229,7 +229,12 @@ class GrpcServer::Impl final : public v1::Objects::CallbackService {
     std::unique_ptr<Message> copy(object->New());
     copy->CopyFrom(*object);
     schema::SetTypeMeta(*copy, **kind);
-    auto applied = service_.Apply(*copy, {.dry_run = req->dry_run()});
+    const schema::FieldSet fields(req->fields().begin(), req->fields().end());
+    auto applied = service_.Apply(*copy, {.dry_run = req->dry_run(),
+                                          .field_manager = req->field_manager(),
+                                          .server_side = req->server_side(),
+                                          .applied_fields = fields.empty() ? nullptr : &fields,
+                                          .force_conflicts = req->force()});
     if (!applied.ok()) return Finish(reactor, applied.status());
     Wrap(*applied->object, resp->mutable_object());
     resp->set_outcome(api::OutcomeName(applied->outcome));

@@ -52,9 +52,9 @@ api::ObjectPtr TryFastJson(const std::string& body, const schema::KindInfo& kind
   return m;
 }
 
-// Parses a request body holding exactly one object of `kind`.
-api::StatusOr<api::ObjectPtr> DecodeBody(const HttpRequest& req, const schema::KindInfo& kind) {
-  if (auto fast = TryFastJson(req.body, kind)) return fast;
+// Parses a request body holding exactly one object of `kind`, noting the fields it gives.
+api::StatusOr<codec::Manifest> DecodeManifestBody(const HttpRequest& req,
+                                                  const schema::KindInfo& kind) {
   codec::YamlError error;
   auto docs = codec::ParseYaml(req.body, error);
   if (!docs) {
@@ -73,7 +73,30 @@ api::StatusOr<api::ObjectPtr> DecodeBody(const HttpRequest& req, const schema::K
                   "request body is a " + m->kind->kind + ", but the URL is for " + kind.plural,
                   "kind");
   }
+  return m;
+}
+
+// Parses a request body holding exactly one object of `kind`.
+api::StatusOr<api::ObjectPtr> DecodeBody(const HttpRequest& req, const schema::KindInfo& kind) {
+  if (auto fast = TryFastJson(req.body, kind)) return fast;
+  auto m = DecodeManifestBody(req, kind);
+  if (!m.ok()) return m.status();
   return std::move(m->object);
+}
+
+// A server-side apply: PATCH with application/apply-patch+yaml (or +json), as in Kubernetes.
+bool IsApplyPatch(const HttpRequest& req) {
+  auto it = req.headers.find("content-type");
+  if (it == req.headers.end()) return false;
+  std::string_view type = it->second;
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  return type == "application/apply-patch+yaml" || type == "application/apply-patch+json";
+}
+
+bool Force(const HttpRequest& req) {
+  std::string force = Query(req, "force");
+  return force == "true" || force == "1";
 }
 
 const std::string& NameOf(const google::protobuf::Message& m) { return schema::MetaOf(m).name(); }
@@ -198,7 +221,8 @@ HttpResponse HandleCollection(api::ObjectService& service, const HttpRequest& re
   if (req.method == "POST") {
     auto object = DecodeBody(req, kind);
     if (!object.ok()) return ErrorResponse(object.status());
-    auto created = service.Create(**object, {.dry_run = DryRun(req)});
+    const std::string manager = Query(req, "fieldManager");  // checked by the service
+    auto created = service.Create(**object, {.dry_run = DryRun(req), .field_manager = manager});
     if (!created.ok()) return ErrorResponse(created.status());
     return ObjectResponse(201, **created);
   }
@@ -232,7 +256,32 @@ HttpResponse HandleObject(api::ObjectService& service, const HttpRequest& req,
           "metadata.name",
           "the body names \"" + NameOf(**object) + "\" but the URL names \"" + name + "\""));
     }
-    auto applied = service.Apply(**object, {.dry_run = DryRun(req)});
+    const std::string manager = Query(req, "fieldManager");  // checked by the service
+    auto applied = service.Apply(**object, {.dry_run = DryRun(req), .field_manager = manager});
+    if (!applied.ok()) return ErrorResponse(applied.status());
+    HttpResponse r = ObjectResponse(applied->outcome == api::ApplyOutcome::kCreated ? 201 : 200,
+                                    *applied->object);
+    r.headers["X-Gantry-Apply-Outcome"] = api::OutcomeName(applied->outcome);
+    return r;
+  }
+  if (req.method == "PATCH" && IsApplyPatch(req)) {
+    const std::string manager = Query(req, "fieldManager");  // checked by the service
+    if (manager.empty()) {
+      return ErrorResponse(
+          api::InvalidArgument("fieldManager", "a server-side apply must name its fieldManager"));
+    }
+    auto manifest = DecodeManifestBody(req, kind);
+    if (!manifest.ok()) return ErrorResponse(manifest.status());
+    if (NameOf(*manifest->object) != name) {
+      return ErrorResponse(
+          api::InvalidArgument("metadata.name", "the body names \"" + NameOf(*manifest->object) +
+                                                    "\" but the URL names \"" + name + "\""));
+    }
+    auto applied = service.Apply(*manifest->object, {.dry_run = DryRun(req),
+                                                     .field_manager = manager,
+                                                     .server_side = true,
+                                                     .applied_fields = &manifest->fields,
+                                                     .force_conflicts = Force(req)});
     if (!applied.ok()) return ErrorResponse(applied.status());
     HttpResponse r = ObjectResponse(applied->outcome == api::ApplyOutcome::kCreated ? 201 : 200,
                                     *applied->object);
@@ -270,7 +319,8 @@ HttpResponse HandleObject(api::ObjectService& service, const HttpRequest& req,
     if (!object.ok()) return ErrorResponse(object.status());
     if (NameOf(**object) != name)
       return ErrorResponse(api::InvalidArgument("metadata.name", "a patch may not rename"));
-    auto applied = service.Apply(**object, {.dry_run = DryRun(req)});
+    const std::string manager = Query(req, "fieldManager");  // checked by the service
+    auto applied = service.Apply(**object, {.dry_run = DryRun(req), .field_manager = manager});
     if (!applied.ok()) return ErrorResponse(applied.status());
     HttpResponse r = ObjectResponse(200, *applied->object);
     r.headers["X-Gantry-Apply-Outcome"] = api::OutcomeName(applied->outcome);

@@ -9,13 +9,16 @@
 //   GET    /apis/gantry.dev/v1/{plural}/{name}         get
 //   PUT    /apis/gantry.dev/v1/{plural}/{name}         apply (201 created, 200 configured or
 //                                                      unchanged; X-Gantry-Apply-Outcome says which)
-//   PATCH  /apis/gantry.dev/v1/{plural}/{name}         JSON merge patch (application/merge-patch+json)
+//   PATCH  /apis/gantry.dev/v1/{plural}/{name}         JSON merge patch (application/merge-patch+json),
+//                                                      or server-side apply (application/apply-patch+yaml
+//                                                      or +json; ?fieldManager= required, ?force=true)
 //   DELETE /apis/gantry.dev/v1/{plural}/{name}         delete (?resourceVersion= precondition)
 //   PUT    /apis/gantry.dev/v1/{plural}/{name}/status  replace the status
 //   GET    /healthz, /readyz
 // clang-format on
-// Writes take ?dryRun=All (or true). Errors are {"code":409,"reason":"Conflict","message":"..."}.
-// Thread-safe; `service` is not owned and must outlive the handler.
+// Writes take ?dryRun=All (or true) and ?fieldManager=NAME (who owns the fields they change).
+// Errors are {"code":409,"reason":"Conflict","message":"..."}. Thread-safe; `service` is not owned
+// and must outlive the handler.
 
 #include <optional>
 

@@ -135,6 +135,59 @@ TEST_F(RestHandlerTest, MergePatch) {
   EXPECT_EQ(Do("PATCH", "/apis/gantry.dev/v1/services/none", "{}").status, 404);
 }
 
+TEST_F(RestHandlerTest, ServerSideApplyIsAPatchOfApplyYamlNamingItsManager) {
+  auto apply = [&](const std::string& body, std::map<std::string, std::string> query,
+                   const std::string& type = "application/apply-patch+yaml") {
+    HttpRequest r;
+    r.method = "PATCH";
+    r.path = "/apis/gantry.dev/v1/services/web";
+    r.body = body;
+    r.query = std::move(query);
+    r.headers["content-type"] = type;
+    return handler_.Handle(r);
+  };
+  const std::string web =
+      "apiVersion: gantry.dev/v1\nkind: Service\nmetadata: {name: web}\n"
+      "spec: {cluster: default, taskDefinition: web, desiredCount: 2}\n";
+  auto anonymous = apply(web, {});
+  EXPECT_EQ(anonymous.status, 400);
+  EXPECT_NE(anonymous.body.find("fieldManager"), std::string::npos) << anonymous.body;
+
+  auto created =
+      apply(web, {{"fieldManager", "ci"}}, "application/apply-patch+yaml; charset=utf-8");
+  EXPECT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.headers["X-Gantry-Apply-Outcome"], "created");
+  EXPECT_NE(created.body.find(R"("managedFields":[{"manager":"ci","operation":"Apply")"),
+            std::string::npos)
+      << created.body;
+
+  // Another writer's merge patch takes desiredCount; the next apply of 2 is a 409 naming it.
+  HttpRequest patch;
+  patch.method = "PATCH";
+  patch.path = "/apis/gantry.dev/v1/services/web";
+  patch.body = R"({"spec":{"desiredCount":4}})";
+  patch.query = {{"fieldManager", "autoscaler"}};
+  ASSERT_EQ(handler_.Handle(patch).status, 200);
+  auto conflict = apply(web, {{"fieldManager", "ci"}});
+  EXPECT_EQ(conflict.status, 409) << conflict.body;
+  EXPECT_NE(conflict.body.find(R"(conflict with \"autoscaler\": spec.desiredCount)"),
+            std::string::npos)
+      << conflict.body;
+  auto forced = apply(web, {{"fieldManager", "ci"}, {"force", "true"}});
+  EXPECT_EQ(forced.status, 200) << forced.body;
+  EXPECT_NE(forced.body.find("\"desiredCount\":2"), std::string::npos) << forced.body;
+
+  // Bad input: a body of another name, a broken body, an unprintable manager.
+  EXPECT_EQ(apply("apiVersion: gantry.dev/v1\nkind: Service\nmetadata: {name: api}\n",
+                  {{"fieldManager", "ci"}})
+                .status,
+            400);
+  auto broken = apply("spec: [", {{"fieldManager", "ci"}});
+  EXPECT_EQ(broken.status, 400);
+  EXPECT_NE(broken.body.find("line"), std::string::npos) << broken.body;
+  EXPECT_EQ(apply(web, {{"fieldManager", std::string("a\x01b")}}).status, 400);
+}
+
 TEST_F(RestHandlerTest, StatusSubresourceAndDryRun) {
   auto dry = Do("PUT", "/apis/gantry.dev/v1/services/web", kService, {{"dryRun", "All"}});
   EXPECT_EQ(dry.status, 201);

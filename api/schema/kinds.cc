@@ -11,7 +11,7 @@ namespace gantry::schema {
 // Environment): an apply set applies in this order and prunes in its reverse.
 const std::vector<KindInfo>& Kinds() {
   static const std::vector<KindInfo> kinds = {
-      {"Cluster", "cluster", "clusters", {}, &v1::Cluster::default_instance()},
+      {"Cluster", "cluster", "clusters", {}, &v1::Cluster::default_instance(), true},
       {"ContainerInstance",
        "containerinstance",
        "containerinstances",
@@ -23,12 +23,22 @@ const std::vector<KindInfo>& Kinds() {
        {"td"},
        &v1::TaskDefinition::default_instance()},
       {"Task", "task", "tasks", {}, &v1::Task::default_instance()},
-      {"Service", "service", "services", {"svc"}, &v1::Service::default_instance()},
-      {"Environment", "environment", "environments", {"env"}, &v1::Environment::default_instance()},
-      {"Deployment", "deployment", "deployments", {"deploy"}, &v1::Deployment::default_instance()},
+      {"Service", "service", "services", {"svc"}, &v1::Service::default_instance(), true},
+      {"Environment",
+       "environment",
+       "environments",
+       {"env"},
+       &v1::Environment::default_instance(),
+       true},
+      {"Deployment",
+       "deployment",
+       "deployments",
+       {"deploy"},
+       &v1::Deployment::default_instance(),
+       true},
       {"Event", "event", "events", {"ev"}, &v1::Event::default_instance()},
-      {"Inventory", "inventory", "inventories", {"inv"}, &v1::Inventory::default_instance()},
-      {"Sync", "sync", "syncs", {}, &v1::Sync::default_instance()},
+      {"Inventory", "inventory", "inventories", {"inv"}, &v1::Inventory::default_instance(), true},
+      {"Sync", "sync", "syncs", {}, &v1::Sync::default_instance(), true},
   };
   return kinds;
 }

@@ -23,6 +23,10 @@ struct KindInfo {
   std::string plural;                    // services (the REST resource)
   std::vector<std::string> short_names;  // svc
   const google::protobuf::Message* prototype;
+  // Whether writes record who set which fields (metadata.managedFields) and apply merges by
+  // them: the declarative kinds users keep in manifests. Tasks, instances, events and the
+  // immutable TaskDefinition revisions do not.
+  bool records_field_managers = false;
   bool namespaced_by_cluster = false;  // reserved; all kinds are global today
 };
 

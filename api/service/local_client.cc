@@ -79,10 +79,12 @@ StatusOr<std::unique_ptr<client::WatchStream>> LocalClient::Watch(const schema::
 }
 
 StatusOr<client::Applied> LocalClient::Apply(const google::protobuf::Message& manifest,
-                                             bool dry_run) {
-  WriteOptions options;
-  options.dry_run = dry_run;
-  auto applied = objects_.Apply(manifest, options);
+                                             const client::ApplyOptions& options) {
+  auto applied = objects_.Apply(manifest, {.dry_run = options.dry_run,
+                                           .field_manager = options.field_manager,
+                                           .server_side = options.server_side,
+                                           .applied_fields = options.fields,
+                                           .force_conflicts = options.force_conflicts});
   if (!applied.ok()) return applied.status();
   return client::Applied{std::move(applied->object), ToClient(applied->outcome)};
 }

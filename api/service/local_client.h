@@ -29,7 +29,7 @@ class LocalClient : public client::Client {
                                                        std::string_view resource_version,
                                                        std::string_view label_selector) override;
   StatusOr<client::Applied> Apply(const google::protobuf::Message& manifest,
-                                  bool dry_run = false) override;
+                                  const client::ApplyOptions& options = {}) override;
   StatusOr<client::Object> Create(const google::protobuf::Message& object) override;
   StatusOr<client::Object> Delete(const schema::KindInfo& kind, std::string_view name,
                                   std::string_view resource_version) override;

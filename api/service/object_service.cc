@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "api/service/field_managers.h"
 #include "api/uid/uid.h"
 #include "api/validation/validate.h"
 #include "gantry/v1/objects.pb.h"
@@ -147,6 +148,7 @@ ObjectPtr ObjectService::NewObjectFrom(const schema::KindInfo& kind, const Messa
   meta->set_generation(1);
   meta->set_creation_timestamp(FormatTime(clock_.Now()));
   meta->clear_resource_version();
+  meta->clear_managed_fields();  // server-owned: recorded by the write that creates it
   if (!keep_status) MutableStatus(*m)->Clear();  // status is written only through UpdateStatus
   return m;
 }
@@ -154,7 +156,16 @@ ObjectPtr ObjectService::NewObjectFrom(const schema::KindInfo& kind, const Messa
 StatusOr<ApplyResult> ObjectService::Apply(const Message& manifest, const WriteOptions& options) {
   const schema::KindInfo* kind = schema::KindOf(manifest);
   if (!kind) return Status(Code::kInvalidArgument, "unknown kind", "kind");
-  if (auto st = validation::ValidateObject(*kind, manifest); !st.ok()) return st;
+  if (auto st = ValidateFieldManager(options.field_manager); !st.ok()) return st;
+  if (options.applied_fields && options.applied_fields->size() > kMaxAppliedFields) {
+    return InvalidArgument("fields", "a server-side apply sets at most " +
+                                         std::to_string(kMaxAppliedFields) + " fields");
+  }
+  const bool merge = options.server_side && kind->records_field_managers;
+  // A server-side apply may leave required fields to other managers: the merge is validated.
+  if (!merge) {
+    if (auto st = validation::ValidateObject(*kind, manifest); !st.ok()) return st;
+  }
   if (kind->kind == "TaskDefinition") return ApplyTaskDefinition(*kind, manifest, options, false);
 
   const v1::ObjectMeta& want = Meta(manifest);
@@ -165,12 +176,18 @@ StatusOr<ApplyResult> ObjectService::Apply(const Message& manifest, const WriteO
     return InvalidArgument("metadata.resourceVersion",
                            "must be a revision number, got '" + want.resource_version() + "'");
   }
+  const std::string manager =
+      options.field_manager.empty() ? std::string(kUnknownManager) : options.field_manager;
+  const schema::FieldSet applied = !merge                   ? schema::FieldSet()
+                                   : options.applied_fields ? OwnedFields(*options.applied_fields)
+                                                            : SetFieldsOf(manifest);
 
   for (int attempt = 0; attempt < kApplyAttempts; ++attempt) {
     auto existing = store_.Get(key);
     if (!existing.ok() && existing.error().code != store::Code::kNotFound) {
       return FromStore(existing.error(), *kind, want.name());
     }
+    const std::string now = FormatTime(clock_.Now());
     if (!existing.ok()) {
       if (pinned) {
         return Status(Code::kAborted,
@@ -178,7 +195,19 @@ StatusOr<ApplyResult> ObjectService::Apply(const Message& manifest, const WriteO
                           "\" does not exist, but the manifest names resourceVersion " +
                           want.resource_version());
       }
-      ObjectPtr created = NewObjectFrom(*kind, manifest);
+      ObjectPtr created;
+      if (merge) {
+        // Only the applied fields: what the manifest leaves out starts at its default.
+        ObjectPtr base = schema::NewObject(*kind);
+        MutableMeta(*base)->set_name(want.name());
+        for (const std::string& p : applied) schema::CopyFieldAt(manifest, *base, p);
+        if (auto st = validation::ValidateObject(*kind, *base); !st.ok()) return st;
+        created = NewObjectFrom(*kind, *base);
+        RecordCreatingApply(*created, applied, manager, now);
+      } else {
+        created = NewObjectFrom(*kind, manifest);
+        if (kind->records_field_managers) RecordUpdate(nullptr, *created, manager, now);
+      }
       if (options.dry_run) return ApplyResult{std::move(created), ApplyOutcome::kCreated};
       auto rev = store_.Create(key, Encode(*created));
       if (!rev.ok() && rev.error().code == store::Code::kAlreadyExists) continue;  // lost a race
@@ -192,20 +221,27 @@ StatusOr<ApplyResult> ObjectService::Apply(const Message& manifest, const WriteO
     }
     auto current = Load(*kind, *existing);
     if (!current.ok()) return current.status();
-    ObjectPtr next((*current)->New());
-    next->CopyFrom(**current);
+    ObjectPtr next;
+    if (merge) {
+      auto merged = MergeApply(**current, manifest, applied, manager, options.force_conflicts, now);
+      if (!merged.ok()) return merged.status();
+      next = std::move(*merged);
+      if (auto st = validation::ValidateObject(*kind, *next); !st.ok()) return st;
+    } else {
+      next.reset((*current)->New());
+      next->CopyFrom(**current);
+      v1::ObjectMeta* meta = MutableMeta(*next);
+      *meta->mutable_labels() = want.labels();
+      *meta->mutable_annotations() = want.annotations();
+      MutableSpec(*next)->CopyFrom(Spec(manifest));
+    }
     schema::SetTypeMeta(*next, *kind);
-    const bool spec_changed = !MessageDifferencer::Equals(Spec(**current), Spec(manifest));
-    v1::ObjectMeta wanted_meta = Meta(**current);
-    *wanted_meta.mutable_labels() = want.labels();
-    *wanted_meta.mutable_annotations() = want.annotations();
-    const bool labels_changed = !MessageDifferencer::Equals(wanted_meta, Meta(**current));
-    if (!spec_changed && !labels_changed) {
+    const bool spec_changed = !MessageDifferencer::Equals(Spec(**current), Spec(*next));
+    if (!spec_changed && MessageDifferencer::Equals(Meta(**current), Meta(*next))) {
       return ApplyResult{std::move(*current), ApplyOutcome::kUnchanged};
     }
-    MutableSpec(*next)->CopyFrom(Spec(manifest));
+    if (!merge && kind->records_field_managers) RecordUpdate(current->get(), *next, manager, now);
     v1::ObjectMeta* meta = MutableMeta(*next);
-    *meta = std::move(wanted_meta);
     if (spec_changed) meta->set_generation(meta->generation() + 1);
     if (options.dry_run) return ApplyResult{std::move(next), ApplyOutcome::kConfigured};
     auto rev = store_.Update(key, Encode(*next), existing->mod_revision);
@@ -277,8 +313,14 @@ StatusOr<ObjectPtr> ObjectService::Create(const Message& object, const WriteOpti
     if (!r.ok()) return r.status();
     return std::move(r->object);
   }
+  if (auto st = ValidateFieldManager(options.field_manager); !st.ok()) return st;
   const std::string& name = Meta(object).name();
   ObjectPtr created = NewObjectFrom(*kind, object, options.keep_status);
+  if (kind->records_field_managers) {
+    RecordUpdate(nullptr, *created,
+                 options.field_manager.empty() ? kUnknownManager : options.field_manager,
+                 FormatTime(clock_.Now()));
+  }
   if (options.dry_run) {
     if (store_.Get(ObjectKey(*kind, name)).ok()) {
       return Status(Code::kAlreadyExists, kind->singular + " \"" + name + "\" already exists");
@@ -401,7 +443,7 @@ StatusOr<ObjectPtr> ObjectService::Delete(const schema::KindInfo& kind, std::str
 }
 
 StatusOr<ObjectPtr> ObjectService::Mutate(const schema::KindInfo& kind, std::string_view name,
-                                          const Mutation& mutate) {
+                                          const Mutation& mutate, std::string_view manager) {
   const std::string key = ObjectKey(kind, name);
   for (int attempt = 0; attempt < kApplyAttempts; ++attempt) {
     auto kv = store_.Get(key);
@@ -420,7 +462,12 @@ StatusOr<ObjectPtr> ObjectService::Mutate(const schema::KindInfo& kind, std::str
     meta->set_uid(was.uid());
     meta->set_creation_timestamp(was.creation_timestamp());
     meta->set_generation(was.generation());
+    *meta->mutable_managed_fields() = was.managed_fields();
     meta->clear_resource_version();
+    if (kind.records_field_managers) {
+      RecordUpdate(current->get(), *edited, manager.empty() ? kUnknownManager : manager,
+                   FormatTime(clock_.Now()));
+    }
     if (!MessageDifferencer::Equals(Spec(**current), Spec(*edited))) {
       meta->set_generation(was.generation() + 1);
     }
@@ -503,6 +550,9 @@ StatusOr<CommitResult> ObjectService::Commit(const std::vector<ObjectWrite>& wri
       std::string key = ObjectKey(*p.kind, p.name);
       if (w.type == ObjectWrite::Type::kCreate) {
         ObjectPtr created = NewObjectFrom(*p.kind, *w.object, w.keep_status);
+        if (p.kind->records_field_managers) {
+          RecordUpdate(nullptr, *created, kUnknownManager, FormatTime(clock_.Now()));
+        }
         ops.push_back(store::TxnOp::Create(std::move(key), Encode(*created)));
         result.objects.push_back(std::move(created));
         continue;

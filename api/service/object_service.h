@@ -9,6 +9,8 @@
 // - otherwise replace spec, labels and annotations with the manifest's, leaving server-owned
 //   metadata and status alone; generation rises only when the spec changes; an apply that
 //   changes nothing writes nothing and reports kUnchanged;
+// - a server-side apply (WriteOptions::server_side) of a kind that records field managers
+//   merges instead: see field_managers.h;
 // - a manifest carrying a stale metadata.resourceVersion fails with kAborted (HTTP 409);
 // - TaskDefinitions are immutable revisions: applying a changed spec under the family name
 //   registers family:N+1, applying an identical one changes nothing.
@@ -23,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/schema/field_paths.h"
 #include "api/schema/kinds.h"
 #include "api/service/clock.h"
 #include "api/service/label_selector.h"
@@ -84,6 +87,15 @@ struct WriteOptions {
   // create objects with a known first state (a Task is PENDING from the start); never set from
   // a user request.
   bool keep_status = false;
+  // Who writes, for field ownership (metadata.managedFields, see field_managers.h); empty:
+  // "unknown".
+  std::string field_manager = {};
+  // Apply only: server-side apply. Sets `applied_fields` of the manifest (null: the fields it
+  // sets to non-default values), keeps fields it leaves out, and fails with kAborted when it
+  // would change a field another manager owns, unless `force_conflicts`.
+  bool server_side = false;
+  const schema::FieldSet* applied_fields = nullptr;
+  bool force_conflicts = false;
 };
 
 // One write of ObjectService::Commit.
@@ -145,9 +157,10 @@ class ObjectService {
                              const WriteOptions& options = {});
   // Read-modify-write with compare-and-swap, retried on conflicts: `mutate` sees the current
   // object and may change anything but server-owned metadata; generation rises when the spec
-  // changes. Returns the object as stored.
+  // changes. Returns the object as stored. `manager` (empty: "unknown") owns the fields the
+  // mutation changes.
   StatusOr<ObjectPtr> Mutate(const schema::KindInfo& kind, std::string_view name,
-                             const Mutation& mutate);
+                             const Mutation& mutate, std::string_view manager = "");
   // Replaces the status only (the status subresource).
   StatusOr<ObjectPtr> UpdateStatus(const google::protobuf::Message& object);
   // Several writes as one store transaction: all or none, one revision, one commit. Writes

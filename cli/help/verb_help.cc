@@ -6,8 +6,11 @@ namespace gantry::cli {
 
 const std::vector<VerbHelp>& AllVerbHelp() {
   static const std::vector<VerbHelp> kVerbs = {
-      {"apply", "apply -f FILE|DIR|- [-R] [--prune --inventory NAME] [--dry-run=server]",
-       "Create or update objects from YAML or JSON manifests.",
+      {"apply",
+       "apply -f FILE|DIR|- [-R] [--prune --inventory NAME] [--dry-run=server] "
+       "[--field-manager NAME] [--force-conflicts] [--server-side=false]",
+       "Create or update objects from YAML or JSON manifests (server-side apply: fields a "
+       "manifest leaves out keep what other writers set).",
        "  -f FILE|DIR|-      manifests: a file, every .yaml/.yml/.json in a directory, or stdin\n"
        "  -R                 with a directory, its subdirectories too\n"
        "  --prune --inventory NAME\n"
@@ -17,20 +20,26 @@ const std::vector<VerbHelp>& AllVerbHelp() {
        "                     nothing is written or deleted\n"
        "  --dry-run=server   the server checks every object and, for a Service, plans its\n"
        "                     placement; nothing is stored (exit 1 when tasks would not place);\n"
-       "                     with --prune, also what would be pruned",
+       "                     with --prune, also what would be pruned\n"
+       "  --field-manager NAME  who owns the fields the manifests set (default gantryctl)\n"
+       "  --force-conflicts  take fields another manager set to other values (gantryctl scale,\n"
+       "                     the ECS API) instead of failing with the conflicts listed\n"
+       "  --server-side=false  replace spec, labels and annotations whole (fields left out go\n"
+       "                     back to their defaults)",
        "  # a task definition and a service that uses it\n"
        "  gantryctl apply -f examples/manifests/\n"
        "  # what would happen, stored nowhere\n"
        "  gantryctl apply -f web.yaml --dry-run=server\n"
-       "  # keep the cluster equal to a directory in Git\n"
-       "  gantryctl apply -f deploy/ -R --prune --inventory prod"},
-      {"get", "get KIND [NAME] [-o yaml|json|wide|name] [-l SELECTOR] [-w]",
+       "  # keep the cluster equal to a directory in Git, taking back what was changed by hand\n"
+       "  gantryctl apply -f deploy/ -R --prune --inventory prod --force-conflicts"},
+      {"get", "get KIND [NAME] [-o yaml|json|wide|name] [-l SELECTOR] [-w] [--show-managed-fields]",
        "List objects of a kind, or show one.",
        "  KIND               services (svc), environments (env), tasks, containerinstances,\n"
        "                     taskdefinitions, deployments, clusters, events, inventories (inv)\n"
        "  -o FORMAT          yaml, json, wide (more columns) or name\n"
        "  -l SELECTOR        label selector, Kubernetes syntax: app=web,tier in (a,b)\n"
-       "  -w                 keep watching and print each change",
+       "  -w                 keep watching and print each change\n"
+       "  --show-managed-fields  with -o yaml|json, also who set which field",
        "  gantryctl get svc -o wide\n"
        "  gantryctl get svc web -o yaml > web.yaml\n"
        "  gantryctl get tasks -l app=web -w"},
@@ -42,11 +51,14 @@ const std::vector<VerbHelp>& AllVerbHelp() {
        "  -f FILE            the objects a manifest names",
        "  gantryctl delete svc web\n"
        "  gantryctl delete -f examples/manifests/web.yaml"},
-      {"diff", "diff -f FILE|DIR|- [-R] [--inventory NAME [--prune]]",
+      {"diff",
+       "diff -f FILE|DIR|- [-R] [--inventory NAME [--prune]] [--field-manager NAME] "
+       "[--force-conflicts] [--server-side=false]",
        "Show how the live objects differ from the manifests.",
        "  exit code 0: no difference, 1: differences, 2 or more: an error (as kubectl diff)\n"
        "  --inventory NAME   as apply --prune --inventory NAME would apply them\n"
-       "  --prune            also the inventory's objects apply --prune would delete",
+       "  --prune            also the inventory's objects apply --prune would delete\n"
+       "  --field-manager, --force-conflicts, --server-side=false  as apply (a conflict is exit 2)",
        "  gantryctl diff -f web.yaml && echo in sync\n"
        "  gantryctl diff -f deploy/ -R --inventory prod --prune || gantryctl apply -f deploy/ -R "
        "--prune --inventory prod"},

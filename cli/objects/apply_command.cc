@@ -17,25 +17,43 @@ const std::string& ManifestName(const google::protobuf::Message& m) {
 }
 
 constexpr const char* kApplyUsage =
-    "gantryctl apply -f FILE|DIR|- [-R] [--prune --inventory NAME] [--dry-run=server]";
+    "gantryctl apply -f FILE|DIR|- [-R] [--prune --inventory NAME] [--dry-run=server] "
+    "[--field-manager NAME] [--force-conflicts] [--server-side=false]";
+
+// A conflict names the fields and their managers; say how to take them over.
+int ReportApplyError(const CommandContext& ctx, const api::Status& status) {
+  const int exit_code = ReportError(ctx, status);
+  if (status.code() == api::Code::kAborted &&
+      status.message().find("conflict with \"") != std::string::npos) {
+    ctx.err << "hint: --force-conflicts makes this apply the fields' manager\n";
+  }
+  return exit_code;
+}
 
 // apply --prune --inventory NAME: the objects of the manifests as one apply set
 // (api/client/apply_set.h): one line per object, then one per pruned object.
-int ApplyWithPrune(const std::vector<codec::Manifest>& manifests, const std::string& inventory,
+int ApplyWithPrune(const std::vector<codec::Manifest>& manifests, const ManifestArgs& given,
                    bool dry_run, client::GantryClient& client, const CommandContext& ctx) {
+  const std::string& inventory = given.inventory;
   const auto objects = client::ApplySetObjectsOf(manifests);
   RestApplySetTarget target(client);
   int exit_code = 0;
   auto print = [&](const client::ApplySetLine& line) {
     if (!line.error.ok()) {
-      exit_code = ReportError(ctx, line.error);
+      exit_code = ReportApplyError(ctx, line.error);
       return;
     }
     ctx.out << client::Describe(line.key) << " " << line.outcome
             << (dry_run ? " (server dry run)" : "")
             << (line.note.empty() ? "" : " (" + line.note + ")") << "\n";
   };
-  auto result = client::RunApplySet(target, objects, {inventory, dry_run, /*prune=*/true}, print);
+  auto result = client::RunApplySet(target, objects,
+                                    {.inventory = inventory,
+                                     .dry_run = dry_run,
+                                     .prune = true,
+                                     .field_manager = given.server_side ? given.field_manager : "",
+                                     .force_conflicts = given.force_conflicts},
+                                    print);
   if (!result.error.ok()) return ReportError(ctx, result.error);
   if (!result.ok()) {
     ctx.err << "nothing was pruned: the inventory \"" << inventory
@@ -52,7 +70,7 @@ int RunApply(const std::vector<std::string>& args, const CommandContext& ctx) {
   bool dry_run = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string error;
-    if (ManifestFlag(args, i, /*apply_set=*/true, given, error)) {
+    if (ManifestFlag(args, i, /*applies=*/true, given, error)) {
       if (!error.empty()) return ReportError(ctx, error);
     } else if (args[i] == "--dry-run=server" || args[i] == "--dry-run") {
       dry_run = true;
@@ -78,7 +96,7 @@ int RunApply(const std::vector<std::string>& args, const CommandContext& ctx) {
   auto client = ctx.Client();
   if (!client.ok()) return ReportError(ctx, client.status());
   if (prune) {
-    const int applied = ApplyWithPrune(*manifests, inventory, dry_run, *client, ctx);
+    const int applied = ApplyWithPrune(*manifests, given, dry_run, *client, ctx);
     if (!dry_run || applied != 0) return applied;
     return PlanManifests(*manifests, *client, ctx, /*note_others=*/false);
   }
@@ -92,11 +110,11 @@ int RunApply(const std::vector<std::string>& args, const CommandContext& ctx) {
     if (total >= kProgressFrom)
       progress.Show("applying " + std::to_string(done + 1) + " of " + std::to_string(total) +
                     "...");
-    auto reply = client->Apply(*m.kind, *m.object, dry_run);
+    auto reply = client->Apply(*m.kind, *m.object, ApplyOptionsOf(given, &m.fields, dry_run));
     progress.Clear();
     ++done;
     if (!reply.ok()) {
-      exit_code = ReportError(ctx, reply.status());
+      exit_code = ReportApplyError(ctx, reply.status());
       if (reply.status().code() == api::Code::kUnavailable) return exit_code;
       continue;
     }

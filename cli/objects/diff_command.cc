@@ -36,6 +36,12 @@ std::string ShellQuote(const std::string& s) {
   return out + "'";
 }
 
+// An object as diff shows it: without metadata.managedFields, whose times change on every apply
+// and which say who owns a field, not what it holds (as kubectl diff).
+std::string ForDiff(const google::protobuf::Message& object) {
+  return codec::ToYaml(*WithoutManagedFields(object));
+}
+
 // diff's exit code for an error is 2 (1 means "differences"), after the usual one-line report.
 template <typename What>
 int DiffError(const CommandContext& ctx, const What& what) {
@@ -53,12 +59,13 @@ int RunDiff(const std::vector<std::string>& args, const CommandContext& ctx) {
   ManifestArgs given;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string error;
-    if (ManifestFlag(args, i, /*apply_set=*/true, given, error)) {
+    if (ManifestFlag(args, i, /*applies=*/true, given, error)) {
       if (!error.empty()) return DiffError(ctx, error);
     } else {
       return DiffError(ctx, "unexpected argument '" + args[i] +
                                 "' (usage: gantryctl diff -f FILE|DIR|- [-R] [--inventory NAME "
-                                "[--prune]])");
+                                "[--prune]] [--field-manager NAME] [--force-conflicts] "
+                                "[--server-side=false])");
     }
   }
   if (given.files.empty()) return DiffError(ctx, "diff needs -f FILE|DIR|-");
@@ -88,12 +95,16 @@ int RunDiff(const std::vector<std::string>& args, const CommandContext& ctx) {
       if (auto st = client::MayOwn(inventory, current.back(), live->get()); !st.ok())
         return DiffError(ctx, codec::PlaceOf(m) + ": " + st.ToString());
     }
+    schema::FieldSet fields = m.fields;
+    if (!inventory.empty()) {
+      fields.insert(schema::MapKeyPath("metadata.labels", client::kInventoryLabel));
+    }
     auto merged = client->Apply(
         *m.kind, inventory.empty() ? *m.object : *client::Labelled(*m.object, inventory),
-        /*dry_run=*/true);
+        ApplyOptionsOf(given, &fields, /*dry_run=*/true));
     if (!merged.ok()) return DiffError(ctx, codec::PlaceOf(m) + ": " + merged.status().ToString());
-    if (live.ok()) std::ofstream(live_dir / file) << codec::ToYaml(**live);
-    std::ofstream(merged_dir / file) << codec::ToYaml(*merged->object);
+    if (live.ok()) std::ofstream(live_dir / file) << ForDiff(**live);
+    std::ofstream(merged_dir / file) << ForDiff(*merged->object);
   }
   if (prune) {
     RestApplySetTarget target(*client);
@@ -101,7 +112,7 @@ int RunDiff(const std::vector<std::string>& args, const CommandContext& ctx) {
     if (!gone.ok()) return DiffError(ctx, gone.status());
     for (const auto& c : *gone) {
       const schema::KindInfo* kind = schema::FindKind(c.key.kind);
-      std::ofstream(live_dir / (kind->singular + "." + c.key.name)) << codec::ToYaml(*c.live);
+      std::ofstream(live_dir / (kind->singular + "." + c.key.name)) << ForDiff(*c.live);
     }
   }
 

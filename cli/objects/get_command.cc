@@ -11,8 +11,11 @@ namespace {
 
 std::string NameOf(const google::protobuf::Message& m) { return FieldText(m, "metadata.name"); }
 
-void PrintObjects(const schema::KindInfo& kind, const std::vector<client::ObjectPtr>& items,
-                  bool single, OutputFormat format, std::ostream& out) {
+void PrintObjects(const schema::KindInfo& kind, std::vector<client::ObjectPtr>& items, bool single,
+                  OutputFormat format, bool show_managed_fields, std::ostream& out) {
+  if (!show_managed_fields) {
+    for (auto& i : items) i = WithoutManagedFields(*i);
+  }
   std::vector<const google::protobuf::Message*> ptrs;
   for (const auto& i : items) ptrs.push_back(i.get());
   switch (format) {
@@ -54,11 +57,12 @@ void PrintObjects(const schema::KindInfo& kind, const std::vector<client::Object
 
 }  // namespace
 
-// get KIND [NAME] [-o yaml|json|wide|name] [-l SELECTOR] [-w]
+// get KIND [NAME] [-o yaml|json|wide|name] [-l SELECTOR] [-w] [--show-managed-fields]
 int RunGet(const std::vector<std::string>& args, const CommandContext& ctx) {
   std::vector<std::string> positional;
   std::string output, selector;
   bool watch = false;
+  bool show_managed_fields = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string value, error;
     if (FlagValue(args, i, "--output", "-o", value, error)) {
@@ -69,18 +73,20 @@ int RunGet(const std::vector<std::string>& args, const CommandContext& ctx) {
       selector = value;
     } else if (args[i] == "-w" || args[i] == "--watch") {
       watch = true;
+    } else if (args[i] == "--show-managed-fields") {
+      show_managed_fields = true;
     } else if (!args[i].empty() && args[i][0] == '-') {
-      return ReportError(
-          ctx,
-          "unknown flag " + args[i] +
-              " (usage: gantryctl get KIND [NAME] [-o yaml|json|wide|name] [-l SELECTOR] [-w])");
+      return ReportError(ctx, "unknown flag " + args[i] +
+                                  " (usage: gantryctl get KIND [NAME] [-o yaml|json|wide|name] [-l "
+                                  "SELECTOR] [-w] [--show-managed-fields])");
     } else {
       positional.push_back(args[i]);
     }
   }
   if (positional.empty() || positional.size() > 2) {
-    return ReportError(
-        ctx, "usage: gantryctl get KIND [NAME] [-o yaml|json|wide|name] [-l SELECTOR] [-w]");
+    return ReportError(ctx,
+                       "usage: gantryctl get KIND [NAME] [-o yaml|json|wide|name] [-l SELECTOR] "
+                       "[-w] [--show-managed-fields]");
   }
   std::string kind_name = positional[0], name = positional.size() == 2 ? positional[1] : "";
   if (size_t slash = kind_name.find('/'); slash != std::string::npos && name.empty()) {
@@ -115,7 +121,7 @@ int RunGet(const std::vector<std::string>& args, const CommandContext& ctx) {
     resource_version = FieldText(**object, "metadata.resourceVersion");
     std::vector<client::ObjectPtr> items;
     items.push_back(std::move(*object));
-    PrintObjects(*kind, items, true, format, ctx.out);
+    PrintObjects(*kind, items, true, format, show_managed_fields, ctx.out);
   } else {
     auto list = client->List(*kind, selector);
     if (!list.ok()) return ReportError(ctx, list.status());
@@ -125,7 +131,7 @@ int RunGet(const std::vector<std::string>& args, const CommandContext& ctx) {
       ctx.err << "No resources found.\n";
       return 0;
     }
-    PrintObjects(*kind, list->items, false, format, ctx.out);
+    PrintObjects(*kind, list->items, false, format, show_managed_fields, ctx.out);
   }
   if (!watch) return 0;
   ctx.out.flush();
@@ -138,7 +144,7 @@ int RunGet(const std::vector<std::string>& args, const CommandContext& ctx) {
           std::vector<const google::protobuf::Message*> ptrs{items[0].get()};
           PrintRows(TableRows(*kind, ptrs, format == OutputFormat::kWide, false), ctx.out);
         } else {
-          PrintObjects(*kind, items, true, format, ctx.out);
+          PrintObjects(*kind, items, true, format, show_managed_fields, ctx.out);
         }
         ctx.out.flush();
         return true;

@@ -65,8 +65,8 @@ api::StatusOr<std::vector<codec::Manifest>> ReadManifests(const std::vector<std:
   return out;
 }
 
-bool ManifestFlag(const std::vector<std::string>& args, size_t& i, bool apply_set,
-                  ManifestArgs& out, std::string& error) {
+bool ManifestFlag(const std::vector<std::string>& args, size_t& i, bool applies, ManifestArgs& out,
+                  std::string& error) {
   std::string value;
   if (FlagValue(args, i, "--filename", "-f", value, error)) {
     out.files.push_back(value);
@@ -76,7 +76,7 @@ bool ManifestFlag(const std::vector<std::string>& args, size_t& i, bool apply_se
     out.recursive = true;
     return true;
   }
-  if (!apply_set) return false;
+  if (!applies) return false;
   if (FlagValue(args, i, "--inventory", "", value, error)) {
     if (error.empty() && value.empty()) error = "--inventory needs a name";
     out.inventory = value;
@@ -86,7 +86,33 @@ bool ManifestFlag(const std::vector<std::string>& args, size_t& i, bool apply_se
     out.prune = true;
     return true;
   }
+  if (FlagValue(args, i, "--field-manager", "", value, error)) {
+    if (error.empty() && value.empty()) error = "--field-manager needs a name";
+    out.field_manager = value;
+    return true;
+  }
+  if (args[i] == "--force-conflicts") {
+    out.force_conflicts = true;
+    return true;
+  }
+  if (args[i] == "--server-side" || args[i] == "--server-side=true") {
+    out.server_side = true;
+    return true;
+  }
+  if (args[i] == "--server-side=false") {
+    out.server_side = false;
+    return true;
+  }
   return false;
+}
+
+client::ApplyOptions ApplyOptionsOf(const ManifestArgs& args, const schema::FieldSet* fields,
+                                    bool dry_run) {
+  return {.dry_run = dry_run,
+          .field_manager = args.field_manager,
+          .server_side = args.server_side,
+          .fields = fields,
+          .force_conflicts = args.force_conflicts};
 }
 
 }  // namespace gantry::cli

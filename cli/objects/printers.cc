@@ -9,6 +9,8 @@
 #include <ctime>
 #include <ostream>
 
+#include "gantry/v1/meta.pb.h"
+
 namespace gantry::cli {
 namespace {
 
@@ -209,6 +211,14 @@ void PrintRows(const std::vector<std::vector<std::string>>& rows, std::ostream& 
     }
     out << line << "\n";
   }
+}
+
+std::unique_ptr<google::protobuf::Message> WithoutManagedFields(
+    const google::protobuf::Message& object) {
+  std::unique_ptr<google::protobuf::Message> shown(object.New());
+  shown->CopyFrom(object);
+  schema::MutableMetaOf(*shown)->clear_managed_fields();
+  return shown;
 }
 
 }  // namespace gantry::cli

@@ -27,4 +27,9 @@ std::string Age(const std::string& rfc3339);
 // The value at a dotted JSON path of the object ("spec.desiredCount"), as text; "" if absent.
 std::string FieldText(const google::protobuf::Message& object, const std::string& path);
 
+// A copy without metadata.managedFields: who owns which field is noise in get and diff unless
+// asked for (get --show-managed-fields), as in kubectl.
+std::unique_ptr<google::protobuf::Message> WithoutManagedFields(
+    const google::protobuf::Message& object);
+
 }  // namespace gantry::cli

@@ -9,8 +9,8 @@ api::StatusOr<std::unique_ptr<google::protobuf::Message>> RestApplySetTarget::Ge
 
 api::StatusOr<std::string> RestApplySetTarget::Apply(const schema::KindInfo& kind,
                                                      const google::protobuf::Message& object,
-                                                     bool dry_run) {
-  auto reply = client_.Apply(kind, object, dry_run);
+                                                     const client::ApplyOptions& options) {
+  auto reply = client_.Apply(kind, object, options);
   if (!reply.ok()) return reply.status();
   return reply->outcome;
 }

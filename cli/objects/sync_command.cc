@@ -59,9 +59,10 @@ int RunSync(const std::vector<std::string>& args, const CommandContext& ctx) {
   if (!client.ok()) return ReportError(ctx, client.status());
 
   const std::string stamp = RequestStamp();
-  auto asked = UpdateObject(*client, kind, name, [&](google::protobuf::Message& sync) {
-    (*schema::MutableMetaOf(sync)->mutable_annotations())[kRequestedAt] = stamp;
-  });
+  auto asked =
+      UpdateObject(*client, kind, name, "gantryctl-sync", [&](google::protobuf::Message& sync) {
+        (*schema::MutableMetaOf(sync)->mutable_annotations())[kRequestedAt] = stamp;
+      });
   if (!asked.ok()) return ReportError(ctx, asked);
   if (!wait) {
     ctx.out << "sync/" << name << " asked\n";

@@ -16,9 +16,9 @@
 namespace gantry::cli {
 
 // `change` edits the object as read (its status dropped, its resourceVersion kept); tried at
-// most 5 times against conflicting writes.
+// most 5 times against conflicting writes. The fields it changes become `field_manager`'s.
 api::Status UpdateObject(client::GantryClient& client, const schema::KindInfo& kind,
-                         const std::string& name,
+                         const std::string& name, const std::string& field_manager,
                          const std::function<void(google::protobuf::Message&)>& change);
 
 }  // namespace gantry::cli

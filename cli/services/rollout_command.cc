@@ -185,7 +185,7 @@ int Undo(const RolloutArgs& a, client::GantryClient& client, const CommandContex
     }
     service.clear_status();
     service.mutable_spec()->set_task_definition(target);
-    auto applied = client.Apply(ServiceKind(), service);
+    auto applied = client.Apply(ServiceKind(), service, {.field_manager = "gantryctl-rollout"});
     if (applied.ok()) {
       ctx.out << "service/" << a.name << " rolled back to " << target << "\n";
       return 0;

@@ -49,9 +49,10 @@ int RunScale(const std::vector<std::string>& args, const CommandContext& ctx) {
   }
   auto client = ctx.Client();
   if (!client.ok()) return ReportError(ctx, client.status());
-  auto scaled = UpdateObject(*client, *kind, positional[1], [&](google::protobuf::Message& m) {
-    static_cast<v1::Service&>(m).mutable_spec()->set_desired_count(replicas);
-  });
+  auto scaled = UpdateObject(
+      *client, *kind, positional[1], "gantryctl-scale", [&](google::protobuf::Message& m) {
+        static_cast<v1::Service&>(m).mutable_spec()->set_desired_count(replicas);
+      });
   if (!scaled.ok()) return ReportError(ctx, scaled);
   ctx.out << "service/" << positional[1] << " scaled\n";
   return 0;

@@ -110,7 +110,8 @@ TEST_F(EventRecorderTest, ForgottenEventsStartAgainAndWriteFailuresAreReported) 
   class FailingClient : public api::LocalClient {
    public:
     using api::LocalClient::LocalClient;
-    api::StatusOr<client::Applied> Apply(const google::protobuf::Message&, bool) override {
+    api::StatusOr<client::Applied> Apply(const google::protobuf::Message&,
+                                         const client::ApplyOptions&) override {
       return api::Status(api::Code::kUnavailable, "store is closing");
     }
   } failing(objects_);

@@ -76,8 +76,9 @@ class BreakableClient : public client::Client {
     opened_.notify_all();
     return w;
   }
-  api::StatusOr<client::Applied> Apply(const google::protobuf::Message& m, bool dry_run) override {
-    return inner_.Apply(m, dry_run);
+  api::StatusOr<client::Applied> Apply(const google::protobuf::Message& m,
+                                       const client::ApplyOptions& options) override {
+    return inner_.Apply(m, options);
   }
   api::StatusOr<client::Object> Create(const google::protobuf::Message& o) override {
     return inner_.Create(o);

@@ -11,8 +11,8 @@ api::StatusOr<std::unique_ptr<google::protobuf::Message>> ClientApplySetTarget::
 
 api::StatusOr<std::string> ClientApplySetTarget::Apply(const schema::KindInfo&,
                                                        const google::protobuf::Message& object,
-                                                       bool dry_run) {
-  auto applied = client_.Apply(object, dry_run);
+                                                       const client::ApplyOptions& options) {
+  auto applied = client_.Apply(object, options);
   if (!applied.ok()) return applied.status();
   switch (applied->outcome) {
     case client::ApplyOutcome::kCreated:

@@ -17,7 +17,8 @@ class ClientApplySetTarget : public client::ApplySetTarget {
   api::StatusOr<std::unique_ptr<google::protobuf::Message>> Get(const schema::KindInfo& kind,
                                                                 const std::string& name) override;
   api::StatusOr<std::string> Apply(const schema::KindInfo& kind,
-                                   const google::protobuf::Message& object, bool dry_run) override;
+                                   const google::protobuf::Message& object,
+                                   const client::ApplyOptions& options) override;
   api::Status Delete(const schema::KindInfo& kind, const std::string& name,
                      const std::string& resource_version, bool dry_run) override;
 

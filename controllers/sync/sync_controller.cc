@@ -100,6 +100,10 @@ SyncPass SyncController::Pass(const v1::Sync& sync) {
   client::ApplySetOptions options;
   options.inventory = sync.metadata().name();
   options.prune = sync.spec().prune();
+  // As Flux's kustomize-controller: a server-side apply that takes back the fields Git sets from
+  // whoever changed them (that is the drift it corrects), and leaves the others alone.
+  options.field_manager = kSyncFieldManager;
+  options.force_conflicts = true;
   const auto result = client::RunApplySet(target, objects, options);
   for (const auto& line : result.lines) {
     if (!line.error.ok()) {

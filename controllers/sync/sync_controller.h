@@ -27,6 +27,9 @@
 
 namespace gantry::controllers::sync {
 
+// The field manager of what a Sync applies (metadata.managedFields).
+inline constexpr const char* kSyncFieldManager = "gantry-sync";
+
 class SyncController {
  public:
   static constexpr const char* kName = "sync";

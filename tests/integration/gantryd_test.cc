@@ -193,6 +193,62 @@ TEST_F(GantrydTest, DiffExitCodes) {
 
 // A pipeline keeping the cluster equal to a directory: apply --prune --inventory deletes what
 // left it and nothing else, diff --prune shows it first, a bad commit changes nothing.
+// Server-side apply through gantryctl: a scale survives a re-apply that leaves desiredCount out,
+// a manifest that sets it conflicts until --force-conflicts, and get and diff keep the
+// ownership records out of sight unless asked.
+TEST_F(GantrydTest, ApplyKeepsWhatOtherWritersSetAndReportsConflicts) {
+  const std::string td = std::string(kManifests).substr(0, std::string(kManifests).find("---"));
+  ASSERT_EQ(Ctl({"apply", "-f", Write("td.yaml", td)}).exit_code, 0);
+  const std::string without_count =
+      "apiVersion: gantry.dev/v1\nkind: Service\nmetadata: {name: api}\n"
+      "spec: {cluster: default, taskDefinition: web}\n";
+  const std::string with_count =
+      "apiVersion: gantry.dev/v1\nkind: Service\nmetadata: {name: api}\n"
+      "spec: {cluster: default, taskDefinition: web, desiredCount: 1}\n";
+  ASSERT_EQ(Ctl({"apply", "-f", Write("api.yaml", with_count)}).exit_code, 0);
+  ASSERT_EQ(Ctl({"scale", "service", "api", "--replicas", "3"}).exit_code, 0);
+
+  auto refused = Ctl({"apply", "-f", Write("api.yaml", with_count)});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("conflict with \"gantryctl-scale\": spec.desiredCount"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_NE(refused.err.find("--force-conflicts"), std::string::npos) << refused.err;
+  auto diff = Ctl({"diff", "-f", Write("api.yaml", with_count)});
+  EXPECT_EQ(diff.exit_code, 2) << "diff reports the conflict as apply would" << diff.out;
+
+  auto kept = Ctl({"apply", "-f", Write("api.yaml", without_count)});
+  ASSERT_EQ(kept.exit_code, 0) << kept.out << kept.err;
+  EXPECT_NE(kept.out.find("service/api unchanged"), std::string::npos) << kept.out;
+  EXPECT_NE(Ctl({"get", "service", "api", "-o", "yaml"}).out.find("desiredCount: 3"),
+            std::string::npos);
+  EXPECT_EQ(Ctl({"diff", "-f", Write("api.yaml", without_count)}).exit_code, 0)
+      << "nothing to change, and the ownership records are not a difference";
+
+  auto forced_diff = Ctl({"diff", "-f", Write("api.yaml", with_count), "--force-conflicts"});
+  EXPECT_EQ(forced_diff.exit_code, 1) << forced_diff.out << forced_diff.err;
+  EXPECT_NE(forced_diff.out.find("+  desiredCount: 1"), std::string::npos) << forced_diff.out;
+  EXPECT_EQ(forced_diff.out.find("managedFields"), std::string::npos) << forced_diff.out;
+  auto forced = Ctl({"apply", "-f", Write("api.yaml", with_count), "--force-conflicts"});
+  ASSERT_EQ(forced.exit_code, 0) << forced.out << forced.err;
+  EXPECT_NE(forced.out.find("service/api configured"), std::string::npos) << forced.out;
+
+  auto shown = Ctl({"get", "service", "api", "-o", "yaml"});
+  EXPECT_NE(shown.out.find("desiredCount: 1"), std::string::npos) << shown.out;
+  EXPECT_EQ(shown.out.find("managedFields"), std::string::npos) << shown.out;
+  auto managed = Ctl({"get", "service", "api", "-o", "yaml", "--show-managed-fields"});
+  EXPECT_NE(managed.out.find("manager: gantryctl\n"), std::string::npos) << managed.out;
+  EXPECT_NE(managed.out.find("- spec.desiredCount"), std::string::npos) << managed.out;
+  EXPECT_EQ(managed.out.find("gantryctl-scale"), std::string::npos)
+      << "the forced apply took desiredCount, scale's only field" << managed.out;
+
+  // The old behaviour on request: a plain apply replaces the spec (desiredCount back to 0).
+  auto plain = Ctl({"apply", "-f", Write("api.yaml", without_count), "--server-side=false"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.out << plain.err;
+  EXPECT_EQ(Ctl({"get", "service", "api", "-o", "yaml"}).out.find("desiredCount"),
+            std::string::npos);
+}
+
 TEST_F(GantrydTest, ApplyPruneKeepsTheClusterEqualToADirectory) {
   const std::string dir = dir_.path() + "/deploy";
   std::filesystem::create_directories(dir);
@@ -529,9 +585,9 @@ TEST_F(GantrydTest, MetricsAreServedAndValid) {
   ASSERT_EQ(metrics->status, 200);
   const std::string& text = metrics->body;
   for (const char* expected : {
-           "gantry_api_requests_total{code=\"201\",resource=\"services\",verb=\"PUT\"} 1",
+           "gantry_api_requests_total{code=\"201\",resource=\"services\",verb=\"PATCH\"} 1",
            "gantry_api_requests_total{code=\"404\",resource=\"services\",verb=\"GET\"} 1",
-           "gantry_api_request_duration_seconds_bucket{resource=\"services\",verb=\"PUT\",le=",
+           "gantry_api_request_duration_seconds_bucket{resource=\"services\",verb=\"PATCH\",le=",
            "gantry_store_commit_duration_seconds_count 2",
            "gantry_store_revision 2",
            "gantry_store_db_size_bytes ",
