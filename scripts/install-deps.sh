@@ -18,6 +18,7 @@ PACKAGES=(
   libgoogle-perftools-dev                  # tcmalloc for gantryd
   libre2-dev                               # linear-time regular expressions (placement)
   libgit2-dev git                          # the Sync controller fetches with libgit2; tests push with git
+  openssh-server                           # tests fetch over ssh from a throwaway sshd on a loopback port
   openssl                                  # tests make their TLS certificates at run time
   python3                                  # benchmark input generator
   prometheus                               # promtool lints /metrics in the integration tests

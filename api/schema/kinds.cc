@@ -38,6 +38,7 @@ const std::vector<KindInfo>& Kinds() {
        true},
       {"Event", "event", "events", {"ev"}, &v1::Event::default_instance()},
       {"Inventory", "inventory", "inventories", {"inv"}, &v1::Inventory::default_instance(), true},
+      {"Secret", "secret", "secrets", {}, &v1::Secret::default_instance()},
       {"Sync", "sync", "syncs", {}, &v1::Sync::default_instance(), true},
   };
   return kinds;

@@ -164,6 +164,9 @@ Status Authorizer::Authorize(const Principal& who, const AccessRequest& what) co
     case Role::kEditor:
       return {};
     case Role::kViewer:
+      // A viewer sees the cluster, not the credentials it runs with.
+      if (what.access == Access::kRead && what.resource == "secrets")
+        return deny("may not read secrets");
       if (what.access == Access::kRead) return {};
       return deny("may only read");
     case Role::kAgent:

@@ -11,7 +11,7 @@
 // Roles:
 //   admin   everything
 //   editor  read and write every kind
-//   viewer  read only (get, list, watch, metrics, logs)
+//   viewer  read only (get, list, watch, metrics, logs), Secrets excepted
 //   agent   (Kubernetes' NodeRestriction is the model) no writes through the object API at all:
 //           it registers, heartbeats and reports through the Agent service, and only for the
 //           container instances labelled gantry.dev/agent=<its user>; it reads only

@@ -98,7 +98,16 @@ TEST(AuthorizerTest, RolePolicy) {
     EXPECT_TRUE(a.Authorize(agent, {Access::kRead, kind, ""}).ok()) << kind;
     EXPECT_FALSE(a.Authorize(agent, {Access::kWrite, kind, "i-123"}).ok()) << kind;
   }
-  for (const char* kind : {"services", "events", "clusters", "environments", "deployments"}) {
+  // Secrets: admins and editors only; a viewer sees the cluster, not its credentials.
+  AccessRequest read_secret{Access::kRead, "secrets", "git"};
+  EXPECT_TRUE(a.Authorize(admin, read_secret).ok());
+  EXPECT_TRUE(a.Authorize(editor, read_secret).ok());
+  EXPECT_EQ(a.Authorize(viewer, read_secret).message(),
+            "user \"carol\" (viewer) may not read secrets");
+  EXPECT_EQ(a.Authorize(viewer, {Access::kRead, "secrets", ""}).code(), Code::kPermissionDenied)
+      << "nor list or watch them";
+  for (const char* kind :
+       {"services", "events", "clusters", "environments", "deployments", "secrets"}) {
     EXPECT_EQ(a.Authorize(agent, {Access::kRead, kind, ""}).code(), Code::kPermissionDenied)
         << kind;
     EXPECT_EQ(a.Authorize(agent, {Access::kWrite, kind, ""}).code(), Code::kPermissionDenied)

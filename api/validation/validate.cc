@@ -1,6 +1,7 @@
 #include "api/validation/validate.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -20,6 +21,7 @@ using api::Status;
 constexpr size_t kMaxLabelValue = 255;
 // A manifest directory of this many objects is far beyond any seen; the body bound holds first.
 constexpr int kMaxInventoryMembers = 100000;
+constexpr size_t kMaxSecretBytes = size_t{1} << 20;
 constexpr size_t kMaxAnnotationBytes = 256 * 1024;
 
 std::string At(const std::string& field, int i) { return field + "[" + std::to_string(i) + "]"; }
@@ -409,6 +411,8 @@ Status ValidateSync(const v1::SyncSpec& spec) {
   if (auto st = CheckText(spec.git().url(), 2048, "spec.git.url"); !st.ok()) return st;
   if (auto st = CheckText(spec.git().ref(), 255, "spec.git.ref"); !st.ok()) return st;
   if (auto st = CheckText(spec.git().path(), 1024, "spec.git.path"); !st.ok()) return st;
+  if (auto st = CheckText(spec.git().secret_ref().name(), 253, "spec.git.secretRef.name"); !st.ok())
+    return st;
   if (!spec.interval().empty()) {
     std::chrono::milliseconds interval{};
     if (!clock::ParseDuration(spec.interval(), interval)) {
@@ -417,6 +421,26 @@ Status ValidateSync(const v1::SyncSpec& spec) {
     }
     if (interval < std::chrono::seconds(10))
       return InvalidArgument("spec.interval", "must be at least 10s");
+  }
+  return {};
+}
+
+// Keys as Kubernetes allows them in a Secret; at most 1 MiB in all, as there.
+Status ValidateSecret(const v1::SecretSpec& spec) {
+  size_t total = 0;
+  for (const auto& [key, value] : spec.data()) {
+    const std::string field = "spec.data." + key;
+    if (key.empty() || key.size() > 253 ||
+        !std::all_of(key.begin(), key.end(), [](unsigned char c) {
+          return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+        })) {
+      return InvalidArgument(field, "keys are 1 to 253 letters, digits, '-', '_' or '.'");
+    }
+    total += key.size() + value.size();
+  }
+  if (total > kMaxSecretBytes) {
+    return InvalidArgument("spec.data",
+                           "holds at most " + std::to_string(kMaxSecretBytes >> 10) + " KiB");
   }
   return {};
 }
@@ -447,6 +471,7 @@ Status ValidateObject(const schema::KindInfo& kind, const google::protobuf::Mess
     return CheckDaemonRollout(spec.deployment_configuration());
   }
   if (kind.kind == "Sync") return ValidateSync(static_cast<const v1::Sync&>(object).spec());
+  if (kind.kind == "Secret") return ValidateSecret(static_cast<const v1::Secret&>(object).spec());
   if (kind.kind == "Inventory")
     return ValidateInventory(static_cast<const v1::Inventory&>(object).spec());
   if (kind.kind == "Deployment") {

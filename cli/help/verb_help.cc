@@ -35,7 +35,8 @@ const std::vector<VerbHelp>& AllVerbHelp() {
       {"get", "get KIND [NAME] [-o yaml|json|wide|name] [-l SELECTOR] [-w] [--show-managed-fields]",
        "List objects of a kind, or show one.",
        "  KIND               services (svc), environments (env), tasks, containerinstances,\n"
-       "                     taskdefinitions, deployments, clusters, events, inventories (inv)\n"
+       "                     taskdefinitions, deployments, clusters, events, inventories (inv),\n"
+       "                     syncs, secrets\n"
        "  -o FORMAT          yaml, json, wide (more columns) or name\n"
        "  -l SELECTOR        label selector, Kubernetes syntax: app=web,tier in (a,b)\n"
        "  -w                 keep watching and print each change\n"

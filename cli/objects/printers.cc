@@ -58,7 +58,7 @@ const google::protobuf::Value* At(const google::protobuf::Value& root, const std
 
 struct Column {
   const char* header;
-  const char* path;  // JSON path; special: "@age", "@ready", "@count:PATH" (a list's length)
+  const char* path;  // JSON path; special: "@age", "@ready", "@count:PATH" (a list's or map's size)
   bool wide = false;
 };
 
@@ -108,6 +108,7 @@ std::vector<Column> ColumnsFor(const std::string& kind) {
             {"ACTIVE-DEPLOYMENT", "status.activeDeployment", true}};
   }
   if (kind == "Inventory") return {{"MEMBERS", "@count:spec.members"}};
+  if (kind == "Secret") return {{"DATA", "@count:spec.data"}};  // the keys' count, never values
   if (kind == "Sync") {
     return {{"URL", "spec.git.url"},
             {"PATH", "spec.git.path"},
@@ -184,7 +185,9 @@ std::vector<std::vector<std::string>> TableRows(
         }
       } else if (std::string_view(c.path).starts_with("@count:")) {
         const auto* list = At(v, c.path + std::string_view("@count:").size());
-        cell = std::to_string(list ? list->list_value().values_size() : 0);
+        cell = std::to_string(!list                      ? 0
+                              : list->has_struct_value() ? list->struct_value().fields_size()
+                                                         : list->list_value().values_size());
       } else if (const auto* field = At(v, c.path)) {
         cell = Text(*field);
       }

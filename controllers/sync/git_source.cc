@@ -9,6 +9,8 @@
 #include <filesystem>
 
 #include "api/codec/object_codec.h"
+#include "controllers/sync/known_hosts.h"
+#include "controllers/sync/tls_trust.h"
 
 namespace gantry::controllers::sync {
 namespace {
@@ -97,30 +99,152 @@ Status CheckSpec(const GitSourceSpec& spec) {
   return {};
 }
 
-struct FetchBudget {
+// What libgit2's callbacks of one fetch share.
+struct FetchContext {
   size_t max_bytes;
   Clock::time_point deadline;
-  std::string exceeded;  // which bound stopped the fetch
+  const GitCredentials& credentials;
+  int ssh_port = 22;
+  std::string exceeded = {};    // which bound stopped the fetch
+  std::string refused = {};     // why the credentials or the server were refused
+  bool server_refused = false;  // the server was not the one the Secret trusts
+  unsigned int offered = 0;     // the credential types already given (each is offered once)
 };
 
 // libgit2's progress callbacks: -1 stops the fetch.
-int PastDeadline(FetchBudget& budget) {
-  if (Clock::now() <= budget.deadline) return 0;
-  budget.exceeded = "the fetch took longer than its time limit";
+int PastDeadline(FetchContext& fetch) {
+  if (Clock::now() <= fetch.deadline) return 0;
+  fetch.exceeded = "the fetch took longer than its time limit";
   return -1;
 }
 
 int OnTransfer(const git_indexer_progress* stats, void* payload) {
-  auto& budget = *static_cast<FetchBudget*>(payload);
-  if (stats->received_bytes > budget.max_bytes) {
-    budget.exceeded = "the fetch passed " + std::to_string(budget.max_bytes >> 20) + " MiB";
+  auto& fetch = *static_cast<FetchContext*>(payload);
+  if (stats->received_bytes > fetch.max_bytes) {
+    fetch.exceeded = "the fetch passed " + std::to_string(fetch.max_bytes >> 20) + " MiB";
     return -1;
   }
-  return PastDeadline(budget);
+  return PastDeadline(fetch);
 }
 
 int OnSideband(const char*, int, void* payload) {
-  return PastDeadline(*static_cast<FetchBudget*>(payload));
+  return PastDeadline(*static_cast<FetchContext*>(payload));
+}
+
+// Credentials for what the server asks, each kind once: asked again means refused.
+int OnCredentials(git_credential** out, const char*, const char* user_from_url,
+                  unsigned int allowed, void* payload) {
+  auto& fetch = *static_cast<FetchContext*>(payload);
+  const GitCredentials& c = fetch.credentials;
+  const char* ssh_user = user_from_url && *user_from_url ? user_from_url : "git";
+  auto offer = [&](unsigned int type) {
+    if (fetch.offered & type) {
+      fetch.refused = "the repository refused the credentials of the Secret";
+      return false;
+    }
+    fetch.offered |= type;
+    return true;
+  };
+  if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && !c.password.empty()) {
+    if (!offer(GIT_CREDENTIAL_USERPASS_PLAINTEXT)) return GIT_EAUTH;
+    return git_credential_userpass_plaintext_new(
+        out, c.username.empty() ? "git" : c.username.c_str(), c.password.c_str());
+  }
+  if ((allowed & GIT_CREDENTIAL_SSH_KEY) && !c.identity.empty()) {
+    if (!offer(GIT_CREDENTIAL_SSH_KEY)) return GIT_EAUTH;
+    return git_credential_ssh_key_memory_new(out, ssh_user, nullptr, c.identity.c_str(), nullptr);
+  }
+  if (allowed & GIT_CREDENTIAL_USERNAME) {
+    if (!offer(GIT_CREDENTIAL_USERNAME)) return GIT_EAUTH;
+    return git_credential_username_new(out, ssh_user);
+  }
+  fetch.refused = (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT)
+                      ? "the repository asks for a username and password (or token), and the "
+                        "Sync's Secret holds none"
+                      : "the repository asks for an ssh key, and the Sync's Secret holds none";
+  return GIT_EAUTH;
+}
+
+// The server must be the one the Secret trusts: its host key in known_hosts (ssh), or its
+// certificate from the Secret's CA when the system's CAs do not vouch for it (https).
+int OnCertificate(git_cert* cert, int valid, const char* host, void* payload) {
+  auto& fetch = *static_cast<FetchContext*>(payload);
+  const GitCredentials& c = fetch.credentials;
+  if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2) {
+    const auto* key = reinterpret_cast<const git_cert_hostkey*>(cert);
+    if (c.known_hosts.empty()) {
+      fetch.refused = "an ssh repository needs known_hosts in the Sync's Secret";
+      fetch.server_refused = true;
+      return GIT_ECERTIFICATE;
+    }
+    if (!(key->type & GIT_CERT_SSH_RAW) ||
+        !KnownHostsTrust(c.known_hosts, host, fetch.ssh_port,
+                         std::string_view(key->hostkey, key->hostkey_len))) {
+      fetch.refused = std::string("the host key of ") + host +
+                      " is not in the known_hosts of the Sync's Secret";
+      fetch.server_refused = true;
+      return GIT_ECERTIFICATE;
+    }
+    return 0;
+  }
+  if (cert->cert_type == GIT_CERT_X509) {
+    if (valid) return 0;
+    if (c.ca_pem.empty()) return GIT_PASSTHROUGH;  // libgit2 refuses it with its reason
+    const auto* x509 = reinterpret_cast<const git_cert_x509*>(cert);
+    Status trusted = CertificateTrusted(
+        std::string_view(static_cast<const char*>(x509->data), x509->len), host, c.ca_pem);
+    if (!trusted.ok()) {
+      fetch.refused = trusted.message();
+      fetch.server_refused = true;
+      return GIT_ECERTIFICATE;
+    }
+    return 0;
+  }
+  return GIT_PASSTHROUGH;
+}
+
+// ssh://[user@]host[:port]/path or scp's [user@]host:path.
+bool IsSsh(std::string_view url) {
+  if (url.starts_with("ssh://") || url.starts_with("git+ssh://") || url.starts_with("ssh+git://"))
+    return true;
+  if (url.find("://") != std::string_view::npos || url.starts_with("/") || url.starts_with("."))
+    return false;
+  const size_t colon = url.find(':');
+  return colon != std::string_view::npos && colon > 0 &&
+         url.substr(0, colon).find('/') == std::string_view::npos;
+}
+
+int SshPort(std::string_view url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return 22;
+  std::string_view authority = url.substr(scheme + 3);
+  authority = authority.substr(0, authority.find('/'));
+  authority.remove_prefix(
+      authority.rfind('@') == std::string_view::npos ? 0 : authority.rfind('@') + 1);
+  const size_t colon = authority.rfind(':');
+  if (colon == std::string_view::npos || authority.ends_with("]")) return 22;
+  int port = 0;
+  for (char ch : authority.substr(colon + 1)) {
+    if (ch < '0' || ch > '9' || port > 65535) return 22;
+    port = port * 10 + (ch - '0');
+  }
+  return port > 0 && port <= 65535 ? port : 22;
+}
+
+// Credentials go where they are protected on the wire, and ssh only to a server it can check.
+Status CheckCredentials(const GitSourceSpec& spec) {
+  const GitCredentials& c = spec.credentials;
+  const bool plain_http = spec.url.starts_with("http://");
+  if (plain_http && (!c.password.empty() || !c.username.empty())) {
+    return api::InvalidArgument("spec.git.url",
+                                "credentials are sent over https or ssh only, not http://");
+  }
+  if (IsSsh(spec.url) && c.known_hosts.empty()) {
+    return api::InvalidArgument("spec.git.secretRef",
+                                "an ssh repository needs known_hosts in the Sync's Secret (the "
+                                "server's host key, so the Sync talks to no one else)");
+  }
+  return {};
 }
 
 // The commit `ref` names in the fetched repository: a branch, a tag (peeled), or a commit id.
@@ -237,6 +361,7 @@ std::mutex& GitSource::LockFor(const std::string& url) {
 
 api::StatusOr<FetchedTree> GitSource::Fetch(const GitSourceSpec& spec) {
   if (Status st = CheckSpec(spec); !st.ok()) return st;
+  if (Status st = CheckCredentials(spec); !st.ok()) return st;
   std::lock_guard fetching(LockFor(spec.url));
   std::error_code ec;
   std::filesystem::create_directories(cache_dir_, ec);
@@ -262,11 +387,14 @@ api::StatusOr<FetchedTree> GitSource::Fetch(const GitSourceSpec& spec) {
     return api::InvalidArgument(
         "spec.git.url", "'" + Redacted(spec.url) + "' is not a repository URL: " + LastError());
   }
-  FetchBudget budget{limits_.max_fetch_bytes, Clock::now() + limits_.fetch_timeout, ""};
+  FetchContext fetch{limits_.max_fetch_bytes, Clock::now() + limits_.fetch_timeout,
+                     spec.credentials, SshPort(spec.url)};
   git_fetch_options options = GIT_FETCH_OPTIONS_INIT;
   options.callbacks.transfer_progress = OnTransfer;
   options.callbacks.sideband_progress = OnSideband;
-  options.callbacks.payload = &budget;
+  options.callbacks.credentials = OnCredentials;
+  options.callbacks.certificate_check = OnCertificate;
+  options.callbacks.payload = &fetch;
   options.prune = GIT_FETCH_PRUNE;
   options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;  // the refspec below takes them all
   char heads[] = "+refs/heads/*:refs/remotes/origin/*";
@@ -274,9 +402,13 @@ api::StatusOr<FetchedTree> GitSource::Fetch(const GitSourceSpec& spec) {
   char* refspecs[] = {heads, tags};
   const git_strarray wanted = {refspecs, 2};
   if (git_remote_fetch(remote.get(), &wanted, &options, "gantry sync") != 0) {
-    if (!budget.exceeded.empty())
+    if (!fetch.exceeded.empty())
       return Status(Code::kResourceExhausted,
-                    "fetching " + Redacted(spec.url) + ": " + budget.exceeded);
+                    "fetching " + Redacted(spec.url) + ": " + fetch.exceeded);
+    if (!fetch.refused.empty()) {
+      return Status(fetch.server_refused ? Code::kPermissionDenied : Code::kUnauthenticated,
+                    "fetching " + Redacted(spec.url) + ": " + fetch.refused);
+    }
     return Status(Code::kUnavailable, "fetching " + Redacted(spec.url) + ": " + LastError());
   }
 

@@ -24,10 +24,25 @@
 
 namespace gantry::controllers::sync {
 
+// A private repository's credentials, as a Sync's Secret holds them (Flux's keys).
+struct GitCredentials {
+  std::string username;     // https: Basic auth with `password` ("git" when empty)
+  std::string password;     // https: a password or an access token
+  std::string identity;     // ssh: a private key, OpenSSH or PEM, without a passphrase
+  std::string known_hosts;  // ssh: the server keys to trust; an ssh fetch needs it
+  std::string ca_pem;       // https: CA certificates to trust besides the system's
+  bool empty() const {
+    return username.empty() && password.empty() && identity.empty() && known_hosts.empty() &&
+           ca_pem.empty();
+  }
+};
+
 struct GitSourceSpec {
   std::string url;   // https://…, ssh://…, file:///…, or a local path
   std::string ref;   // a branch, a tag, or a full commit id
   std::string path;  // a directory (or one file) in the repository; "" is its root
+  // Sent over https and ssh only, never over plain http; never in a message.
+  GitCredentials credentials = {};
 };
 
 struct GitLimits {
@@ -60,7 +75,9 @@ class GitSource {
 
   // kNotFound: no such ref, or no such path at that commit (the field names which);
   // kUnavailable: the repository could not be reached or read; kResourceExhausted: a limit
-  // was passed (the message names it); kInvalidArgument: the spec itself is wrong.
+  // was passed (the message names it); kInvalidArgument: the spec itself is wrong;
+  // kUnauthenticated: the repository refused the credentials or asked for others;
+  // kPermissionDenied: the server is not the one the credentials trust (host key, CA).
   // Thread-safe; fetches of one URL take turns (they share its cached repository).
   api::StatusOr<FetchedTree> Fetch(const GitSourceSpec& spec);
 

@@ -18,6 +18,17 @@ using api::Status;
 // What a repository may declare: the objects users write. Tasks and container instances are
 // the launcher's and the agents' (a task placed from Git would bypass placement), Events the
 // controllers', Inventories and Syncs gantryd's own bookkeeping.
+// Flux's keys for a GitRepository's Secret.
+GitCredentials CredentialsOf(const v1::Secret& secret) {
+  const auto& data = secret.spec().data();
+  auto value = [&](const char* key) {
+    auto it = data.find(key);
+    return it == data.end() ? std::string() : it->second;
+  };
+  return {value("username"), value("password"), value("identity"), value("known_hosts"),
+          value("ca.crt")};
+}
+
 const std::set<std::string>& SyncableKinds() {
   static const std::set<std::string> kinds = {"Cluster", "TaskDefinition", "Service", "Environment",
                                               "Deployment"};
@@ -62,8 +73,22 @@ SyncController::SyncController(client::Client& client, clock::Clock& clock,
 SyncPass SyncController::Pass(const v1::Sync& sync) {
   SyncPass pass;
   const auto& git = sync.spec().git();
-  auto fetched =
-      source_.Fetch({git.url(), git.ref().empty() ? kDefaultRef : git.ref(), git.path()});
+  GitSourceSpec source{git.url(), git.ref().empty() ? kDefaultRef : git.ref(), git.path(), {}};
+  if (const std::string& name = git.secret_ref().name(); !name.empty()) {
+    auto secret = client_.Get(*schema::FindKind("Secret"), name);
+    if (!secret.ok()) {
+      // Read on every pass: a Secret made or fixed later is used at the next one.
+      pass.error = secret.status().code() == Code::kNotFound
+                       ? api::Status(Code::kNotFound,
+                                     "secret \"" + name + "\" (spec.git.secretRef) does not exist",
+                                     "spec.git.secretRef.name")
+                       : secret.status();
+      pass.reason = "SecretNotFound";
+      return pass;
+    }
+    source.credentials = CredentialsOf(static_cast<const v1::Secret&>(**secret));
+  }
+  auto fetched = source_.Fetch(source);
   if (!fetched.ok()) {
     pass.error = fetched.status();
     pass.reason = "GitFetchFailed";

@@ -38,7 +38,8 @@ class SyncControllerTest : public ::testing::Test {
   }
   void TearDown() override { manager_.Stop(); }
 
-  void ApplySync(bool prune = true, bool suspend = false, const std::string& path = "deploy") {
+  void ApplySync(bool prune = true, bool suspend = false, const std::string& path = "deploy",
+                 const std::string& secret = "") {
     v1::Sync sync;
     schema::SetTypeMeta(sync, *schema::FindKind("Sync"));
     sync.mutable_metadata()->set_name("prod");
@@ -46,6 +47,7 @@ class SyncControllerTest : public ::testing::Test {
     sync.mutable_spec()->mutable_git()->set_path(path);
     sync.mutable_spec()->set_prune(prune);
     sync.mutable_spec()->set_suspend(suspend);
+    sync.mutable_spec()->mutable_git()->mutable_secret_ref()->set_name(secret);
     auto applied = objects_.Apply(sync);
     ASSERT_TRUE(applied.ok()) << applied.status().ToString();
     const std::string rv = schema::MetaOf(*applied->object).resource_version();
@@ -210,6 +212,31 @@ TEST_F(SyncControllerTest, WhatARepositoryMayNotDeclareIsRefused) {
   sync = Pass();
   EXPECT_NE(Condition(sync, "Stalled").find("True GitFetchFailed: "), std::string::npos)
       << Condition(sync, "Stalled");
+}
+
+TEST_F(SyncControllerTest, ASecretNamedButMissingIsWaitedForThenUsed) {
+  repo_.Write("deploy/td.yaml", kTaskDefinition);
+  repo_.Commit("first");
+  ApplySync(true, false, "deploy", "git-creds");
+  v1::Sync sync = Pass();
+  EXPECT_EQ(Condition(sync, "Ready").rfind("False SecretNotFound: ", 0), 0u)
+      << Condition(sync, "Ready");
+  EXPECT_NE(Condition(sync, "Ready").find("secret \"git-creds\" (spec.git.secretRef)"),
+            std::string::npos);
+  EXPECT_EQ(Condition(sync, "Stalled").rfind("True", 0), std::string::npos)
+      << "a Secret made later is used at the next pass: " << Condition(sync, "Stalled");
+  EXPECT_FALSE(Exists("TaskDefinition", "web"));
+
+  v1::Secret secret;
+  schema::SetTypeMeta(secret, *schema::FindKind("Secret"));
+  secret.mutable_metadata()->set_name("git-creds");
+  (*secret.mutable_spec()->mutable_data())["username"] = "ci-bot";
+  (*secret.mutable_spec()->mutable_data())["password"] = "hunter2-token";
+  ASSERT_TRUE(objects_.Apply(secret).ok());
+  sync = Pass();
+  EXPECT_EQ(Condition(sync, "Ready").rfind("True Applied", 0), 0u) << Condition(sync, "Ready");
+  EXPECT_TRUE(Exists("TaskDefinition", "web"));
+  EXPECT_EQ(sync.DebugString().find("hunter2"), std::string::npos);
 }
 
 }  // namespace
