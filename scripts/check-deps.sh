@@ -32,14 +32,15 @@ check store 'store/' 'store may only include itself'
 check api/clock 'api/clock/' 'api/clock may only include itself'
 # Controllers see the cluster through the client interface and decide with placement, so they can
 # run in gantryd or in a process of their own.
-check controllers 'controllers/|api/clock/|api/client/|api/codec/|api/schema/|api/status/|api/uid/|gantry/v1/|placement/|api/service/local_client\.h|store/memory/|tests/testlib/(eventually|testlib|git_repo)\.h' \
+check controllers 'controllers/|api/clock/|api/client/|api/codec/|api/schema/|api/status/|api/uid/|gantry/v1/|placement/|api/service/local_client\.h|store/memory/|tests/testlib/(eventually|testlib|git_repo|test_pki)\.h' \
   'controllers may use api/clock, api/client, api/codec, api/schema, api/status, api/uid, the protos and placement'
 # Their tests may also build the in-process client on a memory store (the fake), wait with
-# testlib's bounded Eventually and run commands in temporary directories (git), and only tests.
+# testlib's bounded Eventually, run commands in temporary directories (git, openssl), and only
+# tests.
 while IFS= read -r line; do
   echo "check-deps: $line  (only controller tests may use api/service/local_client.h, store/memory and tests/testlib)" >&2
   status=1
-done < <(grep -rnE '^\s*#\s*include\s*"(api/service/local_client\.h|store/memory/|tests/testlib/(eventually|testlib|git_repo)\.h)' controllers \
+done < <(grep -rnE '^\s*#\s*include\s*"(api/service/local_client\.h|store/memory/|tests/testlib/(eventually|testlib|git_repo|test_pki)\.h)' controllers \
            --include='*.h' --include='*.cc' 2>/dev/null | grep -vE '^[^:]*_test\.cc:' || true)
 
 # Transports carry requests to the services and answers back; deciding placement is the

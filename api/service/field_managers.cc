@@ -110,6 +110,13 @@ StatusOr<std::unique_ptr<Message>> MergeApply(const Message& live, const Message
                                               std::string_view manager, bool force,
                                               std::string_view now) {
   std::vector<Entry> entries = EntriesOf(live);
+  if (entries.empty()) {
+    // Stored before fields had managers: its first server-side apply takes the fields it finds
+    // as if it had set them, so what the manifest leaves out goes, as the plain apply it
+    // replaces would have done; from then on, ownership decides.
+    entries.push_back(
+        {std::string(manager), std::string(kApplyOperation), std::string(now), SetFieldsOf(live)});
+  }
   schema::FieldSet changing;  // applied fields whose value this apply changes
   for (const std::string& p : applied) {
     if (!schema::SameValueAt(live, manifest, p)) changing.insert(p);

@@ -42,6 +42,7 @@ schema::FieldSet SetFieldsOf(const google::protobuf::Message& object);
 // Server-side apply of `applied` (owned fields) of `manifest` by `manager` onto `live`.
 // Returns `live` with the merge made and its managedFields updated; the manifest's other fields
 // are not read. kAborted names every conflict unless `force`. `now` stamps changed entries.
+// An object with no managedFields (stored before they were kept) counts as `manager`'s.
 StatusOr<std::unique_ptr<google::protobuf::Message>> MergeApply(
     const google::protobuf::Message& live, const google::protobuf::Message& manifest,
     const schema::FieldSet& applied, std::string_view manager, bool force, std::string_view now);

@@ -221,6 +221,26 @@ TEST_F(FieldManagersTest, ManagedFieldsAreServerOwnedAndManagersBounded) {
             "fields");
 }
 
+TEST_F(FieldManagersTest, AnObjectStoredBeforeManagersIsTheFirstAppliersOnce) {
+  // As an older gantryd stored it: no managedFields.
+  auto decoded = codec::DecodeManifests(
+      "apiVersion: gantry.dev/v1\nkind: Service\nmetadata: {name: web, labels: {app: web}}\n"
+      "spec:\n  cluster: default\n  taskDefinition: web\n  desiredCount: 3\n"
+      "  placementStrategy: [{type: spread, field: instanceId}]\n",
+      "old.yaml");
+  ASSERT_TRUE(decoded.ok());
+  ASSERT_TRUE(store_
+                  .Create(ObjectKey(*schema::FindKind("Service"), "web"),
+                          (*decoded)[0].object->SerializeAsString())
+                  .ok());
+  // The manifest no longer gives placementStrategy: it goes, as a plain apply would have done.
+  auto applied = ServerSideApply(kWeb, "gantryctl");
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  EXPECT_EQ(Live().spec().placement_strategy_size(), 0);
+  EXPECT_EQ(Owners().at("gantryctl/Apply"), (FieldSet{"metadata.labels[app]", "spec.cluster",
+                                                      "spec.desiredCount", "spec.taskDefinition"}));
+}
+
 TEST_F(FieldManagersTest, KindsWithoutFieldManagersApplyAsBefore) {
   auto td = ServerSideApply(
       "apiVersion: gantry.dev/v1\nkind: TaskDefinition\nmetadata: {name: web}\nspec:\n"

@@ -1,22 +1,19 @@
 // Private repositories: a token over https (Basic auth, the CA from the Secret), and the ssh
-// host-key check against known_hosts. The https server is git's own http-backend behind a test
-// server with a certificate from a CA made at test time.
+// host-key check against known_hosts (the ssh transport itself is in git_ssh_test.cc). The https
+// server is git's own http-backend behind a test server with a certificate from a CA made at test
+// time.
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "controllers/sync/git_source.h"
 #include "controllers/sync/known_hosts.h"
+#include "tests/testlib/eventually.h"
 #include "tests/testlib/git_repo.h"
+#include "tests/testlib/test_pki.h"
 #include "tests/testlib/testlib.h"
 
 namespace gantry::controllers::sync {
@@ -24,67 +21,28 @@ namespace {
 
 using api::Code;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using testlib::ReadFile;
 
 void RunOk(const std::vector<std::string>& argv) {
   auto r = testlib::RunCommand(argv);
   ASSERT_EQ(r.exit_code, 0) << argv[0] << " " << argv[1] << ": " << r.out << r.err;
 }
 
-bool Accepts(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
-
-// A CA, a certificate for 127.0.0.1 from it, and a second CA that signed nothing here.
-void MakePki(const std::string& dir) {
-  for (const char* ca : {"ca", "other-ca"}) {
-    RunOk({"openssl",
-           "req",
-           "-x509",
-           "-newkey",
-           "ec",
-           "-pkeyopt",
-           "ec_paramgen_curve:prime256v1",
-           "-nodes",
-           "-keyout",
-           dir + "/" + ca + ".key",
-           "-out",
-           dir + "/" + ca + ".crt",
-           "-days",
-           "2",
-           "-subj",
-           std::string("/CN=gantry test ") + ca,
-           "-addext",
-           "basicConstraints=critical,CA:TRUE",
-           "-addext",
-           "keyUsage=critical,keyCertSign,cRLSign"});
-  }
-  std::ofstream(dir + "/server.ext") << "subjectAltName=IP:127.0.0.1\n"
-                                        "extendedKeyUsage=serverAuth\n";
-  RunOk({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-keyout", dir + "/server.key", "-out", dir + "/server.csr", "-subj",
-         "/CN=127.0.0.1"});
-  RunOk({"openssl", "x509", "-req", "-in", dir + "/server.csr", "-CA", dir + "/ca.crt", "-CAkey",
-         dir + "/ca.key", "-CAcreateserial", "-out", dir + "/server.crt", "-days", "2", "-extfile",
-         dir + "/server.ext"});
+// Until the server listens; false after 5 s.
+bool Listening(int port) {
+  return testlib::Eventually([&] { return testlib::PortAccepts(port); }, std::chrono::seconds(5));
 }
 
 class GitCredentialsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_NO_FATAL_FAILURE(MakePki(dir_.path()));
+    // A CA, a certificate for 127.0.0.1 from it, and a second CA that signed nothing here.
+    testlib::TestPki pki(dir_.path());
+    pki.MakeCa("ca");
+    pki.MakeCa("other-ca");
+    pki.MakeLeaf("server", "ca", "/CN=127.0.0.1",
+                 "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+    ASSERT_TRUE(pki.ok()) << pki.error();
     repo_.Write("deploy/web.yaml", "kind: Service\n");
     commit_ = repo_.Commit("first");
     port_ = testlib::FreePort();
@@ -94,9 +52,7 @@ class GitCredentialsTest : public ::testing::Test {
                                  "--password", kToken, "--cert", dir_.path() + "/server.crt",
                                  "--key", dir_.path() + "/server.key"},
         dir_.path() + "/server.log");
-    for (int i = 0; i < 100 && !Accepts(port_); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    ASSERT_TRUE(Accepts(port_)) << ReadFile(dir_.path() + "/server.log");
+    ASSERT_TRUE(Listening(port_)) << ReadFile(dir_.path() + "/server.log");
   }
   std::string Url() const { return "https://127.0.0.1:" + std::to_string(port_) + "/remote.git"; }
   GitCredentials Token(const std::string& password) const {
@@ -181,77 +137,6 @@ TEST_F(GitCredentialsTest, CredentialsNeverGoOverPlainHttpAndSshNeedsKnownHosts)
     ASSERT_FALSE(ssh.ok()) << url;
     EXPECT_EQ(ssh.status().field(), "spec.git.secretRef") << ssh.status().ToString();
   }
-}
-
-// An ssh server of its own on a loopback port (Debian's openssh-server, run as root as CI runs),
-// serving the repository with a key the test made.
-class GitOverSshTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (::access("/usr/sbin/sshd", X_OK) != 0 || ::geteuid() != 0) {
-      GTEST_SKIP() << "needs /usr/sbin/sshd and root (scripts/install-deps.sh installs it; CI "
-                      "runs as root)";
-    }
-    const std::string d = dir_.path();
-    for (const char* key : {"host", "other-host", "client", "stranger"}) {
-      ASSERT_NO_FATAL_FAILURE(
-          RunOk({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", d + "/" + key}));
-    }
-    std::ofstream(d + "/authorized_keys") << ReadFile(d + "/client.pub");
-    port_ = testlib::FreePort();
-    std::ofstream(d + "/sshd_config")
-        << "Port " << port_ << "\nListenAddress 127.0.0.1\nHostKey " << d << "/host\n"
-        << "AuthorizedKeysFile " << d << "/authorized_keys\nPasswordAuthentication no\n"
-        << "KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\n"
-        << "StrictModes no\nUsePAM no\nPidFile " << d << "/sshd.pid\n";
-    std::filesystem::create_directories("/run/sshd");  // sshd's privilege separation directory
-    sshd_ = std::make_unique<testlib::Process>(
-        std::vector<std::string>{"/usr/sbin/sshd", "-D", "-e", "-f", d + "/sshd_config"},
-        d + "/sshd.log");
-    for (int i = 0; i < 100 && !Accepts(port_); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    ASSERT_TRUE(Accepts(port_)) << ReadFile(d + "/sshd.log");
-    repo_.Write("deploy/web.yaml", "kind: Service\n");
-    commit_ = repo_.Commit("first");
-  }
-  // known_hosts naming the server by `[127.0.0.1]:PORT` with the public key in `pub`.
-  std::string KnownHosts(const std::string& pub) const {
-    std::istringstream in(ReadFile(dir_.path() + "/" + pub));
-    std::string type, base64;
-    in >> type >> base64;
-    return "[127.0.0.1]:" + std::to_string(port_) + " " + type + " " + base64 + "\n";
-  }
-  api::StatusOr<FetchedTree> Fetch(const std::string& key, const std::string& known_hosts) {
-    const std::string url = "ssh://root@127.0.0.1:" + std::to_string(port_) + repo_.url();
-    return source_.Fetch(
-        {url, "main", "deploy", {"", "", ReadFile(dir_.path() + "/" + key), known_hosts, ""}});
-  }
-
-  testlib::TempDir dir_;
-  testlib::GitRepo repo_{dir_.path()};
-  std::string commit_;
-  int port_ = 0;
-  std::unique_ptr<testlib::Process> sshd_;
-  GitSource source_{dir_.path() + "/cache"};
-};
-
-TEST_F(GitOverSshTest, AKeyFetchesFromTheServerKnownHostsNames) {
-  auto fetched = Fetch("client", KnownHosts("host.pub"));
-  ASSERT_TRUE(fetched.ok()) << fetched.status().ToString() << "\n"
-                            << ReadFile(dir_.path() + "/sshd.log");
-  EXPECT_EQ(fetched->commit, commit_);
-  ASSERT_EQ(fetched->files.size(), 1u);
-
-  auto impostor = Fetch("client", KnownHosts("other-host.pub"));
-  ASSERT_FALSE(impostor.ok());
-  EXPECT_EQ(impostor.status().code(), Code::kPermissionDenied) << impostor.status().ToString();
-  EXPECT_NE(impostor.status().message().find("is not in the known_hosts"), std::string::npos)
-      << impostor.status().ToString();
-
-  auto stranger = Fetch("stranger", KnownHosts("host.pub"));
-  ASSERT_FALSE(stranger.ok());
-  EXPECT_EQ(stranger.status().code(), Code::kUnauthenticated) << stranger.status().ToString();
-  EXPECT_EQ(stranger.status().ToString().find("PRIVATE KEY"), std::string::npos);
 }
 
 // known_hosts against keys made by ssh-keygen, plain and hashed (ssh-keygen -H).

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "tests/testlib/gantry_processes.h"
+#include "tests/testlib/test_pki.h"
 
 // cpprest (Debian's 2.10) leaks OpenSSL session state from its handshakes on its own I/O
 // threads; that is its bug, not gantryd's or our client's. Under LeakSanitizer the leak is
@@ -41,9 +42,9 @@ constexpr const char* kTokens =
     "admin-token-0001,alice,admin\n"
     "agent-token-0001,agents,agent\n";
 
-// A private key and a certificate signed by `ca` (or self-signed when `ca` is empty).
-struct Pki {
-  explicit Pki(const std::string& directory) : dir(directory) {
+// The CAs and certificates the tests present and trust.
+struct Pki : testlib::TestPki {
+  explicit Pki(const std::string& directory) : TestPki(directory) {
     MakeCa("ca");
     MakeCa("rogue-ca");
     MakeLeaf("server", "ca", "/CN=localhost",
@@ -58,58 +59,12 @@ struct Pki {
     MakeLeaf("nobody", "ca", "/CN=nobody", client_ext);
     MakeLeaf("mallory", "rogue-ca", "/CN=mallory/O=admin", client_ext);
   }
-
-  std::string Path(const std::string& name) const { return dir + "/" + name; }
-  std::string Cert(const std::string& name) const { return Path(name + ".crt"); }
-  std::string Key(const std::string& name) const { return Path(name + ".key"); }
-
-  void Run(const std::vector<std::string>& argv) {
-    auto r = testlib::RunCommand(argv);
-    if (r.exit_code != 0) {
-      ok = false;
-      error += argv[1] + " " + argv[2] + ": " + r.err + "\n";
-    }
-  }
-  void MakeCa(const std::string& name) {
-    Run({"openssl",
-         "req",
-         "-x509",
-         "-newkey",
-         "ec",
-         "-pkeyopt",
-         "ec_paramgen_curve:prime256v1",
-         "-nodes",
-         "-keyout",
-         Key(name),
-         "-out",
-         Cert(name),
-         "-days",
-         "2",
-         "-subj",
-         "/CN=gantry test " + name,
-         "-addext",
-         "basicConstraints=critical,CA:TRUE",
-         "-addext",
-         "keyUsage=critical,keyCertSign,cRLSign"});
-  }
-  void MakeLeaf(const std::string& name, const std::string& ca, const std::string& subject,
-                const std::string& extensions) {
-    std::ofstream(Path(name + ".ext")) << extensions;
-    Run({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-keyout", Key(name), "-out", Path(name + ".csr"), "-subj", subject});
-    Run({"openssl", "x509", "-req", "-in", Path(name + ".csr"), "-CA", Cert(ca), "-CAkey", Key(ca),
-         "-CAcreateserial", "-out", Cert(name), "-days", "2", "-extfile", Path(name + ".ext")});
-  }
-
-  std::string dir;
-  bool ok = true;
-  std::string error;
 };
 
 class TlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(pki_.ok) << pki_.error;
+    ASSERT_TRUE(pki_.ok()) << pki_.error();
     ASSERT_TRUE(gantryd_.ready()) << gantryd_.log();
     Trust("ca");
   }

@@ -9,28 +9,6 @@
 #include <sstream>
 
 namespace gantry::testlib {
-namespace {
-
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-}  // namespace
-
-bool PortAccepts(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
 
 Gantryd::Gantryd(std::vector<std::string> extra_args, std::string data_dir)
     : data_dir_(data_dir.empty() ? dir_.path() + "/data" : std::move(data_dir)) {
@@ -55,7 +33,7 @@ Gantryd::~Gantryd() {
   process_.reset();
 }
 
-std::string Gantryd::log() const { return Slurp(dir_.path() + "/gantryd.log"); }
+std::string Gantryd::log() const { return ReadFile(dir_.path() + "/gantryd.log"); }
 
 client::HttpClient Gantryd::Http(const std::string& token,
                                  std::chrono::milliseconds timeout) const {
@@ -87,7 +65,7 @@ size_t Gantryd::StartAgent(std::vector<std::string> args) {
 }
 
 std::string Gantryd::agent_log(size_t index) const {
-  return Slurp(dir_.path() + "/agent" + std::to_string(index) + ".log");
+  return ReadFile(dir_.path() + "/agent" + std::to_string(index) + ".log");
 }
 
 std::string Gantryd::agent_state_dir(size_t index) const {

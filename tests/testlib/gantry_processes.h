@@ -72,7 +72,4 @@ class Gantryd {
   std::vector<std::unique_ptr<Process>> agents_;
 };
 
-// True when a TCP connection to 127.0.0.1:port succeeds.
-bool PortAccepts(int port);
-
 }  // namespace gantry::testlib

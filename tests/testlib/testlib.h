@@ -25,6 +25,11 @@ inline constexpr bool kAddressSanitizer = false;
 
 // A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
 int FreePort();
+// True when a TCP connection to 127.0.0.1:port succeeds.
+bool PortAccepts(int port);
+
+// A file's whole text ("" when it cannot be read).
+std::string ReadFile(const std::string& path);
 
 // A child process; killed (SIGKILL) and reaped on destruction unless it already exited.
 class Process {
