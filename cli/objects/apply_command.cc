@@ -5,6 +5,7 @@
 #include "cli/objects/rest_apply_set_target.h"
 #include "cli/objects/terminal_progress.h"
 #include "cli/services/commands.h"
+#include "gantry/v1/meta.pb.h"
 
 namespace gantry::cli {
 namespace {
@@ -62,6 +63,32 @@ int ApplyWithPrune(const std::vector<codec::Manifest>& manifests, const Manifest
   return exit_code;
 }
 
+// The Services of the manifests as this apply would store them (a server dry run: the fields a
+// manifest leaves out keep their live values), so a dry run plans what the apply would make, not
+// the bare manifest. A Service the dry run refuses (already reported) is planned as written.
+std::vector<codec::Manifest> AsApplied(const std::vector<codec::Manifest>& manifests,
+                                       const ManifestArgs& given, client::GantryClient& client) {
+  std::vector<codec::Manifest> out;
+  for (const auto& m : manifests) {
+    if (m.kind->kind != "Service") continue;
+    schema::FieldSet fields = m.fields;
+    auto object = given.inventory.empty() ? nullptr : client::Labelled(*m.object, given.inventory);
+    if (object) fields.insert(schema::MapKeyPath("metadata.labels", client::kInventoryLabel));
+    auto merged = client.Apply(*m.kind, object ? *object : *m.object,
+                               ApplyOptionsOf(given, &fields, /*dry_run=*/true));
+    codec::Manifest planned{m.kind, nullptr, m.document, m.mark, m.source, {}};
+    if (merged.ok()) {
+      planned.object = std::move(merged->object);
+      schema::MutableMetaOf(*planned.object)->clear_resource_version();  // plan, not a precondition
+    } else {
+      planned.object.reset(m.object->New());
+      planned.object->CopyFrom(*m.object);
+    }
+    out.push_back(std::move(planned));
+  }
+  return out;
+}
+
 }  // namespace
 
 // apply -f FILE|DIR|- [-R] [--prune --inventory NAME] [--dry-run=server]
@@ -98,7 +125,8 @@ int RunApply(const std::vector<std::string>& args, const CommandContext& ctx) {
   if (prune) {
     const int applied = ApplyWithPrune(*manifests, given, dry_run, *client, ctx);
     if (!dry_run || applied != 0) return applied;
-    return PlanManifests(*manifests, *client, ctx, /*note_others=*/false);
+    return PlanManifests(AsApplied(*manifests, given, *client), *client, ctx,
+                         /*note_others=*/false);
   }
   int exit_code = 0;
   // A big apply counts on the terminal (stderr), between the lines it prints.
@@ -125,7 +153,8 @@ int RunApply(const std::vector<std::string>& args, const CommandContext& ctx) {
   if (!dry_run) return exit_code;
   // A server dry run also says what the Service controller would do: 0 when every task would
   // place, 1 when some would not, 2 on an error (as gantryctl plan).
-  const int planned = PlanManifests(*manifests, *client, ctx, /*note_others=*/false);
+  const int planned =
+      PlanManifests(AsApplied(*manifests, given, *client), *client, ctx, /*note_others=*/false);
   return exit_code != 0 ? 2 : planned;
 }
 

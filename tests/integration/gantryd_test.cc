@@ -199,6 +199,11 @@ TEST_F(GantrydTest, DiffExitCodes) {
 TEST_F(GantrydTest, ApplyKeepsWhatOtherWritersSetAndReportsConflicts) {
   const std::string td = std::string(kManifests).substr(0, std::string(kManifests).find("---"));
   ASSERT_EQ(Ctl({"apply", "-f", Write("td.yaml", td)}).exit_code, 0);
+  ASSERT_EQ(Ctl({"apply", "-f",
+                 Write("cluster.yaml",
+                       "apiVersion: gantry.dev/v1\nkind: Cluster\nmetadata: {name: default}\n")})
+                .exit_code,
+            0);
   const std::string without_count =
       "apiVersion: gantry.dev/v1\nkind: Service\nmetadata: {name: api}\n"
       "spec: {cluster: default, taskDefinition: web}\n";
@@ -224,6 +229,10 @@ TEST_F(GantrydTest, ApplyKeepsWhatOtherWritersSetAndReportsConflicts) {
             std::string::npos);
   EXPECT_EQ(Ctl({"diff", "-f", Write("api.yaml", without_count)}).exit_code, 0)
       << "nothing to change, and the ownership records are not a difference";
+  auto planned = Ctl({"apply", "-f", Write("api.yaml", without_count), "--dry-run=server"});
+  EXPECT_NE(planned.out.find("desired 3,"), std::string::npos)
+      << "a dry run plans what the apply would store, not the bare manifest\n"
+      << planned.out << planned.err;
 
   auto forced_diff = Ctl({"diff", "-f", Write("api.yaml", with_count), "--force-conflicts"});
   EXPECT_EQ(forced_diff.exit_code, 1) << forced_diff.out << forced_diff.err;
