@@ -63,28 +63,32 @@ int ApplyWithPrune(const std::vector<codec::Manifest>& manifests, const Manifest
   return exit_code;
 }
 
-// The Services of the manifests as this apply would store them (a server dry run: the fields a
-// manifest leaves out keep their live values), so a dry run plans what the apply would make, not
-// the bare manifest. A Service the dry run refuses (already reported) is planned as written.
+// What a dry run plans for manifest `m`: the object as the apply would store it (`merged`, the
+// server dry run's answer: fields the manifest leaves out keep their live values), or the
+// manifest as written when the dry run refused it (already reported).
+codec::Manifest PlannedAs(const codec::Manifest& m, client::ObjectPtr merged) {
+  codec::Manifest planned{m.kind, std::move(merged), m.document, m.mark, m.source, {}};
+  if (planned.object) {
+    schema::MutableMetaOf(*planned.object)->clear_resource_version();  // plan, not a precondition
+  } else {
+    planned.object.reset(m.object->New());
+    planned.object->CopyFrom(*m.object);
+  }
+  return planned;
+}
+
+// The Services of an apply --prune dry run as it would store them (the apply set reports
+// outcomes, not objects, so each is asked again, labelled as the set labels it).
 std::vector<codec::Manifest> AsApplied(const std::vector<codec::Manifest>& manifests,
                                        const ManifestArgs& given, client::GantryClient& client) {
   std::vector<codec::Manifest> out;
   for (const auto& m : manifests) {
     if (m.kind->kind != "Service") continue;
     schema::FieldSet fields = m.fields;
-    auto object = given.inventory.empty() ? nullptr : client::Labelled(*m.object, given.inventory);
-    if (object) fields.insert(schema::MapKeyPath("metadata.labels", client::kInventoryLabel));
-    auto merged = client.Apply(*m.kind, object ? *object : *m.object,
+    fields.insert(schema::MapKeyPath("metadata.labels", client::kInventoryLabel));
+    auto merged = client.Apply(*m.kind, *client::Labelled(*m.object, given.inventory),
                                ApplyOptionsOf(given, &fields, /*dry_run=*/true));
-    codec::Manifest planned{m.kind, nullptr, m.document, m.mark, m.source, {}};
-    if (merged.ok()) {
-      planned.object = std::move(merged->object);
-      schema::MutableMetaOf(*planned.object)->clear_resource_version();  // plan, not a precondition
-    } else {
-      planned.object.reset(m.object->New());
-      planned.object->CopyFrom(*m.object);
-    }
-    out.push_back(std::move(planned));
+    out.push_back(PlannedAs(m, merged.ok() ? std::move(merged->object) : nullptr));
   }
   return out;
 }
@@ -134,6 +138,7 @@ int RunApply(const std::vector<std::string>& args, const CommandContext& ctx) {
   TerminalProgress progress(ctx.err);
   const size_t total = manifests->size();
   size_t done = 0;
+  std::vector<codec::Manifest> to_plan;  // a dry run's Services, as it would store them
   for (const auto& m : *manifests) {
     if (total >= kProgressFrom)
       progress.Show("applying " + std::to_string(done + 1) + " of " + std::to_string(total) +
@@ -141,6 +146,9 @@ int RunApply(const std::vector<std::string>& args, const CommandContext& ctx) {
     auto reply = client->Apply(*m.kind, *m.object, ApplyOptionsOf(given, &m.fields, dry_run));
     progress.Clear();
     ++done;
+    if (dry_run && m.kind->kind == "Service") {
+      to_plan.push_back(PlannedAs(m, reply.ok() ? std::move(reply->object) : nullptr));
+    }
     if (!reply.ok()) {
       exit_code = ReportApplyError(ctx, reply.status());
       if (reply.status().code() == api::Code::kUnavailable) return exit_code;
@@ -153,8 +161,7 @@ int RunApply(const std::vector<std::string>& args, const CommandContext& ctx) {
   if (!dry_run) return exit_code;
   // A server dry run also says what the Service controller would do: 0 when every task would
   // place, 1 when some would not, 2 on an error (as gantryctl plan).
-  const int planned =
-      PlanManifests(AsApplied(*manifests, given, *client), *client, ctx, /*note_others=*/false);
+  const int planned = PlanManifests(to_plan, *client, ctx, /*note_others=*/false);
   return exit_code != 0 ? 2 : planned;
 }
 
